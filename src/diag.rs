@@ -1,0 +1,191 @@
+//! Diagnostics and error rendering, in one place: located manifest problems print as
+//! `file:line:column: message`; every other failure prints as `error: …`, `  caused by: …`,
+//! `hint: …`, readable without colour and coloured only on a terminal without `NO_COLOR`.
+
+use std::fmt;
+use std::io::IsTerminal;
+
+use crate::manifest::yaml::Pos;
+
+/// A problem at a place in a manifest (or a file it names).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    pub file: String,
+    pub pos: Pos,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn new(file: impl Into<String>, pos: Pos, message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: file.into(),
+            pos,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.pos.line == 0 {
+            // A problem with the path itself, not a place inside the file.
+            return write!(f, "{}: {}", self.file, self.message);
+        }
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.pos.line, self.pos.col, self.message
+        )
+    }
+}
+
+/// Manifests that failed to load: every problem, sorted by place.
+#[derive(Debug, thiserror::Error)]
+#[error("{} in the manifests", plural(.0.len(), "problem"))]
+pub struct InvalidManifests(pub Vec<Diagnostic>);
+
+/// An error that carries advice for the user.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Hinted {
+    pub message: String,
+    pub hint: String,
+}
+
+/// A safety gate said no (exit code 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Refused {
+    pub message: String,
+    pub hint: String,
+}
+
+/// Build an error with a hint.
+pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    Hinted {
+        message: message.into(),
+        hint: hint.into(),
+    }
+    .into()
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+/// Whether to colour output written to stderr (`stderr = true`) or stdout.
+pub fn color_enabled(stderr: bool) -> bool {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    if std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    if stderr {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    }
+}
+
+/// ANSI styles, or nothing when colour is off.
+#[derive(Debug, Clone, Copy)]
+pub struct Paint(pub bool);
+
+impl Paint {
+    fn wrap(self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    pub fn red(self, s: &str) -> String {
+        self.wrap("31", s)
+    }
+    pub fn green(self, s: &str) -> String {
+        self.wrap("32", s)
+    }
+    pub fn yellow(self, s: &str) -> String {
+        self.wrap("33", s)
+    }
+    pub fn cyan(self, s: &str) -> String {
+        self.wrap("36", s)
+    }
+    pub fn bold(self, s: &str) -> String {
+        self.wrap("1", s)
+    }
+    pub fn dim(self, s: &str) -> String {
+        self.wrap("2", s)
+    }
+}
+
+/// Render a top-level error: located diagnostics first, then `error:`, causes and hints.
+pub fn render_error(err: &anyhow::Error, paint: Paint) -> String {
+    let mut out = String::new();
+    if let Some(InvalidManifests(diags)) = err.downcast_ref::<InvalidManifests>() {
+        for d in diags {
+            out.push_str(&format!("{d}\n"));
+        }
+    }
+    out.push_str(&format!("{} {err}\n", paint.red(&paint.bold("error:"))));
+    let mut hints = Vec::new();
+    for cause in err.chain() {
+        if let Some(h) = cause.downcast_ref::<Hinted>() {
+            hints.push(h.hint.clone());
+        }
+        if let Some(r) = cause.downcast_ref::<Refused>() {
+            hints.push(r.hint.clone());
+        }
+    }
+    let mut seen = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if seen.contains(&text) {
+            continue;
+        }
+        out.push_str(&format!("  caused by: {text}\n"));
+        seen.push_str(&text);
+    }
+    for hint in hints {
+        out.push_str(&format!("{} {hint}\n", paint.cyan("hint:")));
+    }
+    out
+}
+
+/// The exit code an error maps to: 3 for a refusal by a safety gate, 1 otherwise.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    if err.chain().any(|c| c.is::<Refused>()) {
+        3
+    } else {
+        1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn errors_render_with_causes_and_hints() {
+        let err = Err::<(), _>(hinted("token request refused", "check AUTH0_CLIENT_SECRET"))
+            .context("cannot reach the tenant")
+            .unwrap_err();
+        assert_eq!(
+            render_error(&err, Paint(false)),
+            "error: cannot reach the tenant\n  caused by: token request refused\nhint: check AUTH0_CLIENT_SECRET\n"
+        );
+        assert_eq!(exit_code(&err), 1);
+        let refused: anyhow::Error = Refused {
+            message: "stale plan".into(),
+            hint: "plan again".into(),
+        }
+        .into();
+        assert_eq!(exit_code(&refused), 3);
+    }
+}

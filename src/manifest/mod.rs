@@ -1,0 +1,648 @@
+//! `manifest`: the first stage of the pipeline. Reads YAML files and directories into the typed
+//! `Desired` state, or into the list of *every* problem found, each located at
+//! `file:line:column`. The checks run per file in this order: text and YAML syntax (`yaml`), the
+//! generated JSON Schema (`crate::schema`), `${VAR}` interpolation (`interp`), `{file: …}`
+//! references, rule script syntax (`js`); then across files, the semantic checks (duplicate
+//! names and orders, empty names).
+
+pub mod interp;
+pub mod js;
+pub mod types;
+pub mod yaml;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::diag::{Diagnostic, InvalidManifests};
+use types::{Client, Connection, EmailTemplate, Manifest, Rule, Source};
+use yaml::{Node, Pos, Style, Val};
+
+/// Largest manifest file read.
+const MAX_MANIFEST_BYTES: u64 = 64 << 20;
+/// Largest file named by `{file: …}`.
+const MAX_REFERENCED_BYTES: u64 = 1 << 20;
+
+/// Where a resource was declared.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub file: String,
+    pub pos: Pos,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.pos.line, self.pos.col)
+    }
+}
+
+/// A value of a resource that came from the environment: never displayed; saved plans keep
+/// the template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Secret {
+    /// Field path inside the resource, e.g. `["options", "client_secret"]`.
+    pub path: Vec<String>,
+    /// The string as written, e.g. `${GOOGLE_SECRET}`.
+    pub template: String,
+}
+
+/// One declared resource with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item<T> {
+    pub value: T,
+    pub origin: Origin,
+    pub secrets: Vec<Secret>,
+    /// Fields read from `{file: …}`: field name → the path as written.
+    pub files: BTreeMap<String, String>,
+}
+
+/// The desired state: every resource the manifests declare, with `{file: …}` resolved into the
+/// text and `${VAR}` into values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Desired {
+    pub connections: Vec<Item<Connection>>,
+    pub clients: Vec<Item<Client>>,
+    pub rules: Vec<Item<Rule>>,
+    pub emails: Vec<Item<EmailTemplate>>,
+}
+
+impl Desired {
+    /// `2 connections, 3 clients, 4 rules, 4 emails`.
+    pub fn summary(&self) -> String {
+        use crate::diag::plural;
+        format!(
+            "{}, {}, {}, {}",
+            plural(self.connections.len(), "connection"),
+            plural(self.clients.len(), "client"),
+            plural(self.rules.len(), "rule"),
+            plural(self.emails.len(), "email template"),
+        )
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.connections.is_empty()
+            && self.clients.is_empty()
+            && self.rules.is_empty()
+            && self.emails.is_empty()
+    }
+}
+
+/// How to load.
+pub struct LoadOptions<'a> {
+    /// Looks up `${VAR}`s.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Keep unset variables as `${NAME}` instead of failing (offline `diff`).
+    pub lenient_env: bool,
+}
+
+impl LoadOptions<'_> {
+    /// Variables from the process environment, strict.
+    pub fn from_process() -> LoadOptions<'static> {
+        LoadOptions {
+            env: &|name| std::env::var(name).ok(),
+            lenient_env: false,
+        }
+    }
+}
+
+/// Load manifests from files and directories (every `*.yaml`/`*.yml` directly in a directory).
+pub fn load(paths: &[PathBuf], opts: &LoadOptions<'_>) -> Result<Desired, InvalidManifests> {
+    let mut diags = Vec::new();
+    let files = manifest_files(paths, &mut diags);
+    let mut loader = Loader {
+        opts,
+        diags,
+        files: Vec::new(),
+        desired: Desired::default(),
+        raw: Vec::new(),
+    };
+    for path in files {
+        loader.load_file(&path);
+    }
+    loader.check_semantics();
+    let mut diags = loader.diags;
+    if diags.is_empty() {
+        Ok(loader.desired)
+    } else {
+        diags.sort();
+        diags.dedup();
+        Err(InvalidManifests(diags))
+    }
+}
+
+/// Expand the given paths into manifest files, sorted within each directory, without repeats.
+pub fn manifest_files(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut push = |p: PathBuf, out: &mut Vec<PathBuf>| {
+        let key = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+        if seen.insert(key) {
+            out.push(p);
+        }
+    };
+    for path in paths {
+        let shown = path.display().to_string();
+        match std::fs::metadata(path) {
+            Err(e) => diags.push(Diagnostic::new(
+                shown,
+                Pos::default(),
+                format!("cannot read: {}", io_reason(&e)),
+            )),
+            Ok(m) if m.is_dir() => {
+                let entries = match std::fs::read_dir(path) {
+                    Ok(rd) => rd,
+                    Err(e) => {
+                        diags.push(Diagnostic::new(
+                            shown,
+                            Pos::default(),
+                            format!("cannot list directory: {}", io_reason(&e)),
+                        ));
+                        continue;
+                    }
+                };
+                let mut found: Vec<PathBuf> = entries
+                    .filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.is_file()
+                            && matches!(
+                                p.extension().and_then(|e| e.to_str()),
+                                Some("yaml" | "yml")
+                            )
+                    })
+                    .collect();
+                found.sort();
+                if found.is_empty() {
+                    diags.push(Diagnostic::new(
+                        shown,
+                        Pos::default(),
+                        "no *.yaml or *.yml files in this directory",
+                    ));
+                }
+                for f in found {
+                    push(f, &mut out);
+                }
+            }
+            Ok(_) => push(path.clone(), &mut out),
+        }
+    }
+    out
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// What the cross-file checks need of an item, read from the raw document so that an item with
+/// a schema error still takes part (its duplicate name is a problem too).
+struct RawItem {
+    kind: &'static str,
+    file: usize,
+    pointer: String,
+    value: Value,
+}
+
+struct LoadedFile {
+    shown: String,
+    root: Rc<Node>,
+}
+
+struct Loader<'o, 'e> {
+    opts: &'o LoadOptions<'e>,
+    diags: Vec<Diagnostic>,
+    files: Vec<LoadedFile>,
+    desired: Desired,
+    raw: Vec<RawItem>,
+}
+
+impl Loader<'_, '_> {
+    fn load_file(&mut self, path: &Path) {
+        let shown = path.display().to_string();
+        let here = |pos: Pos, message: String| Diagnostic::new(shown.clone(), pos, message);
+        let bytes = match std::fs::metadata(path) {
+            Ok(m) if m.len() > MAX_MANIFEST_BYTES => {
+                self.diags.push(here(
+                    Pos { line: 1, col: 1 },
+                    format!("file is larger than {} MiB", MAX_MANIFEST_BYTES >> 20),
+                ));
+                return;
+            }
+            _ => match std::fs::read(path) {
+                Ok(b) => b,
+                Err(e) => {
+                    self.diags.push(here(
+                        Pos::default(),
+                        format!("cannot read: {}", io_reason(&e)),
+                    ));
+                    return;
+                }
+            },
+        };
+        let text = match yaml::decode(&bytes) {
+            Ok(t) => t,
+            Err(e) => {
+                self.diags.push(here(e.pos, e.message));
+                return;
+            }
+        };
+        let root = match yaml::parse(text) {
+            Ok(Some(root)) => root,
+            Ok(None) => return,
+            Err(e) => {
+                self.diags.push(here(e.pos, e.message));
+                return;
+            }
+        };
+        if !matches!(root.value, Val::Map(_)) {
+            self.diags.push(here(
+                root.pos,
+                "a manifest is a mapping with keys connections, clients, rules and emails"
+                    .to_string(),
+            ));
+            return;
+        }
+        let mut doc = root.to_json();
+        let violations = crate::schema::check(&doc);
+        for v in &violations {
+            self.diags
+                .push(here(root.locate(&v.pointer, v.at_key), v.message.clone()));
+        }
+        let (secrets, errors) = interp::interpolate(&mut doc, self.opts.env, self.opts.lenient_env);
+        for e in errors {
+            self.diags
+                .push(here(root.locate(&e.pointer, false), e.message));
+        }
+        let file_index = self.files.len();
+        self.files.push(LoadedFile {
+            shown: shown.clone(),
+            root: root.clone(),
+        });
+        let invalid = |prefix: &str| {
+            violations
+                .iter()
+                .any(|v| v.pointer == prefix || v.pointer.starts_with(&format!("{prefix}/")))
+        };
+        let base_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        for kind in ["connections", "clients", "rules", "emails"] {
+            let Some(items) = doc.get(kind).and_then(Value::as_array) else {
+                continue;
+            };
+            for (i, raw) in items.iter().enumerate() {
+                let pointer = format!("/{kind}/{i}");
+                self.raw.push(RawItem {
+                    kind,
+                    file: file_index,
+                    pointer: pointer.clone(),
+                    value: raw.clone(),
+                });
+                if invalid(&pointer) {
+                    continue;
+                }
+                let origin = Origin {
+                    file: shown.clone(),
+                    pos: root.locate(&pointer, false),
+                };
+                let item_secrets: Vec<Secret> = secrets
+                    .iter()
+                    .filter_map(|s| {
+                        let rest = s.pointer.strip_prefix(&format!("{pointer}/"))?;
+                        Some(Secret {
+                            path: rest
+                                .split('/')
+                                .map(|seg| seg.replace("~1", "/").replace("~0", "~"))
+                                .collect(),
+                            template: s.template.clone(),
+                        })
+                    })
+                    .collect();
+                match kind {
+                    "connections" => {
+                        if let Some(value) = self.typed::<Connection>(raw, &origin) {
+                            self.push_item(value, origin, item_secrets, BTreeMap::new());
+                        }
+                    }
+                    "clients" => {
+                        if let Some(value) = self.typed::<Client>(raw, &origin) {
+                            self.push_item(value, origin, item_secrets, BTreeMap::new());
+                        }
+                    }
+                    "rules" => {
+                        if let Some(mut value) = self.typed::<Rule>(raw, &origin) {
+                            let mut files = BTreeMap::new();
+                            let script_ok = self.resolve_source(
+                                &mut value.script,
+                                "script",
+                                &mut files,
+                                &base_dir,
+                                &root,
+                                &shown,
+                                &pointer,
+                            );
+                            if script_ok {
+                                self.check_script(
+                                    &value, &files, &base_dir, &root, &shown, &pointer,
+                                );
+                            }
+                            self.push_item(value, origin, item_secrets, files);
+                        }
+                    }
+                    _ => {
+                        if let Some(mut value) = self.typed::<EmailTemplate>(raw, &origin) {
+                            let mut files = BTreeMap::new();
+                            if let Some(body) = value.body.as_mut() {
+                                self.resolve_source(
+                                    body, "body", &mut files, &base_dir, &root, &shown, &pointer,
+                                );
+                            }
+                            self.push_item(value, origin, item_secrets, files);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn typed<T: DeserializeOwned>(&mut self, raw: &Value, origin: &Origin) -> Option<T> {
+        match serde_json::from_value::<T>(raw.clone()) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.diags.push(Diagnostic::new(
+                    origin.file.clone(),
+                    origin.pos,
+                    e.to_string(),
+                ));
+                None
+            }
+        }
+    }
+
+    fn push_item<T: Push>(
+        &mut self,
+        value: T,
+        origin: Origin,
+        secrets: Vec<Secret>,
+        files: BTreeMap<String, String>,
+    ) {
+        value.push_into(&mut self.desired, origin, secrets, files);
+    }
+
+    /// Replace `{file: PATH}` by the file's text. Returns whether the source is usable.
+    #[allow(clippy::too_many_arguments)]
+    fn resolve_source(
+        &mut self,
+        source: &mut Source,
+        field: &str,
+        files: &mut BTreeMap<String, String>,
+        base_dir: &Path,
+        root: &Node,
+        shown: &str,
+        pointer: &str,
+    ) -> bool {
+        let Source::File(file_ref) = source else {
+            return true;
+        };
+        let pos = root.locate(&format!("{pointer}/{field}/file"), false);
+        match read_referenced(base_dir, &file_ref.file) {
+            Ok(text) => {
+                files.insert(field.to_string(), file_ref.file.clone());
+                *source = Source::Inline(text);
+                true
+            }
+            Err(message) => {
+                self.diags.push(Diagnostic::new(shown, pos, message));
+                false
+            }
+        }
+    }
+
+    fn check_script(
+        &mut self,
+        rule: &Rule,
+        files: &BTreeMap<String, String>,
+        base_dir: &Path,
+        root: &Node,
+        shown: &str,
+        pointer: &str,
+    ) {
+        let Err(e) = js::check(rule.script.text()) else {
+            return;
+        };
+        let message = format!("rule `{}`: script: {}", rule.name, e.message);
+        if let Some(rel) = files.get("script") {
+            let js_file = base_dir.join(rel).display().to_string();
+            self.diags.push(Diagnostic::new(js_file, e.pos, message));
+            return;
+        }
+        let script_pointer = format!("{pointer}/script");
+        let node_pos = root.locate(&script_pointer, false);
+        let literal = root
+            .get(&script_pointer)
+            .is_some_and(|n| matches!(n.value, Val::Str(_, Style::Literal)));
+        if literal {
+            // A literal block keeps lines as written, shifted by the block's indentation.
+            let pos = Pos {
+                line: node_pos.line + e.pos.line - 1,
+                col: node_pos.col + e.pos.col - 1,
+            };
+            self.diags.push(Diagnostic::new(shown, pos, message));
+        } else {
+            self.diags.push(Diagnostic::new(
+                shown,
+                node_pos,
+                format!(
+                    "{message} (script line {}, column {})",
+                    e.pos.line, e.pos.col
+                ),
+            ));
+        }
+    }
+
+    fn check_semantics(&mut self) {
+        // (kind, key, discriminator) -> first place seen
+        let mut first: HashMap<(&str, String, Option<String>), (String, Pos)> = HashMap::new();
+        let mut diags = Vec::new();
+        for item in &self.raw {
+            let file = &self.files[item.file];
+            let at = |field: &str| {
+                (
+                    file.shown.clone(),
+                    file.root
+                        .locate(&format!("{}/{field}", item.pointer), false),
+                )
+            };
+            let text = |field: &str| item.value.get(field).and_then(Value::as_str);
+            let (what, key_field) = match item.kind {
+                "connections" => ("connection", "name"),
+                "clients" => ("client", "name"),
+                "rules" => ("rule", "name"),
+                _ => ("email template", "template"),
+            };
+            let mut keys: Vec<(&str, String, Option<String>, &str)> = Vec::new();
+            if let Some(name) = text(key_field) {
+                if name.trim().is_empty() {
+                    let (f, p) = at(key_field);
+                    diags.push(Diagnostic::new(
+                        f,
+                        p,
+                        format!("{what} name must not be empty"),
+                    ));
+                } else {
+                    // Clients may share a name when each pins its own client_id.
+                    let pin = (item.kind == "clients")
+                        .then(|| text("client_id").map(str::to_string))
+                        .flatten();
+                    keys.push((what, name.to_string(), pin, key_field));
+                }
+            }
+            if item.kind == "rules" {
+                if let Some(order) = item.value.get("order").and_then(Value::as_u64) {
+                    keys.push(("rule order", order.to_string(), None, "order"));
+                }
+            }
+            for (what, key, pin, field) in keys {
+                let (f, p) = at(field);
+                match first.get(&(what, key.clone(), pin.clone())) {
+                    Some((ff, fp)) => diags.push(Diagnostic::new(
+                        f,
+                        p,
+                        format!(
+                            "duplicate {what} `{key}` (also defined at {ff}:{}:{})",
+                            fp.line, fp.col
+                        ),
+                    )),
+                    None => {
+                        first.insert((what, key, pin), (f, p));
+                    }
+                }
+            }
+            if let Some(names) = item.value.get("enabled_clients").and_then(Value::as_array) {
+                let mut seen = std::collections::HashSet::new();
+                for (i, n) in names.iter().enumerate() {
+                    if let Some(n) = n.as_str() {
+                        if !seen.insert(n) {
+                            let (f, p) = at(&format!("enabled_clients/{i}"));
+                            diags.push(Diagnostic::new(
+                                f,
+                                p,
+                                format!("client `{n}` is listed twice in enabled_clients"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        self.diags.extend(diags);
+    }
+}
+
+trait Push {
+    fn push_into(
+        self,
+        desired: &mut Desired,
+        origin: Origin,
+        secrets: Vec<Secret>,
+        files: BTreeMap<String, String>,
+    );
+}
+
+macro_rules! push_impl {
+    ($ty:ty, $field:ident) => {
+        impl Push for $ty {
+            fn push_into(
+                self,
+                desired: &mut Desired,
+                origin: Origin,
+                secrets: Vec<Secret>,
+                files: BTreeMap<String, String>,
+            ) {
+                desired.$field.push(Item {
+                    value: self,
+                    origin,
+                    secrets,
+                    files,
+                });
+            }
+        }
+    };
+}
+push_impl!(Connection, connections);
+push_impl!(Client, clients);
+push_impl!(Rule, rules);
+push_impl!(EmailTemplate, emails);
+
+/// Read a file named by `{file: …}`, refusing paths that leave the manifest's directory (checked
+/// before the file is opened, lexically and again after resolving symbolic links).
+pub fn read_referenced(base_dir: &Path, rel: &str) -> Result<String, String> {
+    if rel.trim().is_empty() {
+        return Err("`file:` path is empty".to_string());
+    }
+    let rel_path = Path::new(rel);
+    if rel_path.is_absolute() || rel.starts_with('/') || rel.starts_with('\\') {
+        return Err(format!(
+            "`{rel}` is an absolute path; `file:` paths are relative to the manifest"
+        ));
+    }
+    let mut depth: i32 = 0;
+    for c in rel_path.components() {
+        match c {
+            Component::ParentDir => depth -= 1,
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => depth = -1,
+        }
+        if depth < 0 {
+            return Err(format!(
+                "`{rel}` escapes the manifest's directory; `file:` paths must stay inside it"
+            ));
+        }
+    }
+    let target = base_dir.join(rel_path);
+    let shown = target.display();
+    let base = std::fs::canonicalize(if base_dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base_dir
+    })
+    .map_err(|e| format!("cannot resolve the manifest's directory: {e}"))?;
+    let real = match std::fs::canonicalize(&target) {
+        Ok(p) => p,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!("file `{rel}` not found (looked for {shown})"));
+        }
+        Err(e) => return Err(format!("cannot read `{rel}`: {}", io_reason(&e))),
+    };
+    if !real.starts_with(&base) {
+        return Err(format!(
+            "`{rel}` resolves outside the manifest's directory (through a symbolic link); refusing to read it"
+        ));
+    }
+    let meta =
+        std::fs::metadata(&real).map_err(|e| format!("cannot read `{rel}`: {}", io_reason(&e)))?;
+    if !meta.is_file() {
+        return Err(format!("`{rel}` is not a regular file"));
+    }
+    if meta.len() > MAX_REFERENCED_BYTES {
+        return Err(format!(
+            "`{rel}` is larger than {} KiB",
+            MAX_REFERENCED_BYTES >> 10
+        ));
+    }
+    let bytes =
+        std::fs::read(&real).map_err(|e| format!("cannot read `{rel}`: {}", io_reason(&e)))?;
+    String::from_utf8(bytes).map_err(|_| format!("`{rel}` is not valid UTF-8 text"))
+}
+
+/// Parse one manifest text (no files, no environment): for tests and tools.
+pub fn parse_manifest_str(text: &str) -> Result<Manifest, String> {
+    let root = yaml::parse(text)
+        .map_err(|e| e.message)?
+        .ok_or_else(|| "empty manifest".to_string())?;
+    serde_json::from_value(root.to_json()).map_err(|e| e.to_string())
+}

@@ -1,0 +1,417 @@
+//! The manifest's JSON Schema, generated from the types in `manifest::types` (schemars) and
+//! checked in at `schema/manifest.schema.json` for editors. `manifest` validates every file
+//! against it with the `jsonschema` crate and turns each violation into a located, readable
+//! message; this module owns that translation.
+
+use std::sync::OnceLock;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+
+use crate::manifest::types::Manifest;
+
+/// Where the checked-in copy lives, relative to the repository root.
+pub const CHECKED_IN_PATH: &str = "schema/manifest.schema.json";
+
+/// The schema as JSON.
+pub fn generate() -> Value {
+    let schema = schemars::schema_for!(Manifest);
+    serde_json::to_value(&schema).expect("a generated schema is JSON")
+}
+
+/// The schema as written to disk: pretty JSON with a final newline.
+pub fn render() -> String {
+    let mut s = serde_json::to_string_pretty(&generate()).expect("a generated schema is JSON");
+    s.push('\n');
+    s
+}
+
+fn schema() -> &'static Value {
+    static SCHEMA: OnceLock<Value> = OnceLock::new();
+    SCHEMA.get_or_init(generate)
+}
+
+fn validator() -> &'static Validator {
+    static VALIDATOR: OnceLock<Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::validator_for(schema()).expect("the generated schema is a valid JSON Schema")
+    })
+}
+
+/// One schema violation, at a JSON pointer into the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub pointer: String,
+    /// The violation is about the key at `pointer` (an unknown key), not its value.
+    pub at_key: bool,
+    pub message: String,
+}
+
+/// Every violation of the manifest schema in one document.
+pub fn check(instance: &Value) -> Vec<Violation> {
+    let mut out = Vec::new();
+    for error in validator().iter_errors(instance) {
+        explain(&error, &mut out);
+    }
+    out.sort_by(|a, b| a.pointer.cmp(&b.pointer).then(a.message.cmp(&b.message)));
+    out.dedup();
+    out
+}
+
+fn explain(error: &ValidationError<'_>, out: &mut Vec<Violation>) {
+    let pointer = error.instance_path().as_str().to_string();
+    let here = display_path(&pointer);
+    let message = match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let known = allowed_keys(&pointer);
+            for key in unexpected {
+                out.push(unknown_key(&pointer, &here, key, &known));
+            }
+            return;
+        }
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            if let Value::Object(map) = error.instance().as_ref() {
+                // Keys no alternative knows are the likeliest mistake: name them.
+                let known = allowed_keys(&pointer);
+                let unknown: Vec<&String> = map.keys().filter(|k| !known.contains(k)).collect();
+                if !unknown.is_empty() {
+                    for key in unknown {
+                        out.push(unknown_key(&pointer, &here, key, &known));
+                    }
+                    return;
+                }
+            }
+            // Otherwise the one alternative whose type matches says what to fix.
+            let matching: Vec<_> = context
+                .iter()
+                .filter(|branch| {
+                    !branch.is_empty()
+                        && !branch.iter().any(|e| {
+                            e.instance_path().as_str() == pointer
+                                && matches!(
+                                    e.kind(),
+                                    ValidationErrorKind::Type { .. }
+                                        | ValidationErrorKind::AdditionalProperties { .. }
+                                        | ValidationErrorKind::Required { .. }
+                                )
+                        })
+                })
+                .collect();
+            if let [branch] = matching.as_slice() {
+                for e in branch.iter() {
+                    explain(e, out);
+                }
+                return;
+            }
+            format!("{here}: expected {}", describe_alternatives(&pointer))
+        }
+        ValidationErrorKind::Type { kind } => format!(
+            "{here}: expected {}, found {}",
+            describe_type(kind),
+            json_type(error.instance())
+        ),
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            format!("{here} is missing the required key `{name}`")
+        }
+        ValidationErrorKind::Enum { options } => {
+            let options: Vec<String> = options
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|v| v.as_str().unwrap_or_default().to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            format!(
+                "{here}: {} is not one of: {}",
+                short(error.instance()),
+                options.join(", ")
+            )
+        }
+        ValidationErrorKind::Minimum { limit } => {
+            format!(
+                "{here}: must be at least {limit}, found {}",
+                short(error.instance())
+            )
+        }
+        ValidationErrorKind::Maximum { limit } => {
+            format!(
+                "{here}: must be at most {limit}, found {}",
+                short(error.instance())
+            )
+        }
+        _ => format!("{here}: {}", error.masked()),
+    };
+    out.push(Violation {
+        pointer,
+        at_key: false,
+        message,
+    });
+}
+
+fn unknown_key(pointer: &str, here: &str, key: &str, known: &[String]) -> Violation {
+    let mut message = format!("unknown key `{key}` in {here}");
+    if let Some(best) = closest(key, known) {
+        message.push_str(&format!("; did you mean `{best}`?"));
+    } else if !known.is_empty() {
+        message.push_str(&format!("; expected one of: {}", known.join(", ")));
+    }
+    Violation {
+        pointer: format!("{pointer}/{}", escape(key)),
+        at_key: true,
+        message,
+    }
+}
+
+/// `/rules/0/script` → `rules[0].script`; the document root is `the manifest`.
+pub fn display_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if seg.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    if out.is_empty() {
+        "the manifest".to_string()
+    } else {
+        out
+    }
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn short(v: &Value) -> String {
+    let s = match v {
+        Value::String(s) => format!("`{s}`"),
+        other => other.to_string(),
+    };
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+    }
+}
+
+fn type_word(t: &str) -> &'static str {
+    match t {
+        "null" => "null",
+        "boolean" => "a boolean",
+        "integer" => "an integer",
+        "number" => "a number",
+        "string" => "a string",
+        "array" => "a list",
+        "object" => "a mapping",
+        _ => "a value",
+    }
+}
+
+fn describe_type(kind: &TypeKind) -> String {
+    match kind {
+        TypeKind::Single(t) => type_word(&t.to_string()).to_string(),
+        TypeKind::Multiple(set) => {
+            let words: Vec<&str> = set
+                .iter()
+                .map(|t| t.to_string())
+                .filter(|t| t != "null")
+                .map(|t| type_word(&t))
+                .collect();
+            words.join(" or ")
+        }
+    }
+}
+
+/// The schema node that describes the value at an instance pointer (following `$ref`, `items`
+/// and `properties`; alternatives are all returned).
+fn schema_nodes(pointer: &str) -> Vec<&'static Value> {
+    let root = schema();
+    let mut nodes = expand(root, root);
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        let mut next = Vec::new();
+        for node in &nodes {
+            if let Some(p) = node.get("properties").and_then(|p| p.get(&seg)) {
+                next.extend(expand(root, p));
+            } else if seg.parse::<usize>().is_ok() {
+                if let Some(items) = node.get("items") {
+                    next.extend(expand(root, items));
+                }
+            }
+        }
+        nodes = next;
+    }
+    nodes
+}
+
+/// A schema node with `$ref`s resolved and `anyOf`/`oneOf` flattened.
+fn expand<'a>(root: &'a Value, node: &'a Value) -> Vec<&'a Value> {
+    let mut out = Vec::new();
+    let mut todo = vec![node];
+    while let Some(n) = todo.pop() {
+        if let Some(r) = n.get("$ref").and_then(Value::as_str) {
+            if let Some(target) = r.strip_prefix('#').and_then(|p| root.pointer(p)) {
+                todo.push(target);
+                continue;
+            }
+        }
+        let mut branched = false;
+        for key in ["anyOf", "oneOf"] {
+            if let Some(branches) = n.get(key).and_then(Value::as_array) {
+                todo.extend(branches.iter().rev());
+                branched = true;
+            }
+        }
+        if !branched {
+            out.push(n);
+        }
+    }
+    out
+}
+
+/// The keys the schema allows in the mapping at `pointer`.
+pub fn allowed_keys(pointer: &str) -> Vec<String> {
+    let mut keys: Vec<String> = schema_nodes(pointer)
+        .iter()
+        .filter_map(|n| n.get("properties").and_then(Value::as_object))
+        .flat_map(|p| p.keys().cloned())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+fn describe_alternatives(pointer: &str) -> String {
+    let mut words: Vec<String> = schema_nodes(pointer)
+        .iter()
+        .filter(|n| n.get("type").and_then(Value::as_str) != Some("null"))
+        .map(|n| match n.get("type").and_then(Value::as_str) {
+            Some("object") => {
+                let keys: Vec<String> = n
+                    .get("properties")
+                    .and_then(Value::as_object)
+                    .map(|p| p.keys().map(|k| format!("{k}: …")).collect())
+                    .unwrap_or_default();
+                if keys.is_empty() {
+                    "a mapping".to_string()
+                } else {
+                    format!("{{{}}}", keys.join(", "))
+                }
+            }
+            Some(t) => type_word(t).to_string(),
+            None => "a value".to_string(),
+        })
+        .collect();
+    words.dedup();
+    words.join(" or ")
+}
+
+/// The known key closest to `key`, if it is close enough to be a likely typo.
+pub fn closest(key: &str, known: &[String]) -> Option<String> {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    let k = norm(key);
+    known
+        .iter()
+        .map(|c| {
+            let n = norm(c);
+            let score = if n == k {
+                1.0
+            } else {
+                strsim::jaro_winkler(&k, &n)
+            };
+            (score, c)
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn suggestions_catch_typos_and_case() {
+        let known: Vec<String> = ["callbacks", "client_id", "name", "signingKey"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(closest("calbacks", &known).as_deref(), Some("callbacks"));
+        assert_eq!(closest("clientID", &known).as_deref(), Some("client_id"));
+        assert_eq!(
+            closest("signing_key", &known).as_deref(),
+            Some("signingKey")
+        );
+        assert_eq!(closest("zzz", &known), None);
+    }
+
+    #[test]
+    fn allowed_keys_follow_refs_and_alternatives() {
+        assert!(allowed_keys("").contains(&"rules".to_string()));
+        assert!(allowed_keys("/clients/3").contains(&"callbacks".to_string()));
+        assert_eq!(allowed_keys("/rules/0/script"), vec!["file".to_string()]);
+        assert_eq!(
+            allowed_keys("/clients/0/signingKey"),
+            vec!["cert", "key", "pkcs7"]
+        );
+    }
+
+    #[test]
+    fn violations_read_well() {
+        let doc = json!({
+            "rules": [{"name": "a", "status": "yes", "script": {"fle": "x.js"}, "order": -1}],
+            "clients": [{"calbacks": []}],
+            "emails": [{"template": "goodbye"}],
+            "extra": 1
+        });
+        let messages: Vec<String> = check(&doc).into_iter().map(|v| v.message).collect();
+        let expected = [
+            "clients[0] is missing the required key `name`",
+            "unknown key `calbacks` in clients[0]; did you mean `callbacks`?",
+            "emails[0].template: `goodbye` is not one of: verify_email, welcome_email, reset_email, blocked_account",
+            "unknown key `extra` in the manifest; expected one of: clients, connections, emails, rules",
+            "rules[0].order: must be at least 0, found -1",
+            "rules[0].status: expected a boolean, found a string",
+            "unknown key `fle` in rules[0].script; did you mean `file`?",
+        ];
+        for e in expected {
+            assert!(
+                messages.iter().any(|m| m == e),
+                "missing {e:?} in {messages:#?}"
+            );
+        }
+        assert_eq!(messages.len(), expected.len(), "{messages:#?}");
+        let two_keys = json!({"clients": [{"name": "a", "signingKey": {"cert": "x", "key": "y"}}]});
+        let messages: Vec<String> = check(&two_keys).into_iter().map(|v| v.message).collect();
+        assert_eq!(
+            messages,
+            vec!["clients[0].signingKey: expected {cert: …} or {key: …} or {pkcs7: …}"]
+        );
+    }
+}

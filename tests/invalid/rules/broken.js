@@ -1,0 +1,6 @@
+function broken(user, context, callback) {
+  const roles = user.roles || [];
+  if (roles.length > 0 {
+    callback(null, user, context);
+  }
+}
