@@ -55,11 +55,54 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Run a local Management API v1 server (a tenant you can break).
+    Emulator(EmulatorArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: std::net::SocketAddr,
+    /// SQLite file holding the tenant; without it the tenant lives in memory.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Tenant name shown in client objects.
+    #[arg(long, default_value = "local")]
+    pub tenant: String,
+    /// Client ID of the global client (generated on first start when absent).
+    #[arg(long, requires = "client_secret")]
+    pub client_id: Option<String>,
+    /// Client secret of the global client.
+    #[arg(long, requires = "client_id")]
+    pub client_secret: Option<String>,
+    /// Delay every answer by N milliseconds.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Answer this share of API requests with 503 (half before handling, half after the write).
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_share)]
+    pub fail_rate: f64,
+    /// Answer 429 past this many requests a second.
+    #[arg(long, value_name = "RPS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit: Option<u32>,
+    /// Lifetime of issued tokens, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
+    pub token_lifetime: u64,
+}
+
+fn parse_share(s: &str) -> Result<f64, String> {
+    let p: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{p} is not between 0 and 1"))
+    }
 }
 
 /// Run the command line; the process exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging(cli.verbose, cli.color.paint(true).0);
     let paint = cli.color.paint(true);
     match run(cli) {
         Ok(code) => code,
@@ -74,7 +117,48 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Validate { paths } => validate(&paths),
         Command::Schema { out } => schema(out),
+        Command::Emulator(args) => emulator(args),
     }
+}
+
+fn init_logging(verbose: u8, color: bool) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("A0CTL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("a0ctl={level}")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(color)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn emulator(args: EmulatorArgs) -> Result<ExitCode> {
+    let config = crate::emulator::Config {
+        listen: args.listen,
+        state: args.state,
+        tenant: args.tenant,
+        client_id: args.client_id,
+        client_secret: args.client_secret,
+        latency: std::time::Duration::from_millis(args.latency_ms),
+        fail_rate: args.fail_rate,
+        rate_limit: args.rate_limit,
+        token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
+    };
+    runtime()?.block_on(crate::emulator::run_until_signal(config))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn validate(paths: &[PathBuf]) -> Result<ExitCode> {

@@ -5,5 +5,6 @@
 
 pub mod cli;
 pub mod diag;
+pub mod emulator;
 pub mod manifest;
 pub mod schema;

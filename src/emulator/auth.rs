@@ -1,0 +1,259 @@
+//! Tokens: `POST /oauth/token` (client credentials, JSON or form-encoded) mints an opaque token
+//! that lives `token_lifetime` (24 hours by default) and is kept in the store, so it survives a
+//! restart. The API accepts it as `Authorization: Bearer` (scheme case-insensitive) or
+//! `?access_token=`. A token of a non-global client may read; tenant-wide writes need the global
+//! client's.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rusqlite::OptionalExtension;
+use serde_json::{Value, json};
+
+use super::{ApiError, ApiResult, App, AppState, logs, now_secs, ok_json, params, random_id};
+
+#[derive(Debug, Clone)]
+pub(crate) struct TokenInfo {
+    pub client_id: String,
+    pub expires_at: u64,
+}
+
+/// Who is calling: the client behind the token, and where the request came from (for logs).
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub client_id: String,
+    pub client_name: String,
+    pub global: bool,
+    pub token: String,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl Caller {
+    /// Tenant-wide writes (connections, clients, rules, emails) need the global client.
+    pub(crate) fn require_global(&self) -> Result<(), ApiError> {
+        if self.global {
+            Ok(())
+        } else {
+            Err(ApiError::unauthorized(
+                "insufficient_scope",
+                "only a token of the global client may change tenant-wide settings",
+            ))
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| ApiError::unauthorized("unauthorized", "missing access token"))
+    }
+}
+
+/// Where a request came from: its peer address and user agent.
+pub(crate) fn origin(headers: &HeaderMap, peer: Option<SocketAddr>) -> (String, String) {
+    let ip = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .or_else(|| peer.map(|p| p.ip().to_string()))
+        .unwrap_or_default();
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    (ip, agent)
+}
+
+/// The auth layer: resolves the token into a [`Caller`] or answers 401.
+pub(crate) async fn require(State(app): State<AppState>, mut req: Request, next: Next) -> Response {
+    let token = bearer(req.headers()).or_else(|| params(req.uri()).remove("access_token"));
+    let Some(token) = token.filter(|t| !t.is_empty()) else {
+        return ApiError::unauthorized(
+            "unauthorized",
+            "missing access token: send `Authorization: Bearer <token>` or `?access_token=`",
+        )
+        .into_response();
+    };
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
+    let (ip, user_agent) = origin(req.headers(), peer);
+    match resolve(&app, &token) {
+        Ok(caller) => {
+            req.extensions_mut().insert(Caller {
+                ip,
+                user_agent,
+                ..caller
+            });
+            next.run(req).await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+fn resolve(app: &App, token: &str) -> Result<Caller, ApiError> {
+    let cached = app.tokens.lock().expect("tokens lock").get(token).cloned();
+    let info = match cached {
+        Some(info) => info,
+        None => {
+            let found = app.store.read(|c| {
+                c.query_row(
+                    "SELECT client_id, expires_at FROM tokens WHERE token = ?1",
+                    [token],
+                    |r| {
+                        Ok(TokenInfo {
+                            client_id: r.get(0)?,
+                            expires_at: r.get::<_, i64>(1)? as u64,
+                        })
+                    },
+                )
+                .optional()
+            })?;
+            let info = found.ok_or_else(|| {
+                ApiError::unauthorized("invalid_token", "the access token is not valid")
+            })?;
+            app.tokens
+                .lock()
+                .expect("tokens lock")
+                .insert(token.to_string(), info.clone());
+            info
+        }
+    };
+    if info.expires_at <= now_secs() {
+        return Err(ApiError::unauthorized(
+            "invalid_token",
+            "the access token expired",
+        ));
+    }
+    let name: Option<String> = app.store.read(|c| {
+        c.query_row(
+            "SELECT name FROM clients WHERE client_id = ?1",
+            [&info.client_id],
+            |r| r.get(0),
+        )
+        .optional()
+    })?;
+    let Some(client_name) = name else {
+        return Err(ApiError::unauthorized(
+            "invalid_token",
+            "the client of this access token was deleted",
+        ));
+    };
+    Ok(Caller {
+        global: info.client_id == app.global_client_id,
+        client_id: info.client_id,
+        client_name,
+        token: token.to_string(),
+        ip: String::new(),
+        user_agent: String::new(),
+    })
+}
+
+/// `POST /oauth/token`.
+pub(crate) async fn token(
+    State(app): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let fields: serde_json::Map<String, Value> = if form {
+        url::form_urlencoded::parse(&body)
+            .into_owned()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect()
+    } else {
+        match super::json_body(&body) {
+            Ok(map) => map,
+            // Some historical clients sent a form without saying so.
+            Err(e) => {
+                let parsed: serde_json::Map<String, Value> = url::form_urlencoded::parse(&body)
+                    .into_owned()
+                    .map(|(k, v)| (k, Value::String(v)))
+                    .collect();
+                if parsed.contains_key("client_id") {
+                    parsed
+                } else {
+                    return Err(e);
+                }
+            }
+        }
+    };
+    let get = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or_default();
+    let grant = get("grant_type");
+    if !grant.is_empty() && grant != "client_credentials" {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            format!("grant type `{grant}` is not supported; use client_credentials"),
+        ));
+    }
+    let (client_id, secret) = (get("client_id"), get("client_secret"));
+    let known: Option<String> = app.store.read(|c| {
+        c.query_row(
+            "SELECT client_secret FROM clients WHERE client_id = ?1",
+            [client_id],
+            |r| r.get(0),
+        )
+        .optional()
+    })?;
+    let (ip, user_agent) = origin(&headers, Some(peer));
+    if known.is_none_or(|expected| secret.is_empty() || expected != secret) {
+        logs::record(
+            &app,
+            logs::Entry {
+                kind: "f",
+                description: "Wrong client credentials".to_string(),
+                client_id: Some(client_id.to_string()),
+                ip,
+                user_agent,
+                ..Default::default()
+            },
+        )?;
+        return Err(ApiError::unauthorized("access_denied", "Unauthorized"));
+    };
+    let token = random_id(48);
+    let expires_at = now_secs() + app.config.token_lifetime.as_secs();
+    app.store.write(|tx| {
+        tx.execute(
+            "INSERT INTO tokens (token, client_id, expires_at) VALUES (?1, ?2, ?3)",
+            rusqlite::params![token, client_id, expires_at as i64],
+        )?;
+        Ok(())
+    })?;
+    app.tokens.lock().expect("tokens lock").insert(
+        token.clone(),
+        TokenInfo {
+            client_id: client_id.to_string(),
+            expires_at,
+        },
+    );
+    Ok(ok_json(
+        &json!({"access_token": token, "token_type": "bearer"}),
+    ))
+}

@@ -1,0 +1,639 @@
+//! `emulator`: the Management API v1 as a local server (axum) over an SQLite store (rusqlite).
+//! It is the tenant every reconciler test talks to over real HTTP, the sandbox users try
+//! manifests against, and what `--local` embeds. It follows `docs/emulator.md` (the reference and
+//! the decisions about bodies, status codes and errors), plus fault injection for tests:
+//! latency, lost answers (503s) and a rate limit.
+//!
+//! Layering, outermost first: trailing-slash normalisation; the traffic layer (stats, latency,
+//! rate limit, injected failures); the auth layer (token → [`Caller`]); the handlers, one module
+//! per resource, each owning its SQL.
+
+mod auth;
+mod clients;
+mod connections;
+mod emails;
+mod logs;
+mod rules;
+mod search;
+mod store;
+mod users;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+
+pub(crate) use auth::Caller;
+use store::Store;
+
+/// How to run an emulator.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    /// SQLite file; `None` keeps the tenant in memory.
+    pub state: Option<PathBuf>,
+    pub tenant: String,
+    /// Credentials of the global client; generated (and kept in the state) when absent.
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// Delay added to every answer.
+    pub latency: Duration,
+    /// Share of API requests answered 503 (half before handling, half after the write).
+    pub fail_rate: f64,
+    /// Requests per second before 429.
+    pub rate_limit: Option<u32>,
+    /// How long a token lives.
+    pub token_lifetime: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            state: None,
+            tenant: "local".to_string(),
+            client_id: None,
+            client_secret: None,
+            latency: Duration::ZERO,
+            fail_rate: 0.0,
+            rate_limit: None,
+            token_lifetime: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+/// A running emulator.
+pub struct Handle {
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:PORT`
+    pub base_url: String,
+    pub global_client_id: String,
+    pub global_client_secret: String,
+    /// Whether this start created the global client (first start without credentials).
+    pub created_global_client: bool,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Handle {
+    /// Stop accepting, finish in-flight requests, and wait.
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Shared by every handler.
+pub(crate) struct App {
+    pub store: Store,
+    pub tenant: String,
+    pub global_client_id: String,
+    pub config: Config,
+    pub tokens: Mutex<HashMap<String, auth::TokenInfo>>,
+    pub stats: Stats,
+    limiter: Mutex<(u64, u32)>,
+}
+
+pub(crate) type AppState = Arc<App>;
+
+#[derive(Default)]
+pub(crate) struct Stats {
+    total: AtomicU64,
+    by_route: Mutex<BTreeMap<String, u64>>,
+    by_status: Mutex<BTreeMap<u16, u64>>,
+}
+
+/// Start an emulator on `config.listen`; returns once it accepts connections.
+pub async fn serve(config: Config) -> anyhow::Result<Handle> {
+    let store = match &config.state {
+        Some(path) => Store::open(Some(path))
+            .with_context(|| format!("cannot open the state file {}", path.display()))?,
+        None => Store::open(None).context("cannot create the in-memory store")?,
+    };
+    let (global, created) = clients::ensure_global(
+        &store,
+        &config.tenant,
+        config.client_id.as_deref(),
+        config.client_secret.as_deref(),
+    )?;
+    let app = Arc::new(App {
+        store,
+        tenant: config.tenant.clone(),
+        global_client_id: global.0.clone(),
+        config: config.clone(),
+        tokens: Mutex::new(HashMap::new()),
+        stats: Stats::default(),
+        limiter: Mutex::new((0, 0)),
+    });
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let service = NormalizePathLayer::trim_trailing_slash().layer(router(app));
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let make =
+            axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service);
+        let server = axum::serve(listener, make).with_graceful_shutdown(async move {
+            let _ = rx.await;
+        });
+        if let Err(e) = server.await {
+            tracing::error!("emulator stopped: {e}");
+        }
+    });
+    Ok(Handle {
+        addr,
+        base_url: format!("http://{addr}"),
+        global_client_id: global.0,
+        global_client_secret: global.1,
+        created_global_client: created,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+fn router(app: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/users", get(users::list).post(users::create))
+        .route("/api/users/{id}", get(users::get_one).delete(users::delete))
+        .route("/api/users/{id}/devices", get(users::devices))
+        .route(
+            "/api/users/{id}/send_verification_email",
+            post(users::send_verification_email),
+        )
+        .route(
+            "/api/users/{id}/change_password_ticket",
+            post(users::change_password_ticket),
+        )
+        .route(
+            "/api/users/{id}/verification_ticket",
+            post(users::verification_ticket),
+        )
+        .route(
+            "/api/users/{id}/publickey",
+            post(users::add_public_key).delete(users::revoke_public_key),
+        )
+        .route(
+            "/api/users/{id}/email",
+            axum::routing::put(users::set_email),
+        )
+        .route(
+            "/api/users/{id}/metadata",
+            get(users::get_metadata)
+                .put(users::replace_metadata)
+                .patch(users::merge_metadata),
+        )
+        .route(
+            "/api/users/{id}/password",
+            axum::routing::put(users::set_password),
+        )
+        .route(
+            "/api/users/{id}/refresh_tokens/{token}",
+            axum::routing::delete(users::revoke_refresh_token),
+        )
+        .route("/api/users/{id}/logs", get(logs::for_user))
+        .route(
+            "/api/connections",
+            get(connections::list).post(connections::create),
+        )
+        .route(
+            "/api/connections/{name}",
+            get(connections::get_one)
+                .put(connections::update)
+                .delete(connections::delete),
+        )
+        .route("/api/connections/{name}/users", get(users::of_connection))
+        .route(
+            "/api/enterpriseconnections/users",
+            get(users::of_enterprise),
+        )
+        .route("/api/socialconnections/users", get(users::of_social))
+        .route("/api/clients", get(clients::list).post(clients::create))
+        .route(
+            "/api/clients/{id}",
+            get(clients::get_one)
+                .patch(clients::update)
+                .put(clients::update)
+                .delete(clients::delete),
+        )
+        .route("/api/clients/{id}/users", get(users::of_client))
+        .route("/api/rules", get(rules::list).post(rules::create))
+        .route(
+            "/api/rules/{name}",
+            get(rules::get_one).put(rules::update).delete(rules::delete),
+        )
+        .route("/api/emails", post(emails::create))
+        .route(
+            "/api/emails/{template}",
+            get(emails::get_one).put(emails::update),
+        )
+        .route("/api/logs", get(logs::list))
+        .route("/api/logs/{id}", get(logs::get_one))
+        .route_layer(middleware::from_fn_with_state(app.clone(), auth::require))
+        .route("/oauth/token", post(auth::token))
+        .route_layer(middleware::from_fn_with_state(app.clone(), traffic));
+    let admin = Router::new()
+        .route("/__emulator/stats", get(stats))
+        .route("/__emulator/users", post(users::seed))
+        .route("/__emulator/logins", post(users::record_login))
+        .route(
+            "/__emulator/users/{id}/refresh_tokens",
+            post(users::seed_refresh_token),
+        )
+        .route_layer(middleware::from_fn_with_state(app.clone(), auth::require));
+    Router::new()
+        .merge(api)
+        .merge(admin)
+        .route("/lo/reset", get(users::redeem_reset_ticket))
+        .route("/lo/verify_email", get(users::redeem_verification_ticket))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(app)
+}
+
+/// The v1 error body: `{"error": "<code>", "error_description": "<message>"}`.
+#[derive(Debug, Clone)]
+pub(crate) struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub description: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, description: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            description: description.into(),
+        }
+    }
+    pub fn bad_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", description)
+    }
+    pub fn not_found(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", description)
+    }
+    pub fn conflict(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", description)
+    }
+    pub fn unauthorized(code: &'static str, description: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, code, description)
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        tracing::error!("store error: {e}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the store failed",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({"error": self.code, "error_description": self.description});
+        (self.status, json_headers(), body.to_string()).into_response()
+    }
+}
+
+pub(crate) type ApiResult = Result<Response, ApiError>;
+
+fn json_headers() -> [(header::HeaderName, HeaderValue); 1] {
+    [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    )]
+}
+
+/// 200 with a JSON body.
+pub(crate) fn ok_json(value: &Value) -> Response {
+    (StatusCode::OK, json_headers(), value.to_string()).into_response()
+}
+
+/// 200 with the plain-text `OK` of v1's deletes and writes.
+pub(crate) fn ok_text() -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        )],
+        "OK",
+    )
+        .into_response()
+}
+
+/// A request body as a JSON object (an empty body is `{}`); content type is not trusted, as
+/// historical clients did not always send one.
+pub(crate) fn json_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            "the body must be a JSON object",
+        )),
+        Err(e) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("the body is not valid JSON: {e}"),
+        )),
+    }
+}
+
+/// Query parameters (last one wins).
+pub(crate) fn params(uri: &Uri) -> HashMap<String, String> {
+    url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// A boolean query flag: `true`/`1`.
+pub(crate) fn flag(params: &HashMap<String, String>, name: &str) -> bool {
+    params
+        .get(name)
+        .is_some_and(|v| matches!(v.as_str(), "true" | "1"))
+}
+
+/// An optional string field of a body; 400 when present with another type.
+pub(crate) fn opt_str(
+    body: &serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<Option<String>, ApiError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::bad_request(format!("`{key}` must be a string"))),
+    }
+}
+
+/// An optional boolean field of a body; accepts `"true"`/`"false"` as old form clients sent.
+pub(crate) fn opt_bool(
+    body: &serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<Option<bool>, ApiError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(s)) if s == "true" => Ok(Some(true)),
+        Some(Value::String(s)) if s == "false" => Ok(Some(false)),
+        Some(_) => Err(ApiError::bad_request(format!("`{key}` must be a boolean"))),
+    }
+}
+
+/// Now as an RFC 3339 timestamp with milliseconds.
+pub(crate) fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(SystemTime::now()).to_string()
+}
+
+pub(crate) fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A random string of `n` characters from `[A-Za-z0-9]`.
+pub(crate) fn random_id(n: usize) -> String {
+    use rand::Rng;
+    rand::rng()
+        .sample_iter(&rand::distr::Alphanumeric)
+        .take(n)
+        .map(char::from)
+        .collect()
+}
+
+/// The request's absolute base URL, from its Host header.
+pub(crate) fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// The traffic layer: stats, rate limit, injected failures and latency.
+async fn traffic(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| req.uri().path().to_string(), |m| m.as_str().to_string());
+    let key = format!("{} {route}", req.method());
+    app.stats.total.fetch_add(1, Ordering::Relaxed);
+    *app.stats
+        .by_route
+        .lock()
+        .expect("stats lock")
+        .entry(key)
+        .or_default() += 1;
+    let is_api = route.starts_with("/api/");
+    let response = async {
+        if let Some(limited) = rate_limit(&app) {
+            return limited;
+        }
+        let fate = if is_api && app.config.fail_rate > 0.0 {
+            use rand::Rng;
+            let mut rng = rand::rng();
+            if rng.random::<f64>() < app.config.fail_rate {
+                if rng.random::<bool>() {
+                    Fate::FailBefore
+                } else {
+                    Fate::FailAfter
+                }
+            } else {
+                Fate::Serve
+            }
+        } else {
+            Fate::Serve
+        };
+        match fate {
+            Fate::FailBefore => unavailable(),
+            Fate::FailAfter => {
+                let _ = next.run(req).await;
+                unavailable()
+            }
+            Fate::Serve => {
+                let mut response = next.run(req).await;
+                if let Some(headers) = rate_headers(&app) {
+                    response.headers_mut().extend(headers);
+                }
+                response
+            }
+        }
+    }
+    .await;
+    if !app.config.latency.is_zero() {
+        tokio::time::sleep(app.config.latency).await;
+    }
+    *app.stats
+        .by_status
+        .lock()
+        .expect("stats lock")
+        .entry(response.status().as_u16())
+        .or_default() += 1;
+    response
+}
+
+enum Fate {
+    Serve,
+    FailBefore,
+    FailAfter,
+}
+
+fn unavailable() -> Response {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "temporarily_unavailable",
+        "the service is temporarily unavailable (injected failure)",
+    )
+    .into_response()
+}
+
+/// Fixed one-second windows: past `rate_limit` requests in the current second, 429.
+fn rate_limit(app: &App) -> Option<Response> {
+    let limit = app.config.rate_limit?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let second = now.as_secs();
+    let mut window = app.limiter.lock().expect("limiter lock");
+    if window.0 != second {
+        *window = (second, 0);
+    }
+    if window.1 >= limit {
+        drop(window);
+        let mut response = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!("global limit of {limit} requests per second exceeded"),
+        )
+        .into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(1u32));
+        headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from(0u32));
+        headers.insert("x-ratelimit-reset", HeaderValue::from(second + 1));
+        return Some(response);
+    }
+    window.1 += 1;
+    None
+}
+
+fn rate_headers(app: &App) -> Option<HeaderMap> {
+    let limit = app.config.rate_limit?;
+    let window = *app.limiter.lock().expect("limiter lock");
+    let mut headers = HeaderMap::new();
+    headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
+    headers.insert(
+        "x-ratelimit-remaining",
+        HeaderValue::from(limit.saturating_sub(window.1)),
+    );
+    headers.insert("x-ratelimit-reset", HeaderValue::from(window.0 + 1));
+    Some(headers)
+}
+
+/// `GET /__emulator/stats` (global token): API requests seen so far.
+async fn stats(State(app): State<AppState>, caller: Caller) -> ApiResult {
+    caller.require_global()?;
+    let by_route = app.stats.by_route.lock().expect("stats lock").clone();
+    let by_status: BTreeMap<String, u64> = app
+        .stats
+        .by_status
+        .lock()
+        .expect("stats lock")
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    Ok(ok_json(&json!({
+        "total": app.stats.total.load(Ordering::Relaxed),
+        "by_route": by_route,
+        "by_status": by_status,
+    })))
+}
+
+async fn not_found(req: Request) -> Response {
+    ApiError::not_found(format!(
+        "no such endpoint: {} {}",
+        req.method(),
+        req.uri().path()
+    ))
+    .into_response()
+}
+
+async fn method_not_allowed(req: Request) -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("{} is not allowed on {}", req.method(), req.uri().path()),
+    )
+    .into_response()
+}
+
+/// Run the emulator until SIGINT/SIGTERM: the `a0ctl emulator` command.
+pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
+    let handle = serve(config.clone()).await?;
+    if handle.created_global_client || config.client_id.is_none() {
+        eprintln!(
+            "global client: {} (secret kept in {})",
+            handle.global_client_id,
+            config
+                .state
+                .as_ref()
+                .map_or_else(|| "memory".to_string(), |p| p.display().to_string())
+        );
+        eprintln!(
+            "get a token:\n  curl -s -X POST {}/oauth/token -H 'content-type: application/json' \\\n    -d '{{\"client_id\":\"{}\",\"client_secret\":\"{}\",\"grant_type\":\"client_credentials\"}}'",
+            handle.base_url, handle.global_client_id, handle.global_client_secret
+        );
+    }
+    println!("listening on {}", handle.base_url);
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    shutdown_signal().await;
+    eprintln!("shutting down");
+    handle.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
