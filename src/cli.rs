@@ -7,8 +7,11 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::commands::{self, ApplyArgs, Out, PlanArgs};
 use crate::diag::{self, Paint};
 use crate::manifest::{self, LoadOptions};
+use crate::render::Format;
+use crate::tenant::TenantArgs;
 
 /// Configuration as code for Auth0 Management API v1 tenants.
 #[derive(Debug, Parser)]
@@ -55,8 +58,58 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Show what the tenant would have to change to match the manifests.
+    Plan {
+        /// Manifest files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output format (stdout).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Exit 2 when there are changes, 0 when there are none.
+        #[arg(long)]
+        detailed_exitcode: bool,
+        /// Plan deletes of resources the manifests do not declare.
+        #[arg(long)]
+        allow_delete: bool,
+        /// Send every declared signingKey again (the API never returns it).
+        #[arg(long)]
+        rotate_signing_keys: bool,
+        #[command(flatten)]
+        tenant: TenantArgs,
+    },
+    /// Make the tenant match the manifests.
+    Apply {
+        /// Manifest files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Do not ask for confirmation (required without a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Allow deletes and replacements (resources not in the manifests are deleted).
+        #[arg(long)]
+        allow_delete: bool,
+        /// Send every declared signingKey again (the API never returns it).
+        #[arg(long)]
+        rotate_signing_keys: bool,
+        /// Calls in flight at once.
+        #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+        parallelism: u16,
+        /// Output format (stdout).
+        #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
+        format: ApplyFormat,
+        #[command(flatten)]
+        tenant: TenantArgs,
+    },
     /// Run a local Management API v1 server (a tenant you can break).
     Emulator(EmulatorArgs),
+}
+
+/// Output formats of `apply`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApplyFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, clap::Args)]
@@ -114,7 +167,53 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    let out = Out {
+        stdout: cli.color.paint(false),
+        stderr: cli.color.paint(true),
+    };
     match cli.command {
+        Command::Plan {
+            paths,
+            format,
+            detailed_exitcode,
+            allow_delete,
+            rotate_signing_keys,
+            tenant,
+        } => {
+            let args = PlanArgs {
+                paths,
+                tenant,
+                allow_delete,
+                rotate_signing_keys,
+                format,
+            };
+            runtime()?.block_on(commands::plan(args, detailed_exitcode, out))
+        }
+        Command::Apply {
+            paths,
+            yes,
+            allow_delete,
+            rotate_signing_keys,
+            parallelism,
+            format,
+            tenant,
+        } => {
+            let args = PlanArgs {
+                paths,
+                tenant,
+                allow_delete,
+                rotate_signing_keys,
+                format: match format {
+                    ApplyFormat::Text => Format::Text,
+                    ApplyFormat::Json => Format::Json,
+                },
+            };
+            let apply_args = ApplyArgs {
+                yes,
+                parallelism: parallelism.into(),
+            };
+            runtime()?.block_on(commands::apply(args, apply_args, out))
+        }
         Command::Validate { paths } => validate(&paths),
         Command::Schema { out } => schema(out),
         Command::Emulator(args) => emulator(args),

@@ -3,8 +3,17 @@
 //! The pipeline (see ARCHITECTURE.md): `manifest` → `diff` (with `live`) → `plan` → `render` /
 //! `apply`; `emulator` is the local v1 server; `cli` turns arguments into calls of these.
 
+pub mod api;
+pub mod apply;
 pub mod cli;
+pub mod commands;
 pub mod diag;
+pub mod diff;
 pub mod emulator;
+pub mod live;
 pub mod manifest;
+pub mod model;
+pub mod plan;
+pub mod render;
 pub mod schema;
+pub mod tenant;

@@ -1,0 +1,731 @@
+//! `api`: the tenant's HTTP client (reqwest with rustls, on tokio). Chooses the target (a domain,
+//! or the embedded emulator), gets a token, and sends calls with the reliability a reconciler
+//! needs unattended: request timeouts; 429s wait as `Retry-After` / `X-RateLimit-Reset` say;
+//! 5xx, timeouts and connection errors of idempotent calls retry with capped exponential backoff
+//! and jitter (backon); a client-side limiter (governor) paces requests at `--max-rps` and at the
+//! limit the server announces in `X-RateLimit-Limit`, and holds back when `-Remaining` reaches 0.
+//! Tokens are never printed or logged.
+
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use backon::{ExponentialBuilder, Retryable};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::diag::hinted;
+
+/// How a0ctl authenticates.
+#[derive(Clone)]
+pub enum Auth {
+    /// A token given directly (`--token` / `AUTH0_TOKEN`).
+    Token(String),
+    /// Client credentials exchanged at `POST /oauth/token`.
+    ClientCredentials { client_id: String, secret: String },
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::Token(_) => f.write_str("Token(<redacted>)"),
+            Auth::ClientCredentials { client_id, .. } => {
+                write!(
+                    f,
+                    "ClientCredentials {{ client_id: {client_id:?}, secret: <redacted> }}"
+                )
+            }
+        }
+    }
+}
+
+/// Knobs of the client.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Time allowed for one request, connection included.
+    pub timeout: Duration,
+    /// Never send more than this many requests a second.
+    pub max_rps: Option<u32>,
+    /// Attempts for a transient failure of an idempotent call (the first included).
+    pub attempts: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            timeout: Duration::from_secs(30),
+            max_rps: None,
+            attempts: 6,
+        }
+    }
+}
+
+/// Parse `--domain`: a bare host means `https://HOST`; a URL may carry a scheme and port; plain
+/// `http` is refused for anything but a loopback address (before any connection is made).
+pub fn parse_domain(domain: &str) -> anyhow::Result<url::Url> {
+    let domain = domain.trim();
+    if domain.is_empty() {
+        return Err(hinted(
+            "the tenant domain is empty",
+            "pass --domain YOUR_TENANT.auth0.com (or set AUTH0_DOMAIN), or use --local",
+        ));
+    }
+    let text = if domain.contains("://") {
+        domain.to_string()
+    } else {
+        format!("https://{domain}")
+    };
+    let url = url::Url::parse(&text).map_err(|e| {
+        hinted(
+            format!("`{domain}` is not a valid domain: {e}"),
+            "pass a host such as example.auth0.com, or a URL such as http://127.0.0.1:8787",
+        )
+    })?;
+    let host = url.host_str().unwrap_or_default().to_string();
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&host) => {}
+        "http" => {
+            return Err(hinted(
+                format!(
+                    "refusing plain http to `{host}`: tokens and secrets would cross the network unencrypted"
+                ),
+                "use https://, or http:// only for a loopback address such as 127.0.0.1",
+            ));
+        }
+        other => {
+            return Err(hinted(
+                format!("unsupported scheme `{other}` in `{domain}`"),
+                "use https:// (or http:// for a loopback address)",
+            ));
+        }
+    }
+    if url.path() != "/" || url.query().is_some() {
+        return Err(hinted(
+            format!("`{domain}` has a path or query; the tenant is a host"),
+            "pass only the scheme, host and port",
+        ));
+    }
+    Ok(url)
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A call that failed, for good or for now.
+#[derive(Debug, Clone)]
+pub struct CallError {
+    pub method: Method,
+    pub path: String,
+    pub kind: ErrorKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ErrorKind {
+    /// The API answered with an error status.
+    Status {
+        status: u16,
+        code: String,
+        description: String,
+        /// For 429: how long the server asked to wait.
+        retry_after: Option<Duration>,
+    },
+    Timeout(Duration),
+    Connect(String),
+    /// The answer was not the JSON the API sends.
+    NotJson {
+        status: u16,
+        content_type: String,
+    },
+    Other(String),
+}
+
+impl CallError {
+    /// A failure that may pass if the call is sent again.
+    pub fn is_transient(&self) -> bool {
+        match &self.kind {
+            ErrorKind::Status { status, .. } => *status >= 500 || *status == 429,
+            ErrorKind::Timeout(_) | ErrorKind::Connect(_) => true,
+            ErrorKind::NotJson { status, .. } => *status >= 500,
+            ErrorKind::Other(_) => false,
+        }
+    }
+
+    /// The failure leaves it unknown whether the server acted (the answer was lost).
+    pub fn is_ambiguous(&self) -> bool {
+        match &self.kind {
+            ErrorKind::Status { status, .. } => *status >= 500,
+            ErrorKind::Timeout(_) => true,
+            ErrorKind::Connect(msg) => !msg.contains("refused"),
+            ErrorKind::NotJson { status, .. } => *status >= 500,
+            ErrorKind::Other(_) => false,
+        }
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match &self.kind {
+            ErrorKind::Status { status, .. } | ErrorKind::NotJson { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Advice for the user, by kind of failure.
+    pub fn hint(&self) -> Option<String> {
+        Some(match &self.kind {
+            ErrorKind::Status { status: 401, code, .. } if code == "invalid_token" => {
+                "the token is invalid or expired: get a new one, or use --client-id/--client-secret so a0ctl can".into()
+            }
+            ErrorKind::Status { status: 401, .. } => {
+                "check the credentials: --client-id/--client-secret (AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET) or --token (AUTH0_TOKEN); tenant-wide changes need the global client".into()
+            }
+            ErrorKind::Status { status: 404, .. } => {
+                "is --domain the tenant's Management API v1 host?".into()
+            }
+            ErrorKind::Timeout(t) => format!(
+                "the tenant did not answer within {}s; check --domain, or raise --timeout",
+                t.as_secs()
+            ),
+            ErrorKind::Connect(_) => {
+                "check --domain (AUTH0_DOMAIN) and that the tenant is reachable from here".into()
+            }
+            ErrorKind::NotJson { .. } => {
+                "the answer was not the API's JSON: is --domain the tenant's Management API host?".into()
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}: ", self.method, self.path)?;
+        match &self.kind {
+            ErrorKind::Status {
+                status,
+                code,
+                description,
+                ..
+            } => {
+                write!(f, "{status} {code}")?;
+                if !description.is_empty() {
+                    write!(f, ": {description}")?;
+                }
+                Ok(())
+            }
+            ErrorKind::Timeout(t) => write!(f, "no answer within {}s", t.as_secs()),
+            ErrorKind::Connect(msg) => write!(f, "cannot connect: {msg}"),
+            ErrorKind::NotJson {
+                status,
+                content_type,
+            } => write!(
+                f,
+                "answered {status} with {} instead of JSON",
+                if content_type.is_empty() {
+                    "no content type"
+                } else {
+                    content_type
+                }
+            ),
+            ErrorKind::Other(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}
+
+impl CallError {
+    /// This error as an `anyhow` error with its hint.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self.hint() {
+            Some(h) => hinted(self.to_string(), h),
+            None => anyhow::Error::new(self),
+        }
+    }
+}
+
+/// A successful answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    /// The JSON body; `Value::Null` for v1's plain-text `OK`.
+    pub body: Value,
+}
+
+/// The tenant client. Cheap to clone.
+#[derive(Clone)]
+pub struct Api {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: String,
+    auth: Auth,
+    token: RwLock<String>,
+    settings: Settings,
+    pace: Pace,
+    requests: AtomicU64,
+}
+
+impl Api {
+    /// Connect to `base` and authenticate (for client credentials, one token request).
+    pub async fn connect(base: &url::Url, auth: Auth, settings: Settings) -> anyhow::Result<Api> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .timeout(settings.timeout)
+            .user_agent(concat!("a0ctl/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(64)
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
+        let token = match &auth {
+            Auth::Token(t) => t.clone(),
+            Auth::ClientCredentials { .. } => String::new(),
+        };
+        let api = Api {
+            inner: Arc::new(Inner {
+                http,
+                base: base.as_str().trim_end_matches('/').to_string(),
+                auth,
+                token: RwLock::new(token),
+                pace: Pace::new(settings.max_rps),
+                settings,
+                requests: AtomicU64::new(0),
+            }),
+        };
+        if matches!(api.inner.auth, Auth::ClientCredentials { .. }) {
+            api.refresh_token().await.map_err(|e| {
+                let hint = match &e.kind {
+                    ErrorKind::Status {
+                        status: 401 | 403, ..
+                    } => "check --client-id/--client-secret (AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET)"
+                        .to_string(),
+                    _ => e.hint().unwrap_or_default(),
+                };
+                hinted(format!("cannot get a token: {e}"), hint)
+            })?;
+        }
+        Ok(api)
+    }
+
+    /// The tenant's base URL, e.g. `https://example.auth0.com`.
+    pub fn base(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Requests sent so far (retries included).
+    pub fn requests(&self) -> u64 {
+        self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    async fn refresh_token(&self) -> Result<(), CallError> {
+        let Auth::ClientCredentials { client_id, secret } = &self.inner.auth else {
+            return Ok(());
+        };
+        let body = serde_json::json!({
+            "client_id": client_id,
+            "client_secret": secret,
+            "grant_type": "client_credentials",
+        });
+        let answer = (|| self.exchange(Method::POST, "/oauth/token", Some(&body), false))
+            .retry(self.backoff())
+            .when(CallError::is_transient)
+            .adjust(adjust_for_rate_limit)
+            .notify(notify_retry)
+            .await?;
+        let token = answer
+            .body
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or_else(|| CallError {
+                method: Method::POST,
+                path: "/oauth/token".into(),
+                kind: ErrorKind::Other("the answer carries no access_token".into()),
+            })?;
+        *self.inner.token.write().expect("token lock") = token.to_string();
+        Ok(())
+    }
+
+    fn backoff(&self) -> ExponentialBuilder {
+        ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_secs(5))
+            .with_factor(2.0)
+            .with_jitter()
+            .with_max_times(self.inner.settings.attempts.saturating_sub(1))
+    }
+
+    /// `GET` a JSON answer, retrying transient failures.
+    pub async fn get(&self, path: &str) -> Result<Value, CallError> {
+        self.send(Method::GET, path, None).await.map(|a| a.body)
+    }
+
+    /// Send an idempotent call (GET, PUT, PATCH, DELETE), retrying transient failures.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, CallError> {
+        (|| self.call_authed(method.clone(), path, body))
+            .retry(self.backoff())
+            .when(CallError::is_transient)
+            .adjust(adjust_for_rate_limit)
+            .notify(notify_retry)
+            .await
+    }
+
+    /// Send a call exactly once as far as the server can tell (a POST): only failures that
+    /// happened before the request could be acted on (429, connection refused) are retried; an
+    /// ambiguous failure is returned for the caller to check.
+    pub async fn send_once(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, CallError> {
+        (|| self.call_authed(method.clone(), path, body))
+            .retry(self.backoff())
+            .when(|e: &CallError| e.is_transient() && !e.is_ambiguous())
+            .adjust(adjust_for_rate_limit)
+            .notify(notify_retry)
+            .await
+    }
+
+    /// One call with the token; an expired token is renewed once when a0ctl holds credentials.
+    async fn call_authed(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, CallError> {
+        match self.exchange(method.clone(), path, body, true).await {
+            Err(CallError {
+                kind:
+                    ErrorKind::Status {
+                        status: 401, code, ..
+                    },
+                ..
+            }) if code == "invalid_token"
+                && matches!(self.inner.auth, Auth::ClientCredentials { .. }) =>
+            {
+                tracing::info!("token rejected; getting a new one");
+                self.refresh_token().await?;
+                self.exchange(method, path, body, true).await
+            }
+            other => other,
+        }
+    }
+
+    /// One HTTP exchange, paced by the limiter.
+    async fn exchange(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        authed: bool,
+    ) -> Result<Answer, CallError> {
+        self.inner.pace.wait().await;
+        let started = Instant::now();
+        let url = format!("{}{}", self.inner.base, path);
+        let mut request = self.inner.http.request(method.clone(), &url);
+        if authed {
+            let token = self.inner.token.read().expect("token lock").clone();
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        self.inner.requests.fetch_add(1, Ordering::Relaxed);
+        let fail = |kind| CallError {
+            method: method.clone(),
+            path: path.to_string(),
+            kind,
+        };
+        let response = request.send().await.map_err(|e| {
+            fail(if e.is_timeout() {
+                ErrorKind::Timeout(self.inner.settings.timeout)
+            } else if e.is_connect() {
+                ErrorKind::Connect(connect_reason(&e))
+            } else {
+                ErrorKind::Other(format!("request failed: {}", root_cause(&e)))
+            })
+        })?;
+        let status = response.status();
+        self.inner.pace.observe(response.headers());
+        let retry_after = retry_after(response.headers());
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = response.bytes().await.map_err(|e| {
+            fail(if e.is_timeout() {
+                ErrorKind::Timeout(self.inner.settings.timeout)
+            } else {
+                ErrorKind::Other(format!("reading the answer failed: {}", root_cause(&e)))
+            })
+        })?;
+        tracing::info!(
+            "{method} {path} -> {} in {} ms",
+            status.as_u16(),
+            started.elapsed().as_millis()
+        );
+        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+        if !status.is_success() {
+            let (code, description) = match &json {
+                Some(v) => (
+                    v.get("error")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    v.get("error_description")
+                        .or_else(|| v.get("message"))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                ),
+                None if content_type.contains("json") || bytes.is_empty() => {
+                    (String::new(), String::new())
+                }
+                None => {
+                    return Err(fail(ErrorKind::NotJson {
+                        status: status.as_u16(),
+                        content_type,
+                    }));
+                }
+            };
+            let code = if code.is_empty() {
+                status
+                    .canonical_reason()
+                    .unwrap_or("error")
+                    .to_lowercase()
+                    .replace(' ', "_")
+            } else {
+                code
+            };
+            return Err(fail(ErrorKind::Status {
+                status: status.as_u16(),
+                code,
+                description,
+                retry_after: (status == StatusCode::TOO_MANY_REQUESTS)
+                    .then_some(retry_after)
+                    .flatten(),
+            }));
+        }
+        match json {
+            Some(body) => Ok(Answer {
+                status: status.as_u16(),
+                body,
+            }),
+            // v1 answers several writes with a plain-text `OK`.
+            None if !content_type.contains("json") && bytes.len() <= 16 => Ok(Answer {
+                status: status.as_u16(),
+                body: Value::Null,
+            }),
+            None => Err(fail(ErrorKind::NotJson {
+                status: status.as_u16(),
+                content_type,
+            })),
+        }
+    }
+}
+
+fn connect_reason(e: &reqwest::Error) -> String {
+    let text = root_cause(e);
+    if text.to_lowercase().contains("refused") {
+        "connection refused".to_string()
+    } else {
+        text
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+fn notify_retry(e: &CallError, wait: Duration) {
+    tracing::info!("retrying in {} ms after: {e}", wait.as_millis());
+}
+
+/// For a 429, wait as the server asked instead of the backoff's guess.
+fn adjust_for_rate_limit(e: &CallError, backoff: Option<Duration>) -> Option<Duration> {
+    match &e.kind {
+        ErrorKind::Status {
+            status: 429,
+            retry_after,
+            ..
+        } => Some(retry_after.unwrap_or(Duration::from_secs(1)) + jitter(100)),
+        _ => backoff,
+    }
+}
+
+fn jitter(max_ms: u64) -> Duration {
+    Duration::from_millis(rand::random::<u64>() % max_ms.max(1))
+}
+
+fn now_epoch() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// `Retry-After` (seconds), else `X-RateLimit-Reset` (Unix seconds), as a wait from now.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
+    if let Some(secs) = number("retry-after") {
+        return Some(Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
+    }
+    number("x-ratelimit-reset")
+        .map(|reset| Duration::from_secs_f64((reset - now_epoch()).clamp(0.0, 3600.0)))
+}
+
+/// The client-side limiter: paces at `min(--max-rps, X-RateLimit-Limit)` and pauses until the
+/// window resets when the server says none remain.
+struct Pace {
+    max_rps: Option<u32>,
+    current: AtomicU32,
+    limiter: Mutex<Option<Arc<DefaultDirectRateLimiter>>>,
+    pause_until: Mutex<Option<Instant>>,
+}
+
+impl Pace {
+    fn new(max_rps: Option<u32>) -> Pace {
+        let pace = Pace {
+            max_rps,
+            current: AtomicU32::new(0),
+            limiter: Mutex::new(None),
+            pause_until: Mutex::new(None),
+        };
+        if let Some(rps) = max_rps {
+            pace.set_rate(rps);
+        }
+        pace
+    }
+
+    fn set_rate(&self, rps: u32) {
+        let Some(rate) = NonZeroU32::new(rps) else {
+            return;
+        };
+        if self.current.swap(rps, Ordering::Relaxed) == rps {
+            return;
+        }
+        // A small burst keeps requests spread over the server's one-second windows.
+        let burst = NonZeroU32::new((rps / 10).max(1)).unwrap_or(NonZeroU32::MIN);
+        let limiter = RateLimiter::direct(Quota::per_second(rate).allow_burst(burst));
+        *self.limiter.lock().expect("limiter lock") = Some(Arc::new(limiter));
+        tracing::debug!("pacing at {rps} requests per second");
+    }
+
+    async fn wait(&self) {
+        let pause = *self.pause_until.lock().expect("pause lock");
+        if let Some(until) = pause {
+            if until > Instant::now() {
+                tokio::time::sleep_until(until.into()).await;
+            }
+        }
+        let limiter = self.limiter.lock().expect("limiter lock").clone();
+        if let Some(l) = limiter {
+            l.until_ready().await;
+        }
+    }
+
+    fn observe(&self, headers: &reqwest::header::HeaderMap) {
+        let number = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<f64>().ok())
+        };
+        if let Some(limit) = number("x-ratelimit-limit").filter(|l| *l >= 1.0) {
+            let limit = limit as u32;
+            let rate = self.max_rps.map_or(limit, |m| m.min(limit));
+            self.set_rate(rate);
+        }
+        if number("x-ratelimit-remaining") == Some(0.0) {
+            if let Some(reset) = number("x-ratelimit-reset") {
+                let wait = (reset - now_epoch()).clamp(0.0, 60.0);
+                let until = Instant::now() + Duration::from_secs_f64(wait);
+                let mut pause = self.pause_until.lock().expect("pause lock");
+                if pause.is_none_or(|p| p < until) {
+                    *pause = Some(until);
+                }
+            }
+        }
+    }
+}
+
+/// Percent-encode one path segment (names may hold spaces, `/`, `|`, …).
+pub fn segment(s: &str) -> String {
+    const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, SET).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains() {
+        assert_eq!(
+            parse_domain("example.auth0.com").unwrap().as_str(),
+            "https://example.auth0.com/"
+        );
+        assert_eq!(
+            parse_domain("http://127.0.0.1:8787").unwrap().as_str(),
+            "http://127.0.0.1:8787/"
+        );
+        assert!(parse_domain("http://localhost:1").is_ok());
+        assert!(parse_domain("http://[::1]:1").is_ok());
+        for bad in [
+            "",
+            "http://example.com",
+            "ftp://x",
+            "https://x.com/api",
+            "http://10.0.0.1",
+        ] {
+            assert!(parse_domain(bad).is_err(), "{bad}");
+        }
+        let e = parse_domain("http://example.com").unwrap_err();
+        assert!(e.to_string().contains("refusing plain http"));
+    }
+
+    #[test]
+    fn segments_are_encoded() {
+        assert_eq!(segment("add country"), "add%20country");
+        assert_eq!(segment("auth0|abc"), "auth0%7Cabc");
+        assert_eq!(segment("a/b"), "a%2Fb");
+        assert_eq!(segment("ok-name_1.x"), "ok-name_1.x");
+    }
+
+    #[test]
+    fn auth_debug_hides_secrets() {
+        let a = Auth::ClientCredentials {
+            client_id: "id".into(),
+            secret: "hunter2".into(),
+        };
+        assert!(!format!("{a:?}").contains("hunter2"));
+        assert!(!format!("{:?}", Auth::Token("tok".into())).contains("tok\""));
+    }
+}

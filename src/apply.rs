@@ -1,0 +1,265 @@
+//! `apply`: runs a [`Plan`] against the tenant with bounded concurrency, each call after those it
+//! waits for, and returns a [`Report`]. When a call fails for good, its dependents are not
+//! started, calls in flight finish, and independent calls go on; the report says what was
+//! applied, what failed (with the API's message) and what was not attempted.
+//!
+//! A create (POST) whose answer was lost (timeout, reset, 5xx after the server may have written)
+//! is never re-sent blindly: a0ctl reads the resource back and re-sends only if it is not there.
+//! Idempotent calls (PUT, PATCH, DELETE) are retried by `api`; a DELETE that finds nothing has
+//! nothing left to do.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use reqwest::Method;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::api::{Answer, Api, CallError, ErrorKind, segment};
+use crate::plan::{Call, Check, Plan, client_placeholder};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Calls in flight at once.
+    pub parallelism: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { parallelism: 8 }
+    }
+}
+
+/// What happened to one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Applied,
+    Failed,
+    NotAttempted,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CallReport {
+    pub id: usize,
+    pub method: String,
+    pub path: String,
+    pub resource: String,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub took_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Every call's outcome, in plan order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub calls: Vec<CallReport>,
+    pub took_ms: u64,
+}
+
+impl Report {
+    pub fn count(&self, outcome: Outcome) -> usize {
+        self.calls.iter().filter(|c| c.outcome == outcome).count()
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.calls.iter().all(|c| c.outcome == Outcome::Applied)
+    }
+}
+
+/// Run the plan. `progress` sees each call as it finishes.
+pub async fn apply(
+    api: &Api,
+    plan: &Plan,
+    options: &Options,
+    progress: &(dyn Fn(&CallReport) + Sync),
+) -> Report {
+    let started = Instant::now();
+    let calls = &plan.calls;
+    let mut waiting: Vec<usize> = calls.iter().map(|c| c.after.len()).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); calls.len()];
+    for c in calls {
+        for &a in &c.after {
+            dependents[a].push(c.id);
+        }
+    }
+    let mut reports: Vec<CallReport> = calls
+        .iter()
+        .map(|c| CallReport {
+            id: c.id,
+            method: c.method.clone(),
+            path: c.path.clone(),
+            resource: c.resource.clone(),
+            outcome: Outcome::NotAttempted,
+            status: None,
+            took_ms: None,
+            error: None,
+            note: None,
+        })
+        .collect();
+    let mut ready: VecDeque<usize> = (0..calls.len()).filter(|i| waiting[*i] == 0).collect();
+    let mut created_clients: HashMap<String, String> = HashMap::new();
+    let mut running = FuturesUnordered::new();
+    let parallelism = options.parallelism.max(1);
+    loop {
+        while running.len() < parallelism {
+            let Some(i) = ready.pop_front() else { break };
+            let call = &calls[i];
+            let path = match &call.needs_client {
+                Some(name) => match created_clients.get(name) {
+                    Some(id) => call.path.replace(&client_placeholder(name), &segment(id)),
+                    None => call.path.clone(),
+                },
+                None => call.path.clone(),
+            };
+            reports[i].path = path.clone();
+            running.push(async move {
+                let t = Instant::now();
+                let result = run(api, call, &path).await;
+                (i, result, t.elapsed())
+            });
+        }
+        let Some((i, result, took)) = running.next().await else {
+            break;
+        };
+        let report = &mut reports[i];
+        report.took_ms = Some(took.as_millis() as u64);
+        match result {
+            Ok((answer, note)) => {
+                report.outcome = Outcome::Applied;
+                report.status = Some(answer.status);
+                report.note = note;
+                if let Some(name) = &calls[i].creates_client {
+                    if let Some(id) = answer.body.get("clientID").and_then(Value::as_str) {
+                        created_clients.insert(name.clone(), id.to_string());
+                    }
+                }
+                for &d in &dependents[i] {
+                    waiting[d] -= 1;
+                    if waiting[d] == 0 {
+                        ready.push_back(d);
+                    }
+                }
+            }
+            Err(e) => {
+                report.outcome = Outcome::Failed;
+                report.status = e.status();
+                report.error = Some(e.to_string());
+            }
+        }
+        progress(report);
+    }
+    Report {
+        calls: reports,
+        took_ms: started.elapsed().as_millis() as u64,
+    }
+}
+
+/// Send one call; the note says when the outcome needed a second look.
+async fn run(api: &Api, call: &Call, path: &str) -> Result<(Answer, Option<String>), CallError> {
+    let method = Method::from_bytes(call.method.as_bytes()).unwrap_or(Method::GET);
+    if let Some(check) = &call.check {
+        return create(api, call, path, check).await;
+    }
+    match api.send(method.clone(), path, call.body.as_ref()).await {
+        Ok(a) => Ok((a, None)),
+        Err(e) if method == Method::DELETE && e.status() == Some(404) => Ok((
+            Answer {
+                status: 404,
+                body: Value::Null,
+            },
+            Some("already gone".into()),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+/// A create: sent once; after an ambiguous failure (or a 409 that may be our own earlier
+/// attempt), read back; re-send only when the resource is not there.
+async fn create(
+    api: &Api,
+    call: &Call,
+    path: &str,
+    check: &Check,
+) -> Result<(Answer, Option<String>), CallError> {
+    const ATTEMPTS: u32 = 6;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let error = match api.send_once(Method::POST, path, call.body.as_ref()).await {
+            Ok(a) => return Ok((a, None)),
+            Err(e) => e,
+        };
+        let maybe_ours = error.is_ambiguous() || error.status() == Some(409);
+        if !maybe_ours {
+            return Err(error);
+        }
+        tracing::info!("{error}; checking whether the create took effect");
+        if let Some(found) = existing(api, check).await? {
+            return Ok((
+                Answer {
+                    status: 200,
+                    body: found,
+                },
+                Some(format!(
+                    "found in the tenant after `{}`",
+                    short_reason(&error)
+                )),
+            ));
+        }
+        if error.status() == Some(409) || attempt >= ATTEMPTS {
+            return Err(error);
+        }
+        let wait = Duration::from_millis(100 * 2u64.pow(attempt.min(6)))
+            + Duration::from_millis(rand::random::<u64>() % 100);
+        tokio::time::sleep(wait).await;
+    }
+}
+
+fn short_reason(e: &CallError) -> String {
+    match &e.kind {
+        ErrorKind::Status { status, code, .. } => format!("{status} {code}"),
+        ErrorKind::Timeout(_) => "timeout".into(),
+        ErrorKind::Connect(m) | ErrorKind::Other(m) => m.clone(),
+        ErrorKind::NotJson { status, .. } => format!("{status} (not JSON)"),
+    }
+}
+
+/// The resource a create would have made, if the tenant has it.
+async fn existing(api: &Api, check: &Check) -> Result<Option<Value>, CallError> {
+    let one = |path: String| async move {
+        match api.get(&path).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    };
+    match check {
+        Check::Connection(name) => one(format!("/api/connections/{}", segment(name))).await,
+        Check::Rule(name) => one(format!("/api/rules/{}", segment(name))).await,
+        Check::Email(t) => one(format!("/api/emails/{}", segment(t))).await,
+        Check::Client { name, known } => {
+            let all = api.get("/api/clients").await?;
+            Ok(all.as_array().and_then(|clients| {
+                clients
+                    .iter()
+                    .find(|c| {
+                        c.get("name").and_then(Value::as_str) == Some(name.as_str())
+                            && c.get("global").and_then(Value::as_bool) != Some(true)
+                            && c.get("clientID")
+                                .and_then(Value::as_str)
+                                .is_some_and(|id| !known.contains(id))
+                    })
+                    .cloned()
+            }))
+        }
+    }
+}

@@ -1,0 +1,379 @@
+//! The commands that talk to a tenant, as plain functions over the pipeline's stages:
+//! load → fetch → diff → plan → render, and for `apply`, the gates, the run and the check that
+//! the tenant now matches. `cli` parses arguments into these calls.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow};
+use serde_json::Value;
+
+use crate::api::{Api, segment};
+use crate::apply::{self, Outcome};
+use crate::diag::{Paint, Refused, hinted};
+use crate::diff::{self, Action, Changes};
+use crate::live::{self, FetchOptions, Live};
+use crate::manifest::{self, LoadOptions};
+use crate::model::{self, Kind, Resource};
+use crate::plan::{self, Plan};
+use crate::render::{self, Format, Redactor};
+use crate::tenant::{Tenant, TenantArgs};
+
+/// What `plan` and `apply` share.
+#[derive(Debug, Clone)]
+pub struct PlanArgs {
+    pub paths: Vec<PathBuf>,
+    pub tenant: TenantArgs,
+    pub allow_delete: bool,
+    pub rotate_signing_keys: bool,
+    pub format: Format,
+}
+
+/// Output settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Out {
+    pub stdout: Paint,
+    pub stderr: Paint,
+}
+
+/// Load the manifests into resources (every problem reported at once).
+pub fn load_resources(paths: &[PathBuf]) -> Result<Vec<Resource>> {
+    let desired = manifest::load(paths, &LoadOptions::from_process())?;
+    Ok(model::desired_resources(&desired))
+}
+
+/// Everything one reconciliation computed.
+pub struct Computed {
+    pub live: Live,
+    pub plan: Plan,
+    pub redactor: Redactor,
+    pub client_views: bool,
+}
+
+/// Fetch, diff and plan.
+pub async fn compute(
+    api: &Api,
+    resources: &[Resource],
+    options: &diff::Options,
+) -> Result<Computed> {
+    let mut client_views = resources
+        .iter()
+        .any(|r| r.kind == Kind::Connection && r.fields.contains_key("enabled_clients"));
+    let mut live = fetch(api, client_views).await?;
+    let mut changes = diff_or_explain(resources, &live, options)?;
+    let replacing = changes
+        .changes
+        .iter()
+        .any(|c| c.kind == Kind::Connection && c.action == Action::Replace);
+    if replacing && !client_views {
+        // A recreated connection must be enabled again for the clients it had.
+        client_views = true;
+        live = fetch(api, true).await?;
+        changes = diff_or_explain(resources, &live, options)?;
+    }
+    count_users(api, &mut changes).await?;
+    let mut redactor = Redactor::from_resources(resources);
+    redactor.merge(Redactor::from_resources(&live.resources));
+    let plan = plan::plan(changes, &live);
+    Ok(Computed {
+        live,
+        plan,
+        redactor,
+        client_views,
+    })
+}
+
+async fn fetch(api: &Api, client_views: bool) -> Result<Live> {
+    live::fetch(api, FetchOptions { client_views })
+        .await
+        .map_err(|e| e.into_anyhow().context("cannot read the tenant"))
+}
+
+fn diff_or_explain(
+    resources: &[Resource],
+    live: &Live,
+    options: &diff::Options,
+) -> Result<Changes> {
+    diff::diff(resources, live, options).map_err(|e| hinted(e.to_string(), e.hint()))
+}
+
+/// A replacement or delete of a connection deletes its users: say how many.
+async fn count_users(api: &Api, changes: &mut Changes) -> Result<()> {
+    for c in changes.changes.iter_mut() {
+        if c.kind != Kind::Connection || !matches!(c.action, Action::Replace | Action::Delete) {
+            continue;
+        }
+        let mut total = 0usize;
+        let per_page = 100;
+        for page in 0.. {
+            let path = format!(
+                "/api/connections/{}/users?per_page={per_page}&page={page}",
+                segment(&c.name)
+            );
+            let users = api.get(&path).await.map_err(|e| {
+                e.into_anyhow()
+                    .context("cannot count the connection's users")
+            })?;
+            let n = users.as_array().map_or(0, Vec::len);
+            total += n;
+            if n < per_page {
+                break;
+            }
+        }
+        c.notes.push(match total {
+            1 => "deletes its 1 user".to_string(),
+            n => format!("deletes its {n} users"),
+        });
+    }
+    Ok(())
+}
+
+fn diff_options(args: &PlanArgs) -> diff::Options {
+    diff::Options {
+        allow_delete: args.allow_delete,
+        rotate_signing_keys: args.rotate_signing_keys,
+        ..diff::Options::default()
+    }
+}
+
+fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .or_else(|e| {
+            // A closed pipe (`| head`) is not an error of ours.
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|e| anyhow!("cannot write to stdout: {e}"))
+}
+
+/// `a0ctl plan`.
+pub async fn plan(args: PlanArgs, detailed_exitcode: bool, out: Out) -> Result<ExitCode> {
+    let resources = load_resources(&args.paths)?;
+    let tenant = Tenant::connect(&args.tenant).await?;
+    let result = plan_on(&tenant, &args, &resources, out).await;
+    tenant.close().await;
+    let changes = result?;
+    Ok(if detailed_exitcode && changes {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn plan_on(
+    tenant: &Tenant,
+    args: &PlanArgs,
+    resources: &[Resource],
+    out: Out,
+) -> Result<bool> {
+    let computed = compute(&tenant.api, resources, &diff_options(args)).await?;
+    let mut plan = computed.plan;
+    note_gates(&mut plan, args.allow_delete);
+    let paint = if args.format == Format::Text {
+        out.stdout
+    } else {
+        Paint(false)
+    };
+    let text = render::plan(&plan, &tenant.label, args.format, paint);
+    print_stdout(&computed.redactor.scrub(&text))?;
+    Ok(plan.changes.has_changes())
+}
+
+/// Mark what apply would refuse, so the plan says it before apply does.
+fn note_gates(plan: &mut Plan, allow_delete: bool) {
+    if allow_delete {
+        return;
+    }
+    for c in plan.changes.changes.iter_mut() {
+        if c.action == Action::Replace {
+            c.notes.push("needs --allow-delete".into());
+        }
+    }
+}
+
+/// `a0ctl apply` options beyond the plan's.
+#[derive(Debug, Clone)]
+pub struct ApplyArgs {
+    pub yes: bool,
+    pub parallelism: usize,
+}
+
+/// `a0ctl apply`.
+pub async fn apply(args: PlanArgs, apply_args: ApplyArgs, out: Out) -> Result<ExitCode> {
+    let resources = load_resources(&args.paths)?;
+    let tenant = Tenant::connect(&args.tenant).await?;
+    let result = apply_on(&tenant, &args, &apply_args, &resources, out).await;
+    tenant.close().await;
+    result
+}
+
+async fn apply_on(
+    tenant: &Tenant,
+    args: &PlanArgs,
+    apply_args: &ApplyArgs,
+    resources: &[Resource],
+    out: Out,
+) -> Result<ExitCode> {
+    let options = diff_options(args);
+    let computed = compute(&tenant.api, resources, &options).await?;
+    let redactor = computed.redactor.clone();
+    let plan = computed.plan;
+    let json = args.format == Format::Json;
+    if !json {
+        let text = render::plan(&plan, &tenant.label, Format::Text, out.stdout);
+        print_stdout(&redactor.scrub(&text))?;
+    }
+    if plan.calls.is_empty() {
+        if json {
+            print_stdout(&redactor.scrub(&apply_json(&plan, &tenant.label, None)))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    gate(&plan, args.allow_delete)?;
+    confirm(apply_args.yes, &tenant.label)?;
+    let report = run(&tenant.api, &plan, apply_args.parallelism, &redactor, out).await;
+    if json {
+        print_stdout(&redactor.scrub(&apply_json(&plan, &tenant.label, Some(&report))))?;
+    } else {
+        print_stdout(&redactor.scrub(&render::report(&report, out.stdout)))?;
+    }
+    if !report.succeeded() {
+        return Err(hinted(
+            format!(
+                "apply incomplete: {} of {} calls failed, {} not attempted",
+                report.count(Outcome::Failed),
+                report.calls.len(),
+                report.count(Outcome::NotAttempted)
+            ),
+            "fix the cause above and run apply again: it plans from the tenant as it is now",
+        ));
+    }
+    verify(&tenant.api, resources, &options, computed.client_views).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn apply_json(plan: &Plan, tenant: &str, report: Option<&apply::Report>) -> String {
+    let mut v = render::json_plan(plan, tenant);
+    v["report"] = report.map_or(Value::Null, |r| serde_json::to_value(r).unwrap_or_default());
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The gates that refuse a plan before anything is sent (exit 3).
+fn gate(plan: &Plan, allow_delete: bool) -> Result<()> {
+    if allow_delete {
+        return Ok(());
+    }
+    let replaced: Vec<String> = plan
+        .changes
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Replace)
+        .map(|c| format!("{} \"{}\"", c.kind, c.name))
+        .collect();
+    if !replaced.is_empty() {
+        return Err(Refused {
+            message: format!(
+                "refusing to replace {} without --allow-delete (a replacement deletes the connection and its users): nothing was changed",
+                replaced.join(", ")
+            ),
+            hint: "review the plan, then run apply again with --allow-delete".into(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// On a terminal, ask; without one, `--yes` is required.
+fn confirm(yes: bool, tenant: &str) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(hinted(
+            "apply needs --yes when it cannot ask (no terminal): nothing was changed",
+            "review the plan (a0ctl plan), then run apply with --yes",
+        ));
+    }
+    eprint!("\nApply these changes to {tenant}? Only 'yes' will be accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if answer.trim() == "yes" {
+        Ok(())
+    } else {
+        Err(anyhow!("apply cancelled: nothing was changed"))
+    }
+}
+
+/// Run the plan with progress on stderr: a bar on a terminal, a line per call otherwise.
+async fn run(
+    api: &Api,
+    plan: &Plan,
+    parallelism: usize,
+    redactor: &Redactor,
+    out: Out,
+) -> apply::Report {
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(plan.calls.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} calls {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let progress = |c: &apply::CallReport| {
+        let line = redactor.scrub(&render::progress_line(c));
+        match &bar {
+            Some(bar) => {
+                bar.inc(1);
+                if c.outcome != Outcome::Applied {
+                    bar.println(out.stderr.red(&line));
+                }
+            }
+            None => eprintln!("{line}"),
+        }
+    };
+    let report = apply::apply(api, plan, &apply::Options { parallelism }, &progress).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    report
+}
+
+/// After an apply, the tenant must match: read it again and diff.
+async fn verify(
+    api: &Api,
+    resources: &[Resource],
+    options: &diff::Options,
+    client_views: bool,
+) -> Result<()> {
+    let live = fetch(api, client_views).await?;
+    let options = diff::Options {
+        rotate_signing_keys: false,
+        ..options.clone()
+    };
+    let changes = diff_or_explain(resources, &live, &options)?;
+    let left: Vec<String> = changes
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Unmanaged)
+        .map(|c| format!("{} {}", c.action.as_str(), c.key()))
+        .collect();
+    if left.is_empty() {
+        return Ok(());
+    }
+    Err(hinted(
+        format!("the tenant still differs after apply: {}", left.join(", ")),
+        "someone may be changing the tenant at the same time; run plan to see the differences",
+    ))
+}

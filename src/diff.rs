@@ -1,0 +1,651 @@
+//! `diff`: the pure function `(desired, live) -> Changes`. Resources are matched by their natural
+//! key (connection and rule name, client name or pinned `client_id`, email template) and compared
+//! field by field with structural equality; `similar` only displays text (in `render`).
+//!
+//! Decisions made here: a changed connection `strategy` is a replacement; connection `options`
+//! are the whole desired object (a live key missing from the manifest shows as removed);
+//! `enabled_clients` compares client identities, not names; a rule without a desired order that
+//! sits on an order another rule wants is moved after the last (shown as an `order` change);
+//! resources in the tenant but not in the manifest are *unmanaged*, or deletes with
+//! `--allow-delete` (email templates cannot be deleted and are never listed).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::live::Live;
+use crate::manifest::Origin;
+use crate::model::{Kind, Resource};
+
+/// What happens to a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Replace,
+    Delete,
+    Unmanaged,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+            Action::Unmanaged => "unmanaged",
+        }
+    }
+}
+
+/// One changed field. `None` means absent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldChange {
+    pub path: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    /// Never displayed in clear.
+    pub sensitive: bool,
+    /// This change alone forces a replacement.
+    pub forces_replacement: bool,
+}
+
+/// What a resource needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub kind: Kind,
+    pub name: String,
+    pub action: Action,
+    pub fields: Vec<FieldChange>,
+    /// The manifest's resource (create, update, replace).
+    pub desired: Option<Resource>,
+    /// The tenant's resource (update, replace, delete, unmanaged).
+    pub live: Option<Resource>,
+    /// For connections: desired enabled clients by identity (see [`ClientRef`]).
+    pub enable: BTreeSet<ClientRef>,
+    /// For connections: clients to disable (by live clientID).
+    pub disable: BTreeSet<String>,
+    /// Facts a reviewer needs (users deleted by a replacement, …).
+    pub notes: Vec<String>,
+}
+
+impl Change {
+    fn new(kind: Kind, name: &str, action: Action) -> Change {
+        Change {
+            kind,
+            name: name.to_string(),
+            action,
+            fields: Vec::new(),
+            desired: None,
+            live: None,
+            enable: BTreeSet::new(),
+            disable: BTreeSet::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// `rule/add-country`
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+
+    /// The server id of the live side.
+    pub fn live_id(&self) -> Option<&str> {
+        self.live.as_ref().and_then(|l| l.id.as_deref())
+    }
+}
+
+/// A client as a connection's enabled-clients entry refers to it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ClientRef {
+    /// An existing client.
+    Id(String),
+    /// A client this plan creates, by name.
+    New(String),
+}
+
+/// Every change, in a stable order (kind, then name).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    pub changes: Vec<Change>,
+    /// Resources the manifest declares that need nothing.
+    pub unchanged: usize,
+}
+
+impl Changes {
+    pub fn count(&self, action: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == action).count()
+    }
+
+    /// Whether anything would change (unmanaged resources are not changes).
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::Unmanaged)
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Resources not in the manifest become deletes.
+    pub allow_delete: bool,
+    /// Send every declared `signingKey` again (it cannot be compared).
+    pub rotate_signing_keys: bool,
+    /// Compare write-only fields too (offline, where both sides are manifests).
+    pub compare_write_only: bool,
+}
+
+/// A manifest that cannot be reconciled with this tenant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DiffError {
+    #[error(
+        "{at}client `{name}` is ambiguous: the tenant holds {} clients of that name ({})",
+        ids.len(),
+        ids.join(", ")
+    )]
+    DuplicateClient {
+        at: At,
+        name: String,
+        ids: Vec<String>,
+    },
+    #[error("{at}client `{name}` pins client_id `{id}`, which the tenant does not have")]
+    PinnedClientMissing { at: At, name: String, id: String },
+    #[error("{at}clients `{first}` and `{second}` both match the tenant's client `{id}`")]
+    ClientMatchedTwice {
+        at: At,
+        first: String,
+        second: String,
+        id: String,
+    },
+    #[error(
+        "{at}connection `{connection}` enables client `{client}`, which the manifest does not declare"
+    )]
+    UnknownClient {
+        at: At,
+        connection: String,
+        client: String,
+    },
+    #[error("{at}rule `{rule}` wants order {order}, which unmanaged rule `{holder}` holds")]
+    OrderHeldByUnmanaged {
+        at: At,
+        rule: String,
+        order: u64,
+        holder: String,
+    },
+}
+
+impl DiffError {
+    pub fn hint(&self) -> &'static str {
+        match self {
+            DiffError::DuplicateClient { .. } | DiffError::ClientMatchedTwice { .. } => {
+                "pin the client with `client_id: <clientID>` in the manifest"
+            }
+            DiffError::PinnedClientMissing { .. } => {
+                "remove client_id to create the client, or pin an existing clientID"
+            }
+            DiffError::UnknownClient { .. } => "declare the client under `clients:`",
+            DiffError::OrderHeldByUnmanaged { .. } => {
+                "choose another order, declare the other rule in the manifest, or pass --allow-delete to delete it"
+            }
+        }
+    }
+}
+
+/// A manifest location prefix for error messages (`file:line:col: `), or nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct At(pub Option<Origin>);
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.0 {
+            Some(o) => write!(f, "{o}: "),
+            None => Ok(()),
+        }
+    }
+}
+
+fn at(r: &Resource) -> At {
+    At(r.origin.clone())
+}
+
+/// Compare the desired resources with the tenant.
+pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Changes, DiffError> {
+    let mut out = Changes::default();
+    let clients = match_clients(desired, live)?;
+    let mut matched_live: BTreeSet<(Kind, String)> = BTreeSet::new();
+    for (_, l) in clients.iter() {
+        if let Some(l) = l {
+            matched_live.insert((Kind::Client, l.id.clone().unwrap_or_default()));
+        }
+    }
+    let live_by_name: HashMap<(Kind, &str), &Resource> = live
+        .resources
+        .iter()
+        .filter(|r| r.kind != Kind::Client)
+        .map(|r| ((r.kind, r.name.as_str()), r))
+        .collect();
+
+    // Clients first: connections refer to them.
+    for (d, l) in &clients {
+        let change = compare(d, *l, options);
+        push(&mut out, change);
+    }
+    let name_to_ref = client_refs(&clients);
+    for d in desired.iter().filter(|d| d.kind == Kind::Connection) {
+        let l = live_by_name
+            .get(&(Kind::Connection, d.name.as_str()))
+            .copied();
+        if let Some(l) = l {
+            matched_live.insert((Kind::Connection, l.name.clone()));
+        }
+        let mut change = compare(d, l, options);
+        enabled_clients(&mut change, d, l, live, &name_to_ref)?;
+        push(&mut out, change);
+    }
+    let rule_changes = rules(desired, live, options, &mut matched_live)?;
+    for change in rule_changes {
+        push(&mut out, change);
+    }
+    for d in desired.iter().filter(|d| d.kind == Kind::Email) {
+        let l = live_by_name.get(&(Kind::Email, d.name.as_str())).copied();
+        push(&mut out, compare(d, l, options));
+    }
+    // What the tenant has and the manifest does not.
+    for l in &live.resources {
+        let key = match l.kind {
+            Kind::Client => l.id.clone().unwrap_or_default(),
+            Kind::Email => continue,
+            _ => l.name.clone(),
+        };
+        if matched_live.contains(&(l.kind, key)) {
+            continue;
+        }
+        let action = if options.allow_delete {
+            Action::Delete
+        } else {
+            Action::Unmanaged
+        };
+        let mut change = Change::new(l.kind, &l.name, action);
+        if action == Action::Delete {
+            change.fields = l
+                .fields
+                .iter()
+                .map(|(k, v)| FieldChange {
+                    path: k.clone(),
+                    before: Some(v.clone()),
+                    after: None,
+                    sensitive: l.is_secret(k),
+                    forces_replacement: false,
+                })
+                .collect();
+        }
+        change.live = Some(l.clone());
+        out.changes.push(change);
+    }
+    out.changes.sort_by(|a, b| {
+        (a.kind, &a.name, a.action, a.live_id()).cmp(&(b.kind, &b.name, b.action, b.live_id()))
+    });
+    Ok(out)
+}
+
+fn push(out: &mut Changes, change: Option<Change>) {
+    match change {
+        Some(c) => out.changes.push(c),
+        None => out.unchanged += 1,
+    }
+}
+
+/// Pair every desired client with its live client (or none: a create).
+fn match_clients<'a>(
+    desired: &'a [Resource],
+    live: &'a Live,
+) -> Result<Vec<(&'a Resource, Option<&'a Resource>)>, DiffError> {
+    let mut by_name: HashMap<&str, Vec<&Resource>> = HashMap::new();
+    let mut by_id: HashMap<&str, &Resource> = HashMap::new();
+    for l in live.of_kind(Kind::Client) {
+        by_name.entry(l.name.as_str()).or_default().push(l);
+        if let Some(id) = &l.id {
+            by_id.insert(id.as_str(), l);
+        }
+    }
+    let mut taken: HashMap<String, &Resource> = HashMap::new();
+    let mut out = Vec::new();
+    for d in desired.iter().filter(|d| d.kind == Kind::Client) {
+        let found =
+            match &d.id {
+                Some(pin) => Some(*by_id.get(pin.as_str()).ok_or_else(|| {
+                    DiffError::PinnedClientMissing {
+                        at: at(d),
+                        name: d.name.clone(),
+                        id: pin.clone(),
+                    }
+                })?),
+                None => match by_name.get(d.name.as_str()).map(Vec::as_slice) {
+                    None | Some([]) => None,
+                    Some([one]) => Some(*one),
+                    Some(many) => {
+                        let mut ids: Vec<String> =
+                            many.iter().filter_map(|r| r.id.clone()).collect();
+                        ids.sort();
+                        return Err(DiffError::DuplicateClient {
+                            at: at(d),
+                            name: d.name.clone(),
+                            ids,
+                        });
+                    }
+                },
+            };
+        if let Some(l) = found {
+            let id = l.id.clone().unwrap_or_default();
+            if let Some(first) = taken.insert(id.clone(), d) {
+                return Err(DiffError::ClientMatchedTwice {
+                    at: at(d),
+                    first: first.name.clone(),
+                    second: d.name.clone(),
+                    id,
+                });
+            }
+        }
+        out.push((d, found));
+    }
+    Ok(out)
+}
+
+/// Manifest client name → how a connection refers to it.
+fn client_refs(clients: &[(&Resource, Option<&Resource>)]) -> HashMap<String, ClientRef> {
+    clients
+        .iter()
+        .map(|(d, l)| {
+            let r = match l.and_then(|l| l.id.clone()) {
+                Some(id) => ClientRef::Id(id),
+                None => ClientRef::New(d.name.clone()),
+            };
+            (d.name.clone(), r)
+        })
+        .collect()
+}
+
+/// Field-level comparison of one desired resource with its live counterpart.
+fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Change> {
+    let Some(l) = l else {
+        let mut change = Change::new(d.kind, &d.name, Action::Create);
+        change.fields = d
+            .fields
+            .iter()
+            .chain(d.write_only.iter())
+            .map(|(k, v)| FieldChange {
+                path: k.clone(),
+                before: None,
+                after: Some(v.clone()),
+                sensitive: d.is_secret(k),
+                forces_replacement: false,
+            })
+            .collect();
+        change.desired = Some(d.clone());
+        return Some(change);
+    };
+    let mut fields = Vec::new();
+    let write_only = options.compare_write_only.then_some(&d.write_only);
+    for (key, want) in d.fields.iter().chain(write_only.into_iter().flatten()) {
+        if key == "enabled_clients" {
+            continue;
+        }
+        let have = l.fields.get(key);
+        if key == "options" {
+            let empty = serde_json::Map::new();
+            let want_map = want.as_object().unwrap_or(&empty);
+            let have_map = have.and_then(Value::as_object).unwrap_or(&empty);
+            let keys: BTreeSet<&String> = want_map.keys().chain(have_map.keys()).collect();
+            for k in keys {
+                let (w, h) = (want_map.get(k), have_map.get(k));
+                if w != h {
+                    let path = format!("options.{k}");
+                    fields.push(FieldChange {
+                        sensitive: d.is_secret(&path) || l.is_secret(&path),
+                        path,
+                        before: h.cloned(),
+                        after: w.cloned(),
+                        forces_replacement: false,
+                    });
+                }
+            }
+            continue;
+        }
+        if have != Some(want) {
+            fields.push(FieldChange {
+                path: key.clone(),
+                before: have.cloned(),
+                after: Some(want.clone()),
+                sensitive: d.is_secret(key) || l.is_secret(key),
+                forces_replacement: d.kind == Kind::Connection && key == "strategy",
+            });
+        }
+    }
+    if options.rotate_signing_keys {
+        if let Some(key) = d.write_only.get("signingKey") {
+            fields.push(FieldChange {
+                path: "signingKey".into(),
+                before: None,
+                after: Some(key.clone()),
+                sensitive: true,
+                forces_replacement: false,
+            });
+        }
+    }
+    if fields.is_empty() {
+        return None;
+    }
+    let replace = fields.iter().any(|f| f.forces_replacement);
+    let mut change = Change::new(
+        d.kind,
+        &d.name,
+        if replace {
+            Action::Replace
+        } else {
+            Action::Update
+        },
+    );
+    change.fields = fields;
+    change.desired = Some(d.clone());
+    change.live = Some(l.clone());
+    Some(change)
+}
+
+/// Fold a connection's `enabled_clients` into its change (creating an update if needed).
+fn enabled_clients(
+    change: &mut Option<Change>,
+    d: &Resource,
+    l: Option<&Resource>,
+    live: &Live,
+    refs: &HashMap<String, ClientRef>,
+) -> Result<(), DiffError> {
+    let Some(names) = d.fields.get("enabled_clients").and_then(Value::as_array) else {
+        return Ok(());
+    };
+    let mut want: BTreeSet<ClientRef> = BTreeSet::new();
+    for n in names.iter().filter_map(Value::as_str) {
+        let r = refs.get(n).ok_or_else(|| DiffError::UnknownClient {
+            at: at(d),
+            connection: d.name.clone(),
+            client: n.to_string(),
+        })?;
+        want.insert(r.clone());
+    }
+    let have: BTreeSet<String> = match l {
+        None => BTreeSet::new(),
+        Some(l) => live
+            .enabled
+            .as_ref()
+            .and_then(|e| e.get(&l.name))
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let replacing = change.as_ref().is_some_and(|c| c.action == Action::Replace);
+    let creating = l.is_none() || replacing;
+    // A new or recreated connection starts enabled for no one.
+    let enable: BTreeSet<ClientRef> = want
+        .iter()
+        .filter(|r| creating || !matches!(r, ClientRef::Id(id) if have.contains(id)))
+        .cloned()
+        .collect();
+    let disable: BTreeSet<String> = if creating {
+        BTreeSet::new()
+    } else {
+        have.iter()
+            .filter(|id| !want.contains(&ClientRef::Id((*id).clone())))
+            .cloned()
+            .collect()
+    };
+    let before_names: BTreeSet<String> = have
+        .iter()
+        .map(|id| {
+            live.client_names
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| id.clone())
+        })
+        .collect();
+    let after_names: BTreeSet<String> = names
+        .iter()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect();
+    if enable.is_empty() && disable.is_empty() && !creating {
+        return Ok(());
+    }
+    let change = change.get_or_insert_with(|| {
+        let mut c = Change::new(d.kind, &d.name, Action::Update);
+        c.desired = Some(d.clone());
+        c.live = l.cloned();
+        c
+    });
+    if change.action == Action::Create {
+        change.fields.retain(|f| f.path != "enabled_clients");
+    }
+    let sensitive = d.is_secret("enabled_clients");
+    if before_names != after_names || change.action == Action::Create {
+        change.fields.push(FieldChange {
+            path: "enabled_clients".into(),
+            before: l.map(|_| json!(before_names)),
+            after: Some(json!(after_names)),
+            sensitive,
+            forces_replacement: false,
+        });
+    }
+    change.enable = enable;
+    change.disable = disable;
+    Ok(())
+}
+
+/// Rules: compare, then keep orders unique (a rule without a desired order that sits where
+/// another rule is going moves after the last).
+fn rules(
+    desired: &[Resource],
+    live: &Live,
+    options: &Options,
+    matched_live: &mut BTreeSet<(Kind, String)>,
+) -> Result<Vec<Option<Change>>, DiffError> {
+    let live_rules: BTreeMap<&str, &Resource> = live
+        .of_kind(Kind::Rule)
+        .map(|r| (r.name.as_str(), r))
+        .collect();
+    let order_of = |r: &Resource| r.fields.get("order").and_then(Value::as_u64);
+    let declared: BTreeSet<&str> = desired
+        .iter()
+        .filter(|d| d.kind == Kind::Rule)
+        .map(|d| d.name.as_str())
+        .collect();
+    // Orders the manifest asks for, and by whom.
+    let targets: BTreeMap<u64, &Resource> = desired
+        .iter()
+        .filter(|d| d.kind == Kind::Rule)
+        .filter_map(|d| order_of(d).map(|o| (o, d)))
+        .collect();
+    // Unmanaged rules keep their orders unless they are deleted.
+    if !options.allow_delete {
+        for l in live.of_kind(Kind::Rule) {
+            if declared.contains(l.name.as_str()) {
+                continue;
+            }
+            if let Some(d) = order_of(l).and_then(|o| targets.get(&o)) {
+                return Err(DiffError::OrderHeldByUnmanaged {
+                    at: at(d),
+                    rule: d.name.clone(),
+                    order: order_of(l).unwrap_or_default(),
+                    holder: l.name.clone(),
+                });
+            }
+        }
+    }
+    let mut next_free = live
+        .of_kind(Kind::Rule)
+        .filter_map(order_of)
+        .chain(targets.keys().copied())
+        .max()
+        .map_or(1, |m| m + 1);
+    let mut out = Vec::new();
+    for d in desired.iter().filter(|d| d.kind == Kind::Rule) {
+        let l = live_rules.get(d.name.as_str()).copied();
+        if let Some(l) = l {
+            matched_live.insert((Kind::Rule, l.name.clone()));
+        }
+        let mut d = d.clone();
+        if let (None, Some(have)) = (order_of(&d), l.and_then(order_of)) {
+            let displaced = targets.get(&have).is_some_and(|t| t.name != d.name);
+            if displaced {
+                d.fields.insert("order".into(), json!(next_free));
+                next_free += 1;
+            }
+        }
+        out.push(compare(&d, l, options));
+    }
+    Ok(out)
+}
+
+/// The desired side of an offline comparison (`a0ctl diff OLD NEW`): OLD stands in for the
+/// tenant. Clients are identified by pinned id or by name.
+pub fn live_from_resources(resources: &[Resource]) -> Live {
+    let mut live = Live::default();
+    let mut enabled: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let id_of = |r: &Resource| r.id.clone().unwrap_or_else(|| format!("name:{}", r.name));
+    let ids_by_name: HashMap<&str, String> = resources
+        .iter()
+        .filter(|r| r.kind == Kind::Client)
+        .map(|r| (r.name.as_str(), id_of(r)))
+        .collect();
+    for r in resources {
+        let mut l = r.clone();
+        l.origin = None;
+        if r.kind == Kind::Client {
+            l.id = Some(id_of(r));
+            live.client_names.insert(id_of(r), r.name.clone());
+            l.fields.extend(r.write_only.clone());
+            l.write_only.clear();
+        }
+        if r.kind == Kind::Connection {
+            if let Some(names) = l.fields.remove("enabled_clients") {
+                let set = names
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(|n| {
+                        ids_by_name
+                            .get(n)
+                            .cloned()
+                            .unwrap_or_else(|| format!("name:{n}"))
+                    })
+                    .collect();
+                enabled.insert(r.name.clone(), set);
+            }
+        }
+        live.resources.push(l);
+    }
+    live.enabled = Some(enabled);
+    live
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,508 @@
+//! `plan`: the pure function `Changes -> Plan`, the ordered calls `apply` sends. One call per
+//! changed resource carrying only the changed fields; rule reorders in the fewest PUTs (each
+//! rule that moves once, plus one temporary move per cycle of orders, deletes first) so the API
+//! never answers 409; a strategy change as DELETE then POST; enabled clients as per-client status
+//! PUTs after the clients they name exist. Each call lists the calls it must wait for (`after`);
+//! calls with nothing to wait for may run concurrently.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::api::segment;
+use crate::diff::{Action, Change, Changes, ClientRef};
+use crate::live::Live;
+use crate::model::{Kind, Resource};
+
+/// The ordered calls and the changes they carry out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub changes: Changes,
+    pub calls: Vec<Call>,
+}
+
+impl Plan {
+    /// Replacements (and deletes) need `--allow-delete` at apply.
+    pub fn needs_allow_delete(&self) -> bool {
+        self.changes
+            .changes
+            .iter()
+            .any(|c| matches!(c.action, Action::Replace | Action::Delete))
+    }
+}
+
+/// One API call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    pub id: usize,
+    pub method: String,
+    /// The path; `{clientID of NAME}` stands for the id of a client this plan creates.
+    pub path: String,
+    /// The resource it changes, e.g. `rule/add-country`.
+    pub resource: String,
+    /// Calls that must succeed before this one starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The request body, with secret values in clear (never serialised as is: see `planfile`).
+    #[serde(skip)]
+    pub body: Option<Value>,
+    /// Where the body holds secrets.
+    #[serde(skip)]
+    pub secrets: Vec<BodySecret>,
+    /// A create whose answer may be lost, and how to see whether it took effect.
+    #[serde(skip)]
+    pub check: Option<Check>,
+    /// The client (by manifest name) whose new id fills the path's placeholder.
+    #[serde(skip)]
+    pub needs_client: Option<String>,
+    /// This call creates the client of that name: its answer's `clientID` fills placeholders.
+    #[serde(skip)]
+    pub creates_client: Option<String>,
+}
+
+/// A secret string inside a call body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodySecret {
+    /// JSON pointer into the body.
+    pub pointer: String,
+    /// The manifest's `${VAR}` template, or `None` for a secret written inline.
+    pub template: Option<String>,
+}
+
+/// How to tell whether a create whose answer was lost took effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    Connection(String),
+    Rule(String),
+    Email(String),
+    /// A client of this name that was not in the tenant when the plan was made.
+    Client {
+        name: String,
+        known: BTreeSet<String>,
+    },
+}
+
+/// Placeholder for a client created by the plan.
+pub fn client_placeholder(name: &str) -> String {
+    format!("{{clientID of {name}}}")
+}
+
+struct Builder {
+    calls: Vec<Call>,
+}
+
+impl Builder {
+    fn add(&mut self, method: &str, path: String, resource: String) -> usize {
+        let id = self.calls.len();
+        self.calls.push(Call {
+            id,
+            method: method.to_string(),
+            path,
+            resource,
+            after: Vec::new(),
+            note: None,
+            body: None,
+            secrets: Vec::new(),
+            check: None,
+            needs_client: None,
+            creates_client: None,
+        });
+        id
+    }
+
+    fn call(&mut self, id: usize) -> &mut Call {
+        &mut self.calls[id]
+    }
+
+    fn body(&mut self, id: usize, body: Value, resource: &Resource) {
+        let call = &mut self.calls[id];
+        call.secrets = body_secrets(&body, resource);
+        call.body = Some(body);
+    }
+}
+
+/// Plan the calls for a set of changes against the tenant they were computed from.
+pub fn plan(changes: Changes, live: &Live) -> Plan {
+    let mut b = Builder { calls: Vec::new() };
+    let by_kind = |kind: Kind| changes.changes.iter().filter(move |c| c.kind == kind);
+
+    // Clients: their creates come first, connections wait for them.
+    let mut client_created: HashMap<String, usize> = HashMap::new();
+    let deleted_clients: BTreeSet<String> = by_kind(Kind::Client)
+        .filter(|c| c.action == Action::Delete)
+        .filter_map(|c| c.live_id().map(str::to_string))
+        .collect();
+    let known_client_ids: BTreeSet<String> = live.client_names.keys().cloned().collect();
+    for c in by_kind(Kind::Client) {
+        let resource = c.key();
+        match c.action {
+            Action::Create => {
+                let d = c.desired.as_ref().expect("a create has a desired side");
+                let id = b.add("POST", "/api/clients".into(), resource);
+                let mut body = Map::new();
+                for (k, v) in d.fields.iter().chain(d.write_only.iter()) {
+                    body.insert(k.clone(), v.clone());
+                }
+                b.body(id, Value::Object(body), d);
+                let call = b.call(id);
+                call.check = Some(Check::Client {
+                    name: c.name.clone(),
+                    known: known_client_ids.clone(),
+                });
+                call.creates_client = Some(c.name.clone());
+                client_created.insert(c.name.clone(), id);
+            }
+            Action::Update => {
+                let d = c.desired.as_ref().expect("an update has a desired side");
+                let live_id = c.live_id().unwrap_or_default();
+                let id = b.add(
+                    "PATCH",
+                    format!("/api/clients/{}", segment(live_id)),
+                    resource,
+                );
+                let body = changed_fields(c, d);
+                b.body(id, body, d);
+            }
+            Action::Delete => {
+                let live_id = c.live_id().unwrap_or_default();
+                b.add(
+                    "DELETE",
+                    format!("/api/clients/{}", segment(live_id)),
+                    resource,
+                );
+            }
+            Action::Replace | Action::Unmanaged => {}
+        }
+    }
+
+    for c in by_kind(Kind::Connection) {
+        let resource = c.key();
+        let path = format!("/api/connections/{}", segment(&c.name));
+        let mut created = None;
+        match c.action {
+            Action::Create | Action::Replace => {
+                let d = c.desired.as_ref().expect("a create has a desired side");
+                let deleted = (c.action == Action::Replace)
+                    .then(|| b.add("DELETE", path.clone(), resource.clone()));
+                let id = b.add("POST", "/api/connections".into(), resource.clone());
+                let body = json!({
+                    "name": c.name,
+                    "strategy": d.fields.get("strategy").cloned().unwrap_or(Value::Null),
+                    "options": d.fields.get("options").cloned().unwrap_or_else(|| json!({})),
+                });
+                b.body(id, body, d);
+                let call = b.call(id);
+                call.check = Some(Check::Connection(c.name.clone()));
+                if let Some(del) = deleted {
+                    call.after.push(del);
+                    call.note = Some(
+                        "replacement: the old connection and its users are deleted first".into(),
+                    );
+                }
+                created = Some(id);
+            }
+            Action::Update => {
+                let d = c.desired.as_ref().expect("an update has a desired side");
+                if c.fields.iter().any(|f| f.path.starts_with("options.")) {
+                    let id = b.add("PUT", path.clone(), resource.clone());
+                    let body = json!({"options": d.fields.get("options").cloned().unwrap_or_else(|| json!({}))});
+                    b.body(id, body, d);
+                }
+            }
+            Action::Delete => {
+                b.add("DELETE", path.clone(), resource.clone());
+            }
+            Action::Unmanaged => {}
+        }
+        for r in &c.enable {
+            let (query, needs, wait) = match r {
+                ClientRef::Id(id) => (segment(id), None, None),
+                ClientRef::New(name) => (
+                    client_placeholder(name),
+                    Some(name.clone()),
+                    client_created.get(name).copied(),
+                ),
+            };
+            let id = b.add("PUT", format!("{path}?client={query}"), resource.clone());
+            b.calls[id].body = Some(json!({"status": true}));
+            b.calls[id].needs_client = needs;
+            b.calls[id].after.extend(created.into_iter().chain(wait));
+        }
+        for client in c.disable.iter().filter(|id| !deleted_clients.contains(*id)) {
+            let id = b.add(
+                "PUT",
+                format!("{path}?client={}", segment(client)),
+                resource.clone(),
+            );
+            b.calls[id].body = Some(json!({"status": false}));
+        }
+    }
+
+    plan_rules(&mut b, by_kind(Kind::Rule), live);
+
+    for c in by_kind(Kind::Email) {
+        let resource = c.key();
+        let d = match &c.desired {
+            Some(d) => d,
+            None => continue,
+        };
+        match c.action {
+            Action::Create => {
+                let id = b.add("POST", "/api/emails".into(), resource);
+                let mut body = Map::new();
+                body.insert("template".into(), json!(c.name));
+                for (k, v) in &d.fields {
+                    body.insert(k.clone(), v.clone());
+                }
+                b.body(id, Value::Object(body), d);
+                b.call(id).check = Some(Check::Email(c.name.clone()));
+            }
+            Action::Update => {
+                let id = b.add("PUT", format!("/api/emails/{}", segment(&c.name)), resource);
+                let body = changed_fields(c, d);
+                b.body(id, body, d);
+            }
+            _ => {}
+        }
+    }
+
+    Plan {
+        calls: topological(b.calls),
+        changes,
+    }
+}
+
+/// The body of an update: the changed top-level fields, with their whole desired values.
+fn changed_fields(c: &Change, d: &Resource) -> Value {
+    let mut body = Map::new();
+    for f in &c.fields {
+        let top = f.path.split('.').next().unwrap_or_default();
+        if let Some(v) = d.fields.get(top).or_else(|| d.write_only.get(top)) {
+            body.insert(top.to_string(), v.clone());
+        }
+    }
+    Value::Object(body)
+}
+
+/// Where a body holds secrets: strings under a sensitive path or taken from the environment.
+fn body_secrets(body: &Value, resource: &Resource) -> Vec<BodySecret> {
+    let mut out = Vec::new();
+    let mut stack: Vec<(String, &Value)> = vec![(String::new(), body)];
+    while let Some((path, value)) = stack.pop() {
+        match value {
+            Value::String(_) if resource.is_secret(&path) => {
+                out.push(BodySecret {
+                    pointer: format!("/{}", path.replace('.', "/")),
+                    template: resource.from_env.get(&path).cloned(),
+                });
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    stack.push((join(&path, &i.to_string()), v));
+                }
+            }
+            Value::Object(map) => {
+                for (k, v) in map {
+                    // The connection create body nests fields under their API names already.
+                    stack.push((join(&path, k), v));
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    out
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_string()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+/// Rules: deletes free their orders; each moving rule is one PUT; a cycle of orders takes one
+/// temporary move to an order nobody holds; new rules without an order get one after the last.
+fn plan_rules<'a>(b: &mut Builder, changes: impl Iterator<Item = &'a Change>, live: &Live) {
+    let order = |r: Option<&Resource>| {
+        r.and_then(|r| r.fields.get("order"))
+            .and_then(Value::as_u64)
+    };
+    let changes: Vec<&Change> = changes.collect();
+    // Who holds each order now.
+    let holder: BTreeMap<u64, String> = live
+        .of_kind(Kind::Rule)
+        .filter_map(|r| order(Some(r)).map(|o| (o, r.name.clone())))
+        .collect();
+    let mut fresh = live
+        .of_kind(Kind::Rule)
+        .filter_map(|r| order(Some(r)))
+        .chain(changes.iter().filter_map(|c| order(c.desired.as_ref())))
+        .max()
+        .map_or(1, |m| m + 1);
+
+    // A move takes a rule from its live order to its desired one.
+    let moves: BTreeMap<String, (u64, u64)> = changes
+        .iter()
+        .filter(|c| c.action == Action::Update)
+        .filter_map(|c| {
+            let from = order(c.live.as_ref())?;
+            let to = order(c.desired.as_ref())?;
+            (from != to).then(|| (c.name.clone(), (from, to)))
+        })
+        .collect();
+
+    // Cycles of moves: each rule's target is held by another moving rule, back to the start.
+    let mut temp_for: BTreeSet<String> = BTreeSet::new();
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    for start in moves.keys() {
+        if seen.contains(start) {
+            continue;
+        }
+        let mut path: Vec<String> = Vec::new();
+        let mut cur = start.clone();
+        loop {
+            if seen.contains(&cur) {
+                if let Some(pos) = path.iter().position(|n| *n == cur) {
+                    // A cycle: break it at its smallest name, for a deterministic plan.
+                    let breaker = path[pos..].iter().min().cloned().unwrap_or_default();
+                    temp_for.insert(breaker);
+                }
+                break;
+            }
+            seen.insert(cur.clone());
+            path.push(cur.clone());
+            let Some((_, to)) = moves.get(&cur) else {
+                break;
+            };
+            match holder.get(to) {
+                Some(next) if moves.contains_key(next) => cur = next.clone(),
+                _ => break,
+            }
+        }
+    }
+
+    // The call that frees each currently held order.
+    let mut frees: BTreeMap<u64, usize> = BTreeMap::new();
+    for c in changes.iter().filter(|c| c.action == Action::Delete) {
+        let id = b.add(
+            "DELETE",
+            format!("/api/rules/{}", segment(&c.name)),
+            c.key(),
+        );
+        if let Some(o) = order(c.live.as_ref()) {
+            frees.insert(o, id);
+        }
+    }
+    let mut temp_calls: BTreeMap<String, usize> = BTreeMap::new();
+    for name in &temp_for {
+        let (from, _) = moves[name];
+        let id = b.add(
+            "PUT",
+            format!("/api/rules/{}", segment(name)),
+            format!("rule/{name}"),
+        );
+        b.calls[id].body = Some(json!({"order": fresh}));
+        b.calls[id].note = Some(format!(
+            "temporary order {fresh}, to break a cycle of orders"
+        ));
+        fresh += 1;
+        frees.insert(from, id);
+        temp_calls.insert(name.clone(), id);
+    }
+    // Final moves and other updates; a mover frees its old order with its own call.
+    let mut update_calls: Vec<(usize, Option<u64>)> = Vec::new();
+    for c in changes.iter().filter(|c| c.action == Action::Update) {
+        let d = c.desired.as_ref().expect("an update has a desired side");
+        let id = b.add("PUT", format!("/api/rules/{}", segment(&c.name)), c.key());
+        b.body(id, changed_fields(c, d), d);
+        let target = moves.get(&c.name).map(|(_, to)| *to);
+        if let Some((from, _)) = moves.get(&c.name) {
+            if let Some(t) = temp_calls.get(&c.name) {
+                b.calls[id].after.push(*t);
+            } else {
+                frees.insert(*from, id);
+            }
+        }
+        update_calls.push((id, target));
+    }
+    for c in changes.iter().filter(|c| c.action == Action::Create) {
+        let d = c.desired.as_ref().expect("a create has a desired side");
+        let mut body = Map::new();
+        body.insert("name".into(), json!(c.name));
+        for (k, v) in &d.fields {
+            body.insert(k.clone(), v.clone());
+        }
+        let target = match order(Some(d)) {
+            Some(o) => o,
+            None => {
+                // "After the last", chosen here so it cannot race a temporary move.
+                let o = fresh;
+                fresh += 1;
+                body.insert("order".into(), json!(o));
+                o
+            }
+        };
+        let id = b.add("POST", "/api/rules".into(), c.key());
+        b.body(id, Value::Object(body), d);
+        b.calls[id].check = Some(Check::Rule(c.name.clone()));
+        update_calls.push((id, Some(target)));
+    }
+    // Whoever goes to an order waits for the call that frees it.
+    for (id, target) in update_calls {
+        let Some(target) = target else { continue };
+        if holder.contains_key(&target) {
+            if let Some(free) = frees.get(&target).filter(|f| **f != id) {
+                b.calls[id].after.push(*free);
+            }
+        }
+    }
+}
+
+/// Order calls so that every call comes after those it waits for, keeping the planned order
+/// where there is a choice; renumber ids to positions.
+fn topological(calls: Vec<Call>) -> Vec<Call> {
+    let n = calls.len();
+    let mut indegree = vec![0usize; n];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for c in &calls {
+        for &a in &c.after {
+            indegree[c.id] += 1;
+            dependents[a].push(c.id);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..n).filter(|i| indegree[*i] == 0).map(Reverse).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(Reverse(i)) = ready.pop() {
+        order.push(i);
+        for &d in &dependents[i] {
+            indegree[d] -= 1;
+            if indegree[d] == 0 {
+                ready.push(Reverse(d));
+            }
+        }
+    }
+    debug_assert_eq!(order.len(), n, "the planner built a dependency cycle");
+    let position: HashMap<usize, usize> = order.iter().enumerate().map(|(p, i)| (*i, p)).collect();
+    let mut by_id: BTreeMap<usize, Call> = calls.into_iter().map(|c| (c.id, c)).collect();
+    order
+        .iter()
+        .map(|i| {
+            let mut c = by_id.remove(i).expect("each call once");
+            c.id = position[i];
+            c.after = c.after.iter().map(|a| position[a]).collect();
+            c.after.sort_unstable();
+            c.after.dedup();
+            c
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

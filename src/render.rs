@@ -1,0 +1,547 @@
+//! `render`: every human and machine form of a plan and a report, in one place. Text reads like
+//! Terraform's (`+`, `~`, `-`, `-/+`, field-level before/after, unified diffs of scripts and
+//! bodies via `similar`); JSON is the versioned contract of design §5; Markdown is a PR comment
+//! that always fits GitHub's limit. Secrets render as `(sensitive)`, and a [`Redactor`] scrubs
+//! every known secret value from anything printed, as a second line of defence.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::apply::{Outcome, Report};
+use crate::diag::Paint;
+use crate::diff::{Action, Change, Changes, FieldChange};
+use crate::model::{Kind, Resource};
+use crate::plan::Plan;
+
+/// The output formats of `plan`, `apply` and `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Markdown,
+}
+
+/// The JSON plan's version; bump on any incompatible change.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// GitHub's limit on a comment's length.
+pub const MARKDOWN_LIMIT: usize = 65_535;
+
+/// The marker a CI step finds to update its one sticky comment.
+pub const MARKDOWN_MARKER: &str = "<!-- a0ctl-plan -->";
+
+const SENSITIVE: &str = "(sensitive)";
+
+/// Render a plan in a format.
+pub fn plan(plan: &Plan, tenant: &str, format: Format, paint: Paint) -> String {
+    match format {
+        Format::Text => text(&plan.changes, tenant, paint),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&json_plan(plan, tenant)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Markdown => markdown(&plan.changes, tenant, "plan"),
+    }
+}
+
+/// `{"create": n, "update": n, "replace": n, "delete": n, "unmanaged": n}`
+pub fn summary(changes: &Changes) -> Value {
+    json!({
+        "create": changes.count(Action::Create),
+        "update": changes.count(Action::Update),
+        "replace": changes.count(Action::Replace),
+        "delete": changes.count(Action::Delete),
+        "unmanaged": changes.count(Action::Unmanaged),
+    })
+}
+
+/// The JSON plan of design §5.
+pub fn json_plan(plan: &Plan, tenant: &str) -> Value {
+    let mut v = json_changes(&plan.changes, tenant);
+    v["calls"] = serde_json::to_value(&plan.calls).unwrap_or_else(|_| json!([]));
+    v
+}
+
+/// The JSON form without calls (for `diff`, where nothing is sent).
+pub fn json_changes(changes: &Changes, tenant: &str) -> Value {
+    let list: Vec<Value> = changes
+        .changes
+        .iter()
+        .map(|c| {
+            let mut v = json!({
+                "kind": c.kind,
+                "name": c.name,
+                "action": c.action,
+                "fields": c.fields.iter().map(json_field).collect::<Vec<_>>(),
+            });
+            if !c.notes.is_empty() {
+                v["notes"] = json!(c.notes);
+            }
+            v
+        })
+        .collect();
+    json!({
+        "format_version": FORMAT_VERSION,
+        "tenant": tenant,
+        "summary": summary(changes),
+        "changes": list,
+        "calls": [],
+    })
+}
+
+fn json_field(f: &FieldChange) -> Value {
+    let hide = |v: &Option<Value>| match v {
+        None => Value::Null,
+        Some(_) if f.sensitive => json!(SENSITIVE),
+        Some(v) => v.clone(),
+    };
+    json!({"path": f.path, "before": hide(&f.before), "after": hide(&f.after)})
+}
+
+fn headline(c: &Change) -> &'static str {
+    match c.action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in place",
+        Action::Replace => "must be replaced",
+        Action::Delete => "will be deleted",
+        Action::Unmanaged => "is not in the manifest",
+    }
+}
+
+fn symbol(action: Action) -> &'static str {
+    match action {
+        Action::Create => "  +",
+        Action::Update => "  ~",
+        Action::Replace => "-/+",
+        Action::Delete => "  -",
+        Action::Unmanaged => "  ?",
+    }
+}
+
+fn paint_symbol(sym: &str, paint: Paint) -> String {
+    match sym.trim() {
+        "+" => paint.green(sym),
+        "-" => paint.red(sym),
+        "~" => paint.yellow(sym),
+        "-/+" => format!("{}{}", paint.red("-/"), paint.green("+")),
+        _ => sym.to_string(),
+    }
+}
+
+/// The text plan.
+pub fn text(changes: &Changes, tenant: &str, paint: Paint) -> String {
+    let mut out = String::new();
+    let acting: Vec<&Change> = changes
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Unmanaged)
+        .collect();
+    if acting.is_empty() {
+        out.push_str(&format!("No changes: {tenant} matches the manifests.\n\n"));
+    } else {
+        out.push_str(&format!("a0ctl will make these changes to {tenant}:\n\n"));
+        for c in &acting {
+            out.push_str(&resource_block(c, paint));
+            out.push('\n');
+        }
+    }
+    let unmanaged: Vec<&Change> = changes
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Unmanaged)
+        .collect();
+    if !unmanaged.is_empty() {
+        out.push_str("Not in the manifests (would delete with --allow-delete):\n");
+        for c in unmanaged {
+            out.push_str(&format!("  {} \"{}\"{}\n", c.kind, c.name, id_suffix(c)));
+        }
+        out.push('\n');
+    }
+    out.push_str(&paint.bold(&summary_line(changes)));
+    out.push('\n');
+    out
+}
+
+fn id_suffix(c: &Change) -> String {
+    match (c.kind, c.live_id()) {
+        (Kind::Client, Some(id)) => format!(" ({id})"),
+        _ => String::new(),
+    }
+}
+
+/// `Plan: 1 to create, 2 to update, 0 to replace, 0 to delete.`
+pub fn summary_line(changes: &Changes) -> String {
+    format!(
+        "Plan: {} to create, {} to update, {} to replace, {} to delete.",
+        changes.count(Action::Create),
+        changes.count(Action::Update),
+        changes.count(Action::Replace),
+        changes.count(Action::Delete)
+    )
+}
+
+/// One resource's block: comment line, header, fields.
+pub fn resource_block(c: &Change, paint: Paint) -> String {
+    let mut out = String::new();
+    let mut comment = format!(
+        "  # {} \"{}\"{} {}",
+        c.kind,
+        c.name,
+        id_suffix(c),
+        headline(c)
+    );
+    for note in &c.notes {
+        comment.push_str(&format!(" ({note})"));
+    }
+    out.push_str(&paint.dim(&comment));
+    out.push('\n');
+    let sym = paint_symbol(symbol(c.action), paint);
+    if c.action == Action::Delete {
+        out.push_str(&format!("{sym} {} \"{}\"\n", c.kind, c.name));
+        return out;
+    }
+    out.push_str(&format!("{sym} {} \"{}\" {{\n", c.kind, c.name));
+    let width = c
+        .fields
+        .iter()
+        .filter(|f| !is_multiline(f))
+        .map(|f| f.path.chars().count())
+        .max()
+        .unwrap_or(0);
+    for f in &c.fields {
+        out.push_str(&field_lines(f, width, paint));
+    }
+    out.push_str("    }\n");
+    out
+}
+
+fn is_multiline(f: &FieldChange) -> bool {
+    !f.sensitive
+        && [&f.before, &f.after].iter().any(|v| {
+            v.as_ref()
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.contains('\n'))
+        })
+}
+
+fn show(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn field_lines(f: &FieldChange, width: usize, paint: Paint) -> String {
+    let sym = match (&f.before, &f.after) {
+        (None, Some(_)) => "+",
+        (Some(_), None) => "-",
+        _ => "~",
+    };
+    let psym = paint_symbol(sym, paint);
+    let path = &f.path;
+    if f.sensitive {
+        let what = match sym {
+            "~" => "(sensitive, changed)",
+            "-" => "(sensitive, removed)",
+            _ => SENSITIVE,
+        };
+        return format!("      {psym} {path:width$} = {what}\n");
+    }
+    if is_multiline(f) {
+        let before = f.before.as_ref().and_then(Value::as_str).unwrap_or("");
+        let after = f.after.as_ref().and_then(Value::as_str).unwrap_or("");
+        let mut out = format!("      {psym} {path}:\n");
+        let diff = similar::TextDiff::from_lines(before, after);
+        let unified = diff.unified_diff().context_radius(3).to_string();
+        for line in unified.lines() {
+            let coloured = if line.starts_with("@@") {
+                paint.cyan(line)
+            } else if line.starts_with('+') {
+                paint.green(line)
+            } else if line.starts_with('-') {
+                paint.red(line)
+            } else {
+                line.to_string()
+            };
+            out.push_str(&format!("          {coloured}\n"));
+        }
+        return out;
+    }
+    let extra = if f.forces_replacement {
+        format!(" {}", paint.red("# forces replacement"))
+    } else {
+        String::new()
+    };
+    match (&f.before, &f.after) {
+        (None, Some(a)) => format!("      {psym} {path:width$} = {}{extra}\n", show(a)),
+        (Some(b), None) => format!("      {psym} {path:width$} = {} -> null{extra}\n", show(b)),
+        (Some(b), Some(a)) => format!(
+            "      {psym} {path:width$} = {} -> {}{extra}\n",
+            show(b),
+            show(a)
+        ),
+        (None, None) => String::new(),
+    }
+}
+
+/// The Markdown plan: marker, headline, the complete summary table, then one collapsible block
+/// per resource, cut (with a note) before GitHub's comment limit.
+pub fn markdown(changes: &Changes, tenant: &str, what: &str) -> String {
+    let mut head = String::new();
+    head.push_str(MARKDOWN_MARKER);
+    head.push('\n');
+    head.push_str(&format!("### a0ctl {what} for `{tenant}`\n\n"));
+    head.push_str(&format!("**{}**\n\n", summary_line(changes)));
+    head.push_str("| kind | create | update | replace | delete | unmanaged |\n");
+    head.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    let mut counts: BTreeMap<Kind, [usize; 5]> = Kind::ALL.iter().map(|k| (*k, [0; 5])).collect();
+    for c in &changes.changes {
+        let i = match c.action {
+            Action::Create => 0,
+            Action::Update => 1,
+            Action::Replace => 2,
+            Action::Delete => 3,
+            Action::Unmanaged => 4,
+        };
+        if let Some(row) = counts.get_mut(&c.kind) {
+            row[i] += 1;
+        }
+    }
+    for (kind, row) in &counts {
+        head.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} |\n",
+            kind.plural(),
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4]
+        ));
+    }
+    head.push('\n');
+    if changes.changes.is_empty() {
+        head.push_str("No changes.\n");
+        return head;
+    }
+    let mut blocks: Vec<String> = Vec::new();
+    for c in &changes.changes {
+        if c.action == Action::Unmanaged {
+            continue;
+        }
+        let body = resource_block(c, Paint(false));
+        let fence = if body.contains("```") { "~~~~" } else { "```" };
+        blocks.push(format!(
+            "<details><summary><code>{}</code> {} <code>{}</code> ({})</summary>\n\n{fence}diff\n{}{fence}\n</details>\n",
+            symbol(c.action).trim(),
+            c.kind,
+            html_escape(&c.name),
+            c.action.as_str(),
+            body,
+        ));
+    }
+    let unmanaged: Vec<String> = changes
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Unmanaged)
+        .map(|c| {
+            format!(
+                "- {} `{}`{}\n",
+                c.kind,
+                c.name.replace('`', "'"),
+                id_suffix(c)
+            )
+        })
+        .collect();
+    let mut tail = String::new();
+    if !unmanaged.is_empty() {
+        tail.push_str("\n<details><summary>Not in the manifests (would delete with <code>--allow-delete</code>)</summary>\n\n");
+        for u in &unmanaged {
+            tail.push_str(u);
+        }
+        tail.push_str("\n</details>\n");
+    }
+    let mut out = head;
+    let note_room = 300;
+    let budget = MARKDOWN_LIMIT.saturating_sub(out.len() + note_room);
+    let mut used = 0;
+    let mut shown = 0;
+    for block in &blocks {
+        if used + block.len() > budget {
+            break;
+        }
+        out.push_str(block);
+        used += block.len();
+        shown += 1;
+    }
+    if shown < blocks.len() {
+        out.push_str(&format!(
+            "\n> {} more resource{} not shown here: GitHub comments hold {MARKDOWN_LIMIT} characters. Run `a0ctl {what}` (text or `--format json`) to see them all.\n",
+            blocks.len() - shown,
+            if blocks.len() - shown == 1 { "" } else { "s" }
+        ));
+    } else if out.len() + tail.len() <= MARKDOWN_LIMIT {
+        out.push_str(&tail);
+    }
+    out
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// An apply's report as text: one line per failed or noted call, then the counts.
+pub fn report(report: &Report, paint: Paint) -> String {
+    let mut out = String::new();
+    let applied = report.count(Outcome::Applied);
+    let failed = report.count(Outcome::Failed);
+    let skipped = report.count(Outcome::NotAttempted);
+    for c in &report.calls {
+        match c.outcome {
+            Outcome::Failed => out.push_str(&format!(
+                "{} {} {} ({}): {}\n",
+                paint.red("failed:"),
+                c.method,
+                c.path,
+                c.resource,
+                c.error.as_deref().unwrap_or("failed")
+            )),
+            Outcome::NotAttempted => out.push_str(&format!(
+                "{} {} {} ({})\n",
+                paint.yellow("not attempted:"),
+                c.method,
+                c.path,
+                c.resource
+            )),
+            Outcome::Applied => {}
+        }
+    }
+    let line = if failed == 0 && skipped == 0 {
+        format!(
+            "Apply complete: {applied} call{} in {:.1}s.",
+            if applied == 1 { "" } else { "s" },
+            report.took_ms as f64 / 1000.0
+        )
+    } else {
+        format!(
+            "Apply incomplete: {applied} applied, {failed} failed, {skipped} not attempted. Run apply again to converge."
+        )
+    };
+    out.push_str(&paint.bold(&line));
+    out.push('\n');
+    out
+}
+
+/// One progress line for a finished call (no terminal: CI logs).
+pub fn progress_line(c: &crate::apply::CallReport) -> String {
+    let status = c
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "-".into());
+    let took = c.took_ms.unwrap_or(0);
+    let mark = match c.outcome {
+        Outcome::Applied => "ok",
+        Outcome::Failed => "FAILED",
+        Outcome::NotAttempted => "skipped",
+    };
+    let mut line = format!(
+        "{mark:>6} {} {} ({}) {status} in {took} ms",
+        c.method, c.path, c.resource
+    );
+    if let Some(note) = &c.note {
+        line.push_str(&format!(" [{note}]"));
+    }
+    if let Some(e) = &c.error {
+        line.push_str(&format!(": {e}"));
+    }
+    line
+}
+
+/// Scrubs known secret values from text before it is printed.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    secrets: Vec<String>,
+}
+
+impl Redactor {
+    /// Every secret value of these resources: values from `${VAR}` and values under sensitive
+    /// keys.
+    pub fn from_resources<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Redactor {
+        let mut secrets = Vec::new();
+        for r in resources {
+            for (k, v) in r.fields.iter().chain(r.write_only.iter()) {
+                collect_secret_strings(r, k, v, &mut secrets);
+            }
+        }
+        secrets.retain(|s| s.chars().count() >= 4);
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.dedup();
+        Redactor { secrets }
+    }
+
+    pub fn add(&mut self, secret: &str) {
+        if secret.chars().count() >= 4 {
+            self.secrets.push(secret.to_string());
+            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+            self.secrets.dedup();
+        }
+    }
+
+    pub fn merge(&mut self, other: Redactor) {
+        for s in other.secrets {
+            self.add(&s);
+        }
+    }
+
+    /// The text with every secret value replaced by `(sensitive)`, also in its JSON-escaped form.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in &self.secrets {
+            if out.contains(s.as_str()) {
+                out = out.replace(s.as_str(), SENSITIVE);
+            }
+            let escaped = serde_json::to_string(s).unwrap_or_default();
+            let escaped = escaped.trim_matches('"');
+            if escaped != s && out.contains(escaped) {
+                out = out.replace(escaped, SENSITIVE);
+            }
+        }
+        out
+    }
+}
+
+fn collect_secret_strings(r: &Resource, path: &str, v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) if r.is_secret(path) => out.push(s.clone()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                collect_secret_strings(r, &format!("{path}.{i}"), item, out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                collect_secret_strings(r, &format!("{path}.{k}"), item, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redactor_scrubs_plain_and_escaped_values() {
+        let mut r = Resource::new(Kind::Connection, "g");
+        r.fields.insert(
+            "options".into(),
+            json!({"client_secret": "s3cr\"et-value", "client_id": "visible"}),
+        );
+        let red = Redactor::from_resources([&r]);
+        let text = "a s3cr\"et-value b \"s3cr\\\"et-value\" visible";
+        let scrubbed = red.scrub(text);
+        assert!(!scrubbed.contains("et-value"), "{scrubbed}");
+        assert!(scrubbed.contains("visible"));
+    }
+}

@@ -1,0 +1,124 @@
+//! Choosing the tenant a command talks to: `--domain` with `--client-id`/`--client-secret` or
+//! `--token` (each also from the environment), or `--local`, which runs the emulator in-process
+//! with its state in `.a0ctl/local.db` under the current directory.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::api::{self, Api, Auth, Settings};
+use crate::diag::hinted;
+use crate::emulator;
+
+/// Tenant selection, shared by every command that talks to a tenant.
+#[derive(Debug, Clone, clap::Args)]
+pub struct TenantArgs {
+    /// The tenant: a host (https) or a URL; plain http only for loopback.
+    #[arg(long, env = "AUTH0_DOMAIN", value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// Client ID whose credentials get a token.
+    #[arg(long, env = "AUTH0_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Client secret whose credentials get a token.
+    #[arg(
+        long,
+        env = "AUTH0_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub client_secret: Option<String>,
+    /// A Management API token (instead of client credentials).
+    #[arg(
+        long,
+        env = "AUTH0_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub token: Option<String>,
+    /// Use the embedded emulator with its state in .a0ctl/local.db (no account needed).
+    #[arg(long)]
+    pub local: bool,
+    /// Seconds allowed for each request.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Send at most this many requests a second (a0ctl also follows X-RateLimit-Limit).
+    #[arg(long, value_name = "RPS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rps: Option<u32>,
+}
+
+/// A connected tenant; keeps the embedded emulator alive for `--local`.
+pub struct Tenant {
+    pub api: Api,
+    /// How plans name the tenant (its base URL).
+    pub label: String,
+    local: Option<emulator::Handle>,
+}
+
+impl Tenant {
+    pub async fn connect(args: &TenantArgs) -> Result<Tenant> {
+        let settings = Settings {
+            timeout: Duration::from_secs(args.timeout.max(1)),
+            max_rps: args.max_rps,
+            ..Settings::default()
+        };
+        if args.local {
+            let dir = PathBuf::from(".a0ctl");
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let handle = emulator::serve(emulator::Config {
+                listen: "127.0.0.1:0".parse().expect("a valid address"),
+                state: Some(dir.join("local.db")),
+                tenant: "local".into(),
+                ..emulator::Config::default()
+            })
+            .await
+            .context("cannot start the embedded emulator")?;
+            let base = url::Url::parse(&handle.base_url).expect("the emulator's URL parses");
+            let auth = Auth::ClientCredentials {
+                client_id: handle.global_client_id.clone(),
+                secret: handle.global_client_secret.clone(),
+            };
+            let api = Api::connect(&base, auth, settings).await?;
+            return Ok(Tenant {
+                api,
+                label: "local (.a0ctl/local.db)".into(),
+                local: Some(handle),
+            });
+        }
+        let domain = args.domain.as_deref().ok_or_else(|| {
+            hinted(
+                "no tenant given",
+                "pass --domain (or set AUTH0_DOMAIN) with credentials, or --local for the embedded emulator",
+            )
+        })?;
+        let base = api::parse_domain(domain)?;
+        let auth = match (&args.token, &args.client_id, &args.client_secret) {
+            (Some(token), _, _) if !token.is_empty() => Auth::Token(token.clone()),
+            (_, Some(id), Some(secret)) => Auth::ClientCredentials {
+                client_id: id.clone(),
+                secret: secret.clone(),
+            },
+            _ => {
+                return Err(hinted(
+                    format!("no credentials for {domain}"),
+                    "pass --client-id and --client-secret (AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET) or --token (AUTH0_TOKEN)",
+                ));
+            }
+        };
+        let label = base.as_str().trim_end_matches('/').to_string();
+        let api = Api::connect(&base, auth, settings).await?;
+        Ok(Tenant {
+            api,
+            label,
+            local: None,
+        })
+    }
+
+    /// Stop the embedded emulator, if any, after in-flight requests.
+    pub async fn close(self) {
+        if let Some(h) = self.local {
+            h.shutdown().await;
+        }
+    }
+}
