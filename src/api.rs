@@ -49,8 +49,9 @@ pub struct Settings {
     pub timeout: Duration,
     /// Never send more than this many requests a second.
     pub max_rps: Option<u32>,
-    /// Attempts for a transient failure of an idempotent call (the first included).
-    pub attempts: usize,
+    /// Retries of a transient failure (5xx, timeout, connection error) of an idempotent call.
+    /// 429s wait as the server says and do not count.
+    pub retries: usize,
 }
 
 impl Default for Settings {
@@ -58,10 +59,13 @@ impl Default for Settings {
         Settings {
             timeout: Duration::from_secs(30),
             max_rps: None,
-            attempts: 6,
+            retries: 7,
         }
     }
 }
+
+/// 429s in a row after which a call gives up.
+const MAX_RATE_LIMITED: u32 = 60;
 
 /// Parse `--domain`: a bare host means `https://HOST`; a URL may carry a scheme and port; plain
 /// `http` is refused for anything but a loopback address (before any connection is made).
@@ -334,10 +338,9 @@ impl Api {
             "client_secret": secret,
             "grant_type": "client_credentials",
         });
-        let answer = (|| self.exchange(Method::POST, "/oauth/token", Some(&body), false))
+        let answer = (|| self.paced(Method::POST, "/oauth/token", Some(&body), false))
             .retry(self.backoff())
             .when(CallError::is_transient)
-            .adjust(adjust_for_rate_limit)
             .notify(notify_retry)
             .await?;
         let token = answer
@@ -359,7 +362,8 @@ impl Api {
             .with_max_delay(Duration::from_secs(5))
             .with_factor(2.0)
             .with_jitter()
-            .with_max_times(self.inner.settings.attempts.saturating_sub(1))
+            .with_jitter_seed(rand::random())
+            .with_max_times(self.inner.settings.retries)
     }
 
     /// `GET` a JSON answer, retrying transient failures.
@@ -377,7 +381,6 @@ impl Api {
         (|| self.call_authed(method.clone(), path, body))
             .retry(self.backoff())
             .when(CallError::is_transient)
-            .adjust(adjust_for_rate_limit)
             .notify(notify_retry)
             .await
     }
@@ -394,7 +397,6 @@ impl Api {
         (|| self.call_authed(method.clone(), path, body))
             .retry(self.backoff())
             .when(|e: &CallError| e.is_transient() && !e.is_ambiguous())
-            .adjust(adjust_for_rate_limit)
             .notify(notify_retry)
             .await
     }
@@ -406,7 +408,7 @@ impl Api {
         path: &str,
         body: Option<&Value>,
     ) -> Result<Answer, CallError> {
-        match self.exchange(method.clone(), path, body, true).await {
+        match self.paced(method.clone(), path, body, true).await {
             Err(CallError {
                 kind:
                     ErrorKind::Status {
@@ -418,9 +420,37 @@ impl Api {
             {
                 tracing::info!("token rejected; getting a new one");
                 self.refresh_token().await?;
-                self.exchange(method, path, body, true).await
+                self.paced(method, path, body, true).await
             }
             other => other,
+        }
+    }
+
+    /// One call, waiting out 429s as the server asks (they do not count as failures: the
+    /// request was not acted on).
+    async fn paced(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        authed: bool,
+    ) -> Result<Answer, CallError> {
+        let mut limited = 0;
+        loop {
+            match self.exchange(method.clone(), path, body, authed).await {
+                Err(e) if e.status() == Some(429) && limited < MAX_RATE_LIMITED => {
+                    limited += 1;
+                    let wait = match &e.kind {
+                        ErrorKind::Status { retry_after, .. } => {
+                            retry_after.unwrap_or(Duration::from_secs(1))
+                        }
+                        _ => Duration::from_secs(1),
+                    } + jitter(100);
+                    tracing::info!("rate limited; waiting {} ms: {e}", wait.as_millis());
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
         }
     }
 
@@ -560,18 +590,6 @@ fn notify_retry(e: &CallError, wait: Duration) {
     tracing::info!("retrying in {} ms after: {e}", wait.as_millis());
 }
 
-/// For a 429, wait as the server asked instead of the backoff's guess.
-fn adjust_for_rate_limit(e: &CallError, backoff: Option<Duration>) -> Option<Duration> {
-    match &e.kind {
-        ErrorKind::Status {
-            status: 429,
-            retry_after,
-            ..
-        } => Some(retry_after.unwrap_or(Duration::from_secs(1)) + jitter(100)),
-        _ => backoff,
-    }
-}
-
 fn jitter(max_ms: u64) -> Duration {
     Duration::from_millis(rand::random::<u64>() % max_ms.max(1))
 }
@@ -582,7 +600,8 @@ fn now_epoch() -> f64 {
         .map_or(0.0, |d| d.as_secs_f64())
 }
 
-/// `Retry-After` (seconds), else `X-RateLimit-Reset` (Unix seconds), as a wait from now.
+/// How long a 429 asks to wait: until `X-RateLimit-Reset` (Unix seconds, the more precise), else
+/// `Retry-After` (seconds).
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let number = |name: &str| {
         headers
@@ -590,11 +609,12 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<f64>().ok())
     };
-    if let Some(secs) = number("retry-after") {
-        return Some(Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
+    if let Some(reset) = number("x-ratelimit-reset") {
+        return Some(Duration::from_secs_f64(
+            (reset - now_epoch()).clamp(0.0, 3600.0),
+        ));
     }
-    number("x-ratelimit-reset")
-        .map(|reset| Duration::from_secs_f64((reset - now_epoch()).clamp(0.0, 3600.0)))
+    number("retry-after").map(|secs| Duration::from_secs_f64(secs.clamp(0.0, 3600.0)))
 }
 
 /// The client-side limiter: paces at `min(--max-rps, X-RateLimit-Limit)` and pauses until the

@@ -1,4 +1,4 @@
-//! `apply`: runs a [`Plan`] against the tenant with bounded concurrency, each call after those it
+//! `apply`: runs a plan's calls against the tenant with bounded concurrency, each call after those it
 //! waits for, and returns a [`Report`]. When a call fails for good, its dependents are not
 //! started, calls in flight finish, and independent calls go on; the report says what was
 //! applied, what failed (with the API's message) and what was not attempted.
@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::{Answer, Api, CallError, ErrorKind, segment};
-use crate::plan::{Call, Check, Plan, client_placeholder};
+use crate::plan::{Call, Check, client_placeholder};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -78,12 +78,11 @@ impl Report {
 /// Run the plan. `progress` sees each call as it finishes.
 pub async fn apply(
     api: &Api,
-    plan: &Plan,
+    calls: &[Call],
     options: &Options,
     progress: &(dyn Fn(&CallReport) + Sync),
 ) -> Report {
     let started = Instant::now();
-    let calls = &plan.calls;
     let mut waiting: Vec<usize> = calls.iter().map(|c| c.after.len()).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); calls.len()];
     for c in calls {
@@ -190,7 +189,7 @@ async fn create(
     path: &str,
     check: &Check,
 ) -> Result<(Answer, Option<String>), CallError> {
-    const ATTEMPTS: u32 = 6;
+    const ATTEMPTS: u32 = 10;
     let mut attempt = 0;
     loop {
         attempt += 1;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::commands::{self, ApplyArgs, Out, PlanArgs};
+use crate::commands::{self, ApplyArgs, Gates, Out, PlanArgs};
 use crate::diag::{self, Paint};
 use crate::manifest::{self, LoadOptions};
 use crate::render::Format;
@@ -69,6 +69,9 @@ pub enum Command {
         /// Exit 2 when there are changes, 0 when there are none.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Also save the plan (without secret values) for `apply --plan`.
+        #[arg(long, value_name = "PLANFILE")]
+        out: Option<PathBuf>,
         /// Plan deletes of resources the manifests do not declare.
         #[arg(long)]
         allow_delete: bool,
@@ -78,11 +81,23 @@ pub enum Command {
         #[command(flatten)]
         tenant: TenantArgs,
     },
-    /// Make the tenant match the manifests.
+    /// Make the tenant match the manifests (or apply a saved plan).
     Apply {
         /// Manifest files or directories.
-        #[arg(required = true)]
+        #[arg(required_unless_present = "plan", conflicts_with = "plan")]
         paths: Vec<PathBuf>,
+        /// Apply this saved plan (from `plan --out`) instead of planning again.
+        #[arg(long, value_name = "PLANFILE")]
+        plan: Option<PathBuf>,
+        /// Apply even past the deletion gate.
+        #[arg(long)]
+        force: bool,
+        /// Deletion gate: refuse to delete or replace more than PCT% of a kind's resources.
+        #[arg(long, value_name = "PCT", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=100))]
+        delete_threshold: u32,
+        /// The deletion gate applies to kinds with at least N resources in the tenant.
+        #[arg(long, value_name = "N", default_value_t = 10)]
+        delete_threshold_min: usize,
         /// Do not ask for confirmation (required without a terminal).
         #[arg(long)]
         yes: bool,
@@ -176,12 +191,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             paths,
             format,
             detailed_exitcode,
+            out: plan_out,
             allow_delete,
             rotate_signing_keys,
             tenant,
         } => {
             let args = PlanArgs {
                 paths,
+                out: plan_out,
                 tenant,
                 allow_delete,
                 rotate_signing_keys,
@@ -191,6 +208,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Apply {
             paths,
+            plan,
+            force,
+            delete_threshold,
+            delete_threshold_min,
             yes,
             allow_delete,
             rotate_signing_keys,
@@ -198,19 +219,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
             format,
             tenant,
         } => {
-            let args = PlanArgs {
-                paths,
-                tenant,
-                allow_delete,
-                rotate_signing_keys,
-                format: match format {
-                    ApplyFormat::Text => Format::Text,
-                    ApplyFormat::Json => Format::Json,
-                },
+            let format = match format {
+                ApplyFormat::Text => Format::Text,
+                ApplyFormat::Json => Format::Json,
             };
             let apply_args = ApplyArgs {
                 yes,
                 parallelism: parallelism.into(),
+                gates: Gates {
+                    allow_delete,
+                    force,
+                    threshold_percent: delete_threshold,
+                    threshold_min: delete_threshold_min,
+                },
+            };
+            if let Some(plan) = plan {
+                return runtime()?
+                    .block_on(commands::apply_saved(plan, tenant, apply_args, format, out));
+            }
+            let args = PlanArgs {
+                paths,
+                out: None,
+                tenant,
+                allow_delete,
+                rotate_signing_keys,
+                format,
             };
             runtime()?.block_on(commands::apply(args, apply_args, out))
         }

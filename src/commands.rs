@@ -17,6 +17,7 @@ use crate::live::{self, FetchOptions, Live};
 use crate::manifest::{self, LoadOptions};
 use crate::model::{self, Kind, Resource};
 use crate::plan::{self, Plan};
+use crate::planfile;
 use crate::render::{self, Format, Redactor};
 use crate::tenant::{Tenant, TenantArgs};
 
@@ -24,6 +25,8 @@ use crate::tenant::{Tenant, TenantArgs};
 #[derive(Debug, Clone)]
 pub struct PlanArgs {
     pub paths: Vec<PathBuf>,
+    /// `plan --out`: also write a plan file.
+    pub out: Option<PathBuf>,
     pub tenant: TenantArgs,
     pub allow_delete: bool,
     pub rotate_signing_keys: bool,
@@ -175,6 +178,21 @@ async fn plan_on(
     let computed = compute(&tenant.api, resources, &diff_options(args)).await?;
     let mut plan = computed.plan;
     note_gates(&mut plan, args.allow_delete);
+    if let Some(path) = &args.out {
+        let text = planfile::save(
+            &plan,
+            &computed.live,
+            &tenant.label,
+            computed.client_views,
+            args.allow_delete,
+        )?;
+        std::fs::write(path, computed.redactor.scrub(&text))
+            .map_err(|e| anyhow!("cannot write the plan file {}: {e}", path.display()))?;
+        eprintln!(
+            "Saved the plan to {0}; apply it with `a0ctl apply --plan {0}`.",
+            path.display()
+        );
+    }
     let paint = if args.format == Format::Text {
         out.stdout
     } else {
@@ -202,6 +220,20 @@ fn note_gates(plan: &mut Plan, allow_delete: bool) {
 pub struct ApplyArgs {
     pub yes: bool,
     pub parallelism: usize,
+    pub gates: Gates,
+}
+
+/// The safety gates of `apply` (exit 3 when one refuses).
+#[derive(Debug, Clone)]
+pub struct Gates {
+    /// Deletes and replacements are allowed.
+    pub allow_delete: bool,
+    /// Past the deletion threshold anyway.
+    pub force: bool,
+    /// Largest share of a kind's existing resources a plan may delete or replace.
+    pub threshold_percent: u32,
+    /// The threshold applies to kinds with at least this many resources.
+    pub threshold_min: usize,
 }
 
 /// `a0ctl apply`.
@@ -235,26 +267,120 @@ async fn apply_on(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    gate(&plan, args.allow_delete)?;
+    gate(&plan.changes, &computed.live, &apply_args.gates)?;
     confirm(apply_args.yes, &tenant.label)?;
-    let report = run(&tenant.api, &plan, apply_args.parallelism, &redactor, out).await;
+    let report = run(
+        &tenant.api,
+        &plan.calls,
+        apply_args.parallelism,
+        &redactor,
+        out,
+    )
+    .await;
     if json {
         print_stdout(&redactor.scrub(&apply_json(&plan, &tenant.label, Some(&report))))?;
     } else {
         print_stdout(&redactor.scrub(&render::report(&report, out.stdout)))?;
     }
-    if !report.succeeded() {
+    incomplete(&report)?;
+    verify(&tenant.api, resources, &options, computed.client_views).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn incomplete(report: &apply::Report) -> Result<()> {
+    if report.succeeded() {
+        return Ok(());
+    }
+    Err(hinted(
+        format!(
+            "apply incomplete: {} of {} calls failed, {} not attempted",
+            report.count(Outcome::Failed),
+            report.calls.len(),
+            report.count(Outcome::NotAttempted)
+        ),
+        "fix the cause above and run apply again: it plans from the tenant as it is now",
+    ))
+}
+
+/// `a0ctl apply --plan PLANFILE`: exactly the saved plan, if the tenant is still as it was.
+pub async fn apply_saved(
+    path: PathBuf,
+    tenant_args: TenantArgs,
+    apply_args: ApplyArgs,
+    format: Format,
+    out: Out,
+) -> Result<ExitCode> {
+    let saved = planfile::read(&path)?;
+    let tenant = Tenant::connect(&tenant_args).await?;
+    let result = apply_saved_on(&tenant, &saved, &apply_args, format, out).await;
+    tenant.close().await;
+    result
+}
+
+async fn apply_saved_on(
+    tenant: &Tenant,
+    saved: &planfile::SavedPlan,
+    apply_args: &ApplyArgs,
+    format: Format,
+    out: Out,
+) -> Result<ExitCode> {
+    let live = fetch(&tenant.api, saved.client_views).await?;
+    planfile::check_fresh(saved, &tenant.label, &live)?;
+    let env = |name: &str| std::env::var(name).ok();
+    let calls = planfile::calls(saved, &env)?;
+    let changes = planfile::changes(saved);
+    let mut redactor = Redactor::from_resources(&live.resources);
+    for call in &calls {
+        for s in &call.secrets {
+            if let Some(v) = call
+                .body
+                .as_ref()
+                .and_then(|b| b.pointer(&s.pointer))
+                .and_then(Value::as_str)
+            {
+                redactor.add(v);
+            }
+        }
+    }
+    for s in &saved.secrets {
+        if let Ok(crate::manifest::interp::Resolved::FromEnv(v)) =
+            crate::manifest::interp::resolve(&s.template, &env, false)
+        {
+            redactor.add(&v);
+        }
+    }
+    let json = format == Format::Json;
+    if !json {
+        print_stdout(&redactor.scrub(&render::text(&changes, &tenant.label, out.stdout)))?;
+    }
+    if calls.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    gate(&changes, &live, &apply_args.gates)?;
+    confirm(apply_args.yes, &tenant.label)?;
+    let report = run(&tenant.api, &calls, apply_args.parallelism, &redactor, out).await;
+    if json {
+        let mut v = serde_json::to_value(saved).unwrap_or_default();
+        v["report"] = serde_json::to_value(&report).unwrap_or_default();
+        print_stdout(&redactor.scrub(&format!(
+            "{}\n",
+            serde_json::to_string_pretty(&v).unwrap_or_default()
+        )))?;
+    } else {
+        print_stdout(&redactor.scrub(&render::report(&report, out.stdout)))?;
+    }
+    incomplete(&report)?;
+    let after = fetch(&tenant.api, saved.client_views).await?;
+    let problems = planfile::verify(saved, &after);
+    if !problems.is_empty() {
         return Err(hinted(
             format!(
-                "apply incomplete: {} of {} calls failed, {} not attempted",
-                report.count(Outcome::Failed),
-                report.calls.len(),
-                report.count(Outcome::NotAttempted)
+                "the tenant differs from the plan after apply: {}",
+                problems.join(", ")
             ),
-            "fix the cause above and run apply again: it plans from the tenant as it is now",
+            "someone may be changing the tenant at the same time; run plan to see the differences",
         ));
     }
-    verify(&tenant.api, resources, &options, computed.client_views).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -266,27 +392,53 @@ fn apply_json(plan: &Plan, tenant: &str, report: Option<&apply::Report>) -> Stri
     s
 }
 
-/// The gates that refuse a plan before anything is sent (exit 3).
-fn gate(plan: &Plan, allow_delete: bool) -> Result<()> {
-    if allow_delete {
+/// The gates that refuse a plan before anything is sent (exit 3): deletes and replacements
+/// need `--allow-delete`; deleting or replacing more than the threshold of a kind's resources
+/// needs `--force`.
+pub fn gate(changes: &Changes, live: &Live, gates: &Gates) -> Result<()> {
+    let removing = |c: &&crate::diff::Change| matches!(c.action, Action::Replace | Action::Delete);
+    if !gates.allow_delete {
+        let listed: Vec<String> = changes
+            .changes
+            .iter()
+            .filter(removing)
+            .map(|c| format!("{} {} \"{}\"", c.action.as_str(), c.kind, c.name))
+            .collect();
+        if !listed.is_empty() {
+            return Err(Refused {
+                message: format!(
+                    "refusing to {} without --allow-delete (a replacement deletes the connection and its users): nothing was changed",
+                    listed.join(", ")
+                ),
+                hint: "review the plan, then run apply again with --allow-delete".into(),
+            }
+            .into());
+        }
+    }
+    if gates.force {
         return Ok(());
     }
-    let replaced: Vec<String> = plan
-        .changes
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Replace)
-        .map(|c| format!("{} \"{}\"", c.kind, c.name))
-        .collect();
-    if !replaced.is_empty() {
-        return Err(Refused {
-            message: format!(
-                "refusing to replace {} without --allow-delete (a replacement deletes the connection and its users): nothing was changed",
-                replaced.join(", ")
-            ),
-            hint: "review the plan, then run apply again with --allow-delete".into(),
+    for kind in [Kind::Connection, Kind::Client, Kind::Rule] {
+        let existing = live.count(kind);
+        let n = changes
+            .changes
+            .iter()
+            .filter(|c| c.kind == kind)
+            .filter(removing)
+            .count();
+        if existing >= gates.threshold_min && n * 100 > existing * gates.threshold_percent as usize
+        {
+            return Err(Refused {
+                message: format!(
+                    "deletion gate: the plan deletes or replaces {n} of the tenant's {existing} {} ({}%, more than {}%): nothing was changed",
+                    kind.plural(),
+                    n * 100 / existing.max(1),
+                    gates.threshold_percent
+                ),
+                hint: "review the plan; pass --force to apply it anyway, or raise --delete-threshold".into(),
+            }
+            .into());
         }
-        .into());
     }
     Ok(())
 }
@@ -316,13 +468,13 @@ fn confirm(yes: bool, tenant: &str) -> Result<()> {
 /// Run the plan with progress on stderr: a bar on a terminal, a line per call otherwise.
 async fn run(
     api: &Api,
-    plan: &Plan,
+    calls: &[plan::Call],
     parallelism: usize,
     redactor: &Redactor,
     out: Out,
 ) -> apply::Report {
     let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(plan.calls.len() as u64);
+        let bar = indicatif::ProgressBar::new(calls.len() as u64);
         bar.set_style(
             indicatif::ProgressStyle::with_template(
                 "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} calls {msg}",
@@ -343,7 +495,7 @@ async fn run(
             None => eprintln!("{line}"),
         }
     };
-    let report = apply::apply(api, plan, &apply::Options { parallelism }, &progress).await;
+    let report = apply::apply(api, calls, &apply::Options { parallelism }, &progress).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -14,6 +14,7 @@ pub mod live;
 pub mod manifest;
 pub mod model;
 pub mod plan;
+pub mod planfile;
 pub mod render;
 pub mod schema;
 pub mod tenant;

@@ -124,7 +124,7 @@ pub fn is_sensitive_key(key: &str) -> bool {
     LAST.contains(&last.as_str())
         || words
             .iter()
-            .any(|w| matches!(w.as_str(), "secret" | "password" | "private"))
+            .any(|w| matches!(w.as_str(), "secret" | "private"))
 }
 
 fn split_words(key: &str) -> Vec<String> {
@@ -273,6 +273,7 @@ mod tests {
             "private_key_id",
             "consumer_secret",
             "access_token",
+            "bind_password",
         ] {
             assert!(is_sensitive_key(yes), "{yes}");
         }
@@ -284,6 +285,8 @@ mod tests {
             "requires_username",
             "signInEndpoint",
             "keywords",
+            "passwordPolicy",
+            "password_complexity_options",
         ] {
             assert!(!is_sensitive_key(no), "{no}");
         }

@@ -74,7 +74,8 @@ pub struct BodySecret {
 }
 
 /// How to tell whether a create whose answer was lost took effect.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Check {
     Connection(String),
     Rule(String),

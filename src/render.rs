@@ -457,6 +457,10 @@ pub fn progress_line(c: &crate::apply::CallReport) -> String {
     line
 }
 
+/// Shorter values are not scrubbed from free text (they would garble it); they are never
+/// displayed in the first place.
+const MIN_SCRUBBED: usize = 6;
+
 /// Scrubs known secret values from text before it is printed.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
@@ -473,14 +477,14 @@ impl Redactor {
                 collect_secret_strings(r, k, v, &mut secrets);
             }
         }
-        secrets.retain(|s| s.chars().count() >= 4);
+        secrets.retain(|s| s.chars().count() >= MIN_SCRUBBED);
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         secrets.dedup();
         Redactor { secrets }
     }
 
     pub fn add(&mut self, secret: &str) {
-        if secret.chars().count() >= 4 {
+        if secret.chars().count() >= MIN_SCRUBBED {
             self.secrets.push(secret.to_string());
             self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
             self.secrets.dedup();

@@ -42,6 +42,9 @@ pub struct TenantArgs {
     /// Seconds allowed for each request.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
+    /// Retries of a failed call (5xx, timeout, connection error), with exponential backoff.
+    #[arg(long, value_name = "N", default_value_t = 7)]
+    pub retries: usize,
     /// Send at most this many requests a second (a0ctl also follows X-RateLimit-Limit).
     #[arg(long, value_name = "RPS", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_rps: Option<u32>,
@@ -60,7 +63,7 @@ impl Tenant {
         let settings = Settings {
             timeout: Duration::from_secs(args.timeout.max(1)),
             max_rps: args.max_rps,
-            ..Settings::default()
+            retries: args.retries,
         };
         if args.local {
             let dir = PathBuf::from(".a0ctl");

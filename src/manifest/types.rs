@@ -14,17 +14,46 @@ use serde_json::{Map, Value};
 #[schemars(title = "a0ctl manifest")]
 pub struct Manifest {
     /// Identity providers (database, social, enterprise), identified by `name`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
+    #[schemars(with = "Option<Vec<Connection>>")]
     pub connections: Vec<Connection>,
     /// Applications, identified by `name` (or by a pinned `client_id`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
+    #[schemars(with = "Option<Vec<Client>>")]
     pub clients: Vec<Client>,
     /// Rules run at login, identified by `name`; `order` values are unique.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
+    #[schemars(with = "Option<Vec<Rule>>")]
     pub rules: Vec<Rule>,
     /// Email templates, identified by `template`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
+    #[schemars(with = "Option<Vec<EmailTemplate>>")]
     pub emails: Vec<EmailTemplate>,
+}
+
+/// An empty section (`clients:` with every entry commented out) is an empty list.
+fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
 /// A connection. Changing `strategy` replaces the connection (and deletes its users).

@@ -102,6 +102,19 @@ impl Env {
         v
     }
 
+    /// GET through injected faults and rate limits: retry until a 200.
+    pub async fn get_eventually(&self, path: &str) -> Value {
+        for _ in 0..200 {
+            let (status, v) = self.call(reqwest::Method::GET, path, None).await;
+            match status {
+                200 => return v,
+                429 | 503 => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+                other => panic!("GET {path}: {other} {v}"),
+            }
+        }
+        panic!("GET {path} never succeeded");
+    }
+
     /// API requests the emulator has handled so far.
     pub async fn requests(&self) -> u64 {
         self.get("/__emulator/stats").await["total"]

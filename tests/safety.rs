@@ -1,0 +1,536 @@
+//! Reliability and safety end to end: faults and rate limits, SIGKILL mid-apply, saved plans,
+//! the deletion gate, secrets in every output, and bad targets.
+
+mod harness;
+
+use std::time::Duration;
+
+use a0ctl::emulator::Config;
+use harness::{Env, assert_exit, json, stderr, stdout, write};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const SCRIPT: &str = "function (user, context, callback) { callback(null, user, context); }";
+
+fn client_names(clients: &Value) -> Vec<String> {
+    clients
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn assert_no_duplicates(names: &[String]) {
+    let mut sorted = names.to_vec();
+    sorted.sort();
+    let before = sorted.len();
+    sorted.dedup();
+    assert_eq!(before, sorted.len(), "duplicate names in {names:?}");
+}
+
+fn big_manifest(clients: usize, connections: usize, rules: usize, rotate: bool) -> String {
+    let mut m = String::from("clients:\n");
+    for i in 0..clients {
+        m.push_str(&format!(
+            "  - name: app-{i}\n    callbacks: [https://app{i}.example.com/cb]\n"
+        ));
+    }
+    m.push_str("connections:\n");
+    for i in 0..connections {
+        m.push_str(&format!(
+            "  - name: conn-{i}\n    strategy: auth0\n    options: {{n: {i}}}\n    enabled_clients: [app-{}]\n",
+            i % clients.max(1)
+        ));
+    }
+    m.push_str("rules:\n");
+    for i in 0..rules {
+        let order = if rotate { (i + 1) % rules + 1 } else { i + 1 };
+        m.push_str(&format!(
+            "  - name: rule-{i}\n    order: {order}\n    script: '{SCRIPT}'\n"
+        ));
+    }
+    m
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_and_a_rate_limit_converge_without_duplicates() {
+    let env = Env::start_with(Config {
+        fail_rate: 0.2,
+        rate_limit: Some(50),
+        ..Config::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(dir.path(), "big.yaml", &big_manifest(150, 50, 50, false));
+    let out = env.run(&["apply", d, "--yes", "--parallelism", "8"]).await;
+    assert_exit(&out, 0);
+    let names = client_names(&env.get_eventually("/api/clients").await);
+    assert_eq!(names.len(), 151, "150 clients and the global one");
+    assert_no_duplicates(&names);
+    let rules = env.get_eventually("/api/rules").await;
+    assert_eq!(rules.as_array().unwrap().len(), 50);
+    let out = env.run(&["plan", d, "--detailed-exitcode"]).await;
+    assert_exit(&out, 0);
+    let stats = env.get_eventually("/__emulator/stats").await;
+    assert!(
+        stats["by_status"]["503"].as_u64().unwrap_or(0) > 0,
+        "faults were injected: {stats}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_killed_at_any_point_converges_on_the_next_run() {
+    for kill_after_ms in [40u64, 150, 300, 600] {
+        let env = Env::start_with(Config {
+            latency: Duration::from_millis(10),
+            ..Config::default()
+        })
+        .await;
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        write(dir.path(), "t.yaml", &big_manifest(0, 0, 20, false));
+        assert_exit(&env.run(&["apply", d, "--yes"]).await, 0);
+        // Rotate every rule order (a cycle, so temporary moves), and create clients and
+        // connections enabled for them.
+        write(dir.path(), "t.yaml", &big_manifest(40, 10, 20, true));
+        let mut child = env
+            .command(&["apply", d, "--yes", "--parallelism", "4"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(kill_after_ms)).await;
+        child.start_kill().unwrap();
+        child.wait().await.unwrap();
+
+        let out = env.run(&["apply", d, "--yes"]).await;
+        assert_exit(&out, 0);
+        let names = client_names(&env.get("/api/clients").await);
+        assert_eq!(names.len(), 41, "killed after {kill_after_ms} ms");
+        assert_no_duplicates(&names);
+        assert_exit(&env.run(&["plan", d, "--detailed-exitcode"]).await, 0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_applies_only_to_the_tenant_it_was_made_from() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let plan_file = dir.path().join("plan.json");
+    let pf = plan_file.to_str().unwrap();
+
+    // A create that someone else made in between: refused.
+    assert_exit(&env.run(&["plan", "examples/tenant", "--out", pf]).await, 0);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&plan_file).unwrap()).unwrap();
+    assert_eq!(saved["format_version"], 1);
+    assert_eq!(saved["summary"]["create"], 13);
+    env.call(
+        Method::POST,
+        "/api/rules",
+        Some(json!({"name": "add-country", "script": SCRIPT})),
+    )
+    .await;
+    let out = env.run(&["apply", "--plan", pf, "--yes"]).await;
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("rule/add-country was created"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        env.get("/api/clients").await.as_array().unwrap().len(),
+        1,
+        "nothing changed"
+    );
+    env.call(Method::DELETE, "/api/rules/add-country", None)
+        .await;
+
+    // Unchanged tenant: applied exactly, and the tenant then matches.
+    let out = env.run(&["apply", "--plan", pf, "--yes"]).await;
+    assert_exit(&out, 0);
+    assert_exit(
+        &env.run(&["plan", "examples/tenant", "--detailed-exitcode"])
+            .await,
+        0,
+    );
+
+    // A changed object: refused, naming it.
+    let edited = tempfile::tempdir().unwrap();
+    let e = edited.path().to_str().unwrap();
+    copy_dir(std::path::Path::new("examples/tenant"), edited.path());
+    let rules = std::fs::read_to_string(edited.path().join("rules.yaml")).unwrap();
+    std::fs::write(
+        edited.path().join("rules.yaml"),
+        rules.replace("status: false", "status: true"),
+    )
+    .unwrap();
+    assert_exit(&env.run(&["plan", e, "--out", pf]).await, 0);
+    env.call(
+        Method::PUT,
+        "/api/rules/deny-blocked-domains",
+        Some(json!({"status": false})),
+    )
+    .await;
+    let out = env.run(&["apply", "--plan", pf, "--yes"]).await;
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("rule/deny-blocked-domains changed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        env.get("/api/rules/add-roles-claim").await["status"],
+        false,
+        "nothing changed"
+    );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let from = root.join(from);
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_most_of_a_kind_needs_force() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(dir.path(), "t.yaml", &big_manifest(0, 0, 20, false));
+    assert_exit(&env.run(&["apply", d, "--yes"]).await, 0);
+    write(dir.path(), "t.yaml", &big_manifest(0, 0, 5, false));
+    let out = env.run(&["apply", d, "--yes", "--allow-delete"]).await;
+    assert_exit(&out, 3);
+    let err = stderr(&out);
+    assert!(err.contains("deletion gate"), "{err}");
+    assert!(err.contains("15 of the tenant's 20 rules"), "{err}");
+    assert!(err.contains("--force"), "{err}");
+    assert_eq!(
+        env.get("/api/rules").await.as_array().unwrap().len(),
+        20,
+        "nothing changed"
+    );
+    // A raised threshold or --force lets it through.
+    let out = env
+        .run(&["apply", d, "--yes", "--allow-delete", "--force"])
+        .await;
+    assert_exit(&out, 0);
+    assert_eq!(env.get("/api/rules").await.as_array().unwrap().len(), 5);
+}
+
+const SECRETS: [(&str, &str); 4] = [
+    ("A0_TEST_GH_SECRET", "gh-secret-QX7J9RZ"),
+    ("A0_TEST_LDAP_PASSWORD", "ldap-pw-ZK3M1VT"),
+    ("A0_TEST_HOST", "hidden-host-W8PQ.example.com"),
+    (
+        "A0_TEST_CERT",
+        "-----BEGIN CERTIFICATE-----MIIC-TEST-CERT-7731",
+    ),
+];
+
+const SECRET_MANIFEST: &str = r#"connections:
+  - name: github
+    strategy: github
+    options:
+      client_id: visible-client-id
+      client_secret: ${A0_TEST_GH_SECRET}
+  - name: ldap
+    strategy: ad
+    options:
+      password: ${A0_TEST_LDAP_PASSWORD}
+clients:
+  - name: Signer
+    callbacks: ["https://${A0_TEST_HOST}/cb"]
+    signingKey: { cert: "${A0_TEST_CERT}" }
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_appear_in_no_output() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(dir.path(), "t.yaml", SECRET_MANIFEST);
+    let plan_file = dir.path().join("plan.json");
+    let pf: &'static str = Box::leak(plan_file.to_str().unwrap().to_string().into_boxed_str());
+    let run = |args: Vec<&'static str>, extra: Vec<(&'static str, String)>| {
+        let env = &env;
+        async move {
+            let mut all: Vec<&str> = args.clone();
+            all.push(d);
+            let mut cmd = env.command(&all);
+            for (k, v) in SECRETS {
+                cmd.env(k, v);
+            }
+            for (k, v) in extra {
+                cmd.env(k, v);
+            }
+            cmd.output().await.unwrap()
+        }
+    };
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["plan"],
+        vec!["plan", "--format", "json"],
+        vec!["plan", "--format", "markdown"],
+        vec!["plan", "-vv", "--out", pf],
+        vec!["apply", "--yes", "-vv"],
+        vec!["plan", "--format", "json", "-vv"],
+    ] {
+        let out = run(args.clone(), vec![]).await;
+        assert_exit(&out, 0);
+        outputs.push((args.join(" "), format!("{}{}", stdout(&out), stderr(&out))));
+    }
+    outputs.push((
+        "plan file".into(),
+        std::fs::read_to_string(&plan_file).unwrap(),
+    ));
+    // The applied tenant has them (so the plan was right), and its own secrets never show.
+    let github = env.get("/api/connections/github").await;
+    assert_eq!(github["options"]["client_secret"], SECRETS[0].1);
+    let clients = env.get("/api/clients").await;
+    let mut hidden: Vec<String> = SECRETS.iter().map(|(_, v)| v.to_string()).collect();
+    for c in clients.as_array().unwrap() {
+        hidden.push(c["clientSecret"].as_str().unwrap().to_string());
+    }
+    hidden.push(env.handle.global_client_secret.clone());
+    // A token given directly never shows either.
+    let out = env
+        .command(&["plan", "-vv", d])
+        .env_remove("AUTH0_CLIENT_ID")
+        .env_remove("AUTH0_CLIENT_SECRET")
+        .env("AUTH0_TOKEN", &env.token)
+        .envs(SECRETS)
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+    outputs.push((
+        "plan with a token".into(),
+        format!("{}{}", stdout(&out), stderr(&out)),
+    ));
+    hidden.push(env.token.clone());
+    for (what, text) in &outputs {
+        for secret in &hidden {
+            assert!(
+                !text.contains(secret.as_str()),
+                "`{what}` shows a secret:\n{text}"
+            );
+        }
+        assert!(!text.contains("MIIC-TEST"), "{what}");
+    }
+    assert!(outputs[0].1.contains("(sensitive)"), "{}", outputs[0].1);
+    let saved = &outputs[outputs.len() - 2].1;
+    assert!(
+        saved.contains("${A0_TEST_GH_SECRET}"),
+        "the plan file says where secrets come from"
+    );
+
+    // A changed secret still shows as changed.
+    let out = run(
+        vec!["plan", "--detailed-exitcode"],
+        vec![("A0_TEST_GH_SECRET", "a-rotated-secret-value".into())],
+    )
+    .await;
+    assert_exit(&out, 2);
+    assert!(
+        stdout(&out).contains("options.client_secret = (sensitive, changed)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("a-rotated-secret-value"));
+
+    // A saved plan re-resolves secrets and refuses a different value.
+    let out = run(
+        vec!["plan", "--out", pf],
+        vec![("A0_TEST_GH_SECRET", "a-rotated-secret-value".into())],
+    )
+    .await;
+    assert_exit(&out, 0);
+    let out = env
+        .command(&["apply", "--plan", pf, "--yes"])
+        .envs(SECRETS)
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("`${A0_TEST_GH_SECRET}` is not the one the plan was made with"),
+        "{}",
+        stderr(&out)
+    );
+
+    // An inline secret cannot go into a plan file.
+    write(
+        dir.path(),
+        "t.yaml",
+        "connections:\n  - name: gh\n    strategy: github\n    options: {client_secret: inline-secret-4471}\n",
+    );
+    let out = env
+        .command(&["plan", d, "--out", pf])
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("written inline"), "{}", stderr(&out));
+    assert!(!format!("{}{}", stdout(&out), stderr(&out)).contains("inline-secret-4471"));
+}
+
+/// One clear error line and a hint, exit 1, nothing that looks like a crash.
+#[track_caller]
+fn assert_clear_error(out: &std::process::Output, needle: &str) {
+    assert_exit(out, 1);
+    let err = stderr(out);
+    assert!(err.contains(needle), "expected {needle:?} in:\n{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("\nhint: "), "{err}");
+    assert!(err.lines().count() <= 3, "{err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_targets_fail_with_one_clear_error() {
+    let examples = "examples/tenant";
+    let run = |args: Vec<String>| async move {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("AUTH0_DOMAIN")
+            .env_remove("AUTH0_CLIENT_ID")
+            .env_remove("AUTH0_CLIENT_SECRET")
+            .env_remove("AUTH0_TOKEN")
+            .env("NO_COLOR", "1")
+            .output()
+            .await
+            .unwrap()
+    };
+    let args = |domain: &str, rest: &[&str]| {
+        let mut v: Vec<String> = vec![
+            "plan".into(),
+            examples.into(),
+            "--domain".into(),
+            domain.into(),
+        ];
+        v.extend(rest.iter().map(|s| s.to_string()));
+        v
+    };
+
+    // Plain http to a non-loopback host: refused before any connection.
+    let out = run(args("http://tenant.example.com", &["--token", "t"])).await;
+    assert_clear_error(&out, "refusing plain http to `tenant.example.com`");
+
+    // Nothing listening.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let out = run(args(
+        &format!("http://127.0.0.1:{port}"),
+        &["--token", "t", "--retries", "0"],
+    ))
+    .await;
+    assert_clear_error(&out, "cannot connect: connection refused");
+
+    // Wrong credentials.
+    let env = Env::start().await;
+    let out = run(args(
+        &env.handle.base_url,
+        &[
+            "--client-id",
+            &env.handle.global_client_id,
+            "--client-secret",
+            "wrong",
+        ],
+    ))
+    .await;
+    assert_clear_error(
+        &out,
+        "cannot get a token: POST /oauth/token: 401 access_denied",
+    );
+
+    // An expired token.
+    let short = Env::start_with(Config {
+        token_lifetime: Duration::from_secs(1),
+        ..Config::default()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let out = run(args(&short.handle.base_url, &["--token", &short.token])).await;
+    assert_clear_error(&out, "401 invalid_token: the access token expired");
+
+    // A slow tenant.
+    let slow = Env::start_with(Config {
+        latency: Duration::from_secs(3),
+        ..Config::default()
+    })
+    .await;
+    let out = run(args(
+        &slow.handle.base_url,
+        &["--token", &slow.token, "--timeout", "1", "--retries", "0"],
+    ))
+    .await;
+    assert_clear_error(&out, "no answer within 1s");
+
+    // Something that is not the API.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = sock.read(&mut buf).await;
+                let body = "<html><body>Welcome to nginx!</body></html>";
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = sock.write_all(reply.as_bytes()).await;
+            });
+        }
+    });
+    let out = run(args(&format!("http://{addr}"), &["--token", "t"])).await;
+    assert_clear_error(&out, "answered 200 with text/html instead of JSON");
+
+    // No tenant at all.
+    let out = run(vec!["plan".into(), examples.into()]).await;
+    assert_clear_error(&out, "no tenant given");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_show_with_verbose() {
+    let env = Env::start_with(Config {
+        fail_rate: 0.5,
+        ..Config::default()
+    })
+    .await;
+    let out = env
+        .run(&[
+            "plan",
+            "examples/tenant",
+            "-v",
+            "--format",
+            "json",
+            "--retries",
+            "20",
+        ])
+        .await;
+    assert_exit(&out, 0);
+    assert!(stderr(&out).contains("retrying in"), "{}", stderr(&out));
+    assert_eq!(json(&out)["summary"]["create"], 13);
+}
