@@ -116,6 +116,35 @@ pub enum Command {
         #[command(flatten)]
         tenant: TenantArgs,
     },
+    /// Compare two manifest trees offline (no tenant, no credentials).
+    Diff {
+        /// The old manifests (a file or directory).
+        old: PathBuf,
+        /// The new manifests (a file or directory).
+        new: PathBuf,
+        /// Output format (stdout).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Show resources removed from NEW as deletes rather than unmanaged.
+        #[arg(long)]
+        allow_delete: bool,
+    },
+    /// Write the live tenant as manifests.
+    Export {
+        /// The directory to write (must be empty unless --force).
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Overwrite the files export writes in a non-empty directory.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        tenant: TenantArgs,
+    },
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Run a local Management API v1 server (a tenant you can break).
     Emulator(EmulatorArgs),
 }
@@ -249,6 +278,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Validate { paths } => validate(&paths),
         Command::Schema { out } => schema(out),
+        Command::Diff {
+            old,
+            new,
+            format,
+            allow_delete,
+        } => commands::diff_trees(&[old], &[new], allow_delete, format, out),
+        Command::Export {
+            out: dir,
+            force,
+            tenant,
+        } => runtime()?.block_on(commands::export(tenant, dir, force)),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "a0ctl", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Emulator(args) => emulator(args),
     }
 }

@@ -529,3 +529,104 @@ async fn verify(
         "someone may be changing the tenant at the same time; run plan to see the differences",
     ))
 }
+
+/// `a0ctl export --out DIR`.
+pub async fn export(tenant_args: TenantArgs, dir: PathBuf, force: bool) -> Result<ExitCode> {
+    let tenant = Tenant::connect(&tenant_args).await?;
+    let result = async {
+        let live = fetch(&tenant.api, true).await?;
+        let exported = crate::export::export(&live, &dir, force)?;
+        for w in &exported.warnings {
+            eprintln!("warning: {w}");
+        }
+        let mut text = format!(
+            "Exported {} connections, {} clients, {} rules and {} email templates from {} to {}.\n",
+            live.count(Kind::Connection),
+            live.count(Kind::Client),
+            live.count(Kind::Rule),
+            live.count(Kind::Email),
+            tenant.label,
+            dir.display()
+        );
+        if !exported.variables.is_empty() {
+            text.push_str("Secrets are not exported; set these variables before planning:\n");
+            let width = exported
+                .variables
+                .keys()
+                .map(String::len)
+                .max()
+                .unwrap_or(0);
+            for (var, what) in &exported.variables {
+                text.push_str(&format!("  {var:width$}  {what}\n"));
+            }
+        }
+        print_stdout(&text)
+    }
+    .await;
+    tenant.close().await;
+    result?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `a0ctl diff OLD NEW`: two manifest trees, no tenant; exit 2 when they differ.
+pub fn diff_trees(
+    old: &[PathBuf],
+    new: &[PathBuf],
+    allow_delete: bool,
+    format: Format,
+    out: Out,
+) -> Result<ExitCode> {
+    let env = |name: &str| std::env::var(name).ok();
+    let options = LoadOptions {
+        env: &env,
+        lenient_env: true,
+    };
+    let old_set = manifest::load(old, &options)?;
+    let new_set = manifest::load(new, &options)?;
+    let old_resources = model::desired_resources(&old_set);
+    let new_resources = model::desired_resources(&new_set);
+    let live = diff::live_from_resources(&old_resources);
+    let changes = diff::diff(
+        &new_resources,
+        &live,
+        &diff::Options {
+            allow_delete,
+            compare_write_only: true,
+            ..diff::Options::default()
+        },
+    )
+    .map_err(|e| hinted(e.to_string(), e.hint()))?;
+    let mut redactor = Redactor::from_resources(&old_resources);
+    redactor.merge(Redactor::from_resources(&new_resources));
+    let shown = |paths: &[PathBuf]| {
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let (old_label, new_label) = (shown(old), shown(new));
+    let label = format!("{old_label} -> {new_label}");
+    let text = match format {
+        Format::Text => render::text_with(
+            &changes,
+            &render::Heading {
+                changes: format!("Changes from {old_label} to {new_label}:"),
+                none: format!("No changes: {old_label} and {new_label} describe the same tenant."),
+            },
+            out.stdout,
+        ),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&render::json_changes(&changes, &label))?;
+            s.push('\n');
+            s
+        }
+        Format::Markdown => render::markdown(&changes, &label, "diff"),
+    };
+    print_stdout(&redactor.scrub(&text))?;
+    Ok(if changes.changes.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}

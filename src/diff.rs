@@ -604,12 +604,19 @@ fn rules(
     Ok(out)
 }
 
+/// Clients of an offline comparison without a pinned id are identified by name, under this
+/// prefix.
+pub const OFFLINE_ID_PREFIX: &str = "name:";
+
 /// The desired side of an offline comparison (`a0ctl diff OLD NEW`): OLD stands in for the
 /// tenant. Clients are identified by pinned id or by name.
 pub fn live_from_resources(resources: &[Resource]) -> Live {
     let mut live = Live::default();
     let mut enabled: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let id_of = |r: &Resource| r.id.clone().unwrap_or_else(|| format!("name:{}", r.name));
+    let id_of = |r: &Resource| {
+        r.id.clone()
+            .unwrap_or_else(|| format!("{OFFLINE_ID_PREFIX}{}", r.name))
+    };
     let ids_by_name: HashMap<&str, String> = resources
         .iter()
         .filter(|r| r.kind == Kind::Client)
@@ -635,7 +642,7 @@ pub fn live_from_resources(resources: &[Resource]) -> Live {
                         ids_by_name
                             .get(n)
                             .cloned()
-                            .unwrap_or_else(|| format!("name:{n}"))
+                            .unwrap_or_else(|| format!("{OFFLINE_ID_PREFIX}{n}"))
                     })
                     .collect();
                 enabled.insert(r.name.clone(), set);

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod diag;
 pub mod diff;
 pub mod emulator;
+pub mod export;
 pub mod live;
 pub mod manifest;
 pub mod model;

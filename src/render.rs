@@ -132,6 +132,21 @@ fn paint_symbol(sym: &str, paint: Paint) -> String {
 
 /// The text plan.
 pub fn text(changes: &Changes, tenant: &str, paint: Paint) -> String {
+    let heading = Heading {
+        changes: format!("a0ctl will make these changes to {tenant}:"),
+        none: format!("No changes: {tenant} matches the manifests."),
+    };
+    text_with(changes, &heading, paint)
+}
+
+/// The first line of a text rendering, with and without changes.
+pub struct Heading {
+    pub changes: String,
+    pub none: String,
+}
+
+/// The text form under a heading of the caller's.
+pub fn text_with(changes: &Changes, heading: &Heading, paint: Paint) -> String {
     let mut out = String::new();
     let acting: Vec<&Change> = changes
         .changes
@@ -139,9 +154,9 @@ pub fn text(changes: &Changes, tenant: &str, paint: Paint) -> String {
         .filter(|c| c.action != Action::Unmanaged)
         .collect();
     if acting.is_empty() {
-        out.push_str(&format!("No changes: {tenant} matches the manifests.\n\n"));
+        out.push_str(&format!("{}\n\n", heading.none));
     } else {
-        out.push_str(&format!("a0ctl will make these changes to {tenant}:\n\n"));
+        out.push_str(&format!("{}\n\n", heading.changes));
         for c in &acting {
             out.push_str(&resource_block(c, paint));
             out.push('\n');
@@ -164,9 +179,12 @@ pub fn text(changes: &Changes, tenant: &str, paint: Paint) -> String {
     out
 }
 
+/// A client's id beside its name (names repeat); not the stand-in ids of an offline diff.
 fn id_suffix(c: &Change) -> String {
     match (c.kind, c.live_id()) {
-        (Kind::Client, Some(id)) => format!(" ({id})"),
+        (Kind::Client, Some(id)) if !id.starts_with(crate::diff::OFFLINE_ID_PREFIX) => {
+            format!(" ({id})")
+        }
         _ => String::new(),
     }
 }

@@ -1,0 +1,469 @@
+//! `export`: the live tenant written as manifests a person would have written, one file per kind
+//! (`connections.yaml`, `clients.yaml`, `rules.yaml`, `emails.yaml`), rule scripts in
+//! `rules/<name>.js`, email bodies in `emails/<template>.html`, and the schema beside them for
+//! the editor modeline. Deterministic: the same tenant gives byte-identical files. Secret
+//! connection options become `${A0_…}` references; their values are never written. The global
+//! client is left out.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde_json::Value;
+
+use crate::diag::hinted;
+use crate::live::Live;
+use crate::manifest::yaml;
+use crate::model::{Kind, is_sensitive_key};
+
+/// The schema file written beside exported manifests.
+pub const SCHEMA_FILE: &str = "a0ctl.schema.json";
+
+/// What an export wrote.
+#[derive(Debug, Default)]
+pub struct Exported {
+    pub files: Vec<PathBuf>,
+    /// Environment variables the manifests refer to, with what each holds.
+    pub variables: BTreeMap<String, String>,
+    /// Things a reader should know (left out, ambiguous, …).
+    pub warnings: Vec<String>,
+}
+
+/// Write `live` into `dir` (which must be empty unless `force`).
+pub fn export(live: &Live, dir: &Path, force: bool) -> Result<Exported> {
+    if dir.exists() {
+        let mut entries =
+            std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        if entries.next().is_some() && !force {
+            return Err(hinted(
+                format!("{} is not empty: refusing to overwrite it", dir.display()),
+                "choose an empty directory, or pass --force to overwrite the files export writes",
+            ));
+        }
+    }
+    let files = render(live)?;
+    let mut out = Exported {
+        variables: files.variables.clone(),
+        warnings: files.warnings.clone(),
+        ..Exported::default()
+    };
+    for (rel, text) in &files.files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+        }
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        out.files.push(path);
+    }
+    Ok(out)
+}
+
+/// The files of an export, by relative path, without touching the disk.
+#[derive(Debug, Default)]
+pub struct Files {
+    pub files: BTreeMap<String, String>,
+    pub variables: BTreeMap<String, String>,
+    pub warnings: Vec<String>,
+}
+
+pub fn render(live: &Live) -> Result<Files> {
+    let mut files = Files::default();
+    let modeline = format!("# yaml-language-server: $schema={SCHEMA_FILE}\n");
+    files
+        .files
+        .insert(SCHEMA_FILE.to_string(), crate::schema::render());
+
+    // Clients: a name shared by several clients needs each pinned by client_id.
+    let mut clients: Vec<(&String, &String, Value)> = Vec::new();
+    let mut name_count: HashMap<&str, usize> = HashMap::new();
+    for c in live.of_kind(Kind::Client) {
+        *name_count.entry(c.name.as_str()).or_default() += 1;
+    }
+    for c in live.of_kind(Kind::Client) {
+        let id = c.id.as_ref().expect("live clients have ids");
+        let mut m = Map::new();
+        m.push("name", Value::String(c.name.clone()));
+        if name_count[c.name.as_str()] > 1 {
+            m.push("client_id", Value::String(id.clone()));
+        }
+        m.push(
+            "callbacks",
+            c.fields
+                .get("callbacks")
+                .cloned()
+                .unwrap_or(Value::Array(vec![])),
+        );
+        clients.push((&c.name, id, m.into_value()));
+    }
+    clients.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut text = modeline.clone();
+    text.push_str("clients:");
+    if clients.is_empty() {
+        text.push_str(" []\n");
+    } else {
+        text.push('\n');
+        for (_, _, v) in &clients {
+            text.push_str(&list_item(v, 1));
+        }
+    }
+    files.files.insert("clients.yaml".into(), text);
+
+    // Connections, with secret options as variables.
+    let mut text = modeline.clone();
+    let connections: Vec<_> = live.of_kind(Kind::Connection).collect();
+    text.push_str(if connections.is_empty() {
+        "connections: []\n"
+    } else {
+        "connections:\n"
+    });
+    for c in connections {
+        let mut m = Map::new();
+        m.push("name", Value::String(c.name.clone()));
+        m.push(
+            "strategy",
+            c.fields.get("strategy").cloned().unwrap_or(Value::Null),
+        );
+        let mut options = c
+            .fields
+            .get("options")
+            .cloned()
+            .unwrap_or(Value::Object(Default::default()));
+        if let Value::Object(opts) = &mut options {
+            for (key, value) in opts.iter_mut() {
+                if is_sensitive_key(key) && !value.is_null() {
+                    let var = variable_name(&["A0", &c.name, key]);
+                    files.variables.insert(
+                        var.clone(),
+                        format!("option `{key}` of connection `{}`", c.name),
+                    );
+                    *value = Value::String(format!("${{{var}}}"));
+                } else {
+                    escape_templates(value);
+                }
+            }
+        }
+        m.push("options", options);
+        if let Some(enabled) = live.enabled.as_ref().and_then(|e| e.get(&c.name)) {
+            let names: BTreeSet<&String> = enabled
+                .iter()
+                .filter_map(|id| live.client_names.get(id))
+                .collect();
+            if names
+                .iter()
+                .any(|n| name_count.get(n.as_str()).copied().unwrap_or(0) > 1)
+            {
+                files.warnings.push(format!(
+                    "connection `{}` is enabled for clients that share a name; enabled_clients left out (not managed)",
+                    c.name
+                ));
+            } else {
+                m.push(
+                    "enabled_clients",
+                    Value::Array(
+                        names
+                            .into_iter()
+                            .map(|n| Value::String(n.clone()))
+                            .collect(),
+                    ),
+                );
+            }
+        }
+        text.push_str(&list_item(&m.into_value(), 1));
+    }
+    files.files.insert("connections.yaml".into(), text);
+
+    // Rules, scripts in files.
+    let mut text = modeline.clone();
+    let mut rules: Vec<_> = live.of_kind(Kind::Rule).collect();
+    rules.sort_by_key(|r| {
+        (
+            r.fields.get("order").and_then(Value::as_u64),
+            r.name.clone(),
+        )
+    });
+    text.push_str(if rules.is_empty() {
+        "rules: []\n"
+    } else {
+        "rules:\n"
+    });
+    let mut used = BTreeSet::new();
+    for r in rules {
+        let file = format!("rules/{}.js", unique_file_name(&r.name, &mut used));
+        let script = r
+            .fields
+            .get("script")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        files.files.insert(file.clone(), script.to_string());
+        let mut m = Map::new();
+        m.push("name", Value::String(r.name.clone()));
+        m.push(
+            "status",
+            r.fields.get("status").cloned().unwrap_or(Value::Bool(true)),
+        );
+        if let Some(order) = r.fields.get("order").filter(|o| o.is_u64()) {
+            m.push("order", order.clone());
+        }
+        m.push("script", file_ref(&file));
+        text.push_str(&list_item(&m.into_value(), 1));
+    }
+    files.files.insert("rules.yaml".into(), text);
+
+    // Email templates, bodies in files.
+    let mut text = modeline;
+    let emails: Vec<_> = live.of_kind(Kind::Email).collect();
+    text.push_str(if emails.is_empty() {
+        "emails: []\n"
+    } else {
+        "emails:\n"
+    });
+    for e in emails {
+        let mut m = Map::new();
+        m.push("template", Value::String(e.name.clone()));
+        // Empty strings are the service's defaults, not something a person writes.
+        let written = |v: &&Value| v.as_str() != Some("");
+        for key in ["disabled", "from", "subject"] {
+            if let Some(v) = e.fields.get(key).filter(written) {
+                let mut v = v.clone();
+                escape_templates(&mut v);
+                m.push(key, v);
+            }
+        }
+        if let Some(body) = e.fields.get("body").and_then(Value::as_str) {
+            let file = format!("emails/{}.html", e.name);
+            files.files.insert(file.clone(), body.to_string());
+            m.push("body", file_ref(&file));
+        }
+        for key in ["resultUrl", "urlLifetimeInSeconds", "syntax"] {
+            if let Some(v) = e.fields.get(key).filter(written) {
+                let mut v = v.clone();
+                escape_templates(&mut v);
+                m.push(key, v);
+            }
+        }
+        text.push_str(&list_item(&m.into_value(), 1));
+    }
+    files.files.insert("emails.yaml".into(), text);
+    Ok(files)
+}
+
+fn file_ref(path: &str) -> Value {
+    let mut m = Map::new();
+    m.push("file", Value::String(path.to_string()));
+    m.into_value()
+}
+
+/// A literal `${` in a value must be written `$${` so the manifest reads back the same text.
+fn escape_templates(v: &mut Value) {
+    match v {
+        Value::String(s) if s.contains("${") => *s = s.replace("${", "$${"),
+        Value::Array(items) => items.iter_mut().for_each(escape_templates),
+        Value::Object(map) => map.values_mut().for_each(escape_templates),
+        _ => {}
+    }
+}
+
+/// `A0_GITHUB_CLIENT_SECRET`: upper case, runs of other characters as `_`.
+pub fn variable_name(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        for c in part.chars() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_uppercase());
+            } else if !out.ends_with('_') {
+                out.push('_');
+            }
+        }
+        if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_end_matches('_').to_string()
+}
+
+/// A file name safe on every file system, unique (ignoring case) among those already used.
+pub fn unique_file_name(name: &str, used: &mut BTreeSet<String>) -> String {
+    let mut base: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while base.contains("--") {
+        base = base.replace("--", "-");
+    }
+    let base = base.trim_matches(|c| c == '-' || c == '.').to_string();
+    let base = if base.is_empty() {
+        "rule".to_string()
+    } else {
+        base
+    };
+    let mut candidate = base.clone();
+    let mut n = 2;
+    while !used.insert(candidate.to_lowercase()) {
+        candidate = format!("{base}-{n}");
+        n += 1;
+    }
+    candidate
+}
+
+/// An ordered mapping for emission (serde_json's map may be sorted or not, depending on
+/// features; exports keep the order a person would use).
+struct Map(Vec<(String, Value)>);
+
+impl Map {
+    fn new() -> Map {
+        Map(Vec::new())
+    }
+    fn push(&mut self, k: &str, v: Value) {
+        self.0.push((k.to_string(), v));
+    }
+    fn into_value(self) -> Value {
+        Value::Object(self.0.into_iter().collect())
+    }
+}
+
+/// `  - key: value` lines of one list item at `depth` (two spaces per level).
+fn list_item(v: &Value, depth: usize) -> String {
+    let pad = "  ".repeat(depth);
+    let body = block(v, depth + 1);
+    // The first line of the item's mapping goes after the dash.
+    let mut out = String::new();
+    for (i, line) in body.lines().enumerate() {
+        if i == 0 {
+            out.push_str(&format!("{pad}- {}\n", line.trim_start()));
+        } else {
+            out.push_str(&format!("{line}\n"));
+        }
+    }
+    out
+}
+
+/// A value in block style, each line indented to `depth`.
+fn block(v: &Value, depth: usize) -> String {
+    let pad = "  ".repeat(depth);
+    match v {
+        Value::Object(map) if !map.is_empty() => {
+            let mut out = String::new();
+            for (k, item) in map {
+                let key = scalar_text(k);
+                match item {
+                    Value::Object(m) if !m.is_empty() => {
+                        out.push_str(&format!("{pad}{key}:\n{}", block(item, depth + 1)));
+                    }
+                    Value::Array(a) if !a.is_empty() => {
+                        out.push_str(&format!("{pad}{key}:\n"));
+                        for x in a {
+                            out.push_str(&list_item(x, depth + 1));
+                        }
+                    }
+                    _ => out.push_str(&format!("{pad}{key}: {}\n", inline(item))),
+                }
+            }
+            out
+        }
+        Value::Array(a) if !a.is_empty() => a.iter().map(|x| list_item(x, depth)).collect(),
+        other => format!("{pad}{}\n", inline(other)),
+    }
+}
+
+/// A value on one line: scalars, `[]` and `{}`.
+fn inline(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => scalar_text(s),
+        Value::Array(a) if a.is_empty() => "[]".into(),
+        Value::Object(m) if m.is_empty() => "{}".into(),
+        other => serde_json::to_string(other).unwrap_or_default(),
+    }
+}
+
+/// A string as a YAML scalar: plain when it reads back as the same string, else double-quoted
+/// (JSON escapes are valid YAML).
+fn scalar_text(s: &str) -> String {
+    let plain_ok = !s.is_empty()
+        && s.trim() == s
+        && !s.chars().any(|c| c.is_control())
+        && !s.starts_with([
+            '-', '?', ':', ',', '[', ']', '{', '}', '#', '&', '*', '!', '|', '>', '\'', '"', '%',
+            '@', '`', '~',
+        ])
+        && !s.contains(": ")
+        && !s.contains(" #")
+        && !s.ends_with(':')
+        && matches!(
+            yaml::parse(&format!("k: {s}\n")).ok().flatten().map(|n| n.to_json()),
+            Some(Value::Object(m)) if m.get("k") == Some(&Value::String(s.to_string()))
+        );
+    if plain_ok {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scalars_round_trip() {
+        for s in [
+            "plain",
+            "with space",
+            "true",
+            "1",
+            "1.5",
+            "null",
+            "~",
+            "",
+            " lead",
+            "a: b",
+            "#x",
+            "- x",
+            "x #y",
+            "multi\nline",
+            "quote\"d",
+            "${VAR}",
+            "*",
+            "yes",
+            "https://x.example.com/cb",
+            "0x1F",
+            ".inf",
+        ] {
+            let text = format!("k: {}\n", scalar_text(s));
+            let back = yaml::parse(&text).unwrap().unwrap().to_json();
+            assert_eq!(back["k"], Value::String(s.to_string()), "{text}");
+        }
+        assert_eq!(scalar_text("plain"), "plain");
+        assert_eq!(scalar_text("true"), "\"true\"");
+    }
+
+    #[test]
+    fn names() {
+        let mut used = BTreeSet::new();
+        assert_eq!(unique_file_name("add country!", &mut used), "add-country");
+        assert_eq!(unique_file_name("Add Country", &mut used), "Add-Country-2");
+        assert_eq!(unique_file_name("../../etc", &mut used), "etc");
+        assert_eq!(unique_file_name("日本", &mut used), "rule");
+        assert_eq!(
+            variable_name(&["A0", "google-oauth2", "client_secret"]),
+            "A0_GOOGLE_OAUTH2_CLIENT_SECRET"
+        );
+    }
+
+    #[test]
+    fn nested_values_emit_as_block_yaml() {
+        let v = serde_json::json!({"name": "x", "options": {"scope": ["a", "b"], "nested": {"k": 1}, "empty": {}}, "list": []});
+        let text = format!("items:\n{}", list_item(&v, 1));
+        let back = yaml::parse(&text).unwrap().unwrap().to_json();
+        assert_eq!(back["items"][0], v);
+    }
+}
