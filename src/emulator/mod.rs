@@ -4,9 +4,10 @@
 //! the decisions about bodies, status codes and errors), plus fault injection for tests:
 //! latency, lost answers (503s) and a rate limit.
 //!
-//! Layering, outermost first: trailing-slash normalisation; the traffic layer (stats, latency,
-//! rate limit, injected failures); the auth layer (token → [`Caller`]); the handlers, one module
-//! per resource, each owning its SQL.
+//! Layering, outermost first: trailing-slash normalisation; JSON error bodies for whatever the
+//! handlers did not shape (extractor rejections); the traffic layer of `/api/` and `/oauth/token`
+//! requests, matched or not (stats, latency, rate limit, injected failures); the auth layer
+//! (token → [`Caller`]); the handlers, one module per resource, each owning its SQL.
 
 mod auth;
 mod clients;
@@ -247,8 +248,7 @@ fn router(app: AppState) -> Router {
         .route("/api/logs", get(logs::list))
         .route("/api/logs/{id}", get(logs::get_one))
         .route_layer(middleware::from_fn_with_state(app.clone(), auth::require))
-        .route("/oauth/token", post(auth::token))
-        .route_layer(middleware::from_fn_with_state(app.clone(), traffic));
+        .route("/oauth/token", post(auth::token));
     let admin = Router::new()
         .route("/__emulator/stats", get(stats))
         .route("/__emulator/users", post(users::seed))
@@ -265,6 +265,10 @@ fn router(app: AppState) -> Router {
         .route("/lo/verify_email", get(users::redeem_verification_ticket))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // A `layer`, not a `route_layer`: requests to unknown `/api/` paths (404) and unknown
+        // methods (405) are API traffic too (counted, limited, failed and delayed).
+        .layer(middleware::from_fn_with_state(app.clone(), traffic))
+        .layer(middleware::from_fn(json_errors))
         .with_state(app)
 }
 
@@ -434,8 +438,56 @@ pub(crate) fn base_url(headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-/// The traffic layer: stats, rate limit, injected failures and latency.
+/// Every 4xx/5xx that the handlers did not shape themselves (axum's extractor rejections: a path
+/// segment that is not UTF-8 once decoded, a body over the size limit) gets the v1 error body
+/// too; other headers are kept.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let code = match status.as_u16() {
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        500..=599 => "internal_error",
+        _ => "bad_request",
+    };
+    let description = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    let mut out = ApiError::new(status, code, description).into_response();
+    let mut headers = parts.headers;
+    headers.remove(header::CONTENT_TYPE);
+    headers.remove(header::CONTENT_LENGTH);
+    out.headers_mut().extend(headers);
+    out
+}
+
+/// Whether a (normalised) path is API traffic: `/api/…` or `/oauth/token`, matched or not.
+fn is_api_traffic(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/") || path == "/oauth/token"
+}
+
+/// The traffic layer of API requests: stats, rate limit, injected failures and latency. The
+/// emulator's own routes (`/__emulator/`, ticket links) pass through untouched.
 async fn traffic(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    if !is_api_traffic(req.uri().path()) {
+        return next.run(req).await;
+    }
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -448,7 +500,7 @@ async fn traffic(State(app): State<AppState>, req: Request, next: Next) -> Respo
         .expect("stats lock")
         .entry(key)
         .or_default() += 1;
-    let is_api = route.starts_with("/api/");
+    let is_api = req.uri().path().starts_with("/api/");
     let response = async {
         if let Some(limited) = rate_limit(&app) {
             return limited;
@@ -468,20 +520,19 @@ async fn traffic(State(app): State<AppState>, req: Request, next: Next) -> Respo
         } else {
             Fate::Serve
         };
-        match fate {
+        let mut response = match fate {
             Fate::FailBefore => unavailable(),
             Fate::FailAfter => {
                 let _ = next.run(req).await;
                 unavailable()
             }
-            Fate::Serve => {
-                let mut response = next.run(req).await;
-                if let Some(headers) = rate_headers(&app) {
-                    response.headers_mut().extend(headers);
-                }
-                response
-            }
+            Fate::Serve => next.run(req).await,
+        };
+        // Every answer carries the limit's headers, injected failures included.
+        if let Some(headers) = rate_headers(&app) {
+            response.headers_mut().extend(headers);
         }
+        response
     }
     .await;
     if !app.config.latency.is_zero() {
@@ -593,6 +644,10 @@ async fn method_not_allowed(req: Request) -> Response {
 
 /// Run the emulator until SIGINT/SIGTERM: the `a0ctl emulator` command.
 pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
+    // Listen for the signals before announcing readiness: a supervisor may send SIGTERM as soon
+    // as it reads `listening on`, and an uninstalled handler means death by the signal's default
+    // action instead of a clean exit.
+    let signals = ShutdownSignals::install();
     let handle = serve(config.clone()).await?;
     if handle.created_global_client || config.client_id.is_none() {
         eprintln!(
@@ -611,29 +666,55 @@ pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
     println!("listening on {}", handle.base_url);
     use std::io::Write;
     let _ = std::io::stdout().flush();
-    shutdown_signal().await;
+    signals.recv().await;
     eprintln!("shutting down");
     handle.shutdown().await;
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGINT and SIGTERM, caught from the moment [`ShutdownSignals::install`] returns.
+struct ShutdownSignals {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    #[cfg(unix)]
+    fn install() -> Self {
+        use tokio::signal::unix::{SignalKind, signal};
+        ShutdownSignals {
+            term: signal(SignalKind::terminate()).ok(),
+            interrupt: signal(SignalKind::interrupt()).ok(),
         }
-    };
+    }
+
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    fn install() -> Self {
+        ShutdownSignals {}
+    }
+
+    /// Wait for the first of them.
+    #[cfg(unix)]
+    async fn recv(self) {
+        async fn next(signal: Option<tokio::signal::unix::Signal>) {
+            match signal {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        tokio::select! {
+            _ = next(self.term) => {},
+            _ = next(self.interrupt) => {},
+        }
+    }
+
+    /// Wait for Ctrl-C.
+    #[cfg(not(unix))]
+    async fn recv(self) {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -726,11 +726,20 @@ fn update_profile(
             .get("email")
             .and_then(Value::as_str)
             .map(str::to_string);
-        tx.execute(
+        let updated = tx.execute(
             "UPDATE users SET profile = ?2, email = ?3 WHERE user_id = ?1",
             rusqlite::params![user_id, Value::Object(profile).to_string(), email],
-        )?;
-        Ok(())
+        );
+        match updated {
+            Ok(_) => Ok(()),
+            // Another user of the connection took the email since the caller checked.
+            Err(e) if super::store::is_unique_violation(&e, "users.email") => Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "user_exists",
+                "another user of this connection has that email",
+            )),
+            Err(e) => Err(e.into()),
+        }
     })
 }
 
@@ -851,13 +860,20 @@ pub(crate) async fn get_metadata(State(app): State<AppState>, Path(id): Path<Str
     Ok(ok_json(&Value::Object(find_user(&app, &id)?.metadata)))
 }
 
+/// Replace or merge a user's metadata. The read and the write share one transaction, so
+/// concurrent merges cannot lose each other's keys.
 fn write_metadata(app: &App, id: &str, merge: bool, body: Map<String, Value>) -> ApiResult {
-    let user = find_user(app, id)?;
-    let mut metadata = if merge { user.metadata } else { Map::new() };
-    for (k, v) in body {
-        metadata.insert(k, v);
-    }
     app.store.write(|tx| {
+        let stored: Option<String> = tx
+            .query_row("SELECT metadata FROM users WHERE user_id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let stored = stored.ok_or_else(|| ApiError::not_found(format!("user `{id}` not found")))?;
+        let mut metadata = if merge { object(&stored) } else { Map::new() };
+        for (k, v) in body {
+            metadata.insert(k, v);
+        }
         tx.execute(
             "UPDATE users SET metadata = ?2 WHERE user_id = ?1",
             [id, &Value::Object(metadata).to_string()],

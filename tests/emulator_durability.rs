@@ -1,0 +1,324 @@
+//! The `a0ctl emulator` binary: its one stdout line, SIGTERM (exit 0), writes and tokens that
+//! survive a SIGKILL and a restart on the same `--state`, and the fault flags reaching the
+//! server.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::emulator::{assert_error, http_client, read};
+use serde_json::{Value, json};
+
+const ID: &str = "durable-global-client";
+const SECRET: &str = "durable-global-secret";
+const SCRIPT: &str = "function (user, context, callback) { callback(null, user, context); }";
+
+/// A running `a0ctl emulator` and its base URL.
+struct Proc {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    base: String,
+    first_line: String,
+}
+
+fn spawn(args: &[&str]) -> Proc {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+        .arg("emulator")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start a0ctl emulator");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first_line = String::new();
+    stdout.read_line(&mut first_line).expect("read stdout");
+    let base = first_line
+        .strip_prefix("listening on ")
+        .and_then(|l| l.strip_suffix('\n'))
+        .unwrap_or_else(|| panic!("unexpected first line {first_line:?}"))
+        .to_string();
+    Proc {
+        child,
+        stdout,
+        base,
+        first_line,
+    }
+}
+
+fn spawn_with_state(state: &Path) -> Proc {
+    spawn(&[
+        "--state",
+        state.to_str().unwrap(),
+        "--client-id",
+        ID,
+        "--client-secret",
+        SECRET,
+    ])
+}
+
+/// Wait (at most 10 s) for the process to exit; its exit code.
+fn wait_exit(child: &mut Child) -> Option<i32> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the emulator did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+async fn token(http: &reqwest::Client, base: &str, id: &str, secret: &str) -> String {
+    let r = read(
+        http.post(format!("{base}/oauth/token"))
+            .json(&json!({"client_id": id, "client_secret": secret, "grant_type": "client_credentials"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["access_token"].as_str().unwrap().to_string()
+}
+
+async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<Value>,
+) -> common::emulator::Resp {
+    let mut req = http.request(method, url).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    read(req.send().await.unwrap()).await
+}
+
+fn sigterm(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+}
+
+/// Stop with SIGTERM: exit code 0 and nothing more on stdout.
+fn stop(mut p: Proc) {
+    sigterm(&p.child);
+    assert_eq!(wait_exit(&mut p.child), Some(0), "exit code after SIGTERM");
+    let mut rest = String::new();
+    p.stdout.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "", "stdout after the first line");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stdout_is_one_line_and_sigterm_exits_0() {
+    let p = spawn(&[]);
+    let port: u16 = p
+        .base
+        .strip_prefix("http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("{:?}", p.first_line))
+        .parse()
+        .expect("a port");
+    assert_ne!(port, 0);
+    assert_eq!(
+        p.first_line,
+        format!("listening on http://127.0.0.1:{port}\n")
+    );
+
+    // It answers, and stops while an idle keep-alive connection is open.
+    let http = http_client();
+    let r = read(
+        http.post(format!("{}/oauth/token", p.base))
+            .json(&json!({"client_id": "x", "client_secret": "y"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_error(&r, 401, "access_denied");
+    stop(p);
+
+    // A SIGTERM sent as soon as the line is read is a clean stop too (a supervisor may).
+    for _ in 0..5 {
+        stop(spawn(&[]));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_and_tokens_survive_sigkill_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("tenant.db");
+    let http = http_client();
+
+    let mut p = spawn_with_state(&state);
+    let t = token(&http, &p.base, ID, SECRET).await;
+    let rule = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{}/api/rules", p.base),
+        &t,
+        Some(json!({"name": "durable", "script": SCRIPT, "order": 3})),
+    )
+    .await;
+    assert_eq!(rule.status, 200, "{}", rule.body);
+    let client = call(
+        &http,
+        reqwest::Method::POST,
+        format!("{}/api/clients", p.base),
+        &t,
+        Some(json!({"name": "Durable App", "callbacks": ["https://d.example/cb"]})),
+    )
+    .await;
+    assert_eq!(client.status, 200, "{}", client.body);
+    let client = client.json();
+    let client_token = token(
+        &http,
+        &p.base,
+        client["clientID"].as_str().unwrap(),
+        client["clientSecret"].as_str().unwrap(),
+    )
+    .await;
+
+    // SIGKILL: no chance to flush anything.
+    p.child.kill().expect("SIGKILL");
+    p.child.wait().expect("reap");
+    drop(p);
+
+    let mut p = spawn_with_state(&state);
+    // The token issued before the kill still works.
+    let r = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{}/api/rules", p.base),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json(), json!([rule.json()]));
+    let r = call(
+        &http,
+        reqwest::Method::GET,
+        format!(
+            "{}/api/clients/{}",
+            p.base,
+            client["clientID"].as_str().unwrap()
+        ),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!((r.status, r.json()), (200, client.clone()));
+    let r = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{}/api/clients", p.base),
+        &client_token,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let clients = r.json();
+    assert_eq!(clients.as_array().unwrap().len(), 2);
+    assert_eq!(clients[0]["clientID"], ID);
+    assert_eq!(clients[0]["global"], true);
+    // Both clients' credentials still work.
+    token(&http, &p.base, ID, SECRET).await;
+    token(
+        &http,
+        &p.base,
+        client["clientID"].as_str().unwrap(),
+        client["clientSecret"].as_str().unwrap(),
+    )
+    .await;
+    p.child.kill().expect("SIGKILL");
+    p.child.wait().expect("reap");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fault_flags_reach_the_server() {
+    let http = http_client();
+
+    let mut p = spawn(&[
+        "--client-id",
+        ID,
+        "--client-secret",
+        SECRET,
+        "--token-lifetime",
+        "1",
+        "--rate-limit",
+        "50",
+    ]);
+    let t = token(&http, &p.base, ID, SECRET).await;
+    let r = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{}/api/rules", p.base),
+        &t,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.header("x-ratelimit-limit"), Some("50"));
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let r = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{}/api/rules", p.base),
+        &t,
+        None,
+    )
+    .await;
+    assert_error(&r, 401, "invalid_token");
+    p.child.kill().expect("SIGKILL");
+    p.child.wait().expect("reap");
+
+    let mut p = spawn(&[
+        "--client-id",
+        ID,
+        "--client-secret",
+        SECRET,
+        "--fail-rate",
+        "1",
+        "--latency-ms",
+        "200",
+    ]);
+    let t = token(&http, &p.base, ID, SECRET).await;
+    let started = Instant::now();
+    let r = call(
+        &http,
+        reqwest::Method::GET,
+        format!("{}/api/rules", p.base),
+        &t,
+        None,
+    )
+    .await;
+    assert_error(&r, 503, "temporarily_unavailable");
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    p.child.kill().expect("SIGKILL");
+    p.child.wait().expect("reap");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_in_process_emulator_shuts_down() {
+    let emu = common::emulator::Emu::start().await;
+    assert_eq!(emu.get_ok("/api/rules").await, json!([]));
+    let (base, http) = (emu.base.clone(), emu.http.clone());
+    tokio::time::timeout(Duration::from_secs(10), emu.handle.shutdown())
+        .await
+        .expect("shutdown finishes");
+    let fresh = http_client();
+    assert!(fresh.get(format!("{base}/api/rules")).send().await.is_err());
+    assert!(http.get(format!("{base}/api/rules")).send().await.is_err());
+}
