@@ -324,6 +324,11 @@ impl Api {
         &self.inner.base
     }
 
+    /// Retries allowed for a transient failure.
+    pub fn retries(&self) -> usize {
+        self.inner.settings.retries
+    }
+
     /// Requests sent so far (retries included).
     pub fn requests(&self) -> u64 {
         self.inner.requests.load(Ordering::Relaxed)

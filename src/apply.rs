@@ -189,7 +189,7 @@ async fn create(
     path: &str,
     check: &Check,
 ) -> Result<(Answer, Option<String>), CallError> {
-    const ATTEMPTS: u32 = 10;
+    let attempts = api.retries() as u32 + 1;
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -214,10 +214,11 @@ async fn create(
                 )),
             ));
         }
-        if error.status() == Some(409) || attempt >= ATTEMPTS {
+        if error.status() == Some(409) || attempt >= attempts {
             return Err(error);
         }
-        let wait = Duration::from_millis(100 * 2u64.pow(attempt.min(6)))
+        // The same schedule as `api`'s: from 100 ms, doubling, at most 5 s, with jitter.
+        let wait = Duration::from_millis((100 * 2u64.pow(attempt.min(6))).min(5_000))
             + Duration::from_millis(rand::random::<u64>() % 100);
         tokio::time::sleep(wait).await;
     }

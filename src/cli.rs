@@ -182,6 +182,12 @@ pub struct EmulatorArgs {
     /// Answer 429 past this many requests a second.
     #[arg(long, value_name = "RPS", value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit: Option<u32>,
+    /// Always answer 500 on this route, e.g. "POST /api/connections" (repeatable).
+    #[arg(long, value_name = "ROUTE")]
+    pub fail_route: Vec<String>,
+    /// Seed the random choices of --fail-rate, so runs repeat.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
     pub token_lifetime: u64,
@@ -332,6 +338,8 @@ fn emulator(args: EmulatorArgs) -> Result<ExitCode> {
         latency: std::time::Duration::from_millis(args.latency_ms),
         fail_rate: args.fail_rate,
         rate_limit: args.rate_limit,
+        fail_routes: args.fail_route,
+        seed: args.seed,
         token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
     };
     runtime()?.block_on(crate::emulator::run_until_signal(config))?;

@@ -513,9 +513,70 @@ async fn bad_targets_fail_with_one_clear_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_call_skips_its_dependents_and_the_next_apply_converges() {
+    let env = Env::start_with(Config {
+        fail_routes: vec!["POST /api/connections".into()],
+        ..Config::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        &format!(
+            "clients:\n  - name: A\n  - name: B\nconnections:\n  - name: db\n    strategy: auth0\n    enabled_clients: [A]\nrules:\n  - name: r\n    script: '{SCRIPT}'\n"
+        ),
+    );
+    let out = env.run(&["apply", d, "--yes", "--retries", "1"]).await;
+    assert_exit(&out, 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("failed: POST /api/connections (connection/db): POST /api/connections: 500 internal_error"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not attempted: PUT /api/connections/db?client="),
+        "{text}"
+    );
+    assert!(
+        text.contains("Apply incomplete: 3 applied, 1 failed, 1 not attempted."),
+        "{text}"
+    );
+    assert!(
+        stderr(&out).contains("apply incomplete"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(client_names(&env.get("/api/clients").await).len(), 3);
+    assert_eq!(env.get("/api/rules").await.as_array().unwrap().len(), 1);
+
+    // Still broken: the next run retries only what is missing.
+    assert_exit(&env.run(&["apply", d, "--yes", "--retries", "1"]).await, 1);
+    assert_eq!(
+        client_names(&env.get("/api/clients").await).len(),
+        3,
+        "no duplicates"
+    );
+
+    // Repaired: the next run converges.
+    let (status, _) = env
+        .call(
+            Method::PUT,
+            "/__emulator/faults",
+            Some(json!({"fail_routes": []})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_exit(&env.run(&["apply", d, "--yes"]).await, 0);
+    assert_exit(&env.run(&["plan", d, "--detailed-exitcode"]).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_show_with_verbose() {
     let env = Env::start_with(Config {
         fail_rate: 0.5,
+        seed: Some(7),
         ..Config::default()
     })
     .await;

@@ -13,6 +13,7 @@ mod auth;
 mod clients;
 mod connections;
 mod emails;
+mod faults;
 mod logs;
 mod rules;
 mod search;
@@ -58,6 +59,10 @@ pub struct Config {
     pub fail_rate: f64,
     /// Requests per second before 429.
     pub rate_limit: Option<u32>,
+    /// Routes (`POST /api/connections`, as in the stats) that always answer 500.
+    pub fail_routes: Vec<String>,
+    /// Seed of the injected failures' random choices, for runs that repeat.
+    pub seed: Option<u64>,
     /// How long a token lives.
     pub token_lifetime: Duration,
 }
@@ -73,6 +78,8 @@ impl Default for Config {
             latency: Duration::ZERO,
             fail_rate: 0.0,
             rate_limit: None,
+            fail_routes: Vec::new(),
+            seed: None,
             token_lifetime: Duration::from_secs(24 * 3600),
         }
     }
@@ -109,7 +116,7 @@ pub(crate) struct App {
     pub config: Config,
     pub tokens: Mutex<HashMap<String, auth::TokenInfo>>,
     pub stats: Stats,
-    limiter: Mutex<(u64, u32)>,
+    faults: faults::Faults,
 }
 
 pub(crate) type AppState = Arc<App>;
@@ -141,7 +148,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
         config: config.clone(),
         tokens: Mutex::new(HashMap::new()),
         stats: Stats::default(),
-        limiter: Mutex::new((0, 0)),
+        faults: faults::Faults::new(&config),
     });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -251,6 +258,10 @@ fn router(app: AppState) -> Router {
         .route("/oauth/token", post(auth::token));
     let admin = Router::new()
         .route("/__emulator/stats", get(stats))
+        .route(
+            "/__emulator/faults",
+            get(faults::get_faults).put(faults::set_faults),
+        )
         .route("/__emulator/users", post(users::seed))
         .route("/__emulator/logins", post(users::record_login))
         .route(
@@ -498,45 +509,37 @@ async fn traffic(State(app): State<AppState>, req: Request, next: Next) -> Respo
         .by_route
         .lock()
         .expect("stats lock")
-        .entry(key)
+        .entry(key.clone())
         .or_default() += 1;
     let is_api = req.uri().path().starts_with("/api/");
+    let faults = app.faults.current();
     let response = async {
-        if let Some(limited) = rate_limit(&app) {
+        if let Some(limited) = app.faults.rate_limit(faults.rate_limit) {
             return limited;
         }
-        let fate = if is_api && app.config.fail_rate > 0.0 {
-            use rand::Rng;
-            let mut rng = rand::rng();
-            if rng.random::<f64>() < app.config.fail_rate {
-                if rng.random::<bool>() {
-                    Fate::FailBefore
-                } else {
-                    Fate::FailAfter
-                }
-            } else {
-                Fate::Serve
-            }
+        let fate = if is_api {
+            app.faults.fate(&faults, &key)
         } else {
-            Fate::Serve
+            faults::Fate::Serve
         };
         let mut response = match fate {
-            Fate::FailBefore => unavailable(),
-            Fate::FailAfter => {
+            faults::Fate::Broken => faults::broken(&key),
+            faults::Fate::FailBefore => faults::unavailable(),
+            faults::Fate::FailAfter => {
                 let _ = next.run(req).await;
-                unavailable()
+                faults::unavailable()
             }
-            Fate::Serve => next.run(req).await,
+            faults::Fate::Serve => next.run(req).await,
         };
         // Every answer carries the limit's headers, injected failures included.
-        if let Some(headers) = rate_headers(&app) {
+        if let Some(headers) = app.faults.rate_headers(faults.rate_limit) {
             response.headers_mut().extend(headers);
         }
         response
     }
     .await;
-    if !app.config.latency.is_zero() {
-        tokio::time::sleep(app.config.latency).await;
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
     }
     *app.stats
         .by_status
@@ -545,64 +548,6 @@ async fn traffic(State(app): State<AppState>, req: Request, next: Next) -> Respo
         .entry(response.status().as_u16())
         .or_default() += 1;
     response
-}
-
-enum Fate {
-    Serve,
-    FailBefore,
-    FailAfter,
-}
-
-fn unavailable() -> Response {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "temporarily_unavailable",
-        "the service is temporarily unavailable (injected failure)",
-    )
-    .into_response()
-}
-
-/// Fixed one-second windows: past `rate_limit` requests in the current second, 429.
-fn rate_limit(app: &App) -> Option<Response> {
-    let limit = app.config.rate_limit?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let second = now.as_secs();
-    let mut window = app.limiter.lock().expect("limiter lock");
-    if window.0 != second {
-        *window = (second, 0);
-    }
-    if window.1 >= limit {
-        drop(window);
-        let mut response = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_requests",
-            format!("global limit of {limit} requests per second exceeded"),
-        )
-        .into_response();
-        let headers = response.headers_mut();
-        headers.insert(header::RETRY_AFTER, HeaderValue::from(1u32));
-        headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
-        headers.insert("x-ratelimit-remaining", HeaderValue::from(0u32));
-        headers.insert("x-ratelimit-reset", HeaderValue::from(second + 1));
-        return Some(response);
-    }
-    window.1 += 1;
-    None
-}
-
-fn rate_headers(app: &App) -> Option<HeaderMap> {
-    let limit = app.config.rate_limit?;
-    let window = *app.limiter.lock().expect("limiter lock");
-    let mut headers = HeaderMap::new();
-    headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
-    headers.insert(
-        "x-ratelimit-remaining",
-        HeaderValue::from(limit.saturating_sub(window.1)),
-    );
-    headers.insert("x-ratelimit-reset", HeaderValue::from(window.0 + 1));
-    Some(headers)
 }
 
 /// `GET /__emulator/stats` (global token): API requests seen so far.
