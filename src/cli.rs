@@ -204,7 +204,18 @@ fn parse_share(s: &str) -> Result<f64, String> {
 
 /// Run the command line; the process exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Help and version are successes; a usage error is 1, since 2 means "changes".
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     init_logging(cli.verbose, cli.color.paint(true).0);
     let paint = cli.color.paint(true);
     match run(cli) {

@@ -86,7 +86,7 @@ const CORPUS: &[(&str, &str, &str)] = &[
     ),
     (
         "duplicate-enabled-client.yaml",
-        "duplicate-enabled-client.yaml:4:35",
+        "duplicate-enabled-client.yaml:6:35",
         "listed twice",
     ),
     (
@@ -224,6 +224,11 @@ const CORPUS: &[(&str, &str, &str)] = &[
         "top-level-list.yaml",
         "top-level-list.yaml:1:1",
         "a manifest is a mapping",
+    ),
+    (
+        "undeclared-enabled-client.yaml",
+        "undeclared-enabled-client.yaml:6:35",
+        "enabled_clients names `Admin Console`, which no manifest declares under clients",
     ),
     (
         "unknown-client-key.yaml",

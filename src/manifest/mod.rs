@@ -468,6 +468,12 @@ impl Loader<'_, '_> {
         // (kind, key, discriminator) -> first place seen
         let mut first: HashMap<(&str, String, Option<String>), (String, Pos)> = HashMap::new();
         let mut diags = Vec::new();
+        let declared_clients: std::collections::HashSet<&str> = self
+            .raw
+            .iter()
+            .filter(|i| i.kind == "clients")
+            .filter_map(|i| i.value.get("name").and_then(Value::as_str))
+            .collect();
         for item in &self.raw {
             let file = &self.files[item.file];
             let at = |field: &str| {
@@ -525,15 +531,22 @@ impl Loader<'_, '_> {
             if let Some(names) = item.value.get("enabled_clients").and_then(Value::as_array) {
                 let mut seen = std::collections::HashSet::new();
                 for (i, n) in names.iter().enumerate() {
-                    if let Some(n) = n.as_str() {
-                        if !seen.insert(n) {
-                            let (f, p) = at(&format!("enabled_clients/{i}"));
-                            diags.push(Diagnostic::new(
-                                f,
-                                p,
-                                format!("client `{n}` is listed twice in enabled_clients"),
-                            ));
-                        }
+                    let Some(n) = n.as_str() else { continue };
+                    let (f, p) = at(&format!("enabled_clients/{i}"));
+                    if !seen.insert(n) {
+                        diags.push(Diagnostic::new(
+                            f,
+                            p,
+                            format!("client `{n}` is listed twice in enabled_clients"),
+                        ));
+                    } else if !declared_clients.contains(n) {
+                        diags.push(Diagnostic::new(
+                            f,
+                            p,
+                            format!(
+                                "enabled_clients names `{n}`, which no manifest declares under clients"
+                            ),
+                        ));
                     }
                 }
             }
