@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -276,7 +276,6 @@ struct Inner {
     token: RwLock<String>,
     settings: Settings,
     pace: Pace,
-    requests: AtomicU64,
 }
 
 impl Api {
@@ -301,7 +300,6 @@ impl Api {
                 token: RwLock::new(token),
                 pace: Pace::new(settings.max_rps),
                 settings,
-                requests: AtomicU64::new(0),
             }),
         };
         if matches!(api.inner.auth, Auth::ClientCredentials { .. }) {
@@ -319,19 +317,9 @@ impl Api {
         Ok(api)
     }
 
-    /// The tenant's base URL, e.g. `https://example.auth0.com`.
-    pub fn base(&self) -> &str {
-        &self.inner.base
-    }
-
     /// Retries allowed for a transient failure.
     pub fn retries(&self) -> usize {
         self.inner.settings.retries
-    }
-
-    /// Requests sent so far (retries included).
-    pub fn requests(&self) -> u64 {
-        self.inner.requests.load(Ordering::Relaxed)
     }
 
     async fn refresh_token(&self) -> Result<(), CallError> {
@@ -478,7 +466,6 @@ impl Api {
         if let Some(body) = body {
             request = request.json(body);
         }
-        self.inner.requests.fetch_add(1, Ordering::Relaxed);
         let fail = |kind| CallError {
             method: method.clone(),
             path: path.to_string(),

@@ -23,16 +23,6 @@ pub struct Plan {
     pub calls: Vec<Call>,
 }
 
-impl Plan {
-    /// Replacements (and deletes) need `--allow-delete` at apply.
-    pub fn needs_allow_delete(&self) -> bool {
-        self.changes
-            .changes
-            .iter()
-            .any(|c| matches!(c.action, Action::Replace | Action::Delete))
-    }
-}
-
 /// One API call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Call {

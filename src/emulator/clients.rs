@@ -241,17 +241,7 @@ pub(crate) async fn update(
     let owners = body.get("owners").map(owners_of).transpose()?;
     let global = body.get("global").and_then(Value::as_bool);
     app.store.write(|tx| {
-        let is_global: Option<bool> = tx
-            .query_row(
-                "SELECT global FROM clients WHERE client_id = ?1",
-                [&id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(is_global) = is_global else {
-            return Err(ApiError::not_found(format!("client `{id}` not found")));
-        };
-        match (is_global, global) {
+        match (is_global_in(tx, &id)?, global) {
             (true, Some(false)) => {
                 return Err(ApiError::bad_request("the global client cannot be demoted"));
             }
@@ -277,6 +267,17 @@ pub(crate) async fn update(
     Ok(ok_json(&updated))
 }
 
+/// Whether a client is the global one, inside a write; 404 when there is no such client.
+fn is_global_in(tx: &rusqlite::Connection, id: &str) -> Result<bool, ApiError> {
+    tx.query_row(
+        "SELECT global FROM clients WHERE client_id = ?1",
+        [id],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| ApiError::not_found(format!("client `{id}` not found")))
+}
+
 /// `DELETE /api/clients/{id}`.
 pub(crate) async fn delete(
     State(app): State<AppState>,
@@ -285,17 +286,8 @@ pub(crate) async fn delete(
 ) -> ApiResult {
     caller.require_global()?;
     app.store.write(|tx| {
-        let is_global: Option<bool> = tx
-            .query_row(
-                "SELECT global FROM clients WHERE client_id = ?1",
-                [&id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match is_global {
-            None => return Err(ApiError::not_found(format!("client `{id}` not found"))),
-            Some(true) => return Err(ApiError::bad_request("the global client cannot be deleted")),
-            Some(false) => {}
+        if is_global_in(tx, &id)? {
+            return Err(ApiError::bad_request("the global client cannot be deleted"));
         }
         tx.execute("DELETE FROM clients WHERE client_id = ?1", [&id])?;
         tx.execute("DELETE FROM connection_clients WHERE client_id = ?1", [&id])?;

@@ -231,12 +231,7 @@ pub(crate) async fn update(
     let options = options_of(&body)?;
     let status = opt_bool(&body, "status")?;
     app.store.write(|tx| {
-        let id: Option<String> = tx
-            .query_row("SELECT id FROM connections WHERE name = ?1", [&name], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let id = id.ok_or_else(|| ApiError::not_found(format!("connection `{name}` not found")))?;
+        let id = id_in(tx, &name)?;
         if let Some(options) = &options {
             tx.execute(
                 "UPDATE connections SET options = ?2 WHERE id = ?1",
@@ -263,6 +258,15 @@ pub(crate) async fn update(
     Ok(ok_json(&one(&app, &name, &viewer)?))
 }
 
+/// A connection's id inside a write, or 404.
+fn id_in(tx: &rusqlite::Connection, name: &str) -> Result<String, ApiError> {
+    tx.query_row("SELECT id FROM connections WHERE name = ?1", [name], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| ApiError::not_found(format!("connection `{name}` not found")))
+}
+
 /// `DELETE /api/connections/{name}`: the connection and its users.
 pub(crate) async fn delete(
     State(app): State<AppState>,
@@ -271,12 +275,7 @@ pub(crate) async fn delete(
 ) -> ApiResult {
     caller.require_global()?;
     let id = app.store.write(|tx| {
-        let id: Option<String> = tx
-            .query_row("SELECT id FROM connections WHERE name = ?1", [&name], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        let id = id.ok_or_else(|| ApiError::not_found(format!("connection `{name}` not found")))?;
+        let id = id_in(tx, &name)?;
         super::users::delete_where(tx, "connection = ?1", &name)?;
         tx.execute(
             "DELETE FROM connection_clients WHERE connection_id = ?1",

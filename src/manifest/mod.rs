@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, InvalidManifests};
-use types::{Client, Connection, EmailTemplate, Manifest, Rule, Source};
+use types::{Client, Connection, EmailTemplate, Rule, Source};
 use yaml::{Node, Pos, Style, Val};
 
 /// Largest manifest file read.
@@ -80,13 +80,6 @@ impl Desired {
             plural(self.rules.len(), "rule"),
             plural(self.emails.len(), "email template"),
         )
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.connections.is_empty()
-            && self.clients.is_empty()
-            && self.rules.is_empty()
-            && self.emails.is_empty()
     }
 }
 
@@ -650,12 +643,4 @@ pub fn read_referenced(base_dir: &Path, rel: &str) -> Result<String, String> {
     let bytes =
         std::fs::read(&real).map_err(|e| format!("cannot read `{rel}`: {}", io_reason(&e)))?;
     String::from_utf8(bytes).map_err(|_| format!("`{rel}` is not valid UTF-8 text"))
-}
-
-/// Parse one manifest text (no files, no environment): for tests and tools.
-pub fn parse_manifest_str(text: &str) -> Result<Manifest, String> {
-    let root = yaml::parse(text)
-        .map_err(|e| e.message)?
-        .ok_or_else(|| "empty manifest".to_string())?;
-    serde_json::from_value(root.to_json()).map_err(|e| e.to_string())
 }
