@@ -274,6 +274,56 @@ struct Row {
     note: String,
 }
 
+/// One apply at `parallelism`: its run and the requests it made.
+fn apply_once(emulator: &Emulator, dir: &Path, parallelism: usize) -> (Run, u64) {
+    let before = emulator.requests();
+    let run = a0ctl(
+        emulator,
+        &[
+            "apply",
+            dir.to_str().unwrap(),
+            "--yes",
+            "--parallelism",
+            &parallelism.to_string(),
+        ],
+    );
+    assert_eq!(run.code, 0, "apply failed");
+    (run, emulator.requests() - before)
+}
+
+/// The runs of one apply scenario.
+#[derive(Default)]
+struct Timing {
+    walls: Vec<f64>,
+    rss_kib: u64,
+    requests: u64,
+}
+
+impl Timing {
+    fn add(&mut self, (run, requests): (Run, u64)) {
+        self.walls.push(run.wall.as_secs_f64());
+        self.rss_kib = self.rss_kib.max(run.rss_kib);
+        self.requests = requests;
+    }
+
+    /// Against the ideal `ceil(calls / parallelism) × latency`, calls being one per resource.
+    fn row(self, scenario: &str, n: usize, latency: u64, parallelism: usize) -> Row {
+        let ideal = (n as f64 / parallelism as f64).ceil() * latency as f64 / 1000.0;
+        let runs = self.walls.len();
+        let med = median(self.walls);
+        Row {
+            scenario: scenario.into(),
+            size: n.to_string(),
+            median_s: med,
+            requests: self.requests.to_string(),
+            ideal: format!("{ideal:.2}s"),
+            ratio: format!("{:.2}", med / ideal),
+            rss_mb: self.rss_kib as f64 / 1024.0,
+            note: format!("latency {latency} ms, parallelism {parallelism}, {runs} runs"),
+        }
+    }
+}
+
 fn seed(emulator: &Emulator, dir: &Path) {
     emulator.set_faults(json!({"latency_ms": 0}));
     let run = a0ctl(
@@ -341,87 +391,33 @@ fn main() {
         });
     }
 
-    // Apply of all creates, then of all updates, at 1,000 resources.
-    let n = 1000;
-    {
-        let dir = work.path().join("creates");
+    // Apply of all creates, then of all updates.
+    for &n in sizes {
+        let runs = if n >= 10_000 { runs.min(3) } else { runs };
+        let dir = work.path().join(format!("creates-{n}"));
         manifest(&dir, n, 0, false);
-        let d = dir.to_str().unwrap();
-        let mut walls = Vec::new();
-        let mut rss = 0;
-        let mut requests = 0;
+        let mut timing = Timing::default();
         for _ in 0..runs {
             let emulator = Emulator::start(latency, None);
-            let before = emulator.requests();
-            let r = a0ctl(
-                &emulator,
-                &[
-                    "apply",
-                    d,
-                    "--yes",
-                    "--parallelism",
-                    &parallelism.to_string(),
-                ],
-            );
-            assert_eq!(r.code, 0, "apply failed");
-            walls.push(r.wall.as_secs_f64());
-            rss = rss.max(r.rss_kib);
-            requests = emulator.requests() - before;
+            timing.add(apply_once(&emulator, &dir, parallelism));
         }
-        let ideal = (n as f64 / parallelism as f64).ceil() * latency as f64 / 1000.0;
-        let med = median(walls);
-        say(Row {
-            scenario: "apply, all creates".into(),
-            size: n.to_string(),
-            median_s: med,
-            requests: requests.to_string(),
-            ideal: format!("{ideal:.2}s"),
-            ratio: format!("{:.2}", med / ideal),
-            rss_mb: rss as f64 / 1024.0,
-            note: format!("latency {latency} ms, parallelism {parallelism}"),
-        });
-    }
-    {
+        say(timing.row("apply, all creates", n, latency, parallelism));
+
         let emulator = Emulator::start(0, None);
-        let a = work.path().join("updates-a");
-        let b = work.path().join("updates-b");
+        let (a, b) = (
+            work.path().join(format!("updates-a-{n}")),
+            work.path().join(format!("updates-b-{n}")),
+        );
         manifest(&a, n, 0, false);
         manifest(&b, n, 1, false);
         seed(&emulator, &a);
         emulator.set_faults(json!({"latency_ms": latency}));
-        let mut walls = Vec::new();
-        let mut rss = 0;
-        let mut requests = 0;
+        let mut timing = Timing::default();
         for i in 0..runs {
             let target = if i % 2 == 0 { &b } else { &a };
-            let before = emulator.requests();
-            let r = a0ctl(
-                &emulator,
-                &[
-                    "apply",
-                    target.to_str().unwrap(),
-                    "--yes",
-                    "--parallelism",
-                    &parallelism.to_string(),
-                ],
-            );
-            assert_eq!(r.code, 0, "apply failed");
-            walls.push(r.wall.as_secs_f64());
-            rss = rss.max(r.rss_kib);
-            requests = emulator.requests() - before;
+            timing.add(apply_once(&emulator, target, parallelism));
         }
-        let ideal = (n as f64 / parallelism as f64).ceil() * latency as f64 / 1000.0;
-        let med = median(walls);
-        say(Row {
-            scenario: "apply, all updates".into(),
-            size: n.to_string(),
-            median_s: med,
-            requests: requests.to_string(),
-            ideal: format!("{ideal:.2}s"),
-            ratio: format!("{:.2}", med / ideal),
-            rss_mb: rss as f64 / 1024.0,
-            note: format!("latency {latency} ms, parallelism {parallelism}"),
-        });
+        say(timing.row("apply, all updates", n, latency, parallelism));
     }
 
     // A full reversal of 1,000 rule orders: 500 cycles of two.
