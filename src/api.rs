@@ -144,6 +144,10 @@ pub enum ErrorKind {
     },
     Timeout(Duration),
     Connect(String),
+    /// The address does not resolve, or nothing listens there: no retry will help.
+    Unreachable(String),
+    /// The TLS handshake failed (an untrusted certificate, or no HTTPS at that address).
+    Tls(String),
     /// The answer was not the JSON the API sends.
     NotJson {
         status: u16,
@@ -158,6 +162,7 @@ impl CallError {
         match &self.kind {
             ErrorKind::Status { status, .. } => *status >= 500 || *status == 429,
             ErrorKind::Timeout(_) | ErrorKind::Connect(_) => true,
+            ErrorKind::Unreachable(_) | ErrorKind::Tls(_) => false,
             ErrorKind::NotJson { status, .. } => *status >= 500,
             ErrorKind::Other(_) => false,
         }
@@ -168,7 +173,8 @@ impl CallError {
         match &self.kind {
             ErrorKind::Status { status, .. } => *status >= 500,
             ErrorKind::Timeout(_) => true,
-            ErrorKind::Connect(msg) => !msg.contains("refused"),
+            ErrorKind::Connect(_) => true,
+            ErrorKind::Unreachable(_) | ErrorKind::Tls(_) => false,
             ErrorKind::NotJson { status, .. } => *status >= 500,
             ErrorKind::Other(_) => false,
         }
@@ -197,8 +203,11 @@ impl CallError {
                 "the tenant did not answer within {}s; check --domain, or raise --timeout",
                 t.as_secs()
             ),
-            ErrorKind::Connect(_) => {
+            ErrorKind::Connect(_) | ErrorKind::Unreachable(_) => {
                 "check --domain (AUTH0_DOMAIN) and that the tenant is reachable from here".into()
+            }
+            ErrorKind::Tls(_) => {
+                "the tenant's HTTPS could not be verified: check --domain; for a local emulator use http://127.0.0.1:PORT".into()
             }
             ErrorKind::NotJson { .. } => {
                 "the answer was not the API's JSON: is --domain the tenant's Management API host?".into()
@@ -210,7 +219,20 @@ impl CallError {
 
 impl fmt::Display for CallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}: ", self.method, self.path)?;
+        write!(f, "{} {}: {}", self.method, self.path, self.reason())
+    }
+}
+
+impl CallError {
+    /// What went wrong, without the call (for reports that name the call already).
+    pub fn reason(&self) -> String {
+        let mut f = String::new();
+        let _ = self.write_reason(&mut f);
+        f
+    }
+
+    fn write_reason(&self, f: &mut String) -> fmt::Result {
+        use fmt::Write;
         match &self.kind {
             ErrorKind::Status {
                 status,
@@ -225,7 +247,10 @@ impl fmt::Display for CallError {
                 Ok(())
             }
             ErrorKind::Timeout(t) => write!(f, "no answer within {}s", t.as_secs()),
-            ErrorKind::Connect(msg) => write!(f, "cannot connect: {msg}"),
+            ErrorKind::Connect(msg) | ErrorKind::Unreachable(msg) => {
+                write!(f, "cannot connect: {msg}")
+            }
+            ErrorKind::Tls(msg) => write!(f, "TLS failed: {msg}"),
             ErrorKind::NotJson {
                 status,
                 content_type,
@@ -351,8 +376,9 @@ impl Api {
 
     fn backoff(&self) -> ExponentialBuilder {
         ExponentialBuilder::default()
+            // Jitter adds up to as much again: waits of 100 ms to 5 s.
             .with_min_delay(Duration::from_millis(100))
-            .with_max_delay(Duration::from_secs(5))
+            .with_max_delay(Duration::from_millis(2500))
             .with_factor(2.0)
             .with_jitter()
             .with_jitter_seed(rand::random())
@@ -475,7 +501,7 @@ impl Api {
             fail(if e.is_timeout() {
                 ErrorKind::Timeout(self.inner.settings.timeout)
             } else if e.is_connect() {
-                ErrorKind::Connect(connect_reason(&e))
+                connect_error(&e)
             } else {
                 ErrorKind::Other(format!("request failed: {}", root_cause(&e)))
             })
@@ -561,12 +587,22 @@ impl Api {
     }
 }
 
-fn connect_reason(e: &reqwest::Error) -> String {
+/// Sort a connection failure by whether retrying can help.
+fn connect_error(e: &reqwest::Error) -> ErrorKind {
     let text = root_cause(e);
-    if text.to_lowercase().contains("refused") {
-        "connection refused".to_string()
+    let lower = text.to_lowercase();
+    if lower.contains("refused") {
+        ErrorKind::Unreachable("connection refused".to_string())
+    } else if lower.contains("dns") || lower.contains("lookup") || lower.contains("resolve") {
+        ErrorKind::Unreachable(format!("the name does not resolve ({text})"))
+    } else if lower.contains("certificate")
+        || lower.contains("tls")
+        || lower.contains("handshake")
+        || lower.contains("corrupt message")
+    {
+        ErrorKind::Tls(text)
     } else {
-        text
+        ErrorKind::Connect(text)
     }
 }
 

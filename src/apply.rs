@@ -151,7 +151,7 @@ pub async fn apply(
             Err(e) => {
                 report.outcome = Outcome::Failed;
                 report.status = e.status();
-                report.error = Some(e.to_string());
+                report.error = Some(e.reason());
             }
         }
         progress(report);
@@ -228,7 +228,10 @@ fn short_reason(e: &CallError) -> String {
     match &e.kind {
         ErrorKind::Status { status, code, .. } => format!("{status} {code}"),
         ErrorKind::Timeout(_) => "timeout".into(),
-        ErrorKind::Connect(m) | ErrorKind::Other(m) => m.clone(),
+        ErrorKind::Connect(m)
+        | ErrorKind::Unreachable(m)
+        | ErrorKind::Tls(m)
+        | ErrorKind::Other(m) => m.clone(),
         ErrorKind::NotJson { status, .. } => format!("{status} (not JSON)"),
     }
 }

@@ -51,6 +51,9 @@ pub enum Command {
         /// Manifest files or directories (every *.yaml/*.yml directly inside).
         #[arg(required = true)]
         paths: Vec<PathBuf>,
+        /// Do not require the ${VAR}s to be set (check everything else; for CI without secrets).
+        #[arg(long)]
+        allow_unset: bool,
     },
     /// Print the manifest JSON Schema.
     Schema {
@@ -293,7 +296,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             runtime()?.block_on(commands::apply(args, apply_args, out))
         }
-        Command::Validate { paths } => validate(&paths),
+        Command::Validate { paths, allow_unset } => validate(&paths, allow_unset),
         Command::Schema { out } => schema(out),
         Command::Diff {
             old,
@@ -308,7 +311,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => runtime()?.block_on(commands::export(tenant, dir, force)),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "a0ctl", &mut std::io::stdout());
+            let mut buffer = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "a0ctl", &mut buffer);
+            commands::print_stdout(&String::from_utf8_lossy(&buffer))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Emulator(args) => emulator(args),
@@ -357,8 +362,13 @@ fn emulator(args: EmulatorArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn validate(paths: &[PathBuf]) -> Result<ExitCode> {
-    let desired = manifest::load(paths, &LoadOptions::from_process())?;
+fn validate(paths: &[PathBuf], allow_unset: bool) -> Result<ExitCode> {
+    let env = |name: &str| std::env::var(name).ok();
+    let options = LoadOptions {
+        env: &env,
+        lenient_env: allow_unset,
+    };
+    let desired = manifest::load(paths, &options)?;
     println!("ok: {}", desired.summary());
     Ok(ExitCode::SUCCESS)
 }

@@ -140,7 +140,8 @@ fn diff_options(args: &PlanArgs) -> diff::Options {
     }
 }
 
-fn print_stdout(text: &str) -> Result<()> {
+/// Write to stdout; a closed pipe (`| head`) ends the output quietly.
+pub fn print_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|_| out.flush())
@@ -186,11 +187,13 @@ async fn plan_on(
             computed.client_views,
             args.allow_delete,
         )?;
-        std::fs::write(path, computed.redactor.scrub(&text))
+        // The file is data, not display: secrets are already references, so nothing is scrubbed.
+        std::fs::write(path, text)
             .map_err(|e| anyhow!("cannot write the plan file {}: {e}", path.display()))?;
         eprintln!(
-            "Saved the plan to {0}; apply it with `a0ctl apply --plan {0}`.",
-            path.display()
+            "Saved the plan to {0}; apply it with `a0ctl apply --plan {0}{1}` (and the same tenant).",
+            path.display(),
+            if args.tenant.local { " --local" } else { "" }
         );
     }
     let paint = if args.format == Format::Text {
@@ -267,6 +270,13 @@ async fn apply_on(
         }
         return Ok(ExitCode::SUCCESS);
     }
+    if resources.is_empty() && !apply_args.gates.force && plan.changes.count(Action::Delete) > 0 {
+        return Err(Refused {
+            message: "the manifests declare nothing, so this plan deletes every resource of the tenant: nothing was changed".into(),
+            hint: "check the paths given to apply; pass --force if emptying the tenant is what you want".into(),
+        }
+        .into());
+    }
     gate(&plan.changes, &computed.live, &apply_args.gates)?;
     confirm(apply_args.yes, &tenant.label)?;
     let report = run(
@@ -298,7 +308,7 @@ fn incomplete(report: &apply::Report) -> Result<()> {
             report.calls.len(),
             report.count(Outcome::NotAttempted)
         ),
-        "fix the cause above and run apply again: it plans from the tenant as it is now",
+        "fix what failed and run apply again: it plans from the tenant as it is now",
     ))
 }
 
@@ -329,26 +339,9 @@ async fn apply_saved_on(
     let env = |name: &str| std::env::var(name).ok();
     let calls = planfile::calls(saved, &env)?;
     let changes = planfile::changes(saved);
-    let mut redactor = Redactor::from_resources(&live.resources);
-    for call in &calls {
-        for s in &call.secrets {
-            if let Some(v) = call
-                .body
-                .as_ref()
-                .and_then(|b| b.pointer(&s.pointer))
-                .and_then(Value::as_str)
-            {
-                redactor.add(v);
-            }
-        }
-    }
-    for s in &saved.secrets {
-        if let Ok(crate::manifest::interp::Resolved::FromEnv(v)) =
-            crate::manifest::interp::resolve(&s.template, &env, false)
-        {
-            redactor.add(&v);
-        }
-    }
+    // The saved changes hold no secret values (they say `(sensitive)`); the live objects' secret
+    // options are scrubbed from anything printed, as everywhere.
+    let redactor = Redactor::from_resources(&live.resources);
     let json = format == Format::Json;
     if !json {
         print_stdout(&redactor.scrub(&render::text(&changes, &tenant.label, out.stdout)))?;
@@ -360,12 +353,12 @@ async fn apply_saved_on(
     confirm(apply_args.yes, &tenant.label)?;
     let report = run(&tenant.api, &calls, apply_args.parallelism, &redactor, out).await;
     if json {
-        let mut v = serde_json::to_value(saved).unwrap_or_default();
-        v["report"] = serde_json::to_value(&report).unwrap_or_default();
-        print_stdout(&redactor.scrub(&format!(
-            "{}\n",
-            serde_json::to_string_pretty(&v).unwrap_or_default()
-        )))?;
+        // The same shape as `apply PATH --format json`, not the file's internals.
+        let plan = Plan {
+            changes: changes.clone(),
+            calls: calls.clone(),
+        };
+        print_stdout(&redactor.scrub(&apply_json(&plan, &tenant.label, Some(&report))))?;
     } else {
         print_stdout(&redactor.scrub(&render::report(&report, out.stdout)))?;
     }

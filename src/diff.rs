@@ -152,6 +152,10 @@ pub enum DiffError {
     },
     #[error("{at}client `{name}` pins client_id `{id}`, which the tenant does not have")]
     PinnedClientMissing { at: At, name: String, id: String },
+    #[error(
+        "{at}client `{name}` pins client_id `{id}`, the tenant's global client, which a0ctl never manages"
+    )]
+    PinnedGlobalClient { at: At, name: String, id: String },
     #[error("{at}clients `{first}` and `{second}` both match the tenant's client `{id}`")]
     ClientMatchedTwice {
         at: At,
@@ -184,6 +188,9 @@ impl DiffError {
             }
             DiffError::PinnedClientMissing { .. } => {
                 "remove client_id to create the client, or pin an existing clientID"
+            }
+            DiffError::PinnedGlobalClient { .. } => {
+                "remove this client from the manifest: the global client holds the credentials a0ctl uses"
             }
             DiffError::UnknownClient { .. } => "declare the client under `clients:`",
             DiffError::OrderHeldByUnmanaged { .. } => {
@@ -242,6 +249,9 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
         }
         let mut change = compare(d, l, options);
         enabled_clients(&mut change, d, l, live, &name_to_ref)?;
+        if let (Some(c), Some(l)) = (change.as_mut(), l) {
+            restore_enabled(c, d, l, live, &matched_live, options);
+        }
         push(&mut out, change);
     }
     let rule_changes = rules(desired, live, options, &mut matched_live)?;
@@ -313,6 +323,16 @@ fn match_clients<'a>(
     let mut taken: HashMap<String, &Resource> = HashMap::new();
     let mut out = Vec::new();
     for d in desired.iter().filter(|d| d.kind == Kind::Client) {
+        if let Some(pin) =
+            d.id.as_ref()
+                .filter(|p| live.global_client_id.as_ref() == Some(*p))
+        {
+            return Err(DiffError::PinnedGlobalClient {
+                at: at(d),
+                name: d.name.clone(),
+                id: pin.clone(),
+            });
+        }
         let found =
             match &d.id {
                 Some(pin) => Some(*by_id.get(pin.as_str()).ok_or_else(|| {
@@ -371,18 +391,24 @@ fn client_refs(clients: &[(&Resource, Option<&Resource>)]) -> HashMap<String, Cl
 fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Change> {
     let Some(l) = l else {
         let mut change = Change::new(d.kind, &d.name, Action::Create);
-        change.fields = d
-            .fields
-            .iter()
-            .chain(d.write_only.iter())
-            .map(|(k, v)| FieldChange {
-                path: k.clone(),
-                before: None,
-                after: Some(v.clone()),
-                sensitive: d.is_secret(k),
-                forces_replacement: false,
-            })
-            .collect();
+        let created = |path: String, v: &Value| FieldChange {
+            sensitive: d.is_secret(&path),
+            path,
+            before: None,
+            after: Some(v.clone()),
+            forces_replacement: false,
+        };
+        for (k, v) in d.fields.iter().chain(d.write_only.iter()) {
+            match v.as_object() {
+                // Options key by key, as updates show them: one secret hides only itself.
+                Some(options) if k == "options" && !options.is_empty() => change.fields.extend(
+                    options
+                        .iter()
+                        .map(|(o, ov)| created(format!("options.{o}"), ov)),
+                ),
+                _ => change.fields.push(created(k.clone(), v)),
+            }
+        }
         change.desired = Some(d.clone());
         return Some(change);
     };
@@ -537,6 +563,35 @@ fn enabled_clients(
     change.enable = enable;
     change.disable = disable;
     Ok(())
+}
+
+/// A replaced connection whose enabled clients the manifest does not manage is enabled again
+/// for the clients it had (those that remain after this plan).
+fn restore_enabled(
+    change: &mut Change,
+    d: &Resource,
+    l: &Resource,
+    live: &Live,
+    matched_live: &BTreeSet<(Kind, String)>,
+    options: &Options,
+) {
+    if change.action != Action::Replace || d.fields.contains_key("enabled_clients") {
+        return;
+    }
+    let Some(had) = live.enabled.as_ref().and_then(|e| e.get(&l.name)) else {
+        return;
+    };
+    change.enable = had
+        .iter()
+        .filter(|id| !options.allow_delete || matched_live.contains(&(Kind::Client, (*id).clone())))
+        .map(|id| ClientRef::Id(id.clone()))
+        .collect();
+    if !change.enable.is_empty() {
+        change.notes.push(format!(
+            "enabled again for the {} it had",
+            crate::diag::plural(change.enable.len(), "client")
+        ));
+    }
 }
 
 /// Rules: compare, then keep orders unique (a rule without a desired order that sits where

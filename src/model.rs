@@ -110,16 +110,20 @@ pub fn is_sensitive_key(key: &str) -> bool {
     let Some(last) = words.last() else {
         return false;
     };
-    const LAST: [&str; 9] = [
+    const LAST: [&str; 13] = [
         "secret",
         "password",
         "passwd",
+        "passphrase",
+        "pwd",
         "key",
         "cert",
         "certificate",
         "token",
         "pkcs7",
         "pem",
+        "credential",
+        "credentials",
     ];
     LAST.contains(&last.as_str())
         || words
@@ -274,6 +278,9 @@ mod tests {
             "consumer_secret",
             "access_token",
             "bind_password",
+            "passphrase",
+            "pwd",
+            "service_account_credentials",
         ] {
             assert!(is_sensitive_key(yes), "{yes}");
         }

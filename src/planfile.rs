@@ -1,9 +1,12 @@
 //! Saved plans (`plan --out PLANFILE`, `apply --plan PLANFILE`): the JSON plan of design §5 plus
 //! what it takes to apply exactly that plan later, safely. Secret values are never in the file:
-//! each is replaced by `{"$secret": N}`, and the file keeps the `${VAR}` template it came from and
-//! a salted SHA-256 of the value. Every live object the plan read is fingerprinted (salted too,
-//! since objects hold secret options), and every resource the plan creates is recorded as absent,
-//! so `apply --plan` can refuse when the tenant changed in between.
+//! each is replaced by `{"$secret": N}` (a manifest's own `{"$secret": …}` or `{"$literal": …}`
+//! objects are escaped as `{"$literal": …}`, so they cannot pull a secret into another field), and
+//! the file keeps the `${VAR}` template it came from and a salted argon2id hash of the value, slow
+//! to guess at. Every live object the plan read is fingerprinted (its secret options hashed the
+//! same way), and every resource the plan creates is recorded as absent, so `apply --plan` can
+//! refuse when the tenant changed in between. On reading, every call must match the change it
+//! belongs to (method and path), so an edited file cannot send what its changes do not show.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -97,6 +100,28 @@ fn salted(salt: &str, data: &[u8]) -> String {
     format!("sha256:{:x}", h.finalize())
 }
 
+/// A secret's hash: argon2id, salted, deliberately slow so a plan file does not make guessing a
+/// secret cheap.
+fn secret_hash(salt: &str, value: &str) -> String {
+    let params = argon2::Params::new(8 * 1024, 2, 1, Some(32)).expect("valid argon2 parameters");
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut out = [0u8; 32];
+    argon
+        .hash_password_into(value.as_bytes(), salt.as_bytes(), &mut out)
+        .expect("a 32-character salt and a 32-byte output are valid");
+    let hex: String = out.iter().map(|b| format!("{b:02x}")).collect();
+    format!("argon2id:{hex}")
+}
+
+/// Whether a body pointer holds a secret by its key's name (not only by its origin).
+pub fn secret_by_key(pointer: &str) -> bool {
+    pointer.starts_with("/signingKey")
+        || pointer
+            .rsplit('/')
+            .next()
+            .is_some_and(crate::model::is_sensitive_key)
+}
+
 /// The key a resource is fingerprinted under: clients by id (names repeat), others by name.
 fn key_of(r: &Resource) -> String {
     match (r.kind, &r.id) {
@@ -105,7 +130,8 @@ fn key_of(r: &Resource) -> String {
     }
 }
 
-/// Salted hashes of every live object, including each connection's enabled clients.
+/// Salted hashes of every live object, including each connection's enabled clients; secret
+/// values inside are replaced by their slow hashes first.
 pub fn fingerprints(live: &Live, salt: &str) -> BTreeMap<String, String> {
     live.resources
         .iter()
@@ -115,10 +141,60 @@ pub fn fingerprints(live: &Live, salt: &str) -> BTreeMap<String, String> {
                 .as_ref()
                 .and_then(|e| e.get(&r.name))
                 .filter(|_| r.kind == Kind::Connection);
-            let canonical = json!({"fields": r.fields, "enabled": enabled});
+            let mut fields = serde_json::Map::new();
+            for (k, v) in &r.fields {
+                let mut v = v.clone();
+                hash_secrets(r.kind, k, &mut v, salt);
+                fields.insert(k.clone(), v);
+            }
+            let canonical = json!({"fields": fields, "enabled": enabled});
             (key_of(r), salted(salt, canonical.to_string().as_bytes()))
         })
         .collect()
+}
+
+fn hash_secrets(kind: Kind, path: &str, v: &mut Value, salt: &str) {
+    match v {
+        Value::String(s) if crate::model::is_sensitive_path(kind, path) => {
+            *s = secret_hash(salt, s);
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                hash_secrets(kind, &format!("{path}.{i}"), item, salt);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map.iter_mut() {
+                hash_secrets(kind, &format!("{path}.{k}"), item, salt);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Escape a manifest's own objects that look like this file's markers.
+fn escape_markers(v: &mut Value, pointer: &str, refs: &BTreeSet<String>) {
+    if refs.contains(pointer) {
+        return;
+    }
+    match v {
+        Value::Object(map) => {
+            for (k, item) in map.iter_mut() {
+                let child = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
+                escape_markers(item, &child, refs);
+            }
+            if map.len() == 1 && (map.contains_key("$secret") || map.contains_key("$literal")) {
+                let inner = std::mem::take(v);
+                *v = json!({"$literal": inner});
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                escape_markers(item, &format!("{pointer}/{i}"), refs);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Turn a plan into its file. Fails when a secret was written inline in a manifest: a saved
@@ -154,7 +230,7 @@ pub fn save(
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
-            let hash = salted(&salt, value.as_bytes());
+            let hash = secret_hash(&salt, &value);
             let i = *index
                 .entry((template.clone(), hash.clone()))
                 .or_insert_with(|| {
@@ -167,6 +243,10 @@ pub fn save(
             if let Some(slot) = body.as_mut().and_then(|b| b.pointer_mut(&s.pointer)) {
                 *slot = json!({"$secret": i});
             }
+        }
+        let refs: BTreeSet<String> = call.secrets.iter().map(|s| s.pointer.clone()).collect();
+        if let Some(b) = body.as_mut() {
+            escape_markers(b, "", &refs);
         }
         calls.push(SavedCall {
             call: call.clone(),
@@ -310,7 +390,7 @@ pub fn calls(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Result<
                 ));
             }
         };
-        if salted(&saved.salt, value.as_bytes()) != s.hash {
+        if secret_hash(&saved.salt, &value) != s.hash {
             return Err(Refused {
                 message: format!(
                     "the value of `{}` is not the one the plan was made with: nothing was changed",
@@ -321,6 +401,18 @@ pub fn calls(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Result<
             .into());
         }
         values.push(value);
+    }
+    for sc in &saved.calls {
+        if !saved.changes.iter().any(|c| call_belongs_to(&sc.call, c)) {
+            return Err(Refused {
+                message: format!(
+                    "the plan file's call {} {} ({}) matches none of its changes: the file was edited or is damaged; nothing was changed",
+                    sc.call.method, sc.call.path, sc.call.resource
+                ),
+                hint: "plan again".into(),
+            }
+            .into());
+        }
     }
     saved
         .calls
@@ -340,6 +432,38 @@ pub fn calls(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Result<
         .collect()
 }
 
+/// Whether a call is one the change would make: its method for the change's action, on the
+/// change's own resource.
+fn call_belongs_to(call: &Call, change: &SavedChange) -> bool {
+    if call.resource != format!("{}/{}", change.kind, change.name) {
+        return false;
+    }
+    let methods: &[&str] = match change.action {
+        Action::Create => &["POST", "PUT"],
+        Action::Update => &["PUT", "PATCH"],
+        Action::Replace => &["DELETE", "POST", "PUT"],
+        Action::Delete => &["DELETE"],
+        Action::Unmanaged => &[],
+    };
+    if !methods.contains(&call.method.as_str()) {
+        return false;
+    }
+    let path = call.path.split('?').next().unwrap_or_default();
+    let (collection, item) = match change.kind {
+        Kind::Connection => ("/api/connections", crate::api::segment(&change.name)),
+        Kind::Client => (
+            "/api/clients",
+            crate::api::segment(change.id.as_deref().unwrap_or_default()),
+        ),
+        Kind::Rule => ("/api/rules", crate::api::segment(&change.name)),
+        Kind::Email => ("/api/emails", crate::api::segment(&change.name)),
+    };
+    match call.method.as_str() {
+        "POST" => path == collection,
+        _ => path == format!("{collection}/{item}"),
+    }
+}
+
 fn substitute(v: &mut Value, values: &[String]) -> Result<()> {
     match v {
         Value::Object(map) => {
@@ -349,6 +473,24 @@ fn substitute(v: &mut Value, values: &[String]) -> Result<()> {
                         anyhow!("the plan file refers to a secret it does not list")
                     })?;
                     *v = Value::String(value.clone());
+                    return Ok(());
+                }
+                if let Some(inner) = map.remove("$literal") {
+                    // A manifest's own object: kept as written, but what it holds is looked at.
+                    *v = inner;
+                    match v {
+                        Value::Object(m) => {
+                            for item in m.values_mut() {
+                                substitute(item, values)?;
+                            }
+                        }
+                        Value::Array(items) => {
+                            for item in items {
+                                substitute(item, values)?;
+                            }
+                        }
+                        _ => {}
+                    }
                     return Ok(());
                 }
             }
@@ -387,7 +529,9 @@ pub fn changes(saved: &SavedPlan) -> Changes {
                             before: (!f.before.is_null()).then(|| f.before.clone()),
                             after: (!f.after.is_null()).then(|| f.after.clone()),
                             sensitive: f.sensitive,
-                            forces_replacement: c.kind == Kind::Connection && f.path == "strategy",
+                            forces_replacement: c.action == Action::Replace
+                                && c.kind == Kind::Connection
+                                && f.path == "strategy",
                         })
                         .collect(),
                     desired: None,

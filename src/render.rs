@@ -442,7 +442,7 @@ pub fn report(report: &Report, paint: Paint) -> String {
         )
     } else {
         format!(
-            "Apply incomplete: {applied} applied, {failed} failed, {skipped} not attempted. Run apply again to converge."
+            "Apply incomplete: {applied} applied, {failed} failed, {skipped} not attempted. Fix what failed and run apply again: it continues from the tenant as it is."
         )
     };
     out.push_str(&paint.bold(&line));
@@ -486,8 +486,10 @@ pub struct Redactor {
 }
 
 impl Redactor {
-    /// Every secret value of these resources: values from `${VAR}` and values under sensitive
-    /// keys.
+    /// The values of these resources that are secrets by their key's name (connection option
+    /// secrets, signing keys). Values that came from `${VAR}` are hidden where they are used, but
+    /// are not scrubbed from free text: an ordinary value such as a domain would garble
+    /// everything else that mentions it.
     pub fn from_resources<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Redactor {
         let mut secrets = Vec::new();
         for r in resources {
@@ -534,7 +536,7 @@ impl Redactor {
 
 fn collect_secret_strings(r: &Resource, path: &str, v: &Value, out: &mut Vec<String>) {
     match v {
-        Value::String(s) if r.is_secret(path) => out.push(s.clone()),
+        Value::String(s) if crate::model::is_sensitive_path(r.kind, path) => out.push(s.clone()),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 collect_secret_strings(r, &format!("{path}.{i}"), item, out);

@@ -106,11 +106,23 @@ fn explain(error: &ValidationError<'_>, out: &mut Vec<Violation>) {
             }
             format!("{here}: expected {}", describe_alternatives(&pointer))
         }
-        ValidationErrorKind::Type { kind } => format!(
-            "{here}: expected {}, found {}",
-            describe_type(kind),
-            json_type(error.instance())
-        ),
+        ValidationErrorKind::Type { kind } => {
+            let expected = describe_type(kind);
+            let mut message = format!(
+                "{here}: expected {expected}, found {}",
+                json_type(error.instance())
+            );
+            let yaml11 = ["yes", "no", "on", "off", "y", "n"];
+            if expected == "a boolean"
+                && error
+                    .instance()
+                    .as_str()
+                    .is_some_and(|s| yaml11.contains(&s.to_lowercase().as_str()))
+            {
+                message.push_str(" (YAML 1.2 reads yes/no/on/off as strings: write true or false)");
+            }
+            message
+        }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             format!("{here} is missing the required key `{name}`")
@@ -397,7 +409,7 @@ mod tests {
             "emails[0].template: `goodbye` is not one of: verify_email, welcome_email, reset_email, blocked_account",
             "unknown key `extra` in the manifest; expected one of: clients, connections, emails, rules",
             "rules[0].order: must be at least 0, found -1",
-            "rules[0].status: expected a boolean, found a string",
+            "rules[0].status: expected a boolean, found a string (YAML 1.2 reads yes/no/on/off as strings: write true or false)",
             "unknown key `fle` in rules[0].script; did you mean `file`?",
         ];
         for e in expected {

@@ -28,7 +28,7 @@ pub struct TenantArgs {
         value_name = "SECRET"
     )]
     pub client_secret: Option<String>,
-    /// A Management API token (instead of client credentials).
+    /// A Management API token (used when no client credentials are given).
     #[arg(
         long,
         env = "AUTH0_TOKEN",
@@ -66,6 +66,11 @@ impl Tenant {
             retries: args.retries,
         };
         if args.local {
+            if args.domain.is_some() {
+                eprintln!(
+                    "warning: --local uses the embedded emulator; --domain (AUTH0_DOMAIN) is ignored"
+                );
+            }
             let dir = PathBuf::from(".a0ctl");
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -96,12 +101,15 @@ impl Tenant {
             )
         })?;
         let base = api::parse_domain(domain)?;
+        // Credentials win over a token: a0ctl can renew a token it got itself.
         let auth = match (&args.token, &args.client_id, &args.client_secret) {
+            (_, Some(id), Some(secret)) if !id.is_empty() && !secret.is_empty() => {
+                Auth::ClientCredentials {
+                    client_id: id.clone(),
+                    secret: secret.clone(),
+                }
+            }
             (Some(token), _, _) if !token.is_empty() => Auth::Token(token.clone()),
-            (_, Some(id), Some(secret)) => Auth::ClientCredentials {
-                client_id: id.clone(),
-                secret: secret.clone(),
-            },
             _ => {
                 return Err(hinted(
                     format!("no credentials for {domain}"),

@@ -292,6 +292,33 @@ async fn a_strategy_change_needs_allow_delete() {
         "the recreated connection is enabled again"
     );
     assert_exit(&env.run(&["plan", d, "--detailed-exitcode"]).await, 0);
+
+    // Without enabled_clients in the manifest, a replacement still restores them.
+    write(
+        dir.path(),
+        "tenant.yaml",
+        "clients:\n  - name: Shop\nconnections:\n  - name: social\n    strategy: github\n    options: {scope: [email]}\n",
+    );
+    let plan = json(
+        &env.run(&["plan", d, "--allow-delete", "--format", "json"])
+            .await,
+    );
+    let calls: Vec<&str> = plan["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(calls, ["DELETE", "POST", "PUT"], "{plan:#}");
+    assert_exit(&env.run(&["apply", d, "--yes", "--allow-delete"]).await, 0);
+    let view = env
+        .get(&format!(
+            "/api/connections/social?client={}",
+            shop.as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(view["strategy"], "github");
+    assert_eq!(view["status"], true, "enabled again for the client it had");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

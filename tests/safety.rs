@@ -532,7 +532,7 @@ async fn a_failed_call_skips_its_dependents_and_the_next_apply_converges() {
     assert_exit(&out, 1);
     let text = stdout(&out);
     assert!(
-        text.contains("failed: POST /api/connections (connection/db): POST /api/connections: 500 internal_error"),
+        text.contains("failed: POST /api/connections (connection/db): 500 internal_error"),
         "{text}"
     );
     assert!(
@@ -594,4 +594,169 @@ async fn retries_show_with_verbose() {
     assert_exit(&out, 0);
     assert!(stderr(&out).contains("retrying in"), "{}", stderr(&out));
     assert_eq!(json(&out)["summary"]["create"], 13);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_variable_s_value_elsewhere_in_the_manifests_is_never_rewritten() {
+    // The value of ${CORP_DOMAIN} also appears, literally, in callbacks and an email address.
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let pf = dir.path().join("plan.json");
+    let p = pf.to_str().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "clients:\n  - name: Shop\n    callbacks: [https://admin.example.com/cb]\nconnections:\n  - name: db\n    strategy: auth0\n    options: {allowed_domain: '${CORP_DOMAIN}'}\nemails:\n  - template: welcome_email\n    from: no-reply@example.com\n",
+    );
+    let out = env
+        .command(&["plan", d, "--format", "json"])
+        .env("CORP_DOMAIN", "example.com")
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        !stdout(&out).contains("admin.(sensitive)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(stdout(&out).contains("https://admin.example.com/cb"));
+    let out = env
+        .command(&["plan", d, "--out", p])
+        .env("CORP_DOMAIN", "example.com")
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+    let out = env
+        .command(&["apply", "--plan", p, "--yes"])
+        .env("CORP_DOMAIN", "example.com")
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+    let shop = env
+        .get("/api/clients")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Shop")
+        .unwrap()
+        .clone();
+    assert_eq!(shop["callbacks"], json!(["https://admin.example.com/cb"]));
+    assert_eq!(
+        env.get("/api/emails/welcome_email").await["from"],
+        "no-reply@example.com"
+    );
+    assert_eq!(
+        env.get("/api/connections/db").await["options"]["allowed_domain"],
+        "example.com"
+    );
+    let out = env
+        .command(&["plan", d, "--detailed-exitcode"])
+        .env("CORP_DOMAIN", "example.com")
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_cannot_be_made_to_leak_or_to_do_more_than_it_shows() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let pf = dir.path().join("plan.json");
+    let p = pf.to_str().unwrap();
+    // A manifest's own {"$secret": 0} must stay that object, not become the secret.
+    write(
+        dir.path(),
+        "t.yaml",
+        "connections:\n  - name: gh\n    strategy: github\n    options:\n      client_secret: '${GH_SECRET}'\n      note: {\"$secret\": 0}\n      other: {\"$literal\": x}\nrules:\n  - name: r\n    order: 1\n    script: 'function (u, c, cb) { cb(null, u, c); }'\n",
+    );
+    let with_secret = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("GH_SECRET", "the-real-secret-value-88");
+        cmd
+    };
+    assert_exit(
+        &with_secret(&["plan", d, "--out", p])
+            .output()
+            .await
+            .unwrap(),
+        0,
+    );
+    let saved = std::fs::read_to_string(&pf).unwrap();
+    assert!(!saved.contains("the-real-secret-value-88"));
+    assert!(saved.contains("argon2id:"), "secrets are hashed slowly");
+    let out = with_secret(&["apply", "--plan", p, "--yes", "--format", "json"])
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+    let report = json(&out);
+    assert!(
+        report.get("salt").is_none() && report.get("fingerprints").is_none(),
+        "{report}"
+    );
+    assert_eq!(report["format_version"], 1);
+    assert!(report["report"]["calls"].is_array());
+    let options = env.get("/api/connections/gh").await["options"].clone();
+    assert_eq!(options["note"], json!({"$secret": 0}));
+    assert_eq!(options["other"], json!({"$literal": "x"}));
+    assert_eq!(options["client_secret"], "the-real-secret-value-88");
+
+    // An edited plan file cannot send a call its changes do not show.
+    write(
+        dir.path(),
+        "t.yaml",
+        "rules:\n  - name: r\n    order: 2\n    script: 'function (u, c, cb) { cb(null, u, c); }'\nconnections:\n  - name: gh\n    strategy: github\n    options: {client_secret: '${GH_SECRET}', note: {\"$secret\": 0}, other: {\"$literal\": x}}\n",
+    );
+    assert_exit(
+        &with_secret(&["plan", d, "--out", p])
+            .output()
+            .await
+            .unwrap(),
+        0,
+    );
+    let edited = std::fs::read_to_string(&pf).unwrap().replacen(
+        "\"method\": \"PUT\"",
+        "\"method\": \"DELETE\"",
+        1,
+    );
+    std::fs::write(&pf, edited).unwrap();
+    let out = with_secret(&["apply", "--plan", p, "--yes"])
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("matches none of its changes"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        env.get("/api/rules").await.as_array().unwrap().len(),
+        1,
+        "nothing changed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_manifest_does_not_empty_the_tenant_without_force() {
+    let env = Env::start().await;
+    assert_exit(&env.run(&["apply", "examples/tenant", "--yes"]).await, 0);
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "empty.yaml", "# nothing yet\n");
+    let d = dir.path().to_str().unwrap();
+    let out = env.run(&["apply", d, "--yes", "--allow-delete"]).await;
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("the manifests declare nothing"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.get("/api/rules").await.as_array().unwrap().len(), 4);
 }

@@ -182,11 +182,15 @@ pub(crate) async fn token(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    let fields: serde_json::Map<String, Value> = if form {
-        url::form_urlencoded::parse(&body)
-            .into_owned()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect()
+    let form_fields: serde_json::Map<String, Value> = url::form_urlencoded::parse(&body)
+        .into_owned()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
+    // curl's `-d '{…}'` says form-encoded but sends JSON: take what parses.
+    let fields: serde_json::Map<String, Value> = if form && form_fields.contains_key("client_id") {
+        form_fields
+    } else if form {
+        super::json_body(&body).unwrap_or(form_fields)
     } else {
         match super::json_body(&body) {
             Ok(map) => map,

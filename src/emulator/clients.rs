@@ -52,7 +52,27 @@ pub(crate) fn ensure_global(
             )
             .optional()?;
         let (id, secret, created) = match (client_id, client_secret, stored) {
-            (Some(id), Some(secret), _) => {
+            (Some(id), Some(secret), stored) => {
+                let exists: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM clients WHERE client_id = ?1)",
+                    [id],
+                    |r| r.get(0),
+                )?;
+                if let Some(old) = stored.filter(|old| old != id && !exists) {
+                    // New credentials for the same tenant: the global client keeps its place
+                    // (its connections, its users' logins) under the new id; old tokens die.
+                    for table in ["connection_clients", "user_clients"] {
+                        tx.execute(
+                            &format!("UPDATE {table} SET client_id = ?1 WHERE client_id = ?2"),
+                            [id, old.as_str()],
+                        )?;
+                    }
+                    tx.execute("DELETE FROM tokens WHERE client_id = ?1", [&old])?;
+                    tx.execute(
+                        "UPDATE clients SET client_id = ?1 WHERE client_id = ?2",
+                        [id, old.as_str()],
+                    )?;
+                }
                 tx.execute("UPDATE clients SET global = 0 WHERE client_id <> ?1", [id])?;
                 let updated = tx.execute(
                     "UPDATE clients SET client_secret = ?2, global = 1 WHERE client_id = ?1",

@@ -154,6 +154,12 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    // Bound to every interface: clients reach it on loopback.
+    let reachable = if addr.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], addr.port()))
+    } else {
+        addr
+    };
     let service = NormalizePathLayer::trim_trailing_slash().layer(router(app));
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
@@ -168,7 +174,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
     });
     Ok(Handle {
         addr,
-        base_url: format!("http://{addr}"),
+        base_url: format!("http://{reachable}"),
         global_client_id: global.0,
         global_client_secret: global.1,
         created_global_client: created,

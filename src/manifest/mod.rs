@@ -262,6 +262,10 @@ impl Loader<'_, '_> {
             return;
         }
         let mut doc = root.to_json();
+        // `x-…` keys hold anchors for the rest of the file; they are not resources.
+        if let Value::Object(map) = &mut doc {
+            map.retain(|k, _| !k.starts_with("x-"));
+        }
         let violations = crate::schema::check(&doc);
         for v in &violations {
             self.diags
@@ -620,7 +624,11 @@ pub fn read_referenced(base_dir: &Path, rel: &str) -> Result<String, String> {
     let real = match std::fs::canonicalize(&target) {
         Ok(p) => p,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!("file `{rel}` not found (looked for {shown})"));
+            return Err(if target.as_os_str() == rel_path.as_os_str() {
+                format!("file `{rel}` not found")
+            } else {
+                format!("file `{rel}` not found (looked for {shown})")
+            });
         }
         Err(e) => return Err(format!("cannot read `{rel}`: {}", io_reason(&e))),
     };

@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// An a0ctl manifest: the desired connections, clients (applications), rules and email templates
-/// of an Auth0 tenant (Management API v1). Several files may be merged.
+/// of an Auth0 tenant (Management API v1). Several files may be merged. Top-level keys starting
+/// with `x-` are ignored (a place for YAML anchors shared between sections).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "a0ctl manifest")]
+#[schemars(extend("patternProperties" = {"^x-": {}}))]
 pub struct Manifest {
     /// Identity providers (database, social, enterprise), identified by `name`.
     #[serde(
