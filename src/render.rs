@@ -497,24 +497,21 @@ impl Redactor {
                 collect_secret_strings(r, k, v, &mut secrets);
             }
         }
+        Redactor::of(secrets)
+    }
+
+    /// Longest first (so a secret containing another is scrubbed whole), without repeats.
+    fn of(mut secrets: Vec<String>) -> Redactor {
         secrets.retain(|s| s.chars().count() >= MIN_SCRUBBED);
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
         secrets.dedup();
         Redactor { secrets }
     }
 
-    pub fn add(&mut self, secret: &str) {
-        if secret.chars().count() >= MIN_SCRUBBED {
-            self.secrets.push(secret.to_string());
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-            self.secrets.dedup();
-        }
-    }
-
     pub fn merge(&mut self, other: Redactor) {
-        for s in other.secrets {
-            self.add(&s);
-        }
+        let mut all = std::mem::take(&mut self.secrets);
+        all.extend(other.secrets);
+        *self = Redactor::of(all);
     }
 
     /// The text with every secret value replaced by `(sensitive)`, also in its JSON-escaped form.
