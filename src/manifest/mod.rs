@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, InvalidManifests};
+use crate::path::FieldPath;
 use types::{Client, Connection, EmailTemplate, Rule, Source};
 use yaml::{Node, Pos, Style, Val};
 
@@ -44,7 +45,7 @@ impl std::fmt::Display for Origin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Secret {
     /// Field path inside the resource, e.g. `["options", "client_secret"]`.
-    pub path: Vec<String>,
+    pub path: FieldPath,
     /// The string as written, e.g. `${GOOGLE_SECRET}`.
     pub template: String,
 }
@@ -186,11 +187,7 @@ pub fn manifest_files(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<Pat
 }
 
 fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
-    }
+    crate::fsutil::reason(e)
 }
 
 /// What the cross-file checks need of an item, read from the raw document so that an item with
@@ -219,24 +216,13 @@ impl Loader<'_, '_> {
     fn load_file(&mut self, path: &Path) {
         let shown = path.display().to_string();
         let here = |pos: Pos, message: String| Diagnostic::new(shown.clone(), pos, message);
-        let bytes = match std::fs::metadata(path) {
-            Ok(m) if m.len() > MAX_MANIFEST_BYTES => {
-                self.diags.push(here(
-                    Pos { line: 1, col: 1 },
-                    format!("file is larger than {} MiB", MAX_MANIFEST_BYTES >> 20),
-                ));
+        let bytes = match crate::fsutil::read_bounded(path, MAX_MANIFEST_BYTES) {
+            Ok(b) => b,
+            Err(e) => {
+                self.diags
+                    .push(here(Pos { line: 1, col: 1 }, format!("cannot read: {e}")));
                 return;
             }
-            _ => match std::fs::read(path) {
-                Ok(b) => b,
-                Err(e) => {
-                    self.diags.push(here(
-                        Pos::default(),
-                        format!("cannot read: {}", io_reason(&e)),
-                    ));
-                    return;
-                }
-            },
         };
         let text = match yaml::decode(&bytes) {
             Ok(t) => t,
@@ -309,12 +295,9 @@ impl Loader<'_, '_> {
                 let item_secrets: Vec<Secret> = secrets
                     .iter()
                     .filter_map(|s| {
-                        let rest = s.pointer.strip_prefix(&format!("{pointer}/"))?;
+                        let item = FieldPath::from_segments([kind.to_string(), i.to_string()]);
                         Some(Secret {
-                            path: rest
-                                .split('/')
-                                .map(|seg| seg.replace("~1", "/").replace("~0", "~"))
-                                .collect(),
+                            path: s.path.strip_prefix(&item)?,
                             template: s.template.clone(),
                         })
                     })
@@ -637,18 +620,7 @@ pub fn read_referenced(base_dir: &Path, rel: &str) -> Result<String, String> {
             "`{rel}` resolves outside the manifest's directory (through a symbolic link); refusing to read it"
         ));
     }
-    let meta =
-        std::fs::metadata(&real).map_err(|e| format!("cannot read `{rel}`: {}", io_reason(&e)))?;
-    if !meta.is_file() {
-        return Err(format!("`{rel}` is not a regular file"));
-    }
-    if meta.len() > MAX_REFERENCED_BYTES {
-        return Err(format!(
-            "`{rel}` is larger than {} KiB",
-            MAX_REFERENCED_BYTES >> 10
-        ));
-    }
-    let bytes =
-        std::fs::read(&real).map_err(|e| format!("cannot read `{rel}`: {}", io_reason(&e)))?;
+    let bytes = crate::fsutil::read_bounded(&real, MAX_REFERENCED_BYTES)
+        .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
     String::from_utf8(bytes).map_err(|_| format!("`{rel}` is not valid UTF-8 text"))
 }
