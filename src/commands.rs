@@ -13,6 +13,7 @@ use crate::api::{Api, segment};
 use crate::apply::{self, Outcome};
 use crate::diag::{Paint, Refused, hinted};
 use crate::diff::{self, Action, Changes};
+use crate::lease;
 use crate::live::{self, FetchOptions, Live};
 use crate::manifest::{self, LoadOptions};
 use crate::model::{self, Kind, Resource};
@@ -237,6 +238,8 @@ pub struct ApplyArgs {
     pub yes: bool,
     pub parallelism: usize,
     pub gates: Gates,
+    /// How long to wait for another apply's lease (0: fail at once).
+    pub lock_timeout: std::time::Duration,
 }
 
 /// The safety gates of `apply` (exit 3 when one refuses).
@@ -269,7 +272,29 @@ async fn apply_on(
     out: Out,
 ) -> Result<ExitCode> {
     let options = diff_options(args);
-    let computed = compute(&tenant.api, resources, &options).await?;
+    let mut computed = compute(&tenant.api, resources, &options).await?;
+    let lease = if computed.plan.calls.is_empty() {
+        None
+    } else {
+        // Writes ahead: refuse what the gates refuse before touching anything, then hold the
+        // tenant and plan again under the lease.
+        if let Err(e) = refuse_early(&computed.plan, resources, &computed.live, &apply_args.gates) {
+            if args.format == Format::Text {
+                let text = render::plan(&computed.plan, &tenant.label, Format::Text, out.stdout);
+                print_stdout(&computed.redactor.scrub(&text))?;
+            }
+            return Err(e);
+        }
+        let lease = lease::acquire(&tenant.api, apply_args.lock_timeout).await?;
+        match compute(&tenant.api, resources, &options).await {
+            Ok(c) => computed = c,
+            Err(e) => {
+                lease.release().await;
+                return Err(e);
+            }
+        }
+        Some(lease)
+    };
     let run = Execution {
         plan: &computed.plan,
         live: &computed.live,
@@ -279,7 +304,24 @@ async fn apply_on(
         client_views: computed.client_views,
         only: None,
     };
-    execute(tenant, run, apply_args, args.format, out).await
+    let result = execute(tenant, run, apply_args, args.format, out).await;
+    if let Some(lease) = lease {
+        lease.release().await;
+    }
+    result
+}
+
+/// The gates of a plan made from manifests: an empty manifest that would empty the tenant, and
+/// [`gate`].
+fn refuse_early(plan: &Plan, desired: &[Resource], live: &Live, gates: &Gates) -> Result<()> {
+    if desired.is_empty() && !gates.force && plan.changes.count(Action::Delete) > 0 {
+        return Err(Refused {
+            message: "the manifests declare nothing, so this plan deletes every resource of the tenant: nothing was changed".into(),
+            hint: "check the paths given to apply; pass --force if emptying the tenant is what you want".into(),
+        }
+        .into());
+    }
+    gate(&plan.changes, live, gates)
 }
 
 /// What one apply runs: the plan, and what to check the tenant against afterwards.
@@ -319,18 +361,11 @@ async fn execute(
         }
         return Ok(ExitCode::SUCCESS);
     }
-    if run_.only.is_none()
-        && run_.desired.is_empty()
-        && !apply_args.gates.force
-        && plan.changes.count(Action::Delete) > 0
-    {
-        return Err(Refused {
-            message: "the manifests declare nothing, so this plan deletes every resource of the tenant: nothing was changed".into(),
-            hint: "check the paths given to apply; pass --force if emptying the tenant is what you want".into(),
-        }
-        .into());
+    if run_.only.is_none() {
+        refuse_early(plan, run_.desired, live, &apply_args.gates)?;
+    } else {
+        gate(&plan.changes, live, &apply_args.gates)?;
     }
-    gate(&plan.changes, live, &apply_args.gates)?;
     confirm(apply_args.yes, &tenant.label)?;
     let report = run(
         &tenant.api,
@@ -394,17 +429,53 @@ async fn apply_saved_on(
         rotate_signing_keys: saved.options.rotate_signing_keys,
         ..diff::Options::default()
     };
-    let computed = compute(&tenant.api, &desired, &options).await?;
-    let changes = planfile::restrict(saved, computed.plan.changes);
+    // Check the file before taking the lease (a refused file writes nothing), then again under it.
+    let lease = if saved.calls.is_empty() {
+        None
+    } else {
+        let (computed, plan) = saved_plan(tenant, saved, &desired, &options).await?;
+        gate(&plan.changes, &computed.live, &apply_args.gates)?;
+        Some(lease::acquire(&tenant.api, apply_args.lock_timeout).await?)
+    };
+    let result = apply_saved_held(tenant, saved, &desired, &options, apply_args, format, out).await;
+    if let Some(lease) = lease {
+        lease.release().await;
+    }
+    result
+}
+
+/// The saved plan's changes and calls recomputed from the tenant as it is, if they are exactly
+/// what the file shows.
+async fn saved_plan(
+    tenant: &Tenant,
+    saved: &planfile::SavedPlan,
+    desired: &[Resource],
+    options: &diff::Options,
+) -> Result<(Computed, Plan)> {
+    let computed = compute(&tenant.api, desired, options).await?;
+    let changes = planfile::restrict(saved, computed.plan.changes.clone());
     let mut plan = plan_calls(changes, &computed.live)?;
     note_gates(&mut plan, saved.options.allow_delete);
     planfile::check_matches(saved, &tenant.label, &plan)?;
+    Ok((computed, plan))
+}
+
+async fn apply_saved_held(
+    tenant: &Tenant,
+    saved: &planfile::SavedPlan,
+    desired: &[Resource],
+    options: &diff::Options,
+    apply_args: &ApplyArgs,
+    format: Format,
+    out: Out,
+) -> Result<ExitCode> {
+    let (computed, plan) = saved_plan(tenant, saved, desired, options).await?;
     let run = Execution {
         plan: &plan,
         live: &computed.live,
         redactor: &computed.redactor,
-        desired: &desired,
-        options: &options,
+        desired,
+        options,
         client_views: computed.client_views,
         only: Some(saved),
     };
@@ -618,6 +689,7 @@ pub fn diff_trees(
         &diff::Options {
             allow_delete,
             compare_write_only: true,
+            offline: true,
             ..diff::Options::default()
         },
     )

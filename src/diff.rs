@@ -168,6 +168,9 @@ pub struct Options {
     pub rotate_signing_keys: bool,
     /// Compare write-only fields too (offline, where both sides are manifests).
     pub compare_write_only: bool,
+    /// Both sides are manifests (`a0ctl diff OLD NEW`): a client pinned in NEW but not in OLD
+    /// is matched by name (pinning, or renaming with a pin, is the safe change it proposes).
+    pub offline: bool,
 }
 
 /// A manifest that cannot be reconciled with this tenant.
@@ -253,7 +256,7 @@ fn at(r: &Resource) -> At {
 /// Compare the desired resources with the tenant.
 pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Changes, DiffError> {
     let mut out = Changes::default();
-    let clients = match_clients(desired, live)?;
+    let clients = match_clients(desired, live, options.offline)?;
     let mut matched_live: BTreeSet<(Kind, String)> = BTreeSet::new();
     for (_, l) in clients.iter() {
         if let Some(l) = l {
@@ -338,6 +341,7 @@ fn push(out: &mut Changes, change: Option<Change>) {
 fn match_clients<'a>(
     desired: &'a [Resource],
     live: &'a Live,
+    offline: bool,
 ) -> Result<Vec<(&'a Resource, Option<&'a Resource>)>, DiffError> {
     let mut by_name: HashMap<&str, Vec<&Resource>> = HashMap::new();
     let mut by_id: HashMap<&str, &Resource> = HashMap::new();
@@ -360,30 +364,32 @@ fn match_clients<'a>(
                 id: pin.clone(),
             });
         }
-        let found =
-            match &d.id {
-                Some(pin) => Some(*by_id.get(pin.as_str()).ok_or_else(|| {
-                    DiffError::PinnedClientMissing {
+        let pinned =
+            d.id.as_ref()
+                .map(|pin| (pin, by_id.get(pin.as_str()).copied()));
+        let found = match pinned {
+            Some((_, Some(l))) => Some(l),
+            Some((pin, None)) if !offline => {
+                return Err(DiffError::PinnedClientMissing {
+                    at: at(d),
+                    name: d.name.clone(),
+                    id: pin.clone(),
+                });
+            }
+            _ => match by_name.get(d.name.as_str()).map(Vec::as_slice) {
+                None | Some([]) => None,
+                Some([one]) => Some(*one),
+                Some(many) => {
+                    let mut ids: Vec<String> = many.iter().filter_map(|r| r.id.clone()).collect();
+                    ids.sort();
+                    return Err(DiffError::DuplicateClient {
                         at: at(d),
                         name: d.name.clone(),
-                        id: pin.clone(),
-                    }
-                })?),
-                None => match by_name.get(d.name.as_str()).map(Vec::as_slice) {
-                    None | Some([]) => None,
-                    Some([one]) => Some(*one),
-                    Some(many) => {
-                        let mut ids: Vec<String> =
-                            many.iter().filter_map(|r| r.id.clone()).collect();
-                        ids.sort();
-                        return Err(DiffError::DuplicateClient {
-                            at: at(d),
-                            name: d.name.clone(),
-                            ids,
-                        });
-                    }
-                },
-            };
+                        ids,
+                    });
+                }
+            },
+        };
         if let Some(l) = found {
             let id = l.id.clone().unwrap_or_default();
             if let Some(first) = taken.insert(id.clone(), d) {

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod emulator;
 pub mod export;
 pub mod fsutil;
+pub mod lease;
 pub mod live;
 pub mod manifest;
 pub mod model;

@@ -186,6 +186,32 @@ pub fn manifest_files(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<Pat
     out
 }
 
+/// The longest connection or rule name a0ctl sends: both are addressed by name in the URL, and
+/// a longer one makes a URL the API refuses to read (414), so it could be created but never
+/// read, updated or deleted again.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// Why the API could not address a resource by this name, if it cannot.
+fn unaddressable(kind: &str, name: &str) -> Option<String> {
+    if !matches!(kind, "connections" | "rules") {
+        return None;
+    }
+    if kind == "connections" && name == crate::lease::LOCK_NAME {
+        return Some(format!(
+            "`{name}` is reserved: a0ctl holds the tenant with a connection of that name while it applies"
+        ));
+    }
+    if name == "." || name == ".." {
+        return Some(format!(
+            "`{name}` cannot be used: it is addressed by name in URLs, where `{name}` collapses"
+        ));
+    }
+    let n = name.chars().count();
+    (n > MAX_NAME_CHARS).then(|| {
+        format!("is {n} characters long; the API can address names of at most {MAX_NAME_CHARS}")
+    })
+}
+
 fn io_reason(e: &std::io::Error) -> String {
     crate::fsutil::reason(e)
 }
@@ -479,6 +505,9 @@ impl Loader<'_, '_> {
                         p,
                         format!("{what} name must not be empty"),
                     ));
+                } else if let Some(problem) = unaddressable(item.kind, name) {
+                    let (f, p) = at(key_field);
+                    diags.push(Diagnostic::new(f, p, format!("{what} name {problem}")));
                 } else {
                     // Clients may share a name when each pins its own client_id.
                     let pin = (item.kind == "clients")
