@@ -874,3 +874,47 @@ async fn very_verbose_logs_request_and_response_metadata_without_secrets() {
     assert!(!err.contains(&env.handle.global_client_secret), "{err}");
     assert!(!err.to_lowercase().contains("authorization"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_hashes_only_the_secrets_of_what_it_changes() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let pf = dir.path().join("plan.json");
+    let manifest = |scope: &str| {
+        (0..5)
+            .map(|i| {
+                let scope = if i == 0 { scope } else { "email" };
+                format!("  - name: c{i}\n    strategy: github\n    options: {{client_secret: '${{S{i}}}', scope: [{scope}]}}\n")
+            })
+            .collect::<String>()
+    };
+    let run = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        for i in 0..5 {
+            cmd.env(format!("S{i}"), format!("secret-number-{i}"));
+        }
+        cmd
+    };
+    write(
+        dir.path(),
+        "t.yaml",
+        &format!("connections:\n{}", manifest("email")),
+    );
+    assert_exit(&run(&["apply", d, "--yes"]).output().await.unwrap(), 0);
+    write(
+        dir.path(),
+        "t.yaml",
+        &format!("connections:\n{}", manifest("profile")),
+    );
+    assert_exit(
+        &run(&["plan", d, "--out", pf.to_str().unwrap()])
+            .output()
+            .await
+            .unwrap(),
+        0,
+    );
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&pf).unwrap()).unwrap();
+    assert_eq!(saved["secrets"].as_array().unwrap().len(), 1, "{saved}");
+    assert_eq!(saved["secrets"][0]["template"], "${S0}");
+}
