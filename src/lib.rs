@@ -21,5 +21,6 @@ pub mod plan;
 pub mod planfile;
 pub mod render;
 pub mod schema;
+pub mod scope;
 pub mod secret;
 pub mod tenant;
