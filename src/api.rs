@@ -368,6 +368,14 @@ impl Api {
         Ok(api)
     }
 
+    /// The client whose credentials get the token (none for a given token).
+    pub fn client_id(&self) -> Option<&str> {
+        match &self.inner.auth {
+            Auth::ClientCredentials { client_id, .. } => Some(client_id),
+            Auth::Token(_) => None,
+        }
+    }
+
     /// Retries allowed for a transient failure.
     pub fn retries(&self) -> usize {
         self.inner.settings.retries

@@ -98,6 +98,10 @@ pub enum Command {
         /// Exit 2 when there are changes, 0 when there are none.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// A drift report for on-call: --detailed-exitcode, with each update read as "tenant has
+        /// X, manifests say Y".
+        #[arg(long)]
+        drift: bool,
         /// Also save the plan (without secret values) for `apply --plan`.
         #[arg(long, value_name = "PLANFILE")]
         out: Option<PathBuf>,
@@ -302,6 +306,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             paths,
             format,
             detailed_exitcode,
+            drift,
             out: plan_out,
             allow_delete,
             allow_replace,
@@ -323,7 +328,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ignore,
                 targets: target,
             };
-            runtime()?.block_on(commands::plan(args, detailed_exitcode, out))
+            runtime()?.block_on(commands::plan(args, detailed_exitcode || drift, drift, out))
         }
         Command::Apply {
             paths,
