@@ -180,6 +180,18 @@ impl CallError {
         }
     }
 
+    /// A write refused because it clashes with what the tenant holds (a taken name or rule
+    /// order): v1 answers 400 and tells it apart by the `error` code; a 409 counts too.
+    pub fn is_conflict(&self) -> bool {
+        match &self.kind {
+            ErrorKind::Status { status: 409, .. } => true,
+            ErrorKind::Status {
+                status: 400, code, ..
+            } => matches!(code.as_str(), "conflict" | "rule_conflict" | "user_exists"),
+            _ => false,
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match &self.kind {
             ErrorKind::Status { status, .. } | ErrorKind::NotJson { status, .. } => Some(*status),
@@ -334,6 +346,13 @@ impl Api {
                         status: 401 | 403, ..
                     } => "check --client-id/--client-secret (AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET)"
                         .to_string(),
+                    // v1 answers an unknown client id with 404.
+                    ErrorKind::Status {
+                        status: 404, code, ..
+                    } if code == "invalid_client" => {
+                        "check --client-id (AUTH0_CLIENT_ID): the tenant has no such client"
+                            .to_string()
+                    }
                     _ => e.hint().unwrap_or_default(),
                 };
                 hinted(format!("cannot get a token: {e}"), hint)
@@ -775,5 +794,25 @@ mod tests {
         };
         assert!(!format!("{a:?}").contains("hunter2"));
         assert!(!format!("{:?}", Auth::Token("tok".into())).contains("tok\""));
+    }
+
+    #[test]
+    fn conflicts_are_told_apart_by_code() {
+        let error = |status: u16, code: &str| CallError {
+            method: Method::POST,
+            path: "/api/rules".into(),
+            kind: ErrorKind::Status {
+                status,
+                code: code.into(),
+                description: String::new(),
+                retry_after: None,
+            },
+        };
+        assert!(error(400, "conflict").is_conflict());
+        assert!(error(400, "rule_conflict").is_conflict());
+        assert!(error(409, "whatever").is_conflict());
+        assert!(!error(400, "bad_request").is_conflict());
+        assert!(!error(400, "invalid_body").is_conflict());
+        assert!(!error(404, "conflict").is_conflict());
     }
 }

@@ -146,7 +146,7 @@ async fn stdout_is_one_line_and_sigterm_exits_0() {
             .unwrap(),
     )
     .await;
-    assert_error(&r, 401, "access_denied");
+    assert_error(&r, 404, "invalid_client");
     stop(p);
 
     // A SIGTERM sent as soon as the line is read is a clean stop too (a supervisor may).

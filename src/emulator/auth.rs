@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use rusqlite::OptionalExtension;
 use serde_json::{Value, json};
 
+use super::wire::Peer;
 use super::{ApiError, ApiResult, App, AppState, logs, now_secs, ok_json, params, random_id};
 
 #[derive(Debug, Clone)]
@@ -60,7 +61,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
     }
 }
 
-/// Where a request came from: its peer address and user agent.
+/// Where a request came from: its peer address and user agent, each cut to
+/// [`logs::MAX_FIELD_CHARS`] (both are the caller's to choose).
 pub(crate) fn origin(headers: &HeaderMap, peer: Option<SocketAddr>) -> (String, String) {
     let ip = headers
         .get("x-forwarded-for")
@@ -72,9 +74,8 @@ pub(crate) fn origin(headers: &HeaderMap, peer: Option<SocketAddr>) -> (String, 
     let agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (ip, agent)
+        .unwrap_or_default();
+    (logs::bounded(&ip), logs::bounded(agent))
 }
 
 /// The auth layer: resolves the token into a [`Caller`] or answers 401.
@@ -87,10 +88,7 @@ pub(crate) async fn require(State(app): State<AppState>, mut req: Request, next:
         )
         .into_response();
     };
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
+    let peer = req.extensions().get::<ConnectInfo<Peer>>().map(|c| c.0.0);
     let (ip, user_agent) = origin(req.headers(), peer);
     match resolve(&app, &token) {
         Ok(caller) => {
@@ -174,7 +172,7 @@ fn resolve(app: &App, token: &str) -> Result<Caller, ApiError> {
 /// `POST /oauth/token`.
 pub(crate) async fn token(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
@@ -226,23 +224,45 @@ pub(crate) async fn token(
         )
         .optional()
     })?;
-    let (ip, user_agent) = origin(&headers, Some(peer));
-    if known.is_none_or(|expected| secret.is_empty() || expected != secret) {
-        logs::record(
-            &app,
-            logs::Entry {
-                kind: "f",
-                description: "Wrong client credentials".to_string(),
-                client_id: Some(client_id.to_string()),
-                ip,
-                user_agent,
-                ..Default::default()
-            },
-        )?;
-        return Err(ApiError::unauthorized("access_denied", "Unauthorized"));
+    if known
+        .as_ref()
+        .is_none_or(|expected| secret.is_empty() || expected != secret)
+    {
+        // Anyone may call this route: what a failure stores is bounded in size and in rate.
+        if let Some(unrecorded) = app
+            .failed_logins
+            .admit(app.faults.current().failed_logins_per_second)
+        {
+            let (ip, user_agent) = origin(&headers, Some(peer));
+            logs::record(
+                &app,
+                logs::Entry {
+                    kind: "f",
+                    description: if known.is_some() {
+                        "Wrong client credentials".to_string()
+                    } else {
+                        "Unknown client".to_string()
+                    },
+                    client_id: Some(client_id.to_string()),
+                    ip,
+                    user_agent,
+                    details: (unrecorded > 0).then(|| json!({"unrecorded_before": unrecorded})),
+                    ..Default::default()
+                },
+            )?;
+        }
+        return Err(if known.is_some() {
+            ApiError::unauthorized("access_denied", "Unauthorized")
+        } else {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "invalid_client",
+                format!("unknown client `{}`", logs::bounded(client_id)),
+            )
+        });
     };
     let token = random_id(48);
-    let expires_at = now_secs() + app.config.token_lifetime.as_secs();
+    let expires_at = now_secs().saturating_add(app.config.token_lifetime.as_secs());
     app.store.write(|tx| {
         tx.execute(
             "INSERT INTO tokens (token, client_id, expires_at) VALUES (?1, ?2, ?3)",

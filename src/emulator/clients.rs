@@ -12,7 +12,8 @@ use serde_json::{Map, Value, json};
 
 use super::store::Store;
 use super::{
-    ApiError, ApiResult, AppState, Caller, json_body, ok_json, ok_text, opt_str, params, random_id,
+    ApiError, ApiResult, AppState, Caller, check_name_length, json_body, ok_json, ok_text, opt_str,
+    params, random_id,
 };
 
 const COLUMNS: &str = "client_id, client_secret, name, global, callbacks, owners";
@@ -162,8 +163,19 @@ fn owners_of(value: &Value) -> Result<String, ApiError> {
     }
 }
 
+/// What a caller may see of a client: only the global client's token sees secrets, so nothing
+/// a non-global token reads lets it become the global client.
+fn visible(mut client: Value, caller: &Caller) -> Value {
+    if !caller.global {
+        if let Some(map) = client.as_object_mut() {
+            map.remove("clientSecret");
+        }
+    }
+    client
+}
+
 /// `GET /api/clients[?userId=]`.
-pub(crate) async fn list(State(app): State<AppState>, uri: Uri) -> ApiResult {
+pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) -> ApiResult {
     let owner = params(&uri).remove("userId").filter(|u| !u.is_empty());
     let clients: Vec<Value> = app.store.read(|c| {
         let mut stmt = c.prepare_cached(&format!("SELECT {COLUMNS} FROM clients ORDER BY seq"))?;
@@ -181,6 +193,7 @@ pub(crate) async fn list(State(app): State<AppState>, uri: Uri) -> ApiResult {
             .collect(),
         None => clients,
     };
+    let clients = clients.into_iter().map(|c| visible(c, &caller)).collect();
     Ok(ok_json(&Value::Array(clients)))
 }
 
@@ -196,9 +209,13 @@ pub(crate) fn find(app: &AppState, id: &str) -> Result<Option<Value>, ApiError> 
 }
 
 /// `GET /api/clients/{id}`.
-pub(crate) async fn get_one(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult {
+pub(crate) async fn get_one(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult {
     match find(&app, &id)? {
-        Some(c) => Ok(ok_json(&c)),
+        Some(c) => Ok(ok_json(&visible(c, &caller))),
         None => Err(ApiError::not_found(format!("client `{id}` not found"))),
     }
 }
@@ -208,6 +225,7 @@ pub(crate) async fn create(State(app): State<AppState>, caller: Caller, body: By
     caller.require_global()?;
     let body = json_body(&body)?;
     let name = opt_str(&body, "name")?.unwrap_or_else(|| "Default App".to_string());
+    check_name_length("client", &name)?;
     let callbacks = callbacks_of(body.get("callbacks").unwrap_or(&Value::Null))?;
     let signing_key = body
         .get("signingKey")
@@ -248,6 +266,9 @@ pub(crate) async fn update(
     caller.require_global()?;
     let body: Map<String, Value> = json_body(&body)?;
     let name = opt_str(&body, "name")?;
+    if let Some(name) = &name {
+        check_name_length("client", name)?;
+    }
     let callbacks = body
         .get("callbacks")
         .map(callbacks_of)

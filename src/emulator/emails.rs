@@ -1,7 +1,7 @@
 //! Email templates: the stored object `{template, disabled, from, subject, body, resultUrl,
 //! syntax, urlLifetimeInSeconds}` for the four v1 templates. Unset fields take defaults
 //! (`disabled: false`, empty strings, `syntax: "liquid"`, five days of link lifetime). POST of an
-//! existing template is 409; GET or PUT of one never created is 404; v1 has no DELETE.
+//! existing template is 400 `conflict`; GET or PUT of one never created is 404; v1 has no DELETE.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};

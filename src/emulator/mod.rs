@@ -4,7 +4,8 @@
 //! the decisions about bodies, status codes and errors), plus fault injection for tests:
 //! latency, lost answers (503s) and a rate limit.
 //!
-//! Layering, outermost first: trailing-slash normalisation; JSON error bodies for whatever the
+//! Layering, outermost first: the connection (`wire`: hyper's own parse-error answers get the
+//! JSON error body too); trailing-slash normalisation; JSON error bodies for whatever the
 //! handlers did not shape (extractor rejections); the traffic layer of `/api/` and `/oauth/token`
 //! requests, matched or not (stats, latency, rate limit, injected failures); the auth layer
 //! (token → [`Caller`]); the handlers, one module per resource, each owning its SQL.
@@ -18,7 +19,9 @@ mod logs;
 mod rules;
 mod search;
 mod store;
+mod strategies;
 mod users;
+mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -34,7 +37,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tower::Layer;
@@ -116,7 +119,9 @@ pub(crate) struct App {
     pub config: Config,
     pub tokens: Mutex<HashMap<String, auth::TokenInfo>>,
     pub stats: Stats,
-    faults: faults::Faults,
+    /// How many failed token requests get a log entry.
+    pub failed_logins: logs::Throttle,
+    pub faults: faults::Faults,
 }
 
 pub(crate) type AppState = Arc<App>;
@@ -126,10 +131,22 @@ pub(crate) struct Stats {
     total: AtomicU64,
     by_route: Mutex<BTreeMap<String, u64>>,
     by_status: Mutex<BTreeMap<u16, u64>>,
+    /// Error answers by their `error` code (`rule_conflict`, …).
+    by_error: Mutex<BTreeMap<&'static str, u64>>,
 }
+
+/// The longest token lifetime accepted: ten years (and no overflow of an expiry time).
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// Start an emulator on `config.listen`; returns once it accepts connections.
 pub async fn serve(config: Config) -> anyhow::Result<Handle> {
+    if config.token_lifetime.is_zero() || config.token_lifetime > MAX_TOKEN_LIFETIME {
+        anyhow::bail!(
+            "the token lifetime (--token-lifetime) must be from 1 to {} seconds (ten years), not {}",
+            MAX_TOKEN_LIFETIME.as_secs(),
+            config.token_lifetime.as_secs()
+        );
+    }
     let store = match &config.state {
         Some(path) => Store::open(Some(path))
             .with_context(|| format!("cannot open the state file {}", path.display()))?,
@@ -148,12 +165,14 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
         config: config.clone(),
         tokens: Mutex::new(HashMap::new()),
         stats: Stats::default(),
+        failed_logins: logs::Throttle::default(),
         faults: faults::Faults::new(&config),
     });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let listener = wire::Wire(listener);
     // Bound to every interface: clients reach it on loopback.
     let reachable = if addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], addr.port()))
@@ -164,7 +183,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let make =
-            axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service);
+            axum::ServiceExt::<Request>::into_make_service_with_connect_info::<wire::Peer>(service);
         let server = axum::serve(listener, make).with_graceful_shutdown(async move {
             let _ = rx.await;
         });
@@ -183,103 +202,121 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
     })
 }
 
-fn router(app: AppState) -> Router {
-    let api = Router::new()
-        .route("/api/users", get(users::list).post(users::create))
-        .route("/api/users/{id}", get(users::get_one).delete(users::delete))
-        .route("/api/users/{id}/devices", get(users::devices))
-        .route(
+/// The routes that need a token: the API and the emulator's own routes.
+fn authed_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    use axum::routing::{delete, put};
+    vec![
+        ("/api/users", get(users::list).post(users::create)),
+        ("/api/users/{id}", get(users::get_one).delete(users::delete)),
+        ("/api/users/{id}/devices", get(users::devices)),
+        (
             "/api/users/{id}/send_verification_email",
             post(users::send_verification_email),
-        )
-        .route(
+        ),
+        (
             "/api/users/{id}/change_password_ticket",
             post(users::change_password_ticket),
-        )
-        .route(
+        ),
+        (
             "/api/users/{id}/verification_ticket",
             post(users::verification_ticket),
-        )
-        .route(
+        ),
+        (
             "/api/users/{id}/publickey",
             post(users::add_public_key).delete(users::revoke_public_key),
-        )
-        .route(
-            "/api/users/{id}/email",
-            axum::routing::put(users::set_email),
-        )
-        .route(
+        ),
+        ("/api/users/{id}/email", put(users::set_email)),
+        (
             "/api/users/{id}/metadata",
             get(users::get_metadata)
                 .put(users::replace_metadata)
                 .patch(users::merge_metadata),
-        )
-        .route(
-            "/api/users/{id}/password",
-            axum::routing::put(users::set_password),
-        )
-        .route(
+        ),
+        ("/api/users/{id}/password", put(users::set_password)),
+        (
             "/api/users/{id}/refresh_tokens/{token}",
-            axum::routing::delete(users::revoke_refresh_token),
-        )
-        .route("/api/users/{id}/logs", get(logs::for_user))
-        .route(
+            delete(users::revoke_refresh_token),
+        ),
+        ("/api/users/{id}/logs", get(logs::for_user)),
+        (
             "/api/connections",
             get(connections::list).post(connections::create),
-        )
-        .route(
+        ),
+        (
             "/api/connections/{name}",
             get(connections::get_one)
                 .put(connections::update)
                 .delete(connections::delete),
-        )
-        .route("/api/connections/{name}/users", get(users::of_connection))
-        .route(
+        ),
+        ("/api/connections/{name}/users", get(users::of_connection)),
+        (
             "/api/enterpriseconnections/users",
             get(users::of_enterprise),
-        )
-        .route("/api/socialconnections/users", get(users::of_social))
-        .route("/api/clients", get(clients::list).post(clients::create))
-        .route(
+        ),
+        ("/api/socialconnections/users", get(users::of_social)),
+        ("/api/strategies", get(strategies::list)),
+        ("/api/clients", get(clients::list).post(clients::create)),
+        (
             "/api/clients/{id}",
             get(clients::get_one)
                 .patch(clients::update)
                 .put(clients::update)
                 .delete(clients::delete),
-        )
-        .route("/api/clients/{id}/users", get(users::of_client))
-        .route("/api/rules", get(rules::list).post(rules::create))
-        .route(
+        ),
+        ("/api/clients/{id}/users", get(users::of_client)),
+        ("/api/rules", get(rules::list).post(rules::create)),
+        (
             "/api/rules/{name}",
             get(rules::get_one).put(rules::update).delete(rules::delete),
-        )
-        .route("/api/emails", post(emails::create))
-        .route(
+        ),
+        ("/api/emails", post(emails::create)),
+        (
             "/api/emails/{template}",
             get(emails::get_one).put(emails::update),
-        )
-        .route("/api/logs", get(logs::list))
-        .route("/api/logs/{id}", get(logs::get_one))
-        .route_layer(middleware::from_fn_with_state(app.clone(), auth::require))
-        .route("/oauth/token", post(auth::token));
-    let admin = Router::new()
-        .route("/__emulator/stats", get(stats))
-        .route(
+        ),
+        ("/api/logs", get(logs::list)),
+        ("/api/logs/{id}", get(logs::get_one)),
+        ("/__emulator/stats", get(stats)),
+        (
             "/__emulator/faults",
             get(faults::get_faults).put(faults::set_faults),
-        )
-        .route("/__emulator/users", post(users::seed))
-        .route("/__emulator/logins", post(users::record_login))
-        .route(
+        ),
+        ("/__emulator/users", post(users::seed)),
+        ("/__emulator/logins", post(users::record_login)),
+        (
             "/__emulator/users/{id}/refresh_tokens",
             post(users::seed_refresh_token),
-        )
+        ),
+    ]
+}
+
+/// The routes that take no token: the token endpoint and the ticket links.
+fn open_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/oauth/token", post(auth::token)),
+        ("/lo/reset", get(users::redeem_reset_ticket)),
+        ("/lo/verify_email", get(users::redeem_verification_ticket)),
+    ]
+}
+
+/// The path template of every route the emulator serves (`/api/rules/{name}`, …), for tests that
+/// must visit them all.
+pub fn route_paths() -> Vec<&'static str> {
+    authed_routes()
+        .into_iter()
+        .chain(open_routes())
+        .map(|(path, _)| path)
+        .collect()
+}
+
+fn router(app: AppState) -> Router {
+    let authed = authed_routes()
+        .into_iter()
+        .fold(Router::new(), |r, (path, route)| r.route(path, route))
         .route_layer(middleware::from_fn_with_state(app.clone(), auth::require));
-    Router::new()
-        .merge(api)
-        .merge(admin)
-        .route("/lo/reset", get(users::redeem_reset_ticket))
-        .route("/lo/verify_email", get(users::redeem_verification_ticket))
+    open_routes()
+        .into_iter()
+        .fold(authed, |r, (path, route)| r.route(path, route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // A `layer`, not a `route_layer`: requests to unknown `/api/` paths (404) and unknown
@@ -311,8 +348,10 @@ impl ApiError {
     pub fn not_found(description: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", description)
     }
+    /// A duplicate name or template: 400 as v1 answered every failed write (its client
+    /// libraries treat only a 400 as a failed create or update); the code tells it apart.
     pub fn conflict(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", description)
+        Self::new(StatusCode::BAD_REQUEST, "conflict", description)
     }
     pub fn unauthorized(code: &'static str, description: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, description)
@@ -330,10 +369,20 @@ impl From<rusqlite::Error> for ApiError {
     }
 }
 
+/// The `error` code of an error answer, for the stats.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ErrorCode(pub &'static str);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": self.code, "error_description": self.description});
-        (self.status, json_headers(), body.to_string()).into_response()
+        let body = json!({
+            "error": self.code,
+            "error_description": self.description,
+            "detail": self.description,
+        });
+        let mut response = (self.status, json_headers(), body.to_string()).into_response();
+        response.extensions_mut().insert(ErrorCode(self.code));
+        response
     }
 }
 
@@ -364,11 +413,53 @@ pub(crate) fn ok_text() -> Response {
         .into_response()
 }
 
+/// How deep a request body's JSON may nest: the body object is level 1. Auth0 bounds the depth
+/// of metadata and connection options; past this, JSON libraries of clients (serde_json stops at
+/// 128) could no longer read back what was stored.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Whether JSON text nests arrays and objects deeper than `max` (strings are skipped, so
+/// brackets inside them do not count). Runs before parsing, in constant stack.
+fn nests_deeper_than(text: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// A request body as a JSON object (an empty body is `{}`); content type is not trusted, as
-/// historical clients did not always send one.
+/// historical clients did not always send one. Bodies nested deeper than [`MAX_JSON_DEPTH`] are
+/// refused.
 pub(crate) fn json_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());
+    }
+    if nests_deeper_than(body, MAX_JSON_DEPTH) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("the body nests deeper than {MAX_JSON_DEPTH} levels"),
+        ));
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
@@ -409,6 +500,22 @@ pub(crate) fn opt_str(
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(_) => Err(ApiError::bad_request(format!("`{key}` must be a string"))),
     }
+}
+
+/// The longest name of a rule, connection or client, in characters. Rules and connections are
+/// addressed by name in the URL: a longer name could be created but never read, updated or
+/// deleted once its encoded path passed the 65,534 bytes HTTP servers accept.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// 400 for a name over [`MAX_NAME_CHARS`].
+pub(crate) fn check_name_length(kind: &str, name: &str) -> Result<(), ApiError> {
+    let chars = name.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "a {kind} name is at most {MAX_NAME_CHARS} characters, not {chars}"
+        )));
+    }
+    Ok(())
 }
 
 /// An optional boolean field of a body; accepts `"true"`/`"false"` as old form clients sent.
@@ -553,6 +660,14 @@ async fn traffic(State(app): State<AppState>, req: Request, next: Next) -> Respo
         .expect("stats lock")
         .entry(response.status().as_u16())
         .or_default() += 1;
+    if let Some(ErrorCode(code)) = response.extensions().get::<ErrorCode>() {
+        *app.stats
+            .by_error
+            .lock()
+            .expect("stats lock")
+            .entry(code)
+            .or_default() += 1;
+    }
     response
 }
 
@@ -568,10 +683,13 @@ async fn stats(State(app): State<AppState>, caller: Caller) -> ApiResult {
         .iter()
         .map(|(k, v)| (k.to_string(), *v))
         .collect();
+    let by_error = app.stats.by_error.lock().expect("stats lock").clone();
     Ok(ok_json(&json!({
         "total": app.stats.total.load(Ordering::Relaxed),
         "by_route": by_route,
         "by_status": by_status,
+        "by_error": by_error,
+        "unrecorded_failed_logins": app.failed_logins.unrecorded(),
     })))
 }
 

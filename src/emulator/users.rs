@@ -17,9 +17,9 @@ use axum::response::{IntoResponse, Response};
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
-use super::connections::{Category, category};
 use super::logs::{self, Entry};
 use super::search;
+use super::strategies::{Category, category};
 use super::{
     ApiError, ApiResult, App, AppState, Caller, base_url, json_body, now_rfc3339, now_secs,
     ok_json, ok_text, opt_bool, opt_str, params, random_id,
