@@ -7,58 +7,23 @@
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rusqlite::OptionalExtension;
 use serde_json::{Value, json};
 
+use super::caller::Caller;
 use super::wire::Peer;
-use super::{ApiError, ApiResult, App, AppState, logs, now_secs, ok_json, params, random_id};
+use super::{
+    ApiError, ApiResult, App, AppState, clients, logs, now_secs, ok_json, params, random_id,
+};
 
 #[derive(Debug, Clone)]
 pub(crate) struct TokenInfo {
     pub client_id: String,
     pub expires_at: u64,
-}
-
-/// Who is calling: the client behind the token, and where the request came from (for logs).
-#[derive(Debug, Clone)]
-pub(crate) struct Caller {
-    pub client_id: String,
-    pub client_name: String,
-    pub global: bool,
-    pub token: String,
-    pub ip: String,
-    pub user_agent: String,
-}
-
-impl Caller {
-    /// Tenant-wide writes (connections, clients, rules, emails) need the global client.
-    pub(crate) fn require_global(&self) -> Result<(), ApiError> {
-        if self.global {
-            Ok(())
-        } else {
-            Err(ApiError::unauthorized(
-                "insufficient_scope",
-                "only a token of the global client may change tenant-wide settings",
-            ))
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .ok_or_else(|| ApiError::unauthorized("unauthorized", "missing access token"))
-    }
 }
 
 /// Where a request came from: its peer address and user agent, each cut to
@@ -145,15 +110,7 @@ fn resolve(app: &App, token: &str) -> Result<Caller, ApiError> {
             "the access token expired",
         ));
     }
-    let name: Option<String> = app.store.read(|c| {
-        c.query_row(
-            "SELECT name FROM clients WHERE client_id = ?1",
-            [&info.client_id],
-            |r| r.get(0),
-        )
-        .optional()
-    })?;
-    let Some(client_name) = name else {
+    let Some(client_name) = clients::name_of(&app.store, &info.client_id)? else {
         return Err(ApiError::unauthorized(
             "invalid_token",
             "the client of this access token was deleted",
@@ -216,17 +173,10 @@ pub(crate) async fn token(
         ));
     }
     let (client_id, secret) = (get("client_id"), get("client_secret"));
-    let known: Option<String> = app.store.read(|c| {
-        c.query_row(
-            "SELECT client_secret FROM clients WHERE client_id = ?1",
-            [client_id],
-            |r| r.get(0),
-        )
-        .optional()
-    })?;
+    let known = clients::credentials(&app.store, client_id)?;
     if known
         .as_ref()
-        .is_none_or(|expected| secret.is_empty() || expected != secret)
+        .is_none_or(|(expected, _)| secret.is_empty() || expected != secret)
     {
         // Anyone may call this route: what a failure stores is bounded in size and in rate.
         if let Some(unrecorded) = app
@@ -244,6 +194,7 @@ pub(crate) async fn token(
                         "Unknown client".to_string()
                     },
                     client_id: Some(client_id.to_string()),
+                    client_name: known.as_ref().map(|(_, name)| name.clone()),
                     ip,
                     user_agent,
                     details: (unrecorded > 0).then(|| json!({"unrecorded_before": unrecorded})),

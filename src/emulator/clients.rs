@@ -10,10 +10,11 @@ use axum::http::Uri;
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
+use super::caller::Caller;
 use super::store::Store;
 use super::{
-    ApiError, ApiResult, AppState, Caller, check_name_length, json_body, ok_json, ok_text, opt_str,
-    params, random_id,
+    ApiError, ApiResult, AppState, check_name_length, json_body, ok_json, ok_text, opt_str, params,
+    random_id,
 };
 
 const COLUMNS: &str = "client_id, client_secret, name, global, callbacks, owners";
@@ -61,13 +62,8 @@ pub(crate) fn ensure_global(
                 )?;
                 if let Some(old) = stored.filter(|old| old != id && !exists) {
                     // New credentials for the same tenant: the global client keeps its place
-                    // (its connections, its users' logins) under the new id; old tokens die.
-                    for table in ["connection_clients", "user_clients"] {
-                        tx.execute(
-                            &format!("UPDATE {table} SET client_id = ?1 WHERE client_id = ?2"),
-                            [id, old.as_str()],
-                        )?;
-                    }
+                    // (its connections, its users' logins: the foreign keys cascade the new
+                    // id) under the new id; tokens of the old credentials die.
                     tx.execute("DELETE FROM tokens WHERE client_id = ?1", [&old])?;
                     tx.execute(
                         "UPDATE clients SET client_id = ?1 WHERE client_id = ?2",
@@ -195,6 +191,23 @@ pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) 
     };
     let clients = clients.into_iter().map(|c| visible(c, &caller)).collect();
     Ok(ok_json(&Value::Array(clients)))
+}
+
+/// A client's secret and name.
+pub(crate) fn credentials(store: &Store, id: &str) -> Result<Option<(String, String)>, ApiError> {
+    store.read(|c| {
+        c.query_row(
+            "SELECT client_secret, name FROM clients WHERE client_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+    })
+}
+
+/// A client's name.
+pub(crate) fn name_of(store: &Store, id: &str) -> Result<Option<String>, ApiError> {
+    Ok(credentials(store, id)?.map(|(_, name)| name))
 }
 
 pub(crate) fn find(app: &AppState, id: &str) -> Result<Option<Value>, ApiError> {
@@ -330,10 +343,8 @@ pub(crate) async fn delete(
         if is_global_in(tx, &id)? {
             return Err(ApiError::bad_request("the global client cannot be deleted"));
         }
+        // Its tokens, enabled connections and users' logins go with it (foreign keys cascade).
         tx.execute("DELETE FROM clients WHERE client_id = ?1", [&id])?;
-        tx.execute("DELETE FROM connection_clients WHERE client_id = ?1", [&id])?;
-        tx.execute("DELETE FROM user_clients WHERE client_id = ?1", [&id])?;
-        tx.execute("DELETE FROM tokens WHERE client_id = ?1", [&id])?;
         Ok(())
     })?;
     app.tokens

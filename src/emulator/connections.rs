@@ -3,9 +3,10 @@
 //! whether the connection is enabled for the viewing client, chosen with `?client=<clientID>`
 //! (default: the token's client), and `PUT {options, status}` changes that client's status.
 //! Names are unique (400 `conflict`); a non-global token sees `options` without secrets. DELETE
-//! removes the connection's users too and answers `{"removed": "<id>"}`.
+//! answers `{"removed": "<id>"}`; the connection's users go with it (the store's foreign keys
+//! cascade).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -13,10 +14,11 @@ use axum::http::Uri;
 use rusqlite::OptionalExtension;
 use serde_json::{Value, json};
 
+use super::caller::Caller;
 use super::store::is_unique_violation;
 use super::strategies::{Category, category};
 use super::{
-    ApiError, ApiResult, AppState, Caller, check_name_length, flag, json_body, ok_json, opt_bool,
+    ApiError, ApiResult, App, AppState, check_name_length, flag, json_body, ok_json, opt_bool,
     opt_str, params, random_id,
 };
 
@@ -91,14 +93,7 @@ fn viewer(app: &AppState, caller: &Caller, uri: &Uri) -> Result<String, ApiError
     match params(uri).remove("client").filter(|c| !c.is_empty()) {
         None => Ok(caller.client_id.clone()),
         Some(id) => {
-            let exists: bool = app.store.read(|c| {
-                c.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM clients WHERE client_id = ?1)",
-                    [&id],
-                    |r| r.get(0),
-                )
-            })?;
-            if exists {
+            if super::clients::name_of(&app.store, &id)?.is_some() {
                 Ok(id)
             } else {
                 Err(ApiError::bad_request(format!(
@@ -114,6 +109,15 @@ fn enabled_for(app: &AppState, client: &str) -> Result<HashSet<String>, ApiError
         let mut stmt =
             c.prepare_cached("SELECT connection_id FROM connection_clients WHERE client_id = ?1")?;
         let rows = stmt.query_map([client], |r| r.get::<_, String>(0))?;
+        rows.collect()
+    })
+}
+
+/// Every connection's strategy, by connection name.
+pub(crate) fn strategies_by_name(app: &App) -> Result<HashMap<String, String>, ApiError> {
+    app.store.read(|c| {
+        let mut stmt = c.prepare_cached("SELECT name, strategy FROM connections")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect()
     })
 }
@@ -301,13 +305,10 @@ pub(crate) async fn delete(
     Path(name): Path<String>,
 ) -> ApiResult {
     caller.require_global()?;
+    // Its users, their devices and tickets, and its enabled clients go with it: the store's
+    // foreign keys cascade.
     let id = app.store.write(|tx| {
         let id = id_in(tx, &name)?;
-        super::users::delete_where(tx, "connection = ?1", &name)?;
-        tx.execute(
-            "DELETE FROM connection_clients WHERE connection_id = ?1",
-            [&id],
-        )?;
         tx.execute("DELETE FROM connections WHERE id = ?1", [&id])?;
         Ok(id)
     })?;

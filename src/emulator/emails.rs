@@ -8,7 +8,8 @@ use axum::extract::{Path, State};
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, ApiResult, AppState, Caller, json_body, ok_json, opt_bool, opt_str};
+use super::caller::Caller;
+use super::{ApiError, ApiResult, AppState, json_body, ok_json, opt_bool, opt_str};
 
 const TEMPLATES: [&str; 4] = [
     "verify_email",

@@ -15,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiResult, AppState, Caller, Config, json_body, ok_json};
+use super::caller::Caller;
+use super::{ApiError, ApiResult, AppState, Config, json_body, ok_json};
 
 /// The faults in force.
 #[derive(Debug, Clone)]

@@ -14,10 +14,9 @@ use axum::http::Uri;
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
+use super::caller::Caller;
 use super::search::{self, Term};
-use super::{
-    ApiError, ApiResult, App, AppState, Caller, flag, now_rfc3339, now_secs, ok_json, params,
-};
+use super::{ApiError, ApiResult, App, AppState, flag, now_rfc3339, now_secs, ok_json, params};
 
 /// The most characters a text field of an entry keeps (user agent, ip, names, description);
 /// longer values are cut, ending with `…`.
@@ -111,16 +110,7 @@ pub(crate) fn record(app: &App, entry: Entry) -> Result<(), ApiError> {
 
 /// Append one entry inside a transaction that is already open.
 /// Every text field is cut to [`MAX_FIELD_CHARS`], `details` to [`MAX_DETAILS_BYTES`].
-pub(crate) fn record_in(tx: &rusqlite::Connection, mut entry: Entry) -> Result<(), ApiError> {
-    if entry.client_name.is_none() {
-        if let Some(id) = &entry.client_id {
-            entry.client_name = tx
-                .query_row("SELECT name FROM clients WHERE client_id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-        }
-    }
+pub(crate) fn record_in(tx: &rusqlite::Connection, entry: Entry) -> Result<(), ApiError> {
     let cut = |v: Option<String>| v.map(|s| bounded(&s));
     let details = entry.details.unwrap_or_else(|| json!({})).to_string();
     let details = if details.len() > MAX_DETAILS_BYTES {
@@ -260,15 +250,10 @@ pub(crate) async fn list(State(app): State<AppState>, uri: Uri) -> ApiResult {
     page(entries, &p)
 }
 
-/// `GET /api/users/{id}/logs?page=&per_page=`.
-pub(crate) async fn for_user(
-    State(app): State<AppState>,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> ApiResult {
-    super::users::require_user(&app, &id)?;
-    let p = params(&uri);
-    let mut entries = load(&app, Some(&id))?;
+/// The entries about one user, paged (`GET /api/users/{id}/logs?page=&per_page=`).
+pub(crate) fn of_user(app: &App, id: &str, uri: &Uri) -> ApiResult {
+    let p = params(uri);
+    let mut entries = load(app, Some(id))?;
     sort(&mut entries, p.get("sort").map(String::as_str))?;
     page(entries, &p)
 }

@@ -11,6 +11,7 @@
 //! (token → [`Caller`]); the handlers, one module per resource, each owning its SQL.
 
 mod auth;
+mod caller;
 mod clients;
 mod connections;
 mod emails;
@@ -43,7 +44,7 @@ use tokio::sync::oneshot;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
-pub(crate) use auth::Caller;
+use caller::Caller;
 use store::Store;
 
 /// How to run an emulator.
@@ -237,7 +238,7 @@ fn authed_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/api/users/{id}/refresh_tokens/{token}",
             delete(users::revoke_refresh_token),
         ),
-        ("/api/users/{id}/logs", get(logs::for_user)),
+        ("/api/users/{id}/logs", get(users::logs)),
         (
             "/api/connections",
             get(connections::list).post(connections::create),

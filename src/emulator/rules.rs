@@ -9,10 +9,11 @@ use axum::http::StatusCode;
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
+use super::caller::Caller;
 use super::store::is_unique_violation;
 use super::{
-    ApiError, ApiResult, AppState, Caller, check_name_length, json_body, ok_json, ok_text,
-    opt_bool, opt_str, random_id,
+    ApiError, ApiResult, AppState, check_name_length, json_body, ok_json, ok_text, opt_bool,
+    opt_str, random_id,
 };
 
 fn row_to_json(r: &rusqlite::Row<'_>, global: &str) -> rusqlite::Result<Value> {
