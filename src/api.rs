@@ -67,6 +67,35 @@ impl Default for Settings {
 /// 429s in a row after which a call gives up.
 const MAX_RATE_LIMITED: u32 = 60;
 
+/// Certificates trusted besides the built-in roots: the PEM bundle named by `SSL_CERT_FILE`, as
+/// OpenSSL-based tools read it (a company CA, or a local emulator's self-signed certificate).
+fn extra_roots() -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let path = std::path::PathBuf::from(path);
+    let hint = "SSL_CERT_FILE names a PEM file of certificates to trust; unset it to use only the built-in roots";
+    let pem = std::fs::read(&path).map_err(|e| {
+        hinted(
+            format!("cannot read SSL_CERT_FILE {}: {e}", path.display()),
+            hint,
+        )
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        hinted(
+            format!("SSL_CERT_FILE {} is not a PEM bundle: {e}", path.display()),
+            hint,
+        )
+    })?;
+    if certs.is_empty() {
+        return Err(hinted(
+            format!("SSL_CERT_FILE {} holds no certificate", path.display()),
+            hint,
+        ));
+    }
+    Ok(certs)
+}
+
 /// Parse `--domain`: a bare host means `https://HOST`; a URL may carry a scheme and port; plain
 /// `http` is refused for anything but a loopback address (before any connection is made).
 pub fn parse_domain(domain: &str) -> anyhow::Result<url::Url> {
@@ -219,7 +248,7 @@ impl CallError {
                 "check --domain (AUTH0_DOMAIN) and that the tenant is reachable from here".into()
             }
             ErrorKind::Tls(_) => {
-                "the tenant's HTTPS could not be verified: check --domain; for a local emulator use http://127.0.0.1:PORT".into()
+                "the tenant's HTTPS could not be verified: check --domain; for a certificate of your own (an emulator's --tls), set SSL_CERT_FILE to its PEM file".into()
             }
             ErrorKind::NotJson { .. } => {
                 "the answer was not the API's JSON: is --domain the tenant's Management API host?".into()
@@ -322,7 +351,10 @@ impl Api {
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .timeout(settings.timeout)
             .user_agent(concat!("a0ctl/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(64)
+            .pool_max_idle_per_host(64);
+        let http = extra_roots()?
+            .into_iter()
+            .fold(http, reqwest::ClientBuilder::add_root_certificate)
             .build()
             .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
         let token = match &auth {

@@ -46,6 +46,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 
 use caller::Caller;
 use store::Store;
+pub use wire::{SELF_SIGNED_NAMES, Tls};
 
 /// How to run an emulator.
 #[derive(Debug, Clone)]
@@ -69,6 +70,8 @@ pub struct Config {
     pub seed: Option<u64>,
     /// How long a token lives.
     pub token_lifetime: Duration,
+    /// Serve HTTPS instead of HTTP.
+    pub tls: Option<Tls>,
 }
 
 impl Default for Config {
@@ -85,6 +88,7 @@ impl Default for Config {
             fail_routes: Vec::new(),
             seed: None,
             token_lifetime: Duration::from_secs(24 * 3600),
+            tls: None,
         }
     }
 }
@@ -92,8 +96,10 @@ impl Default for Config {
 /// A running emulator.
 pub struct Handle {
     pub addr: SocketAddr,
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`, or `https://…` with TLS.
     pub base_url: String,
+    /// Where a generated (self-signed) certificate's PEM was written.
+    pub tls_cert_file: Option<PathBuf>,
     pub global_client_id: String,
     pub global_client_secret: String,
     /// Whether this start created the global client (first start without credentials).
@@ -115,6 +121,8 @@ impl Handle {
 /// Shared by every handler.
 pub(crate) struct App {
     pub store: Store,
+    /// Whether it serves HTTPS (for the absolute URLs of links and tickets).
+    pub https: bool,
     pub tenant: String,
     pub global_client_id: String,
     pub config: Config,
@@ -148,6 +156,11 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
             config.token_lifetime.as_secs()
         );
     }
+    // Certificates first: a file that cannot be read is a usage error, before anything is opened.
+    let tls = match &config.tls {
+        Some(tls) => Some(wire::acceptor(tls, config.state.as_deref())?),
+        None => None,
+    };
     let store = match &config.state {
         Some(path) => Store::open(Some(path))
             .with_context(|| format!("cannot open the state file {}", path.display()))?,
@@ -160,6 +173,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
         config.client_secret.as_deref(),
     )?;
     let app = Arc::new(App {
+        https: tls.is_some(),
         store,
         tenant: config.tenant.clone(),
         global_client_id: global.0.clone(),
@@ -173,7 +187,12 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let listener = wire::Wire(listener);
+    let (tls, tls_cert_file) = match tls {
+        Some((acceptor, written)) => (Some(acceptor), written),
+        None => (None, None),
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let listener = wire::Wire { listener, tls };
     // Bound to every interface: clients reach it on loopback.
     let reachable = if addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], addr.port()))
@@ -194,7 +213,8 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
     });
     Ok(Handle {
         addr,
-        base_url: format!("http://{reachable}"),
+        base_url: format!("{scheme}://{reachable}"),
+        tls_cert_file,
         global_client_id: global.0,
         global_client_secret: global.1,
         created_global_client: created,
@@ -555,12 +575,13 @@ pub(crate) fn random_id(n: usize) -> String {
 }
 
 /// The request's absolute base URL, from its Host header.
-pub(crate) fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(app: &App, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    format!("http://{host}")
+    let scheme = if app.https { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }
 
 /// Every 4xx/5xx that the handlers did not shape themselves (axum's extractor rejections: a path
@@ -719,6 +740,18 @@ pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
     // action instead of a clean exit.
     let signals = ShutdownSignals::install();
     let handle = serve(config.clone()).await?;
+    let cacert = match &handle.tls_cert_file {
+        Some(path) => {
+            eprintln!(
+                "TLS certificate (self-signed for {}): {}\n  a0ctl trusts it with SSL_CERT_FILE={}",
+                SELF_SIGNED_NAMES.join(", "),
+                path.display(),
+                path.display()
+            );
+            format!(" --cacert '{}'", path.display())
+        }
+        None => String::new(),
+    };
     if handle.created_global_client || config.client_id.is_none() {
         eprintln!(
             "global client: {} (secret kept in {})",
@@ -729,7 +762,7 @@ pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
                 .map_or_else(|| "memory".to_string(), |p| p.display().to_string())
         );
         eprintln!(
-            "get a token:\n  curl -s -X POST {}/oauth/token -H 'content-type: application/json' \\\n    -d '{{\"client_id\":\"{}\",\"client_secret\":\"{}\",\"grant_type\":\"client_credentials\"}}'",
+            "get a token:\n  curl -s{cacert} -X POST {}/oauth/token -H 'content-type: application/json' \\\n    -d '{{\"client_id\":\"{}\",\"client_secret\":\"{}\",\"grant_type\":\"client_credentials\"}}'",
             handle.base_url, handle.global_client_id, handle.global_client_secret
         );
     }

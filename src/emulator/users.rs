@@ -115,7 +115,13 @@ fn load_all(app: &App, sql_where: &str, arg: Option<&str>) -> Result<Vec<UserRow
 }
 
 /// Filter by `search`, page by `page`/`per_page`, and answer a bare array with a `Link` header.
-fn paged(users: Vec<UserRow>, caller: &Caller, headers: &HeaderMap, uri: &Uri) -> ApiResult {
+fn paged(
+    app: &App,
+    users: Vec<UserRow>,
+    caller: &Caller,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> ApiResult {
     let p = params(uri);
     let mut values: Vec<Value> = users.iter().map(UserRow::to_json).collect();
     if let Some(q) = p.get("search").filter(|q| !q.trim().is_empty()) {
@@ -159,7 +165,7 @@ fn paged(users: Vec<UserRow>, caller: &Caller, headers: &HeaderMap, uri: &Uri) -
         query.append_pair("access_token", &caller.token);
         let link = format!(
             "<{}{}?{}>; rel=\"next\"",
-            base_url(headers),
+            base_url(app, headers),
             uri.path(),
             query.finish()
         );
@@ -177,7 +183,7 @@ pub(crate) async fn list(
     headers: HeaderMap,
     uri: Uri,
 ) -> ApiResult {
-    paged(load_all(&app, "", None)?, &caller, &headers, &uri)
+    paged(&app, load_all(&app, "", None)?, &caller, &headers, &uri)
 }
 
 /// `GET /api/connections/{connection}/users[?search=&per_page=]`.
@@ -194,7 +200,7 @@ pub(crate) async fn of_connection(
         )));
     }
     let users = load_all(&app, "WHERE connection = ?1", Some(&name))?;
-    paged(users, &caller, &headers, &uri)
+    paged(&app, users, &caller, &headers, &uri)
 }
 
 fn of_category(app: &App, wanted: Category) -> Result<Vec<UserRow>, ApiError> {
@@ -216,6 +222,7 @@ pub(crate) async fn of_enterprise(
     uri: Uri,
 ) -> ApiResult {
     paged(
+        &app,
         of_category(&app, Category::Enterprise)?,
         &caller,
         &headers,
@@ -231,6 +238,7 @@ pub(crate) async fn of_social(
     uri: Uri,
 ) -> ApiResult {
     paged(
+        &app,
         of_category(&app, Category::Social)?,
         &caller,
         &headers,
@@ -254,7 +262,7 @@ pub(crate) async fn of_client(
         "WHERE user_id IN (SELECT user_id FROM user_clients WHERE client_id = ?1)",
         Some(&id),
     )?;
-    paged(users, &caller, &headers, &uri)
+    paged(&app, users, &caller, &headers, &uri)
 }
 
 /// `GET /api/users/{id}`.
@@ -553,7 +561,7 @@ fn new_ticket(
     } else {
         "lo/verify_email"
     };
-    Ok(format!("{}/{path}?ticket={ticket}", base_url(headers)))
+    Ok(format!("{}/{path}?ticket={ticket}", base_url(app, headers)))
 }
 
 /// `POST /api/users/{id}/change_password_ticket` with `{newPassword, resultUrl?}`.

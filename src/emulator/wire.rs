@@ -5,32 +5,198 @@
 //! recognises such a head on its way out (an error status and no `Content-Type`, which every
 //! answer of the router has) and sends the same status with `{"error", "error_description",
 //! "detail"}` instead. hyper closes the connection after these answers, so nothing follows them.
+//!
+//! With TLS (`--tls-cert`/`--tls-key`, or `--tls` for a self-signed certificate generated at
+//! start), each connection's handshake runs in its own task, on first read or write (a slow
+//! client cannot hold up the accept loop). rustls with the ring provider: the stack reqwest
+//! already uses, so the binary carries one TLS implementation.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, ready};
+
+use anyhow::Context as _;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio_rustls::TlsAcceptor;
 
 use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-/// The listener of [`axum::serve`]: TCP, with [`Shaped`] streams.
-pub(crate) struct Wire(pub TcpListener);
+/// How an emulator serves HTTPS.
+#[derive(Debug, Clone)]
+pub enum Tls {
+    /// A PEM certificate chain and its PEM private key (PKCS#8, PKCS#1 or SEC1).
+    Files { cert: PathBuf, key: PathBuf },
+    /// A self-signed certificate for `127.0.0.1`, `::1` and `localhost`, generated at start. Its
+    /// PEM is written to `cert_out`; by default `<state>.cert.pem` beside the state file, or
+    /// `a0ctl-emulator-<pid>.pem` in the temporary directory.
+    SelfSigned { cert_out: Option<PathBuf> },
+}
+
+/// The names a generated certificate is valid for.
+pub const SELF_SIGNED_NAMES: [&str; 3] = ["127.0.0.1", "::1", "localhost"];
+
+/// The acceptor for `tls`, and where a generated certificate's PEM was written.
+pub(crate) fn acceptor(
+    tls: &Tls,
+    state: Option<&Path>,
+) -> anyhow::Result<(TlsAcceptor, Option<PathBuf>)> {
+    let (certs, key, written) = match tls {
+        Tls::Files { cert, key } => {
+            let certs = CertificateDer::pem_file_iter(cert)
+                .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot read the certificate {}: {e}", cert.display())
+                })?;
+            if certs.is_empty() {
+                anyhow::bail!("no PEM certificate in {}", cert.display());
+            }
+            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+                anyhow::anyhow!("cannot read the private key {}: {e}", key.display())
+            })?;
+            (certs, key, None)
+        }
+        Tls::SelfSigned { cert_out } => {
+            let generated =
+                rcgen::generate_simple_self_signed(SELF_SIGNED_NAMES.map(String::from).to_vec())
+                    .context("cannot generate a certificate")?;
+            let path = match (cert_out, state) {
+                (Some(path), _) => path.clone(),
+                (None, Some(state)) => {
+                    let mut name = state.as_os_str().to_owned();
+                    name.push(".cert.pem");
+                    PathBuf::from(name)
+                }
+                (None, None) => {
+                    std::env::temp_dir().join(format!("a0ctl-emulator-{}.pem", std::process::id()))
+                }
+            };
+            std::fs::write(&path, generated.cert.pem())
+                .with_context(|| format!("cannot write the certificate to {}", path.display()))?;
+            let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+                generated.signing_key.serialize_der(),
+            ));
+            (vec![generated.cert.der().clone()], key, Some(path))
+        }
+    };
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .context("TLS setup failed")?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .context("the certificate and the private key do not make a TLS identity")?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok((TlsAcceptor::from(Arc::new(config)), written))
+}
+
+/// The listener of [`axum::serve`]: TCP, optionally TLS, with [`Shaped`] streams.
+pub(crate) struct Wire {
+    pub listener: TcpListener,
+    pub tls: Option<TlsAcceptor>,
+}
 
 impl Listener for Wire {
-    type Io = Shaped<TcpStream>;
+    type Io = Shaped<Stream>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (stream, addr) = Listener::accept(&mut self.0).await;
+        let (stream, addr) = Listener::accept(&mut self.listener).await;
         let _ = stream.set_nodelay(true);
+        let stream = match &self.tls {
+            Some(acceptor) => Stream::Handshake(Box::new(acceptor.accept(stream))),
+            None => Stream::Plain(stream),
+        };
         (Shaped::new(stream), addr)
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
+        self.listener.local_addr()
+    }
+}
+
+/// A connection: plain TCP, or TLS whose handshake completes on first use.
+pub(crate) enum Stream {
+    Plain(TcpStream),
+    Handshake(Box<tokio_rustls::Accept<TcpStream>>),
+    Tls(Box<tokio_rustls::server::TlsStream<TcpStream>>),
+    Failed,
+}
+
+impl Stream {
+    /// Finish the handshake, if there is one under way.
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Stream::Handshake(accept) = self {
+            match ready!(Pin::new(accept.as_mut()).poll(cx)) {
+                Ok(stream) => *self = Stream::Tls(Box::new(stream)),
+                Err(e) => {
+                    *self = Stream::Failed;
+                    return Poll::Ready(Err(e));
+                }
+            }
+        }
+        match self {
+            Stream::Failed => Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "the TLS handshake failed",
+            ))),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        ready!(self.poll_ready(cx))?;
+        match &mut *self {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            _ => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        ready!(self.poll_ready(cx))?;
+        match &mut *self {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            _ => Poll::Ready(Err(io::ErrorKind::NotConnected.into())),
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        ready!(self.poll_ready(cx))?;
+        match &mut *self {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match &mut *self {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            _ => Poll::Ready(Ok(())),
+        }
     }
 }
 
