@@ -44,7 +44,9 @@ use tokio::sync::oneshot;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
-use caller::Caller;
+// Re-exported for code written against it; siblings import `caller::Caller`, so that
+// tests/architecture.rs sees the dependency.
+pub(crate) use caller::Caller;
 use store::Store;
 pub use wire::{SELF_SIGNED_NAMES, Tls};
 
