@@ -197,3 +197,55 @@ async fn a0ctl_trusts_the_certificates_of_ssl_cert_file() {
     assert!(stderr.contains("cannot read SSL_CERT_FILE"), "{stderr}");
     handle.shutdown().await;
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generated_certificate_goes_beside_the_state_or_to_a_fresh_temporary_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("tenant.db");
+    let handle = serve(Config {
+        state: Some(state.clone()),
+        tls: Some(Tls::SelfSigned { cert_out: None }),
+        ..config()
+    })
+    .await
+    .unwrap();
+    let beside = dir.path().join("tenant.db.cert.pem");
+    assert_eq!(handle.tls_cert_file.as_deref(), Some(beside.as_path()));
+    assert!(
+        std::fs::read_to_string(&beside)
+            .unwrap()
+            .contains("BEGIN CERTIFICATE")
+    );
+    handle.shutdown().await;
+
+    // Without a state: the temporary directory, where a link planted at the name is replaced,
+    // not followed.
+    let default = std::env::temp_dir().join(format!("a0ctl-emulator-{}.pem", std::process::id()));
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep").unwrap();
+    let _ = std::fs::remove_file(&default);
+    std::os::unix::fs::symlink(&victim, &default).unwrap();
+    let handle = serve(Config {
+        tls: Some(Tls::SelfSigned { cert_out: None }),
+        ..config()
+    })
+    .await
+    .unwrap();
+    assert_eq!(handle.tls_cert_file.as_deref(), Some(default.as_path()));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+    let pem = std::fs::read(&default).unwrap();
+    let http = trusting(&pem);
+    assert_eq!(
+        token_status(
+            &http,
+            &handle.base_url,
+            &handle.global_client_id,
+            &handle.global_client_secret
+        )
+        .await,
+        200
+    );
+    handle.shutdown().await;
+    let _ = std::fs::remove_file(&default);
+}

@@ -67,18 +67,19 @@ pub(crate) fn acceptor(
             let generated =
                 rcgen::generate_simple_self_signed(SELF_SIGNED_NAMES.map(String::from).to_vec())
                     .context("cannot generate a certificate")?;
-            let path = match (cert_out, state) {
-                (Some(path), _) => path.clone(),
+            let (path, shared_dir) = match (cert_out, state) {
+                (Some(path), _) => (path.clone(), false),
                 (None, Some(state)) => {
                     let mut name = state.as_os_str().to_owned();
                     name.push(".cert.pem");
-                    PathBuf::from(name)
+                    (PathBuf::from(name), false)
                 }
-                (None, None) => {
-                    std::env::temp_dir().join(format!("a0ctl-emulator-{}.pem", std::process::id()))
-                }
+                (None, None) => (
+                    std::env::temp_dir().join(format!("a0ctl-emulator-{}.pem", std::process::id())),
+                    true,
+                ),
             };
-            std::fs::write(&path, generated.cert.pem())
+            write_cert(&path, generated.cert.pem().as_bytes(), shared_dir)
                 .with_context(|| format!("cannot write the certificate to {}", path.display()))?;
             let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
                 generated.signing_key.serialize_der(),
@@ -96,6 +97,24 @@ pub(crate) fn acceptor(
     .context("the certificate and the private key do not make a TLS identity")?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok((TlsAcceptor::from(Arc::new(config)), written))
+}
+
+/// Write a certificate. In a directory others can write to (the temporary one), whatever is at
+/// the path is removed first and the file created anew, so a planted link is not followed.
+fn write_cert(path: &Path, pem: &[u8], shared_dir: bool) -> io::Result<()> {
+    use std::io::Write;
+    if !shared_dir {
+        return std::fs::write(path, pem);
+    }
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?
+        .write_all(pem)
 }
 
 /// The listener of [`axum::serve`]: TCP, optionally TLS, with [`Shaped`] streams.
