@@ -108,15 +108,22 @@ pub struct Handle {
     pub created_global_client: bool,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    /// Resolves when the shared state (and with it the store and its lock) is dropped.
+    closed: Option<oneshot::Receiver<()>>,
 }
 
 impl Handle {
-    /// Stop accepting, finish in-flight requests, and wait.
+    /// Stop accepting, finish in-flight requests, and wait until the store is closed, so that
+    /// the state file is free for another emulator when this returns.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        if let Some(closed) = self.closed.take() {
+            // The last clones of the router go with the connections' tasks, just after them.
+            let _ = tokio::time::timeout(Duration::from_secs(10), closed).await;
+        }
     }
 }
 
@@ -133,6 +140,8 @@ pub(crate) struct App {
     /// How many failed token requests get a log entry.
     pub failed_logins: logs::Throttle,
     pub faults: faults::Faults,
+    /// Dropped with the state: tells [`Handle::shutdown`] the store is closed.
+    _closed: oneshot::Sender<()>,
 }
 
 pub(crate) type AppState = Arc<App>;
@@ -174,7 +183,9 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
         config.client_id.as_deref(),
         config.client_secret.as_deref(),
     )?;
+    let (closed_tx, closed) = oneshot::channel::<()>();
     let app = Arc::new(App {
+        _closed: closed_tx,
         https: tls.is_some(),
         store,
         tenant: config.tenant.clone(),
@@ -222,6 +233,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
         created_global_client: created,
         shutdown: Some(tx),
         task,
+        closed: Some(closed),
     })
 }
 
