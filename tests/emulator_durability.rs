@@ -455,3 +455,52 @@ async fn a_state_of_a_newer_store_version_is_refused() {
     assert!(error.contains("newer a0ctl"), "{error}");
     assert!(error.contains(&state.display().to_string()), "{error}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_global_credentials_keep_the_clients_place_and_end_its_old_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("tenant.db");
+    let with = |id: &str, secret: &str| common::emulator::Config {
+        state: Some(state.clone()),
+        client_id: Some(id.to_string()),
+        client_secret: Some(secret.to_string()),
+        ..config()
+    };
+    let first = Emu::with(with("old-id", "old-secret")).await;
+    first.connection("db", "auth0").await;
+    let user = first
+        .seed_user(json!({"connection": "db", "email": "u@example.com"}))
+        .await;
+    let r = first
+        .post("/__emulator/logins", json!({"user_id": user}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let old_token = first.token.clone();
+    first.handle.shutdown().await;
+
+    let second = Emu::with(with("new-id", "new-secret")).await;
+    // The connection is still enabled for the global client, and its user's login counts.
+    let db = second.get_ok("/api/connections/db").await;
+    assert_eq!(
+        (db["client_id"].clone(), db["status"].clone()),
+        (json!("new-id"), json!(true))
+    );
+    let users = second.get_ok("/api/clients/new-id/users").await;
+    assert_eq!(users.as_array().unwrap().len(), 1, "{users}");
+    // The old credentials' token and id are gone.
+    let r = second
+        .send(reqwest::Method::GET, "/api/rules", Some(&old_token), None)
+        .await;
+    assert_error(&r, 401, "invalid_token");
+    let r = second
+        .send(
+            reqwest::Method::POST,
+            "/oauth/token",
+            None,
+            Some(&json!({"client_id": "old-id", "client_secret": "old-secret"})),
+        )
+        .await;
+    assert_error(&r, 404, "invalid_client");
+    let clients = second.get_ok("/api/clients").await;
+    assert_eq!(clients.as_array().unwrap().len(), 1, "{clients}");
+}
