@@ -13,7 +13,7 @@ use anyhow::Result;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::api::{Api, CallError, ErrorKind, segment};
+use crate::api::{Api, CallError, segment};
 use crate::diag::hinted;
 
 /// The marker connection's name.
@@ -91,17 +91,6 @@ fn holder(connection: &Value) -> Option<Holder> {
     })
 }
 
-/// The API refused a create because the name is taken (409, or v1's 400 with a conflict code).
-pub fn is_conflict(e: &CallError) -> bool {
-    match &e.kind {
-        ErrorKind::Status { status: 409, .. } => true,
-        ErrorKind::Status {
-            status: 400, code, ..
-        } => code.contains("conflict") || code.contains("exists"),
-        _ => false,
-    }
-}
-
 fn host() -> String {
     std::fs::read_to_string("/etc/hostname")
         .ok()
@@ -138,7 +127,7 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
             .await
         {
             Ok(_) => true,
-            Err(e) if is_conflict(&e) => false,
+            Err(e) if e.is_conflict() => false,
             // The answer was lost: the marker says whether the create took effect.
             Err(e) if e.is_ambiguous() => match read(api).await.map_err(failed)? {
                 Some(h) => h.token == token,
