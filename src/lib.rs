@@ -17,5 +17,6 @@ pub mod model;
 pub mod plan;
 pub mod planfile;
 pub mod render;
+pub mod rules_runtime;
 pub mod schema;
 pub mod tenant;
