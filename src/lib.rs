@@ -18,5 +18,6 @@ pub mod plan;
 pub mod planfile;
 pub mod render;
 pub mod rules_runtime;
+pub mod ruletest;
 pub mod schema;
 pub mod tenant;
