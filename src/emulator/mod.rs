@@ -15,6 +15,7 @@ mod connections;
 mod emails;
 mod faults;
 mod logs;
+mod rule_pipeline;
 mod rules;
 mod search;
 mod store;
