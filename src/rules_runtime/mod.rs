@@ -19,6 +19,9 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+mod locate;
+
+use locate::Instrumented;
 use rquickjs::context::EvalOptions;
 use rquickjs::{Context, Ctx, Function, Object, Runtime, Value as JsValue};
 use serde_json::{Value, json};
@@ -404,13 +407,15 @@ impl Sandbox {
         rule: &RuleScript,
     ) -> Result<Option<RuleError>, Failure> {
         let file = script_file(index);
+        let script = locate::instrument(&rule.script);
+        let at = Some((index, &script));
         // The script is an expression (Auth0's `function (user, context, callback) {…}`); the
         // opening parenthesis has a line of its own so positions only shift by one line.
-        let source = format!("(\n{}\n)", rule.script);
+        let source = format!("(\n{}\n)", script.text);
         let function: JsValue = match eval(ctx, &source, &file) {
             Ok(v) => v,
             Err(e) => {
-                return Err(match self.classify(ctx, e, Some(index)) {
+                return Err(match self.classify(ctx, e, at) {
                     Failure::Threw { message, pos, .. } => Failure::Syntax { message, pos },
                     other => other,
                 });
@@ -421,7 +426,7 @@ impl Sandbox {
                 found: describe_type(&function),
             });
         }
-        call::<()>(driver, "start", (function,)).map_err(|e| self.classify(ctx, e, Some(index)))?;
+        call::<()>(driver, "start", (function,)).map_err(|e| self.classify(ctx, e, at))?;
         let limit_ms = self.limits.timeout.as_millis() as f64;
         let mut timer_pending = false;
         loop {
@@ -431,7 +436,7 @@ impl Sandbox {
                 }
             }
             match call::<i32>(driver, "runTimer", (limit_ms,))
-                .map_err(|e| self.classify(ctx, e, Some(index)))?
+                .map_err(|e| self.classify(ctx, e, at))?
             {
                 1 => continue,
                 2 => timer_pending = true,
@@ -439,13 +444,12 @@ impl Sandbox {
             }
             break;
         }
-        let status =
-            call::<String>(driver, "status", ()).map_err(|e| self.classify(ctx, e, Some(index)))?;
+        let status = call::<String>(driver, "status", ()).map_err(|e| self.classify(ctx, e, at))?;
         let status: Value =
             serde_json::from_str(&status).map_err(|e| Failure::BadResult(e.to_string()))?;
         if let Some(thrown) = status.get("thrown").filter(|t| !t.is_null()) {
             let info = ErrorInfo::from_json(thrown);
-            return Err(self.failure_of(info, Some(index)));
+            return Err(self.failure_of(info, at));
         }
         let calls = status.get("calls").and_then(Value::as_u64).unwrap_or(0) as u32;
         match calls {
@@ -463,7 +467,12 @@ impl Sandbox {
 
     /// Turn an engine error into a failure: the interrupt and the allocator's refusal first,
     /// since the exception they leave says little.
-    fn classify(&self, ctx: &Ctx<'_>, e: rquickjs::Error, index: Option<usize>) -> Failure {
+    fn classify(
+        &self,
+        ctx: &Ctx<'_>,
+        e: rquickjs::Error,
+        at: Option<(usize, &Instrumented)>,
+    ) -> Failure {
         if self.interrupted.get() {
             return Failure::Timeout(self.limits.timeout);
         }
@@ -476,17 +485,19 @@ impl Sandbox {
                 stack: String::new(),
             },
         };
-        self.failure_of(info, index)
+        self.failure_of(info, at)
     }
 
-    fn failure_of(&self, info: ErrorInfo, index: Option<usize>) -> Failure {
+    fn failure_of(&self, info: ErrorInfo, at: Option<(usize, &Instrumented)>) -> Failure {
         if self.interrupted.get() {
             return Failure::Timeout(self.limits.timeout);
         }
         if info.message.contains("out of memory") {
             return Failure::OutOfMemory(self.limits.memory_bytes);
         }
-        let pos = index.and_then(|i| position_in(&info.stack, &script_file(i)));
+        let pos = at.and_then(|(i, script)| {
+            position_in(&info.stack, &script_file(i)).map(|p| script.original(p))
+        });
         Failure::Threw {
             name: info.name,
             message: info.message,

@@ -119,6 +119,16 @@ fn a_thrown_error_is_located_in_the_script() {
         }
         other => panic!("{other:?}"),
     }
+    // Inside a declaration, where QuickJS records no place of its own.
+    let r = run(&[rule(
+        "decl",
+        "function (user, context, callback) {\n  'use strict';\n  const x = 1;\n  if (x) {\n    const roles = user.app_metadata.roles;\n  }\n}",
+    )]);
+    assert_eq!(
+        failure(&r).pos(),
+        Some(ScriptPos { line: 5, col: 5 }),
+        "{r:?}"
+    );
     // In a promise continuation too.
     let r = run(&[rule(
         "later",
