@@ -8,6 +8,9 @@
 //! The script is parsed with oxc on a thread of its own with a large stack, and only when it is
 //! small (rules are a few KiB), so no script can overflow a stack here.
 
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
 use oxc_allocator::Allocator;
 use oxc_ast::ast::Statement;
 use oxc_ast_visit::Visit;
@@ -62,8 +65,32 @@ impl Instrumented {
     }
 }
 
+/// Scripts already instrumented: a test suite or an emulator runs the same few rules again and
+/// again. Cleared when it holds too many.
+static CACHE: LazyLock<Mutex<HashMap<String, Arc<Instrumented>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+const MAX_CACHED: usize = 512;
+
 /// Put markers before the statements of `script` (a function expression or a program).
-pub fn instrument(script: &str) -> Instrumented {
+pub fn instrument(script: &str) -> Arc<Instrumented> {
+    let cached = CACHE
+        .lock()
+        .ok()
+        .and_then(|cache| cache.get(script).cloned());
+    if let Some(hit) = cached {
+        return hit;
+    }
+    let done = Arc::new(instrument_uncached(script));
+    if let Ok(mut cache) = CACHE.lock() {
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        cache.insert(script.to_string(), done.clone());
+    }
+    done
+}
+
+fn instrument_uncached(script: &str) -> Instrumented {
     if script.len() > MAX_INSTRUMENTED_BYTES || too_deep(script) {
         return Instrumented::plain(script);
     }

@@ -408,7 +408,7 @@ impl Sandbox {
     ) -> Result<Option<RuleError>, Failure> {
         let file = script_file(index);
         let script = locate::instrument(&rule.script);
-        let at = Some((index, &script));
+        let at = Some((index, &*script));
         // The script is an expression (Auth0's `function (user, context, callback) {…}`); the
         // opening parenthesis has a line of its own so positions only shift by one line.
         let source = format!("(\n{}\n)", script.text);
