@@ -288,6 +288,8 @@ struct Sandbox {
     context: Context,
     deadline: Rc<Cell<Option<Instant>>>,
     interrupted: Rc<Cell<bool>>,
+    /// Rejections no handler has taken (yet), most recent last.
+    unhandled: Rc<RefCell<Vec<ErrorInfo>>>,
     limits: Limits,
 }
 
@@ -308,6 +310,22 @@ impl Sandbox {
                 stop
             })));
         }
+        // A promise rejected with no handler is how an error in a `.then` callback ends; a
+        // handler attached later takes it back (the tracker is called again, handled).
+        let unhandled: Rc<RefCell<Vec<ErrorInfo>>> = Rc::new(RefCell::new(Vec::new()));
+        {
+            let unhandled = unhandled.clone();
+            runtime.set_host_promise_rejection_tracker(Some(Box::new(
+                move |_ctx, _promise, reason, is_handled| {
+                    let mut list = unhandled.borrow_mut();
+                    if is_handled {
+                        list.pop();
+                    } else if list.len() < 64 {
+                        list.push(ErrorInfo::from_value(&reason));
+                    }
+                },
+            )));
+        }
         let context = Context::full(&runtime)?;
         // The limit is set after the intrinsics exist, so it bounds what the rules allocate.
         runtime.set_memory_limit(limits.memory_bytes);
@@ -315,6 +333,7 @@ impl Sandbox {
             context,
             deadline,
             interrupted,
+            unhandled,
             limits: *limits,
         })
     }
@@ -407,6 +426,7 @@ impl Sandbox {
         rule: &RuleScript,
     ) -> Result<Option<RuleError>, Failure> {
         let file = script_file(index);
+        self.unhandled.borrow_mut().clear();
         let script = locate::instrument(&rule.script);
         let at = Some((index, &*script));
         // The script is an expression (Auth0's `function (user, context, callback) {…}`); the
@@ -431,13 +451,14 @@ impl Sandbox {
         let mut timer_pending = false;
         loop {
             while ctx.execute_pending_job() {
-                if self.interrupted.get() {
+                if self.interrupted.get() || self.past_deadline() {
                     return Err(Failure::Timeout(self.limits.timeout));
                 }
             }
             match call::<i32>(driver, "runTimer", (limit_ms,))
                 .map_err(|e| self.classify(ctx, e, at))?
             {
+                1 if self.past_deadline() => return Err(Failure::Timeout(self.limits.timeout)),
                 1 => continue,
                 2 => timer_pending = true,
                 _ => {}
@@ -453,7 +474,10 @@ impl Sandbox {
         }
         let calls = status.get("calls").and_then(Value::as_u64).unwrap_or(0) as u32;
         match calls {
-            0 => Err(Failure::NoCallback { timer_pending }),
+            0 => match self.unhandled.borrow_mut().pop() {
+                Some(info) => Err(self.failure_of(info, at)),
+                None => Err(Failure::NoCallback { timer_pending }),
+            },
             1 => Ok(status
                 .get("error")
                 .filter(|e| !e.is_null())
@@ -463,6 +487,10 @@ impl Sandbox {
                 })),
             n => Err(Failure::DoubleCallback(n)),
         }
+    }
+
+    fn past_deadline(&self) -> bool {
+        self.deadline.get().is_some_and(|d| Instant::now() >= d)
     }
 
     /// Turn an engine error into a failure: the interrupt and the allocator's refusal first,
@@ -575,7 +603,10 @@ impl ErrorInfo {
     }
 
     fn from_exception(ctx: &Ctx<'_>) -> ErrorInfo {
-        let v = ctx.catch();
+        ErrorInfo::from_value(&ctx.catch())
+    }
+
+    fn from_value(v: &JsValue<'_>) -> ErrorInfo {
         if let Some(o) = v.as_object() {
             let text = |key: &str| {
                 o.get::<_, Option<rquickjs::Coerced<String>>>(key)
@@ -595,7 +626,7 @@ impl ErrorInfo {
         let message = v
             .as_string()
             .and_then(|s| s.to_string().ok())
-            .unwrap_or_else(|| describe_type(&v));
+            .unwrap_or_else(|| describe_type(v));
         ErrorInfo {
             name: "Error".into(),
             message,

@@ -129,6 +129,24 @@ fn a_thrown_error_is_located_in_the_script() {
         Some(ScriptPos { line: 5, col: 5 }),
         "{r:?}"
     );
+    // In a `.then` callback nobody handles, rather than "never called callback".
+    let r = run(&[rule(
+        "then",
+        "function (u, c, cb) {\n  Promise.resolve(u).then(function (user) {\n    cb(null, user.profile.name, c);\n  });\n}",
+    )]);
+    match failure(&r) {
+        Failure::Threw { name, pos, .. } => {
+            assert_eq!(name, "TypeError");
+            assert_eq!(pos.map(|p| p.line), Some(3), "{r:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A rejection handled later is not one.
+    let r = run(&[rule(
+        "handled",
+        "async function (u, c, cb) { const p = Promise.reject(new Error('x')); await null; p.catch(() => cb(null, u, c)); }",
+    )]);
+    assert!(matches!(r.verdict, Verdict::Allowed { .. }), "{r:?}");
     // In a promise continuation too.
     let r = run(&[rule(
         "later",
@@ -174,6 +192,23 @@ fn misbehaving_rules_fail_within_their_bounds() {
         "function (u, c, cb) { for (;;) { try { for (;;) {} } catch (e) {} } }",
     )]);
     assert_eq!(failure(&r), &Failure::Timeout(limits().timeout));
+    for (name, script) in [
+        (
+            "microtasks",
+            "function (u, c, cb) { const f = () => { Promise.resolve().then(f); }; f(); }",
+        ),
+        (
+            "timers",
+            "function (u, c, cb) { const f = () => setTimeout(f, 0); f(); }",
+        ),
+        (
+            "regex",
+            "function (u, c, cb) { /^(a+)+$/.test('a'.repeat(60) + 'b'); cb(null, u, c); }",
+        ),
+    ] {
+        let r = run(&[rule(name, script)]);
+        assert_eq!(failure(&r), &Failure::Timeout(limits().timeout), "{name}");
+    }
     let r = run(&[rule(
         "bomb",
         "function (u, c, cb) { const a = []; for (;;) a.push(new Array(100000).fill('x' + a.length)); }",
