@@ -817,12 +817,18 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
         Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => {
             Duration::from_secs_f64(secs)
         }
-        Ok(_) => return Err(format!("`{s}` is not between 0 and 3600 seconds")),
+        Ok(_) => {
+            return Err(format!(
+                "`{s}` must be more than 0 and at most 3600 seconds"
+            ));
+        }
         Err(_) => humantime::parse_duration(s.trim())
             .map_err(|e| format!("`{s}` is not a duration ({e}); try 5, 5s or 500ms"))?,
     };
     if d.is_zero() || d > Duration::from_secs(3600) {
-        return Err(format!("`{s}` is not between 0 and 3600 seconds"));
+        return Err(format!(
+            "`{s}` must be more than 0 and at most 3600 seconds"
+        ));
     }
     Ok(d)
 }

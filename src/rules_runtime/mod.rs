@@ -427,7 +427,12 @@ impl Sandbox {
     ) -> Result<Option<RuleError>, Failure> {
         let file = script_file(index);
         self.unhandled.borrow_mut().clear();
-        let script = locate::instrument(&rule.script);
+        // A trailing `;` (`function f(…) {…};`) is harmless in a program but not in the
+        // parentheses below; it only ends the script, so positions do not move.
+        let text = rule
+            .script
+            .trim_end_matches(|c: char| c == ';' || c.is_whitespace());
+        let script = locate::instrument(text);
         let at = Some((index, &*script));
         // The script is an expression (Auth0's `function (user, context, callback) {…}`); the
         // opening parenthesis has a line of its own so positions only shift by one line.

@@ -162,6 +162,11 @@ fn syntax_errors_and_non_functions_fail() {
         Failure::Syntax { pos, .. } => assert_eq!(pos.map(|p| p.line), Some(2)),
         other => panic!("{other:?}"),
     }
+    let r = run(&[rule(
+        "semicolon",
+        "function named(u, c, cb) { cb(null, u, c); };\n",
+    )]);
+    assert!(matches!(r.verdict, Verdict::Allowed { .. }), "{r:?}");
     let r = run(&[rule("num", "42")]);
     assert_eq!(
         failure(&r),
