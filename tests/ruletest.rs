@@ -30,7 +30,7 @@ fn failing_report() -> (Output, Vec<Value>) {
         "--format",
         "json",
         "--timeout",
-        "1",
+        "2",
         "--memory",
         "16",
     ]);
@@ -196,7 +196,7 @@ fn misbehaving_rules_fail_within_their_bounds() {
         ),
         (
             "an endless loop fails",
-            "rule `spin` still running after the 1 s timeout",
+            "rule `spin` still running after the 2 s timeout",
             None,
         ),
         (
