@@ -72,7 +72,12 @@ impl ScriptOrigin {
         match self {
             ScriptOrigin::File(f) => format!("{f}:{}:{}", p.line, p.col),
             ScriptOrigin::Literal { file, at } => {
-                format!("{file}:{}:{}", at.line + p.line - 1, at.col + p.col - 1)
+                // Saturating: a rule can throw an object with a forged `stack`.
+                format!(
+                    "{file}:{}:{}",
+                    at.line.saturating_add(p.line.saturating_sub(1)),
+                    at.col.saturating_add(p.col.saturating_sub(1))
+                )
             }
             ScriptOrigin::Inline { file, at } => format!(
                 "{file}:{}:{} (script line {}, column {})",
@@ -892,6 +897,18 @@ mod tests {
             }
             .locate(p),
             "t/rules.yaml:10:7 (script line 3, column 5)"
+        );
+        let far = ScriptPos {
+            line: u32::MAX,
+            col: u32::MAX,
+        };
+        let literal = ScriptOrigin::Literal {
+            file: "t.yaml".into(),
+            at,
+        };
+        assert_eq!(
+            literal.locate(far),
+            format!("t.yaml:{}:{}", u32::MAX, u32::MAX)
         );
     }
 }

@@ -49,11 +49,11 @@ impl Instrumented {
             if p.col < col {
                 break;
             }
-            if p.col < col + len {
+            if p.col < col.saturating_add(len) {
                 // Inside a marker: the statement that follows it.
                 return ScriptPos {
                     line,
-                    col: col - shift,
+                    col: col.saturating_sub(shift).max(1),
                 };
             }
             shift += len;

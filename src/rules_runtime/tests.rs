@@ -160,6 +160,18 @@ fn a_thrown_error_is_located_in_the_script() {
         "async function (u, c, cb) { const p = Promise.reject(new Error('x')); await null; p.catch(() => cb(null, u, c)); }",
     )]);
     assert!(matches!(r.verdict, Verdict::Allowed { .. }), "{r:?}");
+    // A forged stack is only a wrong place, never a crash.
+    let r = run(&[rule(
+        "forged",
+        "function (u, c, cb) { throw {name: 'X', message: 'y', stack: 'at rule-1.js:4294967295:4294967295'}; }",
+    )]);
+    assert_eq!(
+        failure(&r).pos(),
+        Some(ScriptPos {
+            line: 4294967294,
+            col: 4294967295
+        })
+    );
     // In a promise continuation too.
     let r = run(&[rule(
         "later",
