@@ -76,7 +76,7 @@ fn stages(c: &mut Criterion) {
     group.bench_function("plan, all creates", |b| {
         b.iter_batched(
             || creates.clone(),
-            |c| plan::plan(c, &empty),
+            |c| plan::plan(c, &empty).expect("no cycle"),
             BatchSize::LargeInput,
         )
     });
@@ -84,7 +84,7 @@ fn stages(c: &mut Criterion) {
     group.bench_function("plan, all updates", |b| {
         b.iter_batched(
             || updates.clone(),
-            |c| plan::plan(c, &changed_live),
+            |c| plan::plan(c, &changed_live).expect("no cycle"),
             BatchSize::LargeInput,
         )
     });

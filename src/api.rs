@@ -66,6 +66,11 @@ impl Default for Settings {
 
 /// 429s in a row after which a call gives up.
 const MAX_RATE_LIMITED: u32 = 60;
+/// The largest answer read: past it the tenant is hostile or broken.
+pub const MAX_BODY_BYTES: usize = 128 << 20;
+/// The deepest JSON answer accepted (serde_json's own limit is 128; the API accepts deeper
+/// objects than that, and a0ctl must read back whatever the API accepted).
+pub const MAX_JSON_DEPTH: usize = 512;
 
 /// Parse `--domain`: a bare host means `https://HOST`; a URL may carry a scheme and port; plain
 /// `http` is refused for anything but a loopback address (before any connection is made).
@@ -153,6 +158,13 @@ pub enum ErrorKind {
         status: u16,
         content_type: String,
     },
+    /// The tenant keeps answering 429 and asks for a wait past the call's deadline.
+    RateLimited {
+        asked: Duration,
+        left: Duration,
+    },
+    /// The path cannot name the resource (a name such as `..` collapses in any URL).
+    Unaddressable(String),
     Other(String),
 }
 
@@ -164,6 +176,7 @@ impl CallError {
             ErrorKind::Timeout(_) | ErrorKind::Connect(_) => true,
             ErrorKind::Unreachable(_) | ErrorKind::Tls(_) => false,
             ErrorKind::NotJson { status, .. } => *status >= 500,
+            ErrorKind::RateLimited { .. } | ErrorKind::Unaddressable(_) => false,
             ErrorKind::Other(_) => false,
         }
     }
@@ -176,6 +189,7 @@ impl CallError {
             ErrorKind::Connect(_) => true,
             ErrorKind::Unreachable(_) | ErrorKind::Tls(_) => false,
             ErrorKind::NotJson { status, .. } => *status >= 500,
+            ErrorKind::RateLimited { .. } | ErrorKind::Unaddressable(_) => false,
             ErrorKind::Other(_) => false,
         }
     }
@@ -211,6 +225,12 @@ impl CallError {
             }
             ErrorKind::NotJson { .. } => {
                 "the answer was not the API's JSON: is --domain the tenant's Management API host?".into()
+            }
+            ErrorKind::RateLimited { .. } => {
+                "the tenant is rate limiting a0ctl: try again later, or raise --timeout/--retries (a call waits out 429s for at most timeout × (retries + 1))".into()
+            }
+            ErrorKind::Unaddressable(_) => {
+                "rename the resource in the tenant (its name cannot appear in a URL), then run a0ctl again".into()
             }
             _ => return None,
         })
@@ -263,7 +283,13 @@ impl CallError {
                     content_type
                 }
             ),
-            ErrorKind::Other(msg) => f.write_str(msg),
+            ErrorKind::RateLimited { asked, left } => write!(
+                f,
+                "rate limited by the tenant, which asks to wait {} s; this call may wait {} s more",
+                asked.as_secs(),
+                left.as_secs()
+            ),
+            ErrorKind::Unaddressable(msg) | ErrorKind::Other(msg) => f.write_str(msg),
         }
     }
 }
@@ -446,7 +472,8 @@ impl Api {
     }
 
     /// One call, waiting out 429s as the server asks (they do not count as failures: the
-    /// request was not acted on).
+    /// request was not acted on), for at most `timeout × (retries + 1)` in all: a wait the
+    /// server asks for past that fails at once.
     async fn paced(
         &self,
         method: Method,
@@ -454,17 +481,29 @@ impl Api {
         body: Option<&Value>,
         authed: bool,
     ) -> Result<Answer, CallError> {
+        let settings = &self.inner.settings;
+        let budget = settings.timeout * (settings.retries as u32 + 1);
+        let deadline = Instant::now() + budget;
         let mut limited = 0;
         loop {
             match self.exchange(method.clone(), path, body, authed).await {
                 Err(e) if e.status() == Some(429) && limited < MAX_RATE_LIMITED => {
                     limited += 1;
-                    let wait = match &e.kind {
+                    let asked = match &e.kind {
                         ErrorKind::Status { retry_after, .. } => {
                             retry_after.unwrap_or(Duration::from_secs(1))
                         }
                         _ => Duration::from_secs(1),
-                    } + jitter(100);
+                    };
+                    let left = deadline.saturating_duration_since(Instant::now());
+                    if asked > left {
+                        return Err(CallError {
+                            kind: ErrorKind::RateLimited { asked, left },
+                            ..e
+                        });
+                    }
+                    let wait = (asked + jitter(100)).min(left);
+                    announce_rate_limit(wait);
                     tracing::info!("rate limited; waiting {} ms: {e}", wait.as_millis());
                     tokio::time::sleep(wait).await;
                 }
@@ -481,6 +520,16 @@ impl Api {
         body: Option<&Value>,
         authed: bool,
     ) -> Result<Answer, CallError> {
+        let fail = |kind| CallError {
+            method: method.clone(),
+            path: path.to_string(),
+            kind,
+        };
+        if let Some(name) = dot_segment(path) {
+            return Err(fail(ErrorKind::Unaddressable(format!(
+                "a resource named `{name}` cannot be addressed: URLs collapse `.` and `..` segments"
+            ))));
+        }
         self.inner.pace.wait().await;
         let started = Instant::now();
         let url = format!("{}{}", self.inner.base, path);
@@ -492,11 +541,10 @@ impl Api {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let fail = |kind| CallError {
-            method: method.clone(),
-            path: path.to_string(),
-            kind,
-        };
+        tracing::debug!(
+            "-> {method} {url} (body: {} bytes)",
+            body.map_or(0, |b| b.to_string().len())
+        );
         let response = request.send().await.map_err(|e| {
             fail(if e.is_timeout() {
                 ErrorKind::Timeout(self.inner.settings.timeout)
@@ -515,11 +563,28 @@ impl Api {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
-        let bytes = response.bytes().await.map_err(|e| {
-            fail(if e.is_timeout() {
-                ErrorKind::Timeout(self.inner.settings.timeout)
-            } else {
-                ErrorKind::Other(format!("reading the answer failed: {}", root_cause(&e)))
+        tracing::debug!(
+            "<- {} {}; content-type: {content_type:?}; content-length: {:?}; x-ratelimit-limit/remaining/reset: {:?}/{:?}/{:?}; retry-after: {:?}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or_default(),
+            response.content_length(),
+            header(response.headers(), "x-ratelimit-limit"),
+            header(response.headers(), "x-ratelimit-remaining"),
+            header(response.headers(), "x-ratelimit-reset"),
+            header(response.headers(), "retry-after"),
+        );
+        let bytes = read_bounded(response).await.map_err(|e| {
+            fail(match e {
+                BodyError::TooLarge => ErrorKind::Other(format!(
+                    "the answer is larger than {} MiB: a0ctl stopped reading it",
+                    MAX_BODY_BYTES >> 20
+                )),
+                BodyError::Read(e) if e.is_timeout() => {
+                    ErrorKind::Timeout(self.inner.settings.timeout)
+                }
+                BodyError::Read(e) => {
+                    ErrorKind::Other(format!("reading the answer failed: {}", root_cause(&e)))
+                }
             })
         })?;
         tracing::info!(
@@ -527,7 +592,7 @@ impl Api {
             status.as_u16(),
             started.elapsed().as_millis()
         );
-        let json: Option<Value> = serde_json::from_slice(&bytes).ok();
+        let json: Option<Value> = parse_json(&bytes).ok();
         if !status.is_success() {
             let (code, description) = match &json {
                 Some(v) => (
@@ -584,6 +649,112 @@ impl Api {
                 content_type,
             })),
         }
+    }
+}
+
+enum BodyError {
+    TooLarge,
+    Read(reqwest::Error),
+}
+
+/// The answer's body, never more than [`MAX_BODY_BYTES`] (an endless answer is cut off).
+async fn read_bounded(mut response: reqwest::Response) -> Result<Vec<u8>, BodyError> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(BodyError::TooLarge);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Read)? {
+        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(BodyError::TooLarge);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
+}
+
+fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Parse an answer as JSON, as deep as [`MAX_JSON_DEPTH`]: past serde_json's default limit the
+/// parse runs on a thread with a stack sized for it.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, String> {
+    match serde_json::from_slice(bytes) {
+        Ok(v) => Ok(v),
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
+            let depth = json_depth(bytes);
+            if depth > MAX_JSON_DEPTH {
+                return Err(format!(
+                    "the answer nests {depth} levels deep, more than the {MAX_JSON_DEPTH} a0ctl reads"
+                ));
+            }
+            std::thread::scope(|scope| {
+                std::thread::Builder::new()
+                    .stack_size(64 << 20)
+                    .spawn_scoped(scope, || {
+                        let mut de = serde_json::Deserializer::from_slice(bytes);
+                        de.disable_recursion_limit();
+                        let v = <Value as serde::Deserialize>::deserialize(&mut de)
+                            .map_err(|e| e.to_string())?;
+                        de.end().map_err(|e| e.to_string())?;
+                        Ok(v)
+                    })
+                    .map_err(|e| e.to_string())?
+                    .join()
+                    .unwrap_or_else(|_| Err("the JSON parser failed".into()))
+            })
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// How deeply arrays and objects nest in a JSON text (strings skipped).
+fn json_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
+/// A `.` or `..` path segment (also percent-encoded), which any URL parser collapses.
+fn dot_segment(path: &str) -> Option<String> {
+    let path = path.split('?').next().unwrap_or_default();
+    path.split('/').find_map(|s| {
+        let decoded = percent_encoding::percent_decode_str(s).decode_utf8_lossy();
+        matches!(decoded.as_ref(), "." | "..").then(|| decoded.into_owned())
+    })
+}
+
+/// Tell the person waiting, at most once a second, why nothing moves.
+fn announce_rate_limit(wait: Duration) {
+    static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let now = now_epoch() as u64;
+    if wait >= Duration::from_millis(500) && LAST.swap(now, Ordering::Relaxed) != now {
+        eprintln!(
+            "rate limited by the tenant; waiting {} s",
+            wait.as_secs_f64().ceil() as u64
+        );
     }
 }
 
@@ -765,6 +936,25 @@ mod tests {
         assert_eq!(segment("auth0|abc"), "auth0%7Cabc");
         assert_eq!(segment("a/b"), "a%2Fb");
         assert_eq!(segment("ok-name_1.x"), "ok-name_1.x");
+    }
+
+    #[test]
+    fn deep_answers_parse_up_to_the_limit() {
+        let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse_json(deep(126).as_bytes()).is_ok());
+        assert!(parse_json(deep(MAX_JSON_DEPTH).as_bytes()).is_ok());
+        let e = parse_json(deep(MAX_JSON_DEPTH + 1).as_bytes()).unwrap_err();
+        assert!(e.contains("nests 513 levels"), "{e}");
+        assert_eq!(json_depth(br#"{"a": "[[[[", "b": [{}]}"#), 3);
+    }
+
+    #[test]
+    fn dot_segments_are_unaddressable() {
+        assert_eq!(dot_segment("/api/rules/.."), Some("..".into()));
+        assert_eq!(dot_segment("/api/rules/%2E%2e"), Some("..".into()));
+        assert_eq!(dot_segment("/api/rules/.?x=1"), Some(".".into()));
+        assert_eq!(dot_segment("/api/rules/a..b"), None);
+        assert_eq!(dot_segment("/api/rules/..."), None);
     }
 
     #[test]

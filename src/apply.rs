@@ -231,8 +231,10 @@ fn short_reason(e: &CallError) -> String {
         ErrorKind::Connect(m)
         | ErrorKind::Unreachable(m)
         | ErrorKind::Tls(m)
+        | ErrorKind::Unaddressable(m)
         | ErrorKind::Other(m) => m.clone(),
         ErrorKind::NotJson { status, .. } => format!("{status} (not JSON)"),
+        ErrorKind::RateLimited { .. } => "rate limited past the deadline".into(),
     }
 }
 

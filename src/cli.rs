@@ -19,7 +19,7 @@ use crate::tenant::TenantArgs;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
-    /// More output on stderr (-v: retries and calls, -vv: debug).
+    /// More output on stderr (-v: calls and retries; -vv: also request and response metadata).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
     /// When to use colour.
@@ -113,6 +113,9 @@ pub enum Command {
         /// Calls in flight at once.
         #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
         parallelism: u16,
+        /// How long to wait while another apply holds the tenant (e.g. 30s, 5m; 0: fail at once).
+        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+        lock_timeout: std::time::Duration,
         /// Output format (stdout).
         #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
         format: ApplyFormat,
@@ -287,6 +290,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             allow_delete,
             rotate_signing_keys,
             parallelism,
+            lock_timeout,
             format,
             tenant,
         } => {
@@ -297,6 +301,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let apply_args = ApplyArgs {
                 yes,
                 parallelism: parallelism.into(),
+                lock_timeout,
                 gates: Gates {
                     allow_delete,
                     force,
@@ -364,11 +369,40 @@ fn init_logging(verbose: u8, color: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("a0ctl={level}")));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(ScrubbedStderr::default)
         .with_ansi(color)
         .with_target(false)
         .without_time()
         .try_init();
+}
+
+/// One log event, written to stderr when done, scrubbed of every secret this process knows
+/// (an API error may echo a request body) and with control characters escaped.
+#[derive(Default)]
+struct ScrubbedStderr(Vec<u8>);
+
+impl std::io::Write for ScrubbedStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for ScrubbedStderr {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.0);
+        let clean = crate::secret::scrub_message(&text);
+        // Colour codes are ours; only the message's own control characters are escaped.
+        let shown = if clean.contains('\x1b') {
+            clean
+        } else {
+            diag::visible(&clean).into_owned()
+        };
+        let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), shown.as_bytes());
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -403,7 +437,7 @@ fn validate(paths: &[PathBuf], allow_unset: bool) -> Result<ExitCode> {
         lenient_env: allow_unset,
     };
     let desired = manifest::load(paths, &options)?;
-    println!("ok: {}", desired.summary());
+    commands::print_stdout(&format!("ok: {}\n", desired.summary()))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -412,7 +446,7 @@ fn schema(out: Option<PathBuf>) -> Result<ExitCode> {
     match out {
         Some(path) => std::fs::write(&path, text)
             .with_context(|| format!("cannot write {}", path.display()))?,
-        None => print!("{text}"),
+        None => commands::print_stdout(&text)?,
     }
     Ok(ExitCode::SUCCESS)
 }

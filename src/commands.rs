@@ -13,12 +13,14 @@ use crate::api::{Api, segment};
 use crate::apply::{self, Outcome};
 use crate::diag::{Paint, Refused, hinted};
 use crate::diff::{self, Action, Changes};
+use crate::lease;
 use crate::live::{self, FetchOptions, Live};
 use crate::manifest::{self, LoadOptions};
 use crate::model::{self, Kind, Resource};
 use crate::plan::{self, Plan};
 use crate::planfile;
-use crate::render::{self, Format, Redactor};
+use crate::render::{self, Format};
+use crate::secret::{self, Redactor};
 use crate::tenant::{Tenant, TenantArgs};
 
 /// What `plan` and `apply` share.
@@ -76,15 +78,20 @@ pub async fn compute(
         changes = diff_or_explain(resources, &live, options)?;
     }
     count_users(api, &mut changes).await?;
-    let mut redactor = Redactor::from_resources(resources);
-    redactor.merge(Redactor::from_resources(&live.resources));
-    let plan = plan::plan(changes, &live);
+    let mut redactor = model::redactor(resources);
+    redactor.merge(model::redactor(&live.resources));
+    secret::learn(redactor.clone());
+    let plan = plan_calls(changes, &live)?;
     Ok(Computed {
         live,
         plan,
         redactor,
         client_views,
     })
+}
+
+fn plan_calls(changes: Changes, live: &Live) -> Result<Plan> {
+    plan::plan(changes, live).map_err(|e| hinted(e.to_string(), e.hint()))
 }
 
 async fn fetch(api: &Api, client_views: bool) -> Result<Live> {
@@ -180,13 +187,20 @@ async fn plan_on(
     let mut plan = computed.plan;
     note_gates(&mut plan, args.allow_delete);
     if let Some(path) = &args.out {
-        let text = planfile::save(
-            &plan,
-            &computed.live,
-            &tenant.label,
-            computed.client_views,
-            args.allow_delete,
-        )?;
+        let options = planfile::SavedOptions {
+            allow_delete: args.allow_delete,
+            rotate_signing_keys: args.rotate_signing_keys,
+        };
+        // argon2 is slow on purpose: hash on threads of its own, off the async workers.
+        let text = tokio::task::block_in_place(|| {
+            planfile::save(
+                &plan,
+                resources,
+                &tenant.label,
+                computed.client_views,
+                options,
+            )
+        })?;
         // The file is data, not display: secrets are already references, so nothing is scrubbed.
         std::fs::write(path, text)
             .map_err(|e| anyhow!("cannot write the plan file {}: {e}", path.display()))?;
@@ -224,6 +238,8 @@ pub struct ApplyArgs {
     pub yes: bool,
     pub parallelism: usize,
     pub gates: Gates,
+    /// How long to wait for another apply's lease (0: fail at once).
+    pub lock_timeout: std::time::Duration,
 }
 
 /// The safety gates of `apply` (exit 3 when one refuses).
@@ -256,44 +272,116 @@ async fn apply_on(
     out: Out,
 ) -> Result<ExitCode> {
     let options = diff_options(args);
-    let computed = compute(&tenant.api, resources, &options).await?;
-    let redactor = computed.redactor.clone();
-    let plan = computed.plan;
-    let json = args.format == Format::Json;
-    if !json {
-        let text = render::plan(&plan, &tenant.label, Format::Text, out.stdout);
-        print_stdout(&redactor.scrub(&text))?;
-    }
-    if plan.calls.is_empty() {
-        if json {
-            print_stdout(&redactor.scrub(&apply_json(&plan, &tenant.label, None)))?;
+    let mut computed = compute(&tenant.api, resources, &options).await?;
+    let lease = if computed.plan.calls.is_empty() {
+        None
+    } else {
+        // Writes ahead: refuse what the gates refuse before touching anything, then hold the
+        // tenant and plan again under the lease.
+        if let Err(e) = refuse_early(&computed.plan, resources, &computed.live, &apply_args.gates) {
+            if args.format == Format::Text {
+                let text = render::plan(&computed.plan, &tenant.label, Format::Text, out.stdout);
+                print_stdout(&computed.redactor.scrub(&text))?;
+            }
+            return Err(e);
         }
-        return Ok(ExitCode::SUCCESS);
+        let lease = lease::acquire(&tenant.api, apply_args.lock_timeout).await?;
+        match compute(&tenant.api, resources, &options).await {
+            Ok(c) => computed = c,
+            Err(e) => {
+                lease.release().await;
+                return Err(e);
+            }
+        }
+        Some(lease)
+    };
+    let run = Execution {
+        plan: &computed.plan,
+        live: &computed.live,
+        redactor: &computed.redactor,
+        desired: resources,
+        options: &options,
+        client_views: computed.client_views,
+        only: None,
+    };
+    let result = execute(tenant, run, apply_args, args.format, out).await;
+    if let Some(lease) = lease {
+        lease.release().await;
     }
-    if resources.is_empty() && !apply_args.gates.force && plan.changes.count(Action::Delete) > 0 {
+    result
+}
+
+/// The gates of a plan made from manifests: an empty manifest that would empty the tenant, and
+/// [`gate`].
+fn refuse_early(plan: &Plan, desired: &[Resource], live: &Live, gates: &Gates) -> Result<()> {
+    if desired.is_empty() && !gates.force && plan.changes.count(Action::Delete) > 0 {
         return Err(Refused {
             message: "the manifests declare nothing, so this plan deletes every resource of the tenant: nothing was changed".into(),
             hint: "check the paths given to apply; pass --force if emptying the tenant is what you want".into(),
         }
         .into());
     }
-    gate(&plan.changes, &computed.live, &apply_args.gates)?;
+    gate(&plan.changes, live, gates)
+}
+
+/// What one apply runs: the plan, and what to check the tenant against afterwards.
+struct Execution<'a> {
+    plan: &'a Plan,
+    live: &'a Live,
+    redactor: &'a Redactor,
+    desired: &'a [Resource],
+    options: &'a diff::Options,
+    client_views: bool,
+    /// A saved plan: only its resources are checked afterwards.
+    only: Option<&'a planfile::SavedPlan>,
+}
+
+/// Show the plan, pass the gates, ask, run the calls, report, and check the tenant now matches.
+async fn execute(
+    tenant: &Tenant,
+    run_: Execution<'_>,
+    apply_args: &ApplyArgs,
+    format: Format,
+    out: Out,
+) -> Result<ExitCode> {
+    let Execution {
+        plan,
+        live,
+        redactor,
+        ..
+    } = run_;
+    let json = format == Format::Json;
+    if !json {
+        let text = render::plan(plan, &tenant.label, Format::Text, out.stdout);
+        print_stdout(&redactor.scrub(&text))?;
+    }
+    if plan.calls.is_empty() {
+        if json {
+            print_stdout(&redactor.scrub(&apply_json(plan, &tenant.label, None)))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    if run_.only.is_none() {
+        refuse_early(plan, run_.desired, live, &apply_args.gates)?;
+    } else {
+        gate(&plan.changes, live, &apply_args.gates)?;
+    }
     confirm(apply_args.yes, &tenant.label)?;
     let report = run(
         &tenant.api,
         &plan.calls,
         apply_args.parallelism,
-        &redactor,
+        redactor,
         out,
     )
     .await;
     if json {
-        print_stdout(&redactor.scrub(&apply_json(&plan, &tenant.label, Some(&report))))?;
+        print_stdout(&redactor.scrub_message(&apply_json(plan, &tenant.label, Some(&report))))?;
     } else {
-        print_stdout(&redactor.scrub(&render::report(&report, out.stdout)))?;
+        print_stdout(&redactor.scrub_message(&render::report(&report, out.stdout)))?;
     }
     incomplete(&report)?;
-    verify(&tenant.api, resources, &options, computed.client_views).await?;
+    verify(&tenant.api, &run_).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -334,47 +422,64 @@ async fn apply_saved_on(
     format: Format,
     out: Out,
 ) -> Result<ExitCode> {
-    let live = fetch(&tenant.api, saved.client_views).await?;
-    planfile::check_fresh(saved, &tenant.label, &live)?;
     let env = |name: &str| std::env::var(name).ok();
-    let calls = planfile::calls(saved, &env)?;
-    let changes = planfile::changes(saved);
-    // The saved changes hold no secret values (they say `(sensitive)`); the live objects' secret
-    // options are scrubbed from anything printed, as everywhere.
-    let redactor = Redactor::from_resources(&live.resources);
-    let json = format == Format::Json;
-    if !json {
-        print_stdout(&redactor.scrub(&render::text(&changes, &tenant.label, out.stdout)))?;
-    }
-    if calls.is_empty() {
-        return Ok(ExitCode::SUCCESS);
-    }
-    gate(&changes, &live, &apply_args.gates)?;
-    confirm(apply_args.yes, &tenant.label)?;
-    let report = run(&tenant.api, &calls, apply_args.parallelism, &redactor, out).await;
-    if json {
-        // The same shape as `apply PATH --format json`, not the file's internals.
-        let plan = Plan {
-            changes: changes.clone(),
-            calls: calls.clone(),
-        };
-        print_stdout(&redactor.scrub(&apply_json(&plan, &tenant.label, Some(&report))))?;
+    let desired = tokio::task::block_in_place(|| planfile::desired(saved, &env))?;
+    let options = diff::Options {
+        allow_delete: saved.options.allow_delete,
+        rotate_signing_keys: saved.options.rotate_signing_keys,
+        ..diff::Options::default()
+    };
+    // Check the file before taking the lease (a refused file writes nothing), then again under it.
+    let lease = if saved.calls.is_empty() {
+        None
     } else {
-        print_stdout(&redactor.scrub(&render::report(&report, out.stdout)))?;
+        let (computed, plan) = saved_plan(tenant, saved, &desired, &options).await?;
+        gate(&plan.changes, &computed.live, &apply_args.gates)?;
+        Some(lease::acquire(&tenant.api, apply_args.lock_timeout).await?)
+    };
+    let result = apply_saved_held(tenant, saved, &desired, &options, apply_args, format, out).await;
+    if let Some(lease) = lease {
+        lease.release().await;
     }
-    incomplete(&report)?;
-    let after = fetch(&tenant.api, saved.client_views).await?;
-    let problems = planfile::verify(saved, &after);
-    if !problems.is_empty() {
-        return Err(hinted(
-            format!(
-                "the tenant differs from the plan after apply: {}",
-                problems.join(", ")
-            ),
-            "someone may be changing the tenant at the same time; run plan to see the differences",
-        ));
-    }
-    Ok(ExitCode::SUCCESS)
+    result
+}
+
+/// The saved plan's changes and calls recomputed from the tenant as it is, if they are exactly
+/// what the file shows.
+async fn saved_plan(
+    tenant: &Tenant,
+    saved: &planfile::SavedPlan,
+    desired: &[Resource],
+    options: &diff::Options,
+) -> Result<(Computed, Plan)> {
+    let computed = compute(&tenant.api, desired, options).await?;
+    let changes = planfile::restrict(saved, computed.plan.changes.clone());
+    let mut plan = plan_calls(changes, &computed.live)?;
+    note_gates(&mut plan, saved.options.allow_delete);
+    planfile::check_matches(saved, &tenant.label, &plan)?;
+    Ok((computed, plan))
+}
+
+async fn apply_saved_held(
+    tenant: &Tenant,
+    saved: &planfile::SavedPlan,
+    desired: &[Resource],
+    options: &diff::Options,
+    apply_args: &ApplyArgs,
+    format: Format,
+    out: Out,
+) -> Result<ExitCode> {
+    let (computed, plan) = saved_plan(tenant, saved, desired, options).await?;
+    let run = Execution {
+        plan: &plan,
+        live: &computed.live,
+        redactor: &computed.redactor,
+        desired,
+        options,
+        client_views: computed.client_views,
+        only: Some(saved),
+    };
+    execute(tenant, run, apply_args, format, out).await
 }
 
 fn apply_json(plan: &Plan, tenant: &str, report: Option<&apply::Report>) -> String {
@@ -477,7 +582,7 @@ async fn run(
         bar
     });
     let progress = |c: &apply::CallReport| {
-        let line = redactor.scrub(&render::progress_line(c));
+        let line = redactor.scrub_message(&render::progress_line(c));
         match &bar {
             Some(bar) => {
                 bar.inc(1);
@@ -495,19 +600,18 @@ async fn run(
     report
 }
 
-/// After an apply, the tenant must match: read it again and diff.
-async fn verify(
-    api: &Api,
-    resources: &[Resource],
-    options: &diff::Options,
-    client_views: bool,
-) -> Result<()> {
-    let live = fetch(api, client_views).await?;
+/// After an apply, the tenant must match: read it again and diff (for a saved plan, only the
+/// resources it changes).
+async fn verify(api: &Api, run: &Execution<'_>) -> Result<()> {
+    let live = fetch(api, run.client_views).await?;
     let options = diff::Options {
         rotate_signing_keys: false,
-        ..options.clone()
+        ..run.options.clone()
     };
-    let changes = diff_or_explain(resources, &live, &options)?;
+    let mut changes = diff_or_explain(run.desired, &live, &options)?;
+    if let Some(saved) = run.only {
+        changes = planfile::restrict(saved, changes);
+    }
     let left: Vec<String> = changes
         .changes
         .iter()
@@ -585,12 +689,13 @@ pub fn diff_trees(
         &diff::Options {
             allow_delete,
             compare_write_only: true,
+            offline: true,
             ..diff::Options::default()
         },
     )
     .map_err(|e| hinted(e.to_string(), e.hint()))?;
-    let mut redactor = Redactor::from_resources(&old_resources);
-    redactor.merge(Redactor::from_resources(&new_resources));
+    let mut redactor = model::redactor(&old_resources);
+    redactor.merge(model::redactor(&new_resources));
     let shown = |paths: &[PathBuf]| {
         paths
             .iter()
@@ -617,9 +722,9 @@ pub fn diff_trees(
         Format::Markdown => render::markdown(&changes, &label, "diff"),
     };
     print_stdout(&redactor.scrub(&text))?;
-    Ok(if changes.changes.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+    Ok(if changes.has_changes() {
         ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
     })
 }

@@ -2,6 +2,7 @@
 //! `file:line:column: message`; every other failure prints as `error: …`, `  caused by: …`,
 //! `hint: …`, readable without colour and coloured only on a terminal without `NO_COLOR`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::IsTerminal;
 
@@ -124,15 +125,52 @@ impl Paint {
     }
 }
 
-/// Render a top-level error: located diagnostics first, then `error:`, causes and hints.
+fn escaped(s: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
+    let hidden = |c: char| c.is_control() && !keep(c);
+    if !s.chars().any(hidden) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Text from a manifest or a tenant, shown on one line: every control character (`\r`, `\n`,
+/// ESC, NUL, …) written as an escape, so a name cannot move the cursor, erase a line or fake
+/// one.
+pub fn visible_line(s: &str) -> Cow<'_, str> {
+    escaped(s, |_| false)
+}
+
+/// Multi-line text (a message, a script's lines): control characters other than newlines and
+/// tabs written as escapes.
+pub fn visible(s: &str) -> Cow<'_, str> {
+    escaped(s, |c| c == '\n' || c == '\t')
+}
+
+/// Render a top-level error: located diagnostics first, then `error:`, causes and hints. Every
+/// message is scrubbed of the secrets this process knows and shown with control characters
+/// escaped.
 pub fn render_error(err: &anyhow::Error, paint: Paint) -> String {
+    let redactor = crate::secret::redactor();
+    let clean = |t: &str| visible(&redactor.scrub_message(t)).into_owned();
     let mut out = String::new();
     if let Some(InvalidManifests(diags)) = err.downcast_ref::<InvalidManifests>() {
         for d in diags {
-            out.push_str(&format!("{d}\n"));
+            out.push_str(&clean(&format!("{d}\n")));
         }
     }
-    out.push_str(&format!("{} {err}\n", paint.red(&paint.bold("error:"))));
+    out.push_str(&format!(
+        "{} {}\n",
+        paint.red(&paint.bold("error:")),
+        clean(&err.to_string())
+    ));
     let mut hints = Vec::new();
     for cause in err.chain() {
         if let Some(h) = cause.downcast_ref::<Hinted>() {
@@ -148,11 +186,11 @@ pub fn render_error(err: &anyhow::Error, paint: Paint) -> String {
         if seen.contains(&text) {
             continue;
         }
-        out.push_str(&format!("  caused by: {text}\n"));
+        out.push_str(&format!("  caused by: {}\n", clean(&text)));
         seen.push_str(&text);
     }
     for hint in hints {
-        out.push_str(&format!("{} {hint}\n", paint.cyan("hint:")));
+        out.push_str(&format!("{} {}\n", paint.cyan("hint:"), clean(&hint)));
     }
     out
 }
@@ -170,6 +208,13 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 mod tests {
     use super::*;
     use anyhow::Context;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(visible_line("a\rb\x1b[2K\0\n"), "a\\rb\\u{1b}[2K\\u{0}\\n");
+        assert_eq!(visible("line\r\nnext\tx"), "line\\r\nnext\tx");
+        assert!(matches!(visible_line("plain"), Cow::Borrowed(_)));
+    }
 
     #[test]
     fn errors_render_with_causes_and_hints() {

@@ -18,6 +18,8 @@ use serde_json::{Value, json};
 use crate::live::Live;
 use crate::manifest::Origin;
 use crate::model::{Kind, Resource};
+use crate::path::FieldPath;
+use crate::secret::{self, Secrecy};
 
 /// What happens to a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -42,16 +44,47 @@ impl Action {
     }
 }
 
-/// One changed field. `None` means absent.
+/// One changed field, ready for display: `None` means absent, and secret values are already
+/// masked (the values to send live in the change's `desired` resource, never here).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FieldChange {
-    pub path: String,
+    pub path: FieldPath,
     pub before: Option<Value>,
     pub after: Option<Value>,
-    /// Never displayed in clear.
+    /// The whole value is secret: never displayed, not even masked.
     pub sensitive: bool,
     /// This change alone forces a replacement.
     pub forces_replacement: bool,
+}
+
+impl FieldChange {
+    /// A changed field between a live and a desired resource, with secrets masked by either
+    /// side's secrecy.
+    pub fn new(
+        path: FieldPath,
+        before: Option<&Value>,
+        after: Option<&Value>,
+        live: Option<&Resource>,
+        desired: Option<&Resource>,
+    ) -> FieldChange {
+        let by_key = Secrecy::by_key();
+        let ls = live.map_or(by_key, Resource::secrecy);
+        let ds = desired.map_or(by_key, Resource::secrecy);
+        let sensitive = ls.is_secret(&path) || ds.is_secret(&path);
+        let (before, after) = if sensitive {
+            let marker = |v: Option<&Value>| v.map(|_| json!(secret::SENSITIVE));
+            (marker(before), marker(after))
+        } else {
+            secret::mask_pair(&path, before, after, ls, ds)
+        };
+        FieldChange {
+            path,
+            before,
+            after,
+            sensitive,
+            forces_replacement: false,
+        }
+    }
 }
 
 /// What a resource needs.
@@ -135,6 +168,9 @@ pub struct Options {
     pub rotate_signing_keys: bool,
     /// Compare write-only fields too (offline, where both sides are manifests).
     pub compare_write_only: bool,
+    /// Both sides are manifests (`a0ctl diff OLD NEW`): a client pinned in NEW but not in OLD
+    /// is matched by name (pinning, or renaming with a pin, is the safe change it proposes).
+    pub offline: bool,
 }
 
 /// A manifest that cannot be reconciled with this tenant.
@@ -220,7 +256,7 @@ fn at(r: &Resource) -> At {
 /// Compare the desired resources with the tenant.
 pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Changes, DiffError> {
     let mut out = Changes::default();
-    let clients = match_clients(desired, live)?;
+    let clients = match_clients(desired, live, options.offline)?;
     let mut matched_live: BTreeSet<(Kind, String)> = BTreeSet::new();
     for (_, l) in clients.iter() {
         if let Some(l) = l {
@@ -282,13 +318,7 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
             change.fields = l
                 .fields
                 .iter()
-                .map(|(k, v)| FieldChange {
-                    path: k.clone(),
-                    before: Some(v.clone()),
-                    after: None,
-                    sensitive: l.is_secret(k),
-                    forces_replacement: false,
-                })
+                .map(|(k, v)| FieldChange::new(FieldPath::field(k), Some(v), None, Some(l), None))
                 .collect();
         }
         change.live = Some(l.clone());
@@ -311,6 +341,7 @@ fn push(out: &mut Changes, change: Option<Change>) {
 fn match_clients<'a>(
     desired: &'a [Resource],
     live: &'a Live,
+    offline: bool,
 ) -> Result<Vec<(&'a Resource, Option<&'a Resource>)>, DiffError> {
     let mut by_name: HashMap<&str, Vec<&Resource>> = HashMap::new();
     let mut by_id: HashMap<&str, &Resource> = HashMap::new();
@@ -333,30 +364,32 @@ fn match_clients<'a>(
                 id: pin.clone(),
             });
         }
-        let found =
-            match &d.id {
-                Some(pin) => Some(*by_id.get(pin.as_str()).ok_or_else(|| {
-                    DiffError::PinnedClientMissing {
+        let pinned =
+            d.id.as_ref()
+                .map(|pin| (pin, by_id.get(pin.as_str()).copied()));
+        let found = match pinned {
+            Some((_, Some(l))) => Some(l),
+            Some((pin, None)) if !offline => {
+                return Err(DiffError::PinnedClientMissing {
+                    at: at(d),
+                    name: d.name.clone(),
+                    id: pin.clone(),
+                });
+            }
+            _ => match by_name.get(d.name.as_str()).map(Vec::as_slice) {
+                None | Some([]) => None,
+                Some([one]) => Some(*one),
+                Some(many) => {
+                    let mut ids: Vec<String> = many.iter().filter_map(|r| r.id.clone()).collect();
+                    ids.sort();
+                    return Err(DiffError::DuplicateClient {
                         at: at(d),
                         name: d.name.clone(),
-                        id: pin.clone(),
-                    }
-                })?),
-                None => match by_name.get(d.name.as_str()).map(Vec::as_slice) {
-                    None | Some([]) => None,
-                    Some([one]) => Some(*one),
-                    Some(many) => {
-                        let mut ids: Vec<String> =
-                            many.iter().filter_map(|r| r.id.clone()).collect();
-                        ids.sort();
-                        return Err(DiffError::DuplicateClient {
-                            at: at(d),
-                            name: d.name.clone(),
-                            ids,
-                        });
-                    }
-                },
-            };
+                        ids,
+                    });
+                }
+            },
+        };
         if let Some(l) = found {
             let id = l.id.clone().unwrap_or_default();
             if let Some(first) = taken.insert(id.clone(), d) {
@@ -391,22 +424,17 @@ fn client_refs(clients: &[(&Resource, Option<&Resource>)]) -> HashMap<String, Cl
 fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Change> {
     let Some(l) = l else {
         let mut change = Change::new(d.kind, &d.name, Action::Create);
-        let created = |path: String, v: &Value| FieldChange {
-            sensitive: d.is_secret(&path),
-            path,
-            before: None,
-            after: Some(v.clone()),
-            forces_replacement: false,
-        };
+        let created =
+            |path: FieldPath, v: &Value| FieldChange::new(path, None, Some(v), None, Some(d));
         for (k, v) in d.fields.iter().chain(d.write_only.iter()) {
             match v.as_object() {
-                // Options key by key, as updates show them: one secret hides only itself.
+                // Options key by key, as updates show them.
                 Some(options) if k == "options" && !options.is_empty() => change.fields.extend(
                     options
                         .iter()
-                        .map(|(o, ov)| created(format!("options.{o}"), ov)),
+                        .map(|(o, ov)| created(FieldPath::from_segments([k.as_str(), o]), ov)),
                 ),
-                _ => change.fields.push(created(k.clone(), v)),
+                _ => change.fields.push(created(FieldPath::field(k), v)),
             }
         }
         change.desired = Some(d.clone());
@@ -427,37 +455,22 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
             for k in keys {
                 let (w, h) = (want_map.get(k), have_map.get(k));
                 if w != h {
-                    let path = format!("options.{k}");
-                    fields.push(FieldChange {
-                        sensitive: d.is_secret(&path) || l.is_secret(&path),
-                        path,
-                        before: h.cloned(),
-                        after: w.cloned(),
-                        forces_replacement: false,
-                    });
+                    let path = FieldPath::from_segments(["options", k.as_str()]);
+                    fields.push(FieldChange::new(path, h, w, Some(l), Some(d)));
                 }
             }
             continue;
         }
         if have != Some(want) {
-            fields.push(FieldChange {
-                path: key.clone(),
-                before: have.cloned(),
-                after: Some(want.clone()),
-                sensitive: d.is_secret(key) || l.is_secret(key),
-                forces_replacement: d.kind == Kind::Connection && key == "strategy",
-            });
+            let mut f = FieldChange::new(FieldPath::field(key), have, Some(want), Some(l), Some(d));
+            f.forces_replacement = d.kind == Kind::Connection && key == "strategy";
+            fields.push(f);
         }
     }
     if options.rotate_signing_keys {
         if let Some(key) = d.write_only.get("signingKey") {
-            fields.push(FieldChange {
-                path: "signingKey".into(),
-                before: None,
-                after: Some(key.clone()),
-                sensitive: true,
-                forces_replacement: false,
-            });
+            let path = FieldPath::field("signingKey");
+            fields.push(FieldChange::new(path, None, Some(key), Some(l), Some(d)));
         }
     }
     if fields.is_empty() {
@@ -548,17 +561,17 @@ fn enabled_clients(
         c
     });
     if change.action == Action::Create {
-        change.fields.retain(|f| f.path != "enabled_clients");
+        change.fields.retain(|f| f.path.top() != "enabled_clients");
     }
-    let sensitive = d.is_secret("enabled_clients");
     if before_names != after_names || change.action == Action::Create {
-        change.fields.push(FieldChange {
-            path: "enabled_clients".into(),
-            before: l.map(|_| json!(before_names)),
-            after: Some(json!(after_names)),
-            sensitive,
-            forces_replacement: false,
-        });
+        let (before, after) = (json!(before_names), json!(after_names));
+        change.fields.push(FieldChange::new(
+            FieldPath::field("enabled_clients"),
+            l.map(|_| &before),
+            Some(&after),
+            l,
+            Some(d),
+        ));
     }
     change.enable = enable;
     change.disable = disable;

@@ -14,7 +14,9 @@ use serde_json::Value;
 use crate::diag::hinted;
 use crate::live::Live;
 use crate::manifest::yaml;
-use crate::model::{Kind, is_sensitive_key};
+use crate::model::Kind;
+use crate::path::{FieldPath, leaves_mut};
+use crate::secret::Secrecy;
 
 /// The schema file written beside exported manifests.
 pub const SCHEMA_FILE: &str = "a0ctl.schema.json";
@@ -94,7 +96,8 @@ pub fn render(live: &Live) -> Result<Files> {
                 .cloned()
                 .unwrap_or(Value::Array(vec![])),
         );
-        clients.push((&c.name, id, m.into_value()));
+        let item = written_item(m, &c.name, "client", &mut files.variables);
+        clients.push((&c.name, id, item));
     }
     clients.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
     let mut text = modeline.clone();
@@ -124,25 +127,11 @@ pub fn render(live: &Live) -> Result<Files> {
             "strategy",
             c.fields.get("strategy").cloned().unwrap_or(Value::Null),
         );
-        let mut options = c
+        let options = c
             .fields
             .get("options")
             .cloned()
             .unwrap_or(Value::Object(Default::default()));
-        if let Value::Object(opts) = &mut options {
-            for (key, value) in opts.iter_mut() {
-                if is_sensitive_key(key) && !value.is_null() {
-                    let var = variable_name(&["A0", &c.name, key]);
-                    files.variables.insert(
-                        var.clone(),
-                        format!("option `{key}` of connection `{}`", c.name),
-                    );
-                    *value = Value::String(format!("${{{var}}}"));
-                } else {
-                    escape_templates(value);
-                }
-            }
-        }
         m.push("options", options);
         if let Some(enabled) = live.enabled.as_ref().and_then(|e| e.get(&c.name)) {
             let names: BTreeSet<&String> = enabled
@@ -169,7 +158,8 @@ pub fn render(live: &Live) -> Result<Files> {
                 );
             }
         }
-        text.push_str(&list_item(&m.into_value(), 1));
+        let item = written_item(m, &c.name, "connection", &mut files.variables);
+        text.push_str(&list_item(&item, 1));
     }
     files.files.insert("connections.yaml".into(), text);
 
@@ -206,7 +196,8 @@ pub fn render(live: &Live) -> Result<Files> {
             m.push("order", order.clone());
         }
         m.push("script", file_ref(&file));
-        text.push_str(&list_item(&m.into_value(), 1));
+        let item = written_item(m, &r.name, "rule", &mut files.variables);
+        text.push_str(&list_item(&item, 1));
     }
     files.files.insert("rules.yaml".into(), text);
 
@@ -225,9 +216,7 @@ pub fn render(live: &Live) -> Result<Files> {
         let written = |v: &&Value| v.as_str() != Some("");
         for key in ["disabled", "from", "subject"] {
             if let Some(v) = e.fields.get(key).filter(written) {
-                let mut v = v.clone();
-                escape_templates(&mut v);
-                m.push(key, v);
+                m.push(key, v.clone());
             }
         }
         if let Some(body) = e.fields.get("body").and_then(Value::as_str) {
@@ -237,12 +226,11 @@ pub fn render(live: &Live) -> Result<Files> {
         }
         for key in ["resultUrl", "urlLifetimeInSeconds", "syntax"] {
             if let Some(v) = e.fields.get(key).filter(written) {
-                let mut v = v.clone();
-                escape_templates(&mut v);
-                m.push(key, v);
+                m.push(key, v.clone());
             }
         }
-        text.push_str(&list_item(&m.into_value(), 1));
+        let item = written_item(m, &e.name, "email template", &mut files.variables);
+        text.push_str(&list_item(&item, 1));
     }
     files.files.insert("emails.yaml".into(), text);
     Ok(files)
@@ -254,14 +242,38 @@ fn file_ref(path: &str) -> Value {
     m.into_value()
 }
 
-/// A literal `${` in a value must be written `$${` so the manifest reads back the same text.
-fn escape_templates(v: &mut Value) {
-    match v {
-        Value::String(s) if s.contains("${") => *s = s.replace("${", "$${"),
-        Value::Array(items) => items.iter_mut().for_each(escape_templates),
-        Value::Object(map) => map.values_mut().for_each(escape_templates),
-        _ => {}
-    }
+/// One exported item as it is written: every secret leaf (by its key's name, at any depth)
+/// becomes a `${A0_…}` reference recorded in `variables`, and every other string has a literal
+/// `${` written as `$${`, so the manifest reads back exactly the tenant's text.
+fn written_item(
+    m: Map,
+    owner: &str,
+    what: &str,
+    variables: &mut BTreeMap<String, String>,
+) -> Value {
+    let mut item = m.into_value();
+    leaves_mut(&mut item, &FieldPath::root(), &mut |path, leaf| {
+        if Secrecy::by_key().is_secret(path) && !leaf.is_null() {
+            // `options.client_secret` of `github` is A0_GITHUB_CLIENT_SECRET, as always.
+            let mut parts = vec!["A0", owner];
+            parts.extend(path.segments().iter().skip(1).map(String::as_str));
+            let base = variable_name(&parts);
+            let held = format!("`{path}` of {what} `{owner}`");
+            let mut var = base.clone();
+            let mut n = 2;
+            while variables.get(&var).is_some_and(|h| *h != held) {
+                var = format!("{base}_{n}");
+                n += 1;
+            }
+            variables.insert(var.clone(), held);
+            *leaf = Value::String(format!("${{{var}}}"));
+        } else if let Value::String(s) = leaf {
+            if s.contains("${") {
+                *s = s.replace("${", "$${");
+            }
+        }
+    });
+    item
 }
 
 /// `A0_GITHUB_CLIENT_SECRET`: upper case, runs of other characters as `_`.
@@ -300,6 +312,8 @@ pub fn unique_file_name(name: &str, used: &mut BTreeSet<String>) -> String {
     let base = base.trim_matches(|c| c == '-' || c == '.').to_string();
     let base = if base.is_empty() {
         "rule".to_string()
+    } else if is_reserved_on_windows(&base) {
+        format!("{base}_")
     } else {
         base
     };
@@ -310,6 +324,15 @@ pub fn unique_file_name(name: &str, used: &mut BTreeSet<String>) -> String {
         n += 1;
     }
     candidate
+}
+
+/// Device names Windows reserves whatever the extension (`CON.js` cannot be created there).
+fn is_reserved_on_windows(base: &str) -> bool {
+    let upper = base.to_ascii_uppercase();
+    matches!(upper.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || ((upper.starts_with("COM") || upper.starts_with("LPT"))
+            && upper.len() == 4
+            && upper.as_bytes()[3].is_ascii_digit())
 }
 
 /// An ordered mapping for emission (serde_json's map may be sorted or not, depending on
@@ -453,6 +476,9 @@ mod tests {
         assert_eq!(unique_file_name("Add Country", &mut used), "Add-Country-2");
         assert_eq!(unique_file_name("../../etc", &mut used), "etc");
         assert_eq!(unique_file_name("日本", &mut used), "rule");
+        assert_eq!(unique_file_name("CON", &mut used), "CON_");
+        assert_eq!(unique_file_name("lpt1", &mut used), "lpt1_");
+        assert_eq!(unique_file_name("console", &mut used), "console");
         assert_eq!(
             variable_name(&["A0", "google-oauth2", "client_secret"]),
             "A0_GOOGLE_OAUTH2_CLIENT_SECRET"

@@ -100,6 +100,9 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
     }
     for c in array(&connections, "/api/connections")? {
         let name = text(c, "name");
+        if name == crate::lease::LOCK_NAME {
+            continue;
+        }
         let mut r = Resource::new(Kind::Connection, &name);
         r.id = Some(text(c, "id"));
         r.fields
@@ -163,10 +166,9 @@ async fn fetch_views(
         let (client, connections) = view?;
         for c in array(&connections, "/api/connections?client=")? {
             if c.get("status").and_then(Value::as_bool) == Some(true) {
-                enabled
-                    .entry(text(c, "name"))
-                    .or_default()
-                    .insert(client.clone());
+                if let Some(set) = enabled.get_mut(&text(c, "name")) {
+                    set.insert(client.clone());
+                }
             }
         }
     }

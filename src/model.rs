@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 
 use crate::manifest::types::Source;
 use crate::manifest::{Desired, Origin};
+use crate::path::FieldPath;
+use crate::secret::{Redactor, Secrecy};
 
 /// The four kinds of resources a0ctl manages, in the order plans list them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -63,8 +65,8 @@ pub struct Resource {
     pub fields: BTreeMap<String, Value>,
     /// Fields sent but never compared (write-only: a client's `signingKey`).
     pub write_only: BTreeMap<String, Value>,
-    /// Values that came from `${VAR}`: field path (`options.client_secret`) → template.
-    pub from_env: BTreeMap<String, String>,
+    /// Values that came from `${VAR}`: field path → template.
+    pub from_env: BTreeMap<FieldPath, String>,
     /// Where the manifest declared it.
     pub origin: Option<Origin>,
     /// Fields read from `{file: …}` (field → path as written), for display.
@@ -90,80 +92,36 @@ impl Resource {
         format!("{}/{}", self.kind, self.name)
     }
 
-    /// Whether the value at a field path is secret: by its key's name, or because it came from
-    /// the environment.
-    pub fn is_secret(&self, path: &str) -> bool {
-        is_sensitive_path(self.kind, path)
-            || self.from_env.keys().any(|p| {
-                p == path
-                    || p.starts_with(&format!("{path}.")) // a secret inside this value
-                    || path.starts_with(&format!("{p}.")) // this value inside a secret
-            })
-    }
-}
-
-/// Keys of connection options (and similar) that hold secrets: `client_secret`, `*_secret`,
-/// `password`, `key`, `cert`, tokens, … compared by words, so `signingCert`, `api_key` and
-/// `Signing Cert` count too.
-pub fn is_sensitive_key(key: &str) -> bool {
-    let words = split_words(key);
-    let Some(last) = words.last() else {
-        return false;
-    };
-    const LAST: [&str; 13] = [
-        "secret",
-        "password",
-        "passwd",
-        "passphrase",
-        "pwd",
-        "key",
-        "cert",
-        "certificate",
-        "token",
-        "pkcs7",
-        "pem",
-        "credential",
-        "credentials",
-    ];
-    LAST.contains(&last.as_str())
-        || words
-            .iter()
-            .any(|w| matches!(w.as_str(), "secret" | "private"))
-}
-
-fn split_words(key: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut prev_lower = false;
-    for c in key.chars() {
-        if !c.is_alphanumeric() {
-            if !current.is_empty() {
-                words.push(std::mem::take(&mut current));
-            }
-            prev_lower = false;
-            continue;
+    /// What is secret among this resource's values.
+    pub fn secrecy(&self) -> Secrecy<'_> {
+        Secrecy {
+            from_env: &self.from_env,
         }
-        if c.is_uppercase() && prev_lower && !current.is_empty() {
-            words.push(std::mem::take(&mut current));
-        }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        current.extend(c.to_lowercase());
     }
-    if !current.is_empty() {
-        words.push(current);
+
+    /// Whether the value at a field path is secret: by any segment's key name, or because it
+    /// came from the environment.
+    pub fn is_secret(&self, path: &FieldPath) -> bool {
+        self.secrecy().is_secret(path)
     }
-    words
+
+    /// The resource's fields (write-only ones included) as one JSON object.
+    pub fn as_value(&self) -> Value {
+        Value::Object(
+            self.fields
+                .iter()
+                .chain(self.write_only.iter())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )
+    }
 }
 
-/// Whether a field path of a kind holds a secret whatever its value's origin.
-pub fn is_sensitive_path(kind: Kind, path: &str) -> bool {
-    match kind {
-        Kind::Client => path == "signingKey" || path.starts_with("signingKey."),
-        Kind::Connection => path
-            .strip_prefix("options.")
-            .is_some_and(|rest| rest.split('.').any(is_sensitive_key)),
-        _ => false,
-    }
+/// Every secret value these resources hold, for scrubbing printed text.
+pub fn redactor<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Redactor {
+    let values: Vec<(Value, &Resource)> =
+        resources.into_iter().map(|r| (r.as_value(), r)).collect();
+    Redactor::from_values(values.iter().map(|(v, r)| (v, r.secrecy())))
 }
 
 /// The desired side as resources, per kind, in manifest order.
@@ -172,8 +130,8 @@ pub fn desired_resources(desired: &Desired) -> Vec<Resource> {
     let env_paths = |secrets: &[crate::manifest::Secret]| {
         secrets
             .iter()
-            .map(|s| (s.path.join("."), s.template.clone()))
-            .collect::<BTreeMap<String, String>>()
+            .map(|s| (s.path.clone(), s.template.clone()))
+            .collect::<BTreeMap<FieldPath, String>>()
     };
     for item in &desired.connections {
         let c = &item.value;
@@ -264,51 +222,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sensitive_keys() {
-        for yes in [
-            "client_secret",
-            "app_secret",
-            "password",
-            "key",
-            "cert",
-            "signingCert",
-            "Signing Cert",
-            "api_key",
-            "private_key_id",
-            "consumer_secret",
-            "access_token",
-            "bind_password",
-            "passphrase",
-            "pwd",
-            "service_account_credentials",
-        ] {
-            assert!(is_sensitive_key(yes), "{yes}");
-        }
-        for no in [
-            "client_id",
-            "domain_aliases",
-            "tenant_domain",
-            "scope",
-            "requires_username",
-            "signInEndpoint",
-            "keywords",
-            "passwordPolicy",
-            "password_complexity_options",
-        ] {
-            assert!(!is_sensitive_key(no), "{no}");
-        }
-    }
-
-    #[test]
     fn secret_paths_cover_nested_values() {
         let mut r = Resource::new(Kind::Client, "c");
-        r.from_env.insert("callbacks.1".into(), "${HOST}".into());
-        assert!(r.is_secret("callbacks"));
-        assert!(r.is_secret("callbacks.1"));
-        assert!(!r.is_secret("name"));
-        assert!(r.is_secret("signingKey"));
+        r.from_env.insert(
+            FieldPath::from_segments(["callbacks", "1"]),
+            "${HOST}".into(),
+        );
+        assert!(r.is_secret(&FieldPath::from_segments(["callbacks", "1"])));
+        assert!(!r.is_secret(&FieldPath::field("name")));
+        assert!(r.is_secret(&FieldPath::field("signingKey")));
         let c = Resource::new(Kind::Connection, "c");
-        assert!(c.is_secret("options.client_secret"));
-        assert!(!c.is_secret("options.client_id"));
+        assert!(c.is_secret(&FieldPath::from_segments(["options", "client_secret"])));
+        assert!(!c.is_secret(&FieldPath::from_segments(["options", "client_id"])));
     }
 }

@@ -37,12 +37,10 @@ pub struct Call {
     pub after: Vec<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-    /// The request body, with secret values in clear (never serialised as is: see `planfile`).
+    /// The request body, with secret values in clear: never serialised (a saved plan rebuilds
+    /// its calls from its changes, see `planfile`).
     #[serde(skip)]
     pub body: Option<Value>,
-    /// Where the body holds secrets.
-    #[serde(skip)]
-    pub secrets: Vec<BodySecret>,
     /// A create whose answer may be lost, and how to see whether it took effect.
     #[serde(skip)]
     pub check: Option<Check>,
@@ -52,15 +50,6 @@ pub struct Call {
     /// This call creates the client of that name: its answer's `clientID` fills placeholders.
     #[serde(skip)]
     pub creates_client: Option<String>,
-}
-
-/// A secret string inside a call body.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BodySecret {
-    /// JSON pointer into the body.
-    pub pointer: String,
-    /// The manifest's `${VAR}` template, or `None` for a secret written inline.
-    pub template: Option<String>,
 }
 
 /// How to tell whether a create whose answer was lost took effect.
@@ -97,7 +86,6 @@ impl Builder {
             after: Vec::new(),
             note: None,
             body: None,
-            secrets: Vec::new(),
             check: None,
             needs_client: None,
             creates_client: None,
@@ -109,15 +97,27 @@ impl Builder {
         &mut self.calls[id]
     }
 
-    fn body(&mut self, id: usize, body: Value, resource: &Resource) {
-        let call = &mut self.calls[id];
-        call.secrets = body_secrets(&body, resource);
-        call.body = Some(body);
+    fn body(&mut self, id: usize, body: Value) {
+        self.calls[id].body = Some(body);
+    }
+}
+
+/// The planner could not order its own calls: a defect of a0ctl, reported instead of sending
+/// a plan that would drop calls.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a0ctl planned calls that wait for each other ({}): nothing was sent", calls.join(", "))]
+pub struct CycleError {
+    pub calls: Vec<String>,
+}
+
+impl CycleError {
+    pub fn hint(&self) -> &'static str {
+        "this is a defect of a0ctl: please report it with the manifests' shape; try applying fewer changes at once"
     }
 }
 
 /// Plan the calls for a set of changes against the tenant they were computed from.
-pub fn plan(changes: Changes, live: &Live) -> Plan {
+pub fn plan(changes: Changes, live: &Live) -> Result<Plan, CycleError> {
     let mut b = Builder { calls: Vec::new() };
     let by_kind = |kind: Kind| changes.changes.iter().filter(move |c| c.kind == kind);
 
@@ -138,7 +138,7 @@ pub fn plan(changes: Changes, live: &Live) -> Plan {
                 for (k, v) in d.fields.iter().chain(d.write_only.iter()) {
                     body.insert(k.clone(), v.clone());
                 }
-                b.body(id, Value::Object(body), d);
+                b.body(id, Value::Object(body));
                 let call = b.call(id);
                 call.check = Some(Check::Client {
                     name: c.name.clone(),
@@ -156,7 +156,7 @@ pub fn plan(changes: Changes, live: &Live) -> Plan {
                     resource,
                 );
                 let body = changed_fields(c, d);
-                b.body(id, body, d);
+                b.body(id, body);
             }
             Action::Delete => {
                 let live_id = c.live_id().unwrap_or_default();
@@ -185,7 +185,7 @@ pub fn plan(changes: Changes, live: &Live) -> Plan {
                     "strategy": d.fields.get("strategy").cloned().unwrap_or(Value::Null),
                     "options": d.fields.get("options").cloned().unwrap_or_else(|| json!({})),
                 });
-                b.body(id, body, d);
+                b.body(id, body);
                 let call = b.call(id);
                 call.check = Some(Check::Connection(c.name.clone()));
                 if let Some(del) = deleted {
@@ -198,10 +198,10 @@ pub fn plan(changes: Changes, live: &Live) -> Plan {
             }
             Action::Update => {
                 let d = c.desired.as_ref().expect("an update has a desired side");
-                if c.fields.iter().any(|f| f.path.starts_with("options.")) {
+                if c.fields.iter().any(|f| f.path.top() == "options") {
                     let id = b.add("PUT", path.clone(), resource.clone());
                     let body = json!({"options": d.fields.get("options").cloned().unwrap_or_else(|| json!({}))});
-                    b.body(id, body, d);
+                    b.body(id, body);
                 }
             }
             Action::Delete => {
@@ -249,72 +249,34 @@ pub fn plan(changes: Changes, live: &Live) -> Plan {
                 for (k, v) in &d.fields {
                     body.insert(k.clone(), v.clone());
                 }
-                b.body(id, Value::Object(body), d);
+                b.body(id, Value::Object(body));
                 b.call(id).check = Some(Check::Email(c.name.clone()));
             }
             Action::Update => {
                 let id = b.add("PUT", format!("/api/emails/{}", segment(&c.name)), resource);
                 let body = changed_fields(c, d);
-                b.body(id, body, d);
+                b.body(id, body);
             }
             _ => {}
         }
     }
 
-    Plan {
-        calls: topological(b.calls),
+    Ok(Plan {
+        calls: topological(b.calls)?,
         changes,
-    }
+    })
 }
 
 /// The body of an update: the changed top-level fields, with their whole desired values.
 fn changed_fields(c: &Change, d: &Resource) -> Value {
     let mut body = Map::new();
     for f in &c.fields {
-        let top = f.path.split('.').next().unwrap_or_default();
+        let top = f.path.top();
         if let Some(v) = d.fields.get(top).or_else(|| d.write_only.get(top)) {
             body.insert(top.to_string(), v.clone());
         }
     }
     Value::Object(body)
-}
-
-/// Where a body holds secrets: strings under a sensitive path or taken from the environment.
-fn body_secrets(body: &Value, resource: &Resource) -> Vec<BodySecret> {
-    let mut out = Vec::new();
-    let mut stack: Vec<(String, &Value)> = vec![(String::new(), body)];
-    while let Some((path, value)) = stack.pop() {
-        match value {
-            Value::String(_) if resource.is_secret(&path) => {
-                out.push(BodySecret {
-                    pointer: format!("/{}", path.replace('.', "/")),
-                    template: resource.from_env.get(&path).cloned(),
-                });
-            }
-            Value::Array(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    stack.push((join(&path, &i.to_string()), v));
-                }
-            }
-            Value::Object(map) => {
-                for (k, v) in map {
-                    // The connection create body nests fields under their API names already.
-                    stack.push((join(&path, k), v));
-                }
-            }
-            _ => {}
-        }
-    }
-    out.sort_by(|a, b| a.pointer.cmp(&b.pointer));
-    out
-}
-
-fn join(path: &str, key: &str) -> String {
-    if path.is_empty() {
-        key.to_string()
-    } else {
-        format!("{path}.{key}")
-    }
 }
 
 /// Rules: deletes free their orders; each moving rule is one PUT; a cycle of orders takes one
@@ -411,7 +373,7 @@ fn plan_rules<'a>(b: &mut Builder, changes: impl Iterator<Item = &'a Change>, li
     for c in changes.iter().filter(|c| c.action == Action::Update) {
         let d = c.desired.as_ref().expect("an update has a desired side");
         let id = b.add("PUT", format!("/api/rules/{}", segment(&c.name)), c.key());
-        b.body(id, changed_fields(c, d), d);
+        b.body(id, changed_fields(c, d));
         let target = moves.get(&c.name).map(|(_, to)| *to);
         if let Some((from, _)) = moves.get(&c.name) {
             if let Some(t) = temp_calls.get(&c.name) {
@@ -440,7 +402,7 @@ fn plan_rules<'a>(b: &mut Builder, changes: impl Iterator<Item = &'a Change>, li
             }
         };
         let id = b.add("POST", "/api/rules".into(), c.key());
-        b.body(id, Value::Object(body), d);
+        b.body(id, Value::Object(body));
         b.calls[id].check = Some(Check::Rule(c.name.clone()));
         update_calls.push((id, Some(target)));
     }
@@ -456,8 +418,8 @@ fn plan_rules<'a>(b: &mut Builder, changes: impl Iterator<Item = &'a Change>, li
 }
 
 /// Order calls so that every call comes after those it waits for, keeping the planned order
-/// where there is a choice; renumber ids to positions.
-fn topological(calls: Vec<Call>) -> Vec<Call> {
+/// where there is a choice; renumber ids to positions. A cycle is an error, never dropped calls.
+pub fn topological(calls: Vec<Call>) -> Result<Vec<Call>, CycleError> {
     let n = calls.len();
     let mut indegree = vec![0usize; n];
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -479,10 +441,19 @@ fn topological(calls: Vec<Call>) -> Vec<Call> {
             }
         }
     }
-    debug_assert_eq!(order.len(), n, "the planner built a dependency cycle");
+    if order.len() != n {
+        let placed: BTreeSet<usize> = order.iter().copied().collect();
+        return Err(CycleError {
+            calls: calls
+                .iter()
+                .filter(|c| !placed.contains(&c.id))
+                .map(|c| format!("{} {}", c.method, c.path))
+                .collect(),
+        });
+    }
     let position: HashMap<usize, usize> = order.iter().enumerate().map(|(p, i)| (*i, p)).collect();
     let mut by_id: BTreeMap<usize, Call> = calls.into_iter().map(|c| (c.id, c)).collect();
-    order
+    Ok(order
         .iter()
         .map(|i| {
             let mut c = by_id.remove(i).expect("each call once");
@@ -492,7 +463,7 @@ fn topological(calls: Vec<Call>) -> Vec<Call> {
             c.after.dedup();
             c
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]

@@ -1,103 +1,103 @@
-//! Saved plans (`plan --out PLANFILE`, `apply --plan PLANFILE`): the JSON plan of design §5 plus
-//! what it takes to apply exactly that plan later, safely. Secret values are never in the file:
-//! each is replaced by `{"$secret": N}` (a manifest's own `{"$secret": …}` or `{"$literal": …}`
-//! objects are escaped as `{"$literal": …}`, so they cannot pull a secret into another field), and
-//! the file keeps the `${VAR}` template it came from and a salted argon2id hash of the value, slow
-//! to guess at. Every live object the plan read is fingerprinted (its secret options hashed the
-//! same way), and every resource the plan creates is recorded as absent, so `apply --plan` can
-//! refuse when the tenant changed in between. On reading, every call must match the change it
-//! belongs to (method and path), so an edited file cannot send what its changes do not show.
+//! Saved plans (`plan --out PLANFILE`, `apply --plan PLANFILE`). A saved plan is one source of
+//! truth: the file holds the JSON plan of design §5 (what a reviewer sees) and the desired
+//! resources and options it was computed from, and `apply --plan` sends nothing the file spells
+//! out as a call. It reads the tenant, recomputes the diff of the file's desired resources,
+//! keeps the changes to the resources the plan touches, plans them with the same planner, and
+//! refuses (exit 3, before any write) unless those changes and calls are exactly the ones the
+//! file shows. An edited body, a duplicated or retargeted call, a secret moved to another field:
+//! each makes the recomputation differ from what the file displays, so each is refused.
+//!
+//! Secret values are never in the file. A secret leaf of a resource the plan touches must come
+//! from `${VAR}`: the file keeps its place, the template and a salted argon2id hash of the value
+//! (slow to guess at); `apply --plan` reads the variable again and refuses if it no longer
+//! hashes the same. Resources the plan does not touch are kept only for matching (client names,
+//! rule orders), with their secrets masked.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Result, anyhow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::diag::{Refused, hinted};
-use crate::diff::{Action, Change, Changes, FieldChange};
-use crate::live::Live;
+use crate::diff::{Action, Changes};
 use crate::manifest::interp::{self, Resolved};
 use crate::model::{Kind, Resource};
-use crate::plan::{Call, Check, Plan};
+use crate::path::FieldPath;
+use crate::plan::{Call, Plan};
 use crate::render;
+use crate::secret::SENSITIVE;
 
 /// What identifies a plan file.
 pub const KIND: &str = "a0ctl-plan";
+/// The layout of the file around the JSON plan; bumped when it changes.
+pub const FILE_VERSION: u32 = 2;
+/// The largest plan file read.
+pub const MAX_BYTES: u64 = 64 << 20;
+const SALT_HEX_LEN: usize = 32;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SavedPlan {
     pub format_version: u32,
     pub kind: String,
+    pub file_version: u32,
     pub tenant: String,
     pub summary: Value,
-    pub changes: Vec<SavedChange>,
-    pub calls: Vec<SavedCall>,
-    /// Secrets the bodies refer to as `{"$secret": index}`.
+    /// The changes as the JSON plan shows them.
+    pub changes: Vec<Value>,
+    /// The calls as the JSON plan shows them.
+    pub calls: Vec<Call>,
+    /// Every desired resource the plan was computed from.
+    pub desired: Vec<SavedResource>,
+    /// Secrets the touched resources hold, by reference.
     pub secrets: Vec<SavedSecret>,
     /// Hex salt of every hash in this file.
     pub salt: String,
-    /// Live objects read for the plan: key → salted hash.
-    pub fingerprints: BTreeMap<String, String>,
-    /// Resources the plan creates, which must still not exist.
-    pub absent: Vec<String>,
+    pub options: SavedOptions,
     /// Whether each client's connection view was read.
     pub client_views: bool,
-    /// Made with `--allow-delete`.
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavedOptions {
     pub allow_delete: bool,
+    pub rotate_signing_keys: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SavedChange {
+#[serde(deny_unknown_fields)]
+pub struct SavedResource {
     pub kind: Kind,
     pub name: String,
-    pub action: Action,
-    pub fields: Vec<SavedField>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
-    /// The live id (clients: the clientID), to verify the right object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    pub fields: BTreeMap<String, Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub write_only: BTreeMap<String, Value>,
+    /// Whether the plan changes this resource (its secrets are then references, else masked).
+    pub touched: bool,
+    /// Values that came from the environment: where they are, and which secret of the file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub from_env: Vec<SecretRef>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SavedField {
-    pub path: String,
-    pub before: Value,
-    pub after: Value,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub sensitive: bool,
+#[serde(deny_unknown_fields)]
+pub struct SecretRef {
+    pub path: FieldPath,
+    pub secret: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SavedCall {
-    #[serde(flatten)]
-    pub call: Call,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub check: Option<Check>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub needs_client: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creates_client: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SavedSecret {
     /// The manifest's template, e.g. `${GOOGLE_SECRET}`.
     pub template: String,
-    /// `sha256:` of salt + value.
+    /// `argon2id:` hash of salt + value.
     pub hash: String,
-}
-
-fn salted(salt: &str, data: &[u8]) -> String {
-    let mut h = Sha256::new();
-    h.update(salt.as_bytes());
-    h.update([0u8]);
-    h.update(data);
-    format!("sha256:{:x}", h.finalize())
 }
 
 /// A secret's hash: argon2id, salted, deliberately slow so a plan file does not make guessing a
@@ -113,210 +113,155 @@ fn secret_hash(salt: &str, value: &str) -> String {
     format!("argon2id:{hex}")
 }
 
-/// Whether a body pointer holds a secret by its key's name (not only by its origin).
-pub fn secret_by_key(pointer: &str) -> bool {
-    pointer.starts_with("/signingKey")
-        || pointer
-            .rsplit('/')
-            .next()
-            .is_some_and(crate::model::is_sensitive_key)
+/// Hash many values at once, one thread per core (argon2 is slow on purpose).
+fn secret_hashes(salt: &str, values: &[&str]) -> Vec<String> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let chunk = values.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = values
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|v| secret_hash(salt, v))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
-/// The key a resource is fingerprinted under: clients by id (names repeat), others by name.
-fn key_of(r: &Resource) -> String {
-    match (r.kind, &r.id) {
-        (Kind::Client, Some(id)) => format!("client/{id}"),
-        _ => r.key(),
-    }
-}
-
-/// Salted hashes of every live object, including each connection's enabled clients; secret
-/// values inside are replaced by their slow hashes first.
-pub fn fingerprints(live: &Live, salt: &str) -> BTreeMap<String, String> {
-    live.resources
-        .iter()
-        .map(|r| {
-            let enabled = live
-                .enabled
-                .as_ref()
-                .and_then(|e| e.get(&r.name))
-                .filter(|_| r.kind == Kind::Connection);
-            let mut fields = serde_json::Map::new();
-            for (k, v) in &r.fields {
-                let mut v = v.clone();
-                hash_secrets(r.kind, k, &mut v, salt);
-                fields.insert(k.clone(), v);
-            }
-            let canonical = json!({"fields": fields, "enabled": enabled});
-            (key_of(r), salted(salt, canonical.to_string().as_bytes()))
-        })
-        .collect()
-}
-
-fn hash_secrets(kind: Kind, path: &str, v: &mut Value, salt: &str) {
-    match v {
-        Value::String(s) if crate::model::is_sensitive_path(kind, path) => {
-            *s = secret_hash(salt, s);
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                hash_secrets(kind, &format!("{path}.{i}"), item, salt);
-            }
-        }
-        Value::Object(map) => {
-            for (k, item) in map.iter_mut() {
-                hash_secrets(kind, &format!("{path}.{k}"), item, salt);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Escape a manifest's own objects that look like this file's markers.
-fn escape_markers(v: &mut Value, pointer: &str, refs: &BTreeSet<String>) {
-    if refs.contains(pointer) {
-        return;
-    }
-    match v {
-        Value::Object(map) => {
-            for (k, item) in map.iter_mut() {
-                let child = format!("{pointer}/{}", k.replace('~', "~0").replace('/', "~1"));
-                escape_markers(item, &child, refs);
-            }
-            if map.len() == 1 && (map.contains_key("$secret") || map.contains_key("$literal")) {
-                let inner = std::mem::take(v);
-                *v = json!({"$literal": inner});
-            }
-        }
-        Value::Array(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                escape_markers(item, &format!("{pointer}/{i}"), refs);
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Turn a plan into its file. Fails when a secret was written inline in a manifest: a saved
-/// plan can only point at where secrets come from.
+/// Turn a plan into its file. Fails when a resource the plan changes holds a secret written
+/// inline in a manifest: a saved plan can only point at where secrets come from.
 pub fn save(
     plan: &Plan,
-    live: &Live,
+    desired: &[Resource],
     tenant: &str,
     client_views: bool,
-    allow_delete: bool,
+    options: SavedOptions,
 ) -> Result<String> {
-    let salt: String = (0..16)
+    let salt: String = (0..SALT_HEX_LEN / 2)
         .map(|_| format!("{:02x}", rand::random::<u8>()))
         .collect();
-    let mut secrets: Vec<SavedSecret> = Vec::new();
+    let touched: BTreeSet<(Kind, String)> = plan
+        .changes
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Unmanaged)
+        .map(|c| (c.kind, c.name.clone()))
+        .collect();
+    let mut values: Vec<(String, String)> = Vec::new();
     let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
-    let mut calls = Vec::new();
-    for call in &plan.calls {
-        let mut body = call.body.clone();
-        for s in &call.secrets {
-            let Some(template) = &s.template else {
-                return Err(hinted(
-                    format!(
-                        "{} has a secret written inline at {} of its request body; a saved plan cannot hold it",
-                        call.resource, s.pointer
-                    ),
-                    "move the value to an environment variable and write `${VAR}` in the manifest",
-                ));
-            };
-            let value = body
-                .as_ref()
-                .and_then(|b| b.pointer(&s.pointer))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let hash = secret_hash(&salt, &value);
-            let i = *index
-                .entry((template.clone(), hash.clone()))
-                .or_insert_with(|| {
-                    secrets.push(SavedSecret {
-                        template: template.clone(),
-                        hash,
+    let mut saved = Vec::with_capacity(desired.len());
+    for r in desired {
+        let is_touched = touched.contains(&(r.kind, r.name.clone()));
+        let mut value = r.as_value();
+        let mut from_env = Vec::new();
+        for (path, leaf) in secret_leaves(r, &value) {
+            let template = r.secrecy().template(&path).map(str::to_string);
+            match (is_touched, template, leaf) {
+                (true, Some(template), Value::String(s)) => {
+                    let i = *index
+                        .entry((template.clone(), s.clone()))
+                        .or_insert_with(|| {
+                            values.push((template, s));
+                            values.len() - 1
+                        });
+                    from_env.push(SecretRef {
+                        path: path.clone(),
+                        secret: i,
                     });
-                    secrets.len() - 1
-                });
-            if let Some(slot) = body.as_mut().and_then(|b| b.pointer_mut(&s.pointer)) {
-                *slot = json!({"$secret": i});
+                }
+                (true, _, _) => {
+                    return Err(hinted(
+                        format!(
+                            "{} has a secret written inline at {path}; a saved plan cannot hold it",
+                            r.key()
+                        ),
+                        "move the value to an environment variable and write `${VAR}` in the manifest",
+                    ));
+                }
+                (false, _, _) => {}
+            }
+            if let Some(slot) = path.get_mut(&mut value) {
+                *slot = json!(SENSITIVE);
             }
         }
-        let refs: BTreeSet<String> = call.secrets.iter().map(|s| s.pointer.clone()).collect();
-        if let Some(b) = body.as_mut() {
-            escape_markers(b, "", &refs);
-        }
-        calls.push(SavedCall {
-            call: call.clone(),
-            body,
-            check: call.check.clone(),
-            needs_client: call.needs_client.clone(),
-            creates_client: call.creates_client.clone(),
+        let fields = split_fields(&value, r);
+        saved.push(SavedResource {
+            kind: r.kind,
+            name: r.name.clone(),
+            id: r.id.clone(),
+            fields: fields.0,
+            write_only: fields.1,
+            touched: is_touched,
+            from_env,
         });
     }
-    let changes = plan
-        .changes
-        .changes
-        .iter()
-        .map(|c| SavedChange {
-            kind: c.kind,
-            name: c.name.clone(),
-            action: c.action,
-            fields: c.fields.iter().map(saved_field).collect(),
-            notes: c.notes.clone(),
-            id: c.live_id().map(str::to_string),
-        })
+    let refs: Vec<&str> = values.iter().map(|(_, v)| v.as_str()).collect();
+    let hashes = secret_hashes(&salt, &refs);
+    let secrets = values
+        .into_iter()
+        .zip(hashes)
+        .map(|((template, _), hash)| SavedSecret { template, hash })
         .collect();
-    let absent = plan
-        .changes
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Create)
-        .map(Change::key)
-        .collect();
-    let saved = SavedPlan {
+    let shown = render::json_plan(plan, tenant);
+    let file = SavedPlan {
         format_version: render::FORMAT_VERSION,
         kind: KIND.into(),
+        file_version: FILE_VERSION,
         tenant: tenant.into(),
-        summary: render::summary(&plan.changes),
-        changes,
-        calls,
+        summary: shown["summary"].clone(),
+        changes: shown["changes"].as_array().cloned().unwrap_or_default(),
+        calls: plan.calls.clone(),
+        desired: saved,
         secrets,
-        fingerprints: fingerprints(live, &salt),
         salt,
-        absent,
+        options,
         client_views,
-        allow_delete,
     };
-    let mut text = serde_json::to_string_pretty(&saved)?;
+    let mut text = serde_json::to_string_pretty(&file)?;
     text.push('\n');
     Ok(text)
 }
 
-fn saved_field(f: &FieldChange) -> SavedField {
-    let show = |v: &Option<Value>| match v {
-        None => Value::Null,
-        Some(_) if f.sensitive => json!("(sensitive)"),
-        Some(v) => v.clone(),
-    };
-    SavedField {
-        path: f.path.clone(),
-        before: show(&f.before),
-        after: show(&f.after),
-        sensitive: f.sensitive,
-    }
+/// Every non-null secret leaf of a resource's value (by key name or by origin).
+fn secret_leaves(r: &Resource, value: &Value) -> Vec<(FieldPath, Value)> {
+    let mut out = Vec::new();
+    crate::path::leaves(value, &FieldPath::root(), &mut |p, leaf| {
+        if !leaf.is_null() && r.is_secret(p) {
+            out.push((p.clone(), leaf.clone()));
+        }
+    });
+    out
 }
 
-/// Read a plan file.
-pub fn read(path: &std::path::Path) -> Result<SavedPlan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the plan file {}", path.display()))?;
+/// A resource's value split back into compared and write-only fields.
+fn split_fields(value: &Value, r: &Resource) -> (BTreeMap<String, Value>, BTreeMap<String, Value>) {
+    let mut fields = BTreeMap::new();
+    let mut write_only = BTreeMap::new();
+    for (k, v) in value.as_object().into_iter().flatten() {
+        if r.write_only.contains_key(k) {
+            write_only.insert(k.clone(), v.clone());
+        } else {
+            fields.insert(k.clone(), v.clone());
+        }
+    }
+    (fields, write_only)
+}
+
+/// Read and check a plan file: a regular file of bounded size, of this version, whole and
+/// consistent. A damaged file is an error that names it, never a panic.
+pub fn read(path: &Path) -> Result<SavedPlan> {
+    let text = crate::fsutil::read_regular(path, MAX_BYTES, "plan file")?;
     let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| {
         hinted(
             format!(
-                "{}:{}:{}: not an a0ctl plan file: {e}",
+                "{}:{}:{}: not an a0ctl plan file of this version: {e}",
                 path.display(),
                 e.line(),
                 e.column()
@@ -324,61 +269,59 @@ pub fn read(path: &std::path::Path) -> Result<SavedPlan> {
             "write one with `a0ctl plan --out PLANFILE`",
         )
     })?;
-    if saved.kind != KIND || saved.format_version != render::FORMAT_VERSION {
+    let damaged = |what: String| {
+        hinted(
+            format!("{}: the plan file is damaged: {what}", path.display()),
+            "plan again with `a0ctl plan --out PLANFILE`",
+        )
+    };
+    if saved.kind != KIND
+        || saved.format_version != render::FORMAT_VERSION
+        || saved.file_version != FILE_VERSION
+    {
         return Err(anyhow!(
-            "{}: plan file format {} `{}` is not the one this a0ctl reads ({} `{KIND}`)",
+            "{}: plan file `{}` format {}.{} is not the one this a0ctl reads (`{KIND}` {}.{FILE_VERSION})",
             path.display(),
-            saved.format_version,
             saved.kind,
+            saved.format_version,
+            saved.file_version,
             render::FORMAT_VERSION
         ));
+    }
+    if saved.salt.len() != SALT_HEX_LEN || !saved.salt.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(damaged(format!(
+            "its salt must be {SALT_HEX_LEN} hexadecimal digits"
+        )));
+    }
+    for r in &saved.desired {
+        let value = Value::Object(
+            r.fields
+                .iter()
+                .chain(r.write_only.iter())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        );
+        for s in &r.from_env {
+            if s.secret >= saved.secrets.len() {
+                return Err(damaged(format!(
+                    "{}/{} refers to secret {}, which the file does not list",
+                    r.kind, r.name, s.secret
+                )));
+            }
+            if s.path.get(&value) != Some(&json!(SENSITIVE)) {
+                return Err(damaged(format!(
+                    "{}/{} has no secret placeholder at {}",
+                    r.kind, r.name, s.path
+                )));
+            }
+        }
     }
     Ok(saved)
 }
 
-/// Refuse (exit 3) when the tenant is not the one, or not as it was, when the plan was made.
-pub fn check_fresh(saved: &SavedPlan, tenant: &str, live: &Live) -> Result<()> {
-    if saved.tenant != tenant {
-        return Err(Refused {
-            message: format!(
-                "the plan was made for {}, not {tenant}: nothing was changed",
-                saved.tenant
-            ),
-            hint: "apply it to the tenant it was made for, or plan again".into(),
-        }
-        .into());
-    }
-    let now = fingerprints(live, &saved.salt);
-    let mut stale: Vec<String> = Vec::new();
-    for (key, hash) in &saved.fingerprints {
-        match now.get(key) {
-            None => stale.push(format!("{key} was deleted")),
-            Some(h) if h != hash => stale.push(format!("{key} changed")),
-            Some(_) => {}
-        }
-    }
-    let present: BTreeSet<String> = live.resources.iter().map(Resource::key).collect();
-    for key in &saved.absent {
-        if present.contains(key) {
-            stale.push(format!("{key} was created"));
-        }
-    }
-    if stale.is_empty() {
-        return Ok(());
-    }
-    Err(Refused {
-        message: format!(
-            "the tenant changed since the plan was made ({}): nothing was changed",
-            stale.join(", ")
-        ),
-        hint: "run plan again and review the new plan".into(),
-    }
-    .into())
-}
-
-/// The calls with their secrets resolved from the environment; refuses (exit 3) when a value
-/// no longer hashes to what the plan recorded.
-pub fn calls(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Call>> {
+/// The desired resources, with their secrets resolved from the environment. Refuses (exit 3)
+/// when a value no longer hashes to what the plan recorded.
+pub fn desired(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Resource>> {
     let mut values = Vec::with_capacity(saved.secrets.len());
     for s in &saved.secrets {
         let value = match interp::resolve(&s.template, env, false) {
@@ -390,7 +333,12 @@ pub fn calls(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Result<
                 ));
             }
         };
-        if secret_hash(&saved.salt, &value) != s.hash {
+        values.push(value);
+    }
+    let refs: Vec<&str> = values.iter().map(String::as_str).collect();
+    let hashes = secret_hashes(&saved.salt, &refs);
+    for (s, hash) in saved.secrets.iter().zip(&hashes) {
+        if *hash != s.hash {
             return Err(Refused {
                 message: format!(
                     "the value of `{}` is not the one the plan was made with: nothing was changed",
@@ -400,201 +348,122 @@ pub fn calls(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Result<
             }
             .into());
         }
-        values.push(value);
     }
-    for sc in &saved.calls {
-        if !saved.changes.iter().any(|c| call_belongs_to(&sc.call, c)) {
-            return Err(Refused {
-                message: format!(
-                    "the plan file's call {} {} ({}) matches none of its changes: the file was edited or is damaged; nothing was changed",
-                    sc.call.method, sc.call.path, sc.call.resource
-                ),
-                hint: "plan again".into(),
-            }
-            .into());
-        }
+    for v in &values {
+        crate::secret::learn_value(v);
     }
-    saved
-        .calls
+    Ok(saved
+        .desired
         .iter()
-        .map(|sc| {
-            let mut call = sc.call.clone();
-            let mut body = sc.body.clone();
-            if let Some(b) = body.as_mut() {
-                substitute(b, &values)?;
+        .map(|s| {
+            let mut r = Resource::new(s.kind, &s.name);
+            r.id = s.id.clone();
+            r.fields = s.fields.clone();
+            r.write_only = s.write_only.clone();
+            for e in &s.from_env {
+                let (template, value) = (&saved.secrets[e.secret].template, &values[e.secret]);
+                let top = e.path.top().to_string();
+                let rest = e
+                    .path
+                    .strip_prefix(&FieldPath::field(&top))
+                    .unwrap_or_default();
+                let slot = r
+                    .fields
+                    .get_mut(&top)
+                    .or_else(|| r.write_only.get_mut(&top))
+                    .and_then(|v| rest.get_mut(v));
+                if let Some(slot) = slot {
+                    *slot = Value::String(value.clone());
+                }
+                r.from_env.insert(e.path.clone(), template.clone());
             }
-            call.body = body;
-            call.check = sc.check.clone();
-            call.needs_client = sc.needs_client.clone();
-            call.creates_client = sc.creates_client.clone();
-            Ok(call)
+            r
         })
-        .collect()
+        .collect())
 }
 
-/// Whether a call is one the change would make: its method for the change's action, on the
-/// change's own resource.
-fn call_belongs_to(call: &Call, change: &SavedChange) -> bool {
-    if call.resource != format!("{}/{}", change.kind, change.name) {
-        return false;
-    }
-    let methods: &[&str] = match change.action {
-        Action::Create => &["POST", "PUT"],
-        Action::Update => &["PUT", "PATCH"],
-        Action::Replace => &["DELETE", "POST", "PUT"],
-        Action::Delete => &["DELETE"],
-        Action::Unmanaged => &[],
-    };
-    if !methods.contains(&call.method.as_str()) {
-        return false;
-    }
-    let path = call.path.split('?').next().unwrap_or_default();
-    let (collection, item) = match change.kind {
-        Kind::Connection => ("/api/connections", crate::api::segment(&change.name)),
-        Kind::Client => (
-            "/api/clients",
-            crate::api::segment(change.id.as_deref().unwrap_or_default()),
-        ),
-        Kind::Rule => ("/api/rules", crate::api::segment(&change.name)),
-        Kind::Email => ("/api/emails", crate::api::segment(&change.name)),
-    };
-    match call.method.as_str() {
-        "POST" => path == collection,
-        _ => path == format!("{collection}/{item}"),
-    }
-}
-
-fn substitute(v: &mut Value, values: &[String]) -> Result<()> {
-    match v {
-        Value::Object(map) => {
-            if map.len() == 1 {
-                if let Some(i) = map.get("$secret").and_then(Value::as_u64) {
-                    let value = values.get(i as usize).ok_or_else(|| {
-                        anyhow!("the plan file refers to a secret it does not list")
-                    })?;
-                    *v = Value::String(value.clone());
-                    return Ok(());
-                }
-                if let Some(inner) = map.remove("$literal") {
-                    // A manifest's own object: kept as written, but what it holds is looked at.
-                    *v = inner;
-                    match v {
-                        Value::Object(m) => {
-                            for item in m.values_mut() {
-                                substitute(item, values)?;
-                            }
-                        }
-                        Value::Array(items) => {
-                            for item in items {
-                                substitute(item, values)?;
-                            }
-                        }
-                        _ => {}
-                    }
-                    return Ok(());
-                }
-            }
-            for item in map.values_mut() {
-                substitute(item, values)?;
-            }
+/// Keep the changes to the resources the file changes; refuse (exit 3) unless they and the calls
+/// planned for them are exactly what the file shows. Named by name.
+pub fn check_matches(saved: &SavedPlan, tenant: &str, plan: &Plan) -> Result<()> {
+    if saved.tenant != tenant {
+        return Err(Refused {
+            message: format!(
+                "the plan was made for {}, not {tenant}: nothing was changed",
+                saved.tenant
+            ),
+            hint: "apply it to the tenant it was made for, or plan again".into(),
         }
-        Value::Array(items) => {
-            for item in items {
-                substitute(item, values)?;
-            }
-        }
-        _ => {}
+        .into());
     }
-    Ok(())
-}
-
-/// The changes recorded in the file, for gates and rendering.
-pub fn changes(saved: &SavedPlan) -> Changes {
-    Changes {
-        changes: saved
-            .changes
-            .iter()
-            .map(|c| {
-                let mut live = Resource::new(c.kind, &c.name);
-                live.id = c.id.clone();
-                Change {
-                    kind: c.kind,
-                    name: c.name.clone(),
-                    action: c.action,
-                    fields: c
-                        .fields
+    let now = render::json_plan(plan, tenant);
+    let shown_now: Vec<&Value> = now["changes"].as_array().into_iter().flatten().collect();
+    let saved_changes: Vec<&Value> = saved
+        .changes
+        .iter()
+        .filter(|c| c["action"] != json!("unmanaged"))
+        .collect();
+    let calls_now = now["calls"].clone();
+    if saved_changes == shown_now && serde_json::to_value(&saved.calls).ok() == Some(calls_now) {
+        return Ok(());
+    }
+    let name_of = |c: &Value| {
+        format!(
+            "{} \"{}\"",
+            c["kind"].as_str().unwrap_or("?"),
+            c["name"].as_str().unwrap_or("?")
+        )
+    };
+    let same = |a: &Value, b: &Value| a["kind"] == b["kind"] && a["name"] == b["name"];
+    let mut stale = Vec::new();
+    for c in &saved_changes {
+        let created = c["action"] == json!("create");
+        match shown_now.iter().find(|n| same(n, c)) {
+            Some(_) | None
+                if created
+                    && !shown_now
                         .iter()
-                        .map(|f| FieldChange {
-                            path: f.path.clone(),
-                            before: (!f.before.is_null()).then(|| f.before.clone()),
-                            after: (!f.after.is_null()).then(|| f.after.clone()),
-                            sensitive: f.sensitive,
-                            forces_replacement: c.action == Action::Replace
-                                && c.kind == Kind::Connection
-                                && f.path == "strategy",
-                        })
-                        .collect(),
-                    desired: None,
-                    live: c.id.is_some().then_some(live),
-                    enable: BTreeSet::new(),
-                    disable: BTreeSet::new(),
-                    notes: c.notes.clone(),
-                }
-            })
-            .collect(),
-        unchanged: 0,
-    }
-}
-
-/// After applying a saved plan: every change took effect (sensitive values are not compared).
-pub fn verify(saved: &SavedPlan, live: &Live) -> Vec<String> {
-    let mut problems = Vec::new();
-    for c in &saved.changes {
-        let found = live.resources.iter().find(|r| {
-            r.kind == c.kind
-                && match (c.kind, &c.id, c.action) {
-                    (Kind::Client, Some(id), Action::Update | Action::Delete) => {
-                        r.id.as_ref() == Some(id)
-                    }
-                    _ => r.name == c.name,
-                }
-        });
-        match (c.action, found) {
-            (Action::Unmanaged, _) => {}
-            (Action::Delete, Some(_)) => {
-                problems.push(format!("{}/{} still exists", c.kind, c.name))
+                        .any(|n| same(n, c) && n["action"] == json!("create")) =>
+            {
+                stale.push(format!("{} was created since", name_of(c)))
             }
-            (Action::Delete, None) => {}
-            (_, None) => problems.push(format!("{}/{} does not exist", c.kind, c.name)),
-            (_, Some(r)) => {
-                for f in c.fields.iter().filter(|f| !f.sensitive) {
-                    let have = field_value(r, live, &f.path);
-                    if have.as_ref().unwrap_or(&Value::Null) != &f.after {
-                        problems.push(format!("{}/{}: {} differs", c.kind, c.name, f.path));
-                    }
-                }
-            }
+            None => stale.push(format!("{} no longer needs this change", name_of(c))),
+            Some(n) if *n != *c => stale.push(format!("{} changed", name_of(c))),
+            Some(_) => {}
         }
     }
-    problems
+    if stale.is_empty() {
+        stale.push("the calls these changes need are not the ones the file lists".into());
+    }
+    Err(Refused {
+        message: format!(
+            "the plan file no longer matches the tenant ({}): nothing was changed",
+            stale.join(", ")
+        ),
+        hint: "the tenant changed since the plan was made, or the file was edited: run plan again and review the new plan".into(),
+    }
+    .into())
 }
 
-fn field_value(r: &Resource, live: &Live, path: &str) -> Option<Value> {
-    if path == "enabled_clients" {
-        let ids = live.enabled.as_ref()?.get(&r.name)?;
-        let names: BTreeSet<String> = ids
-            .iter()
-            .map(|id| {
-                live.client_names
-                    .get(id)
-                    .cloned()
-                    .unwrap_or_else(|| id.clone())
-            })
-            .collect();
-        return Some(json!(names));
-    }
-    match path.strip_prefix("options.") {
-        Some(key) => r.fields.get("options")?.get(key).cloned(),
-        None => r.fields.get(path).cloned(),
+/// The changes that touch what the file touches (unmanaged resources are not changes).
+pub fn restrict(saved: &SavedPlan, changes: Changes) -> Changes {
+    let keys: BTreeSet<(String, String)> = saved
+        .changes
+        .iter()
+        .filter(|c| c["action"] != json!("unmanaged"))
+        .map(|c| {
+            (
+                c["kind"].as_str().unwrap_or_default().to_string(),
+                c["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    Changes {
+        changes: changes
+            .changes
+            .into_iter()
+            .filter(|c| c.action != Action::Unmanaged)
+            .filter(|c| keys.contains(&(c.kind.as_str().to_string(), c.name.clone())))
+            .collect(),
+        unchanged: changes.unchanged,
     }
 }

@@ -9,9 +9,9 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use crate::apply::{Outcome, Report};
-use crate::diag::Paint;
+use crate::diag::{Paint, visible, visible_line};
 use crate::diff::{Action, Change, Changes, FieldChange};
-use crate::model::{Kind, Resource};
+use crate::model::Kind;
 use crate::plan::Plan;
 
 /// The output formats of `plan`, `apply` and `diff`.
@@ -31,7 +31,7 @@ pub const MARKDOWN_LIMIT: usize = 65_535;
 /// The marker a CI step finds to update its one sticky comment.
 pub const MARKDOWN_MARKER: &str = "<!-- a0ctl-plan -->";
 
-const SENSITIVE: &str = "(sensitive)";
+use crate::secret::SENSITIVE;
 
 /// Render a plan in a format.
 pub fn plan(plan: &Plan, tenant: &str, format: Format, paint: Paint) -> String {
@@ -97,7 +97,7 @@ fn json_field(f: &FieldChange) -> Value {
         Some(_) if f.sensitive => json!(SENSITIVE),
         Some(v) => v.clone(),
     };
-    json!({"path": f.path, "before": hide(&f.before), "after": hide(&f.after)})
+    json!({"path": f.path.to_string(), "before": hide(&f.before), "after": hide(&f.after)})
 }
 
 fn headline(c: &Change) -> &'static str {
@@ -170,7 +170,12 @@ pub fn text_with(changes: &Changes, heading: &Heading, paint: Paint) -> String {
     if !unmanaged.is_empty() {
         out.push_str("Not in the manifests (would delete with --allow-delete):\n");
         for c in unmanaged {
-            out.push_str(&format!("  {} \"{}\"{}\n", c.kind, c.name, id_suffix(c)));
+            out.push_str(&format!(
+                "  {} \"{}\"{}\n",
+                c.kind,
+                visible_line(&c.name),
+                id_suffix(c)
+            ));
         }
         out.push('\n');
     }
@@ -206,26 +211,30 @@ pub fn resource_block(c: &Change, paint: Paint) -> String {
     let mut comment = format!(
         "  # {} \"{}\"{} {}",
         c.kind,
-        c.name,
+        visible_line(&c.name),
         id_suffix(c),
         headline(c)
     );
     for note in &c.notes {
-        comment.push_str(&format!(" ({note})"));
+        comment.push_str(&format!(" ({})", visible_line(note)));
     }
     out.push_str(&paint.dim(&comment));
     out.push('\n');
     let sym = paint_symbol(symbol(c.action), paint);
     if c.action == Action::Delete {
-        out.push_str(&format!("{sym} {} \"{}\"\n", c.kind, c.name));
+        out.push_str(&format!("{sym} {} \"{}\"\n", c.kind, visible_line(&c.name)));
         return out;
     }
-    out.push_str(&format!("{sym} {} \"{}\" {{\n", c.kind, c.name));
+    out.push_str(&format!(
+        "{sym} {} \"{}\" {{\n",
+        c.kind,
+        visible_line(&c.name)
+    ));
     let width = c
         .fields
         .iter()
         .filter(|f| !is_multiline(f))
-        .map(|f| f.path.chars().count())
+        .map(|f| f.path.to_string().chars().count())
         .max()
         .unwrap_or(0);
     for f in &c.fields {
@@ -255,7 +264,7 @@ fn field_lines(f: &FieldChange, width: usize, paint: Paint) -> String {
         _ => "~",
     };
     let psym = paint_symbol(sym, paint);
-    let path = &f.path;
+    let path = visible(&f.path.to_string()).into_owned();
     if f.sensitive {
         let what = match sym {
             "~" => "(sensitive, changed)",
@@ -268,9 +277,21 @@ fn field_lines(f: &FieldChange, width: usize, paint: Paint) -> String {
         let before = f.before.as_ref().and_then(Value::as_str).unwrap_or("");
         let after = f.after.as_ref().and_then(Value::as_str).unwrap_or("");
         let mut out = format!("      {psym} {path}:\n");
+        if before != after && before.replace("\r\n", "\n") == after.replace("\r\n", "\n") {
+            let (from, to) = if before.contains("\r\n") {
+                ("CRLF", "LF")
+            } else {
+                ("LF", "CRLF")
+            };
+            out.push_str(&format!(
+                "          (only line endings change: {from} -> {to}; \\r marks a carriage return)\n"
+            ));
+        }
         let diff = similar::TextDiff::from_lines(before, after);
         let unified = diff.unified_diff().context_radius(3).to_string();
-        for line in unified.lines() {
+        // Split on `\n` alone: `lines()` would drop a `\r` and hide a line-ending change.
+        for line in unified.split('\n').filter(|l| !l.is_empty()) {
+            let line = &*visible_line(line);
             let coloured = if line.starts_with("@@") {
                 paint.cyan(line)
             } else if line.starts_with('+') {
@@ -351,7 +372,7 @@ pub fn markdown(changes: &Changes, tenant: &str, what: &str) -> String {
             "<details><summary><code>{}</code> {} <code>{}</code> ({})</summary>\n\n{fence}diff\n{}{fence}\n</details>\n",
             symbol(c.action).trim(),
             c.kind,
-            html_escape(&c.name),
+            html_escape(&visible_line(&c.name)),
             c.action.as_str(),
             body,
         ));
@@ -364,7 +385,7 @@ pub fn markdown(changes: &Changes, tenant: &str, what: &str) -> String {
             format!(
                 "- {} `{}`{}\n",
                 c.kind,
-                c.name.replace('`', "'"),
+                visible_line(&c.name).replace('`', "'"),
                 id_suffix(c)
             )
         })
@@ -420,16 +441,16 @@ pub fn report(report: &Report, paint: Paint) -> String {
                 "{} {} {} ({}): {}\n",
                 paint.red("failed:"),
                 c.method,
-                c.path,
-                c.resource,
-                c.error.as_deref().unwrap_or("failed")
+                visible_line(&c.path),
+                visible_line(&c.resource),
+                visible(c.error.as_deref().unwrap_or("failed"))
             )),
             Outcome::NotAttempted => out.push_str(&format!(
                 "{} {} {} ({})\n",
                 paint.yellow("not attempted:"),
                 c.method,
-                c.path,
-                c.resource
+                visible_line(&c.path),
+                visible_line(&c.resource)
             )),
             Outcome::Applied => {}
         }
@@ -464,105 +485,15 @@ pub fn progress_line(c: &crate::apply::CallReport) -> String {
     };
     let mut line = format!(
         "{mark:>6} {} {} ({}) {status} in {took} ms",
-        c.method, c.path, c.resource
+        c.method,
+        visible_line(&c.path),
+        visible_line(&c.resource)
     );
     if let Some(note) = &c.note {
-        line.push_str(&format!(" [{note}]"));
+        line.push_str(&format!(" [{}]", visible_line(note)));
     }
     if let Some(e) = &c.error {
-        line.push_str(&format!(": {e}"));
+        line.push_str(&format!(": {}", visible_line(e)));
     }
     line
-}
-
-/// Shorter values are not scrubbed from free text (they would garble it); they are never
-/// displayed in the first place.
-const MIN_SCRUBBED: usize = 6;
-
-/// Scrubs known secret values from text before it is printed.
-#[derive(Debug, Clone, Default)]
-pub struct Redactor {
-    secrets: Vec<String>,
-}
-
-impl Redactor {
-    /// The values of these resources that are secrets by their key's name (connection option
-    /// secrets, signing keys). Values that came from `${VAR}` are hidden where they are used, but
-    /// are not scrubbed from free text: an ordinary value such as a domain would garble
-    /// everything else that mentions it.
-    pub fn from_resources<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Redactor {
-        let mut secrets = Vec::new();
-        for r in resources {
-            for (k, v) in r.fields.iter().chain(r.write_only.iter()) {
-                collect_secret_strings(r, k, v, &mut secrets);
-            }
-        }
-        Redactor::of(secrets)
-    }
-
-    /// Longest first (so a secret containing another is scrubbed whole), without repeats.
-    fn of(mut secrets: Vec<String>) -> Redactor {
-        secrets.retain(|s| s.chars().count() >= MIN_SCRUBBED);
-        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        secrets.dedup();
-        Redactor { secrets }
-    }
-
-    pub fn merge(&mut self, other: Redactor) {
-        let mut all = std::mem::take(&mut self.secrets);
-        all.extend(other.secrets);
-        *self = Redactor::of(all);
-    }
-
-    /// The text with every secret value replaced by `(sensitive)`, also in its JSON-escaped form.
-    pub fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for s in &self.secrets {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), SENSITIVE);
-            }
-            let escaped = serde_json::to_string(s).unwrap_or_default();
-            let escaped = escaped.trim_matches('"');
-            if escaped != s && out.contains(escaped) {
-                out = out.replace(escaped, SENSITIVE);
-            }
-        }
-        out
-    }
-}
-
-fn collect_secret_strings(r: &Resource, path: &str, v: &Value, out: &mut Vec<String>) {
-    match v {
-        Value::String(s) if crate::model::is_sensitive_path(r.kind, path) => out.push(s.clone()),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                collect_secret_strings(r, &format!("{path}.{i}"), item, out);
-            }
-        }
-        Value::Object(map) => {
-            for (k, item) in map {
-                collect_secret_strings(r, &format!("{path}.{k}"), item, out);
-            }
-        }
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redactor_scrubs_plain_and_escaped_values() {
-        let mut r = Resource::new(Kind::Connection, "g");
-        r.fields.insert(
-            "options".into(),
-            json!({"client_secret": "s3cr\"et-value", "client_id": "visible"}),
-        );
-        let red = Redactor::from_resources([&r]);
-        let text = "a s3cr\"et-value b \"s3cr\\\"et-value\" visible";
-        let scrubbed = red.scrub(text);
-        assert!(!scrubbed.contains("et-value"), "{scrubbed}");
-        assert!(scrubbed.contains("visible"));
-    }
 }

@@ -27,9 +27,10 @@ fn scenario() -> Plan {
         None,
         json!({"strategy": "google-oauth2", "options": {"client_id": "abc", "client_secret": "s3cr3t-new-value"}}),
     );
-    google
-        .from_env
-        .insert("options.client_secret".into(), "${GOOGLE_SECRET}".into());
+    google.from_env.insert(
+        a0ctl::path::FieldPath::from_segments(["options", "client_secret"]),
+        "${GOOGLE_SECRET}".into(),
+    );
     let desired = vec![
         google,
         res(
@@ -123,7 +124,7 @@ fn scenario() -> Plan {
     .into_iter()
     .collect();
     let changes = diff::diff(&desired, &live, &Options::default()).expect("diff");
-    plan::plan(changes, &live)
+    plan::plan(changes, &live).expect("no cycle")
 }
 
 #[test]

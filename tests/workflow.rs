@@ -247,6 +247,12 @@ fn ci_recipes_are_valid_workflows() {
             .to_json();
         assert!(doc["name"].is_string(), "{}", path.display());
         assert!(doc["on"].is_object(), "{}", path.display());
+        if text.contains("a0ctl apply") {
+            // Applies to one tenant run one at a time.
+            let group = doc["concurrency"]["group"].as_str().unwrap_or_default();
+            assert!(group.contains("${{ vars."), "{}: {group}", path.display());
+            assert_eq!(doc["concurrency"]["cancel-in-progress"], false);
+        }
         let jobs = doc["jobs"].as_object().unwrap();
         for (name, job) in jobs {
             assert!(job["runs-on"].is_string(), "{name}");

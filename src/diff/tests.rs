@@ -2,6 +2,7 @@
 //! unmanaged resources and rule-order displacement.
 
 use super::*;
+use crate::path::FieldPath;
 use serde_json::json;
 
 fn res(kind: Kind, name: &str, fields: Value) -> Resource {
@@ -37,7 +38,7 @@ fn summary(c: &Changes) -> Vec<(String, Action, Vec<String>)> {
             (
                 c.key(),
                 c.action,
-                c.fields.iter().map(|f| f.path.clone()).collect(),
+                c.fields.iter().map(|f| f.path.to_string()).collect(),
             )
         })
         .collect()
@@ -238,7 +239,10 @@ fn field_values_are_before_and_after() {
         "db",
         json!({"strategy": "auth0", "options": {"a": 2}}),
     );
-    d.from_env.insert("options.token".into(), "${T}".into());
+    d.from_env.insert(
+        FieldPath::from_segments(["options", "token"]),
+        "${T}".into(),
+    );
     let l = live_res(
         Kind::Connection,
         "db",
@@ -247,13 +251,13 @@ fn field_values_are_before_and_after() {
     );
     let got = diff(&[d], &live_of(vec![l]), &Options::default()).unwrap();
     let f = &got.changes[0].fields;
-    assert_eq!(f[0].path, "options.a");
+    assert_eq!(f[0].path.to_string(), "options.a");
     assert_eq!(
         (f[0].before.clone(), f[0].after.clone()),
         (Some(json!(1)), Some(json!(2)))
     );
     assert!(!f[0].sensitive);
-    assert_eq!(f[1].path, "options.client_secret");
+    assert_eq!(f[1].path.to_string(), "options.client_secret");
     assert_eq!(f[1].after, None);
     assert!(f[1].sensitive, "secret by its key's name");
 }

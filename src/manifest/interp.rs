@@ -5,11 +5,13 @@
 
 use serde_json::Value;
 
+use crate::path::{FieldPath, leaves_mut};
+
 /// A string value that came (at least partly) from the environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretOrigin {
-    /// JSON pointer of the value in its document.
-    pub pointer: String,
+    /// Where the value is in its document.
+    pub path: FieldPath,
     /// The string as written, e.g. `${GOOGLE_SECRET}`.
     pub template: String,
 }
@@ -99,58 +101,21 @@ pub fn interpolate(
 ) -> (Vec<SecretOrigin>, Vec<InterpError>) {
     let mut secrets = Vec::new();
     let mut errors = Vec::new();
-    walk(
-        value,
-        &mut String::new(),
-        env,
-        lenient,
-        &mut secrets,
-        &mut errors,
-    );
-    (secrets, errors)
-}
-
-fn walk(
-    value: &mut Value,
-    pointer: &mut String,
-    env: &dyn Fn(&str) -> Option<String>,
-    lenient: bool,
-    secrets: &mut Vec<SecretOrigin>,
-    errors: &mut Vec<InterpError>,
-) {
-    match value {
-        Value::String(s) => match resolve(s, env, lenient) {
+    leaves_mut(value, &FieldPath::root(), &mut |path, leaf| {
+        let Value::String(s) = leaf else { return };
+        match resolve(s, env, lenient) {
             Ok(Resolved::Literal(v)) => *s = v,
-            Ok(Resolved::FromEnv(v)) => {
-                secrets.push(SecretOrigin {
-                    pointer: pointer.clone(),
-                    template: std::mem::replace(s, v),
-                });
-            }
+            Ok(Resolved::FromEnv(v)) => secrets.push(SecretOrigin {
+                path: path.clone(),
+                template: std::mem::replace(s, v),
+            }),
             Err(messages) => errors.extend(messages.into_iter().map(|message| InterpError {
-                pointer: pointer.clone(),
+                pointer: path.pointer(),
                 message,
             })),
-        },
-        Value::Array(items) => {
-            for (i, item) in items.iter_mut().enumerate() {
-                let len = pointer.len();
-                pointer.push_str(&format!("/{i}"));
-                walk(item, pointer, env, lenient, secrets, errors);
-                pointer.truncate(len);
-            }
         }
-        Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
-                walk(v, pointer, env, lenient, secrets, errors);
-                pointer.truncate(len);
-            }
-        }
-        _ => {}
-    }
+    });
+    (secrets, errors)
 }
 
 #[cfg(test)]
@@ -206,7 +171,7 @@ mod tests {
         let mut doc = json!({"a": ["${A}", "${HOST}"], "b": {"c": "${B} and ${C}"}});
         let (secrets, errors) = interpolate(&mut doc, &env, false);
         assert_eq!(secrets.len(), 1);
-        assert_eq!(secrets[0].pointer, "/a/1");
+        assert_eq!(secrets[0].path.pointer(), "/a/1");
         assert_eq!(secrets[0].template, "${HOST}");
         let found: Vec<(&str, &str)> = errors
             .iter()

@@ -18,6 +18,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, InvalidManifests};
+use crate::path::FieldPath;
 use types::{Client, Connection, EmailTemplate, Rule, Source};
 use yaml::{Node, Pos, Style, Val};
 
@@ -44,7 +45,7 @@ impl std::fmt::Display for Origin {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Secret {
     /// Field path inside the resource, e.g. `["options", "client_secret"]`.
-    pub path: Vec<String>,
+    pub path: FieldPath,
     /// The string as written, e.g. `${GOOGLE_SECRET}`.
     pub template: String,
 }
@@ -195,12 +196,34 @@ pub fn is_test_file(path: &Path) -> bool {
         .is_some_and(|n| n.ends_with(".test.yaml") || n.ends_with(".test.yml"))
 }
 
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string(),
+/// The longest connection or rule name a0ctl sends: both are addressed by name in the URL, and
+/// a longer one makes a URL the API refuses to read (414), so it could be created but never
+/// read, updated or deleted again.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// Why the API could not address a resource by this name, if it cannot.
+fn unaddressable(kind: &str, name: &str) -> Option<String> {
+    if !matches!(kind, "connections" | "rules") {
+        return None;
     }
+    if kind == "connections" && name == crate::lease::LOCK_NAME {
+        return Some(format!(
+            "`{name}` is reserved: a0ctl holds the tenant with a connection of that name while it applies"
+        ));
+    }
+    if name == "." || name == ".." {
+        return Some(format!(
+            "`{name}` cannot be used: it is addressed by name in URLs, where `{name}` collapses"
+        ));
+    }
+    let n = name.chars().count();
+    (n > MAX_NAME_CHARS).then(|| {
+        format!("is {n} characters long; the API can address names of at most {MAX_NAME_CHARS}")
+    })
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    crate::fsutil::reason(e)
 }
 
 /// What the cross-file checks need of an item, read from the raw document so that an item with
@@ -229,24 +252,13 @@ impl Loader<'_, '_> {
     fn load_file(&mut self, path: &Path) {
         let shown = path.display().to_string();
         let here = |pos: Pos, message: String| Diagnostic::new(shown.clone(), pos, message);
-        let bytes = match std::fs::metadata(path) {
-            Ok(m) if m.len() > MAX_MANIFEST_BYTES => {
-                self.diags.push(here(
-                    Pos { line: 1, col: 1 },
-                    format!("file is larger than {} MiB", MAX_MANIFEST_BYTES >> 20),
-                ));
+        let bytes = match crate::fsutil::read_bounded(path, MAX_MANIFEST_BYTES) {
+            Ok(b) => b,
+            Err(e) => {
+                self.diags
+                    .push(here(Pos { line: 1, col: 1 }, format!("cannot read: {e}")));
                 return;
             }
-            _ => match std::fs::read(path) {
-                Ok(b) => b,
-                Err(e) => {
-                    self.diags.push(here(
-                        Pos::default(),
-                        format!("cannot read: {}", io_reason(&e)),
-                    ));
-                    return;
-                }
-            },
         };
         let text = match yaml::decode(&bytes) {
             Ok(t) => t,
@@ -319,12 +331,9 @@ impl Loader<'_, '_> {
                 let item_secrets: Vec<Secret> = secrets
                     .iter()
                     .filter_map(|s| {
-                        let rest = s.pointer.strip_prefix(&format!("{pointer}/"))?;
+                        let item = FieldPath::from_segments([kind.to_string(), i.to_string()]);
                         Some(Secret {
-                            path: rest
-                                .split('/')
-                                .map(|seg| seg.replace("~1", "/").replace("~0", "~"))
-                                .collect(),
+                            path: s.path.strip_prefix(&item)?,
                             template: s.template.clone(),
                         })
                     })
@@ -506,6 +515,9 @@ impl Loader<'_, '_> {
                         p,
                         format!("{what} name must not be empty"),
                     ));
+                } else if let Some(problem) = unaddressable(item.kind, name) {
+                    let (f, p) = at(key_field);
+                    diags.push(Diagnostic::new(f, p, format!("{what} name {problem}")));
                 } else {
                     // Clients may share a name when each pins its own client_id.
                     let pin = (item.kind == "clients")
@@ -647,18 +659,7 @@ pub fn read_referenced(base_dir: &Path, rel: &str) -> Result<String, String> {
             "`{rel}` resolves outside the manifest's directory (through a symbolic link); refusing to read it"
         ));
     }
-    let meta =
-        std::fs::metadata(&real).map_err(|e| format!("cannot read `{rel}`: {}", io_reason(&e)))?;
-    if !meta.is_file() {
-        return Err(format!("`{rel}` is not a regular file"));
-    }
-    if meta.len() > MAX_REFERENCED_BYTES {
-        return Err(format!(
-            "`{rel}` is larger than {} KiB",
-            MAX_REFERENCED_BYTES >> 10
-        ));
-    }
-    let bytes =
-        std::fs::read(&real).map_err(|e| format!("cannot read `{rel}`: {}", io_reason(&e)))?;
+    let bytes = crate::fsutil::read_bounded(&real, MAX_REFERENCED_BYTES)
+        .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
     String::from_utf8(bytes).map_err(|_| format!("`{rel}` is not valid UTF-8 text"))
 }

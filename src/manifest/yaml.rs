@@ -17,6 +17,9 @@ use yaml_rust2::scanner::TScalarStyle;
 pub const MAX_DEPTH: usize = 64;
 /// Most nodes a document may hold once its aliases are counted as expanded.
 pub const MAX_NODES: usize = 4_000_000;
+/// Most bytes of text (scalars and keys) a document may hold once its aliases are counted as
+/// expanded: a few aliases of one long string are a bomb too, in bytes rather than nodes.
+pub const MAX_EXPANDED_BYTES: usize = 64 << 20;
 
 /// A 1-based line and column (columns count characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -49,6 +52,8 @@ pub struct Node {
     pub value: Val,
     /// Number of nodes in this subtree with aliases expanded.
     size: usize,
+    /// Bytes of text in this subtree with aliases expanded.
+    bytes: usize,
 }
 
 #[derive(Debug)]
@@ -154,18 +159,20 @@ pub fn parse(text: &str) -> Result<Option<Rc<Node>>, YamlError> {
                     .get(&id)
                     .cloned()
                     .ok_or_else(|| YamlError::new(pos, "alias refers to an unknown anchor"))?;
-                builder.add_nodes(node.size, pos)?;
+                builder.add_nodes(node.size, node.bytes, pos)?;
                 if let Some(done) = builder.push_value(node, pos)? {
                     root = Some(done);
                 }
             }
             Event::Scalar(text, style, anchor, tag) => {
+                let bytes = text.len();
                 let value = resolve_scalar(text, style, tag.as_ref(), pos)?;
-                builder.add_nodes(1, pos)?;
+                builder.add_nodes(1, bytes, pos)?;
                 let node = Rc::new(Node {
                     pos,
                     value,
                     size: 1,
+                    bytes,
                 });
                 if anchor > 0 {
                     builder.anchors.insert(anchor, node.clone());
@@ -195,8 +202,9 @@ pub fn parse(text: &str) -> Result<Option<Rc<Node>>, YamlError> {
                     entries: Vec::new(),
                     pending_key: None,
                     size: 1,
+                    bytes: 0,
                 });
-                builder.add_nodes(1, pos)?;
+                builder.add_nodes(1, 0, pos)?;
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let frame = builder
@@ -212,6 +220,7 @@ pub fn parse(text: &str) -> Result<Option<Rc<Node>>, YamlError> {
                     pos: frame.pos,
                     value,
                     size: frame.size,
+                    bytes: frame.bytes,
                 });
                 if frame.anchor > 0 {
                     builder.anchors.insert(frame.anchor, node.clone());
@@ -242,6 +251,7 @@ struct Builder {
     stack: Vec<Frame>,
     anchors: HashMap<usize, Rc<Node>>,
     total: usize,
+    total_bytes: usize,
 }
 
 struct Frame {
@@ -252,11 +262,22 @@ struct Frame {
     entries: Vec<Entry>,
     pending_key: Option<(String, Pos)>,
     size: usize,
+    bytes: usize,
 }
 
 impl Builder {
-    fn add_nodes(&mut self, n: usize, pos: Pos) -> Result<(), YamlError> {
+    fn add_nodes(&mut self, n: usize, bytes: usize, pos: Pos) -> Result<(), YamlError> {
         self.total = self.total.saturating_add(n);
+        self.total_bytes = self.total_bytes.saturating_add(bytes);
+        if self.total_bytes > MAX_EXPANDED_BYTES {
+            return Err(YamlError::new(
+                pos,
+                format!(
+                    "document expands to more than {} MiB of text (an alias bomb?); refusing to read it",
+                    MAX_EXPANDED_BYTES >> 20
+                ),
+            ));
+        }
         if self.total > MAX_NODES {
             return Err(YamlError::new(
                 pos,
@@ -274,6 +295,7 @@ impl Builder {
             return Ok(Some(node));
         };
         frame.size = frame.size.saturating_add(node.size);
+        frame.bytes = frame.bytes.saturating_add(node.bytes);
         if !frame.is_map {
             frame.items.push(node);
             return Ok(None);
@@ -611,6 +633,19 @@ mod tests {
         }
         let e = err(&doc);
         assert!(e.message.contains("alias bomb"), "{e:?}");
+    }
+
+    #[test]
+    fn a_byte_bomb_is_refused_without_expansion() {
+        // 64 KiB of text, aliased 64 times in each of three levels: 16 GiB if expanded, yet few
+        // nodes.
+        let mut doc = format!("s: &s \"{}\"\n", "x".repeat(64 << 10));
+        doc.push_str(&format!("l1: &l1 [{}]\n", vec!["*s"; 64].join(", ")));
+        doc.push_str(&format!("l2: &l2 [{}]\n", vec!["*l1"; 64].join(", ")));
+        doc.push_str(&format!("l3: [{}]\n", vec!["*l2"; 64].join(", ")));
+        let e = err(&doc);
+        assert!(e.message.contains("MiB of text (an alias bomb?)"), "{e:?}");
+        assert_eq!(e.pos.line, 3, "{e:?}");
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn plan_for(desired: &[Resource], live: &Live, allow_delete: bool) -> Plan {
         },
     )
     .expect("diff");
-    plan(changes, live)
+    plan(changes, live).expect("no cycle")
 }
 
 /// Apply rule calls to a model of the tenant, in `order`; error on any collision.
@@ -218,29 +218,26 @@ fn calls_carry_only_changed_fields_and_wait_for_clients() {
 }
 
 #[test]
-fn secrets_in_bodies_are_located() {
-    let mut conn = Resource::new(Kind::Connection, "g");
-    conn.fields.insert("strategy".into(), json!("github"));
-    conn.fields.insert(
-        "options".into(),
-        json!({"client_id": "id", "client_secret": "literal", "scope": "${SCOPE_VALUE}"}),
-    );
-    conn.from_env
-        .insert("options.scope".into(), "${SCOPE}".into());
-    let p = plan_for(&[conn], &Live::default(), false);
-    assert_eq!(
-        p.calls[0].secrets,
-        vec![
-            BodySecret {
-                pointer: "/options/client_secret".into(),
-                template: None
-            },
-            BodySecret {
-                pointer: "/options/scope".into(),
-                template: Some("${SCOPE}".into())
-            },
-        ]
-    );
+fn topological_refuses_a_cycle_instead_of_dropping_calls() {
+    let call = |id: usize, after: Vec<usize>| Call {
+        id,
+        method: "PUT".into(),
+        path: format!("/api/rules/r{id}"),
+        resource: format!("rule/r{id}"),
+        after,
+        note: None,
+        body: None,
+        check: None,
+        needs_client: None,
+        creates_client: None,
+    };
+    let err = topological(vec![call(0, vec![]), call(1, vec![2]), call(2, vec![1])])
+        .expect_err("a cycle");
+    assert_eq!(err.calls, vec!["PUT /api/rules/r1", "PUT /api/rules/r2"]);
+    assert!(err.to_string().contains("nothing was sent"), "{err}");
+    let ok = topological(vec![call(0, vec![1]), call(1, vec![])]).expect("a chain");
+    assert_eq!(ok.len(), 2);
+    assert_eq!(ok[0].path, "/api/rules/r1");
 }
 
 proptest! {

@@ -1,0 +1,105 @@
+//! Reading user-named files safely: only regular files are opened (a FIFO would block forever,
+//! `/dev/zero` would never end), and never more than a stated number of bytes, checked before
+//! and while reading (a file that grows in between is still cut off).
+
+use std::io::Read;
+use std::path::Path;
+
+/// Why a file could not be read, without its name (callers place it).
+pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| reason(&e))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "not a regular file ({}); a0ctl reads only regular files",
+            file_type(&meta)
+        ));
+    }
+    if meta.len() > max {
+        return Err(format!("larger than {}", size(max)));
+    }
+    let file = std::fs::File::open(path).map_err(|e| reason(&e))?;
+    // The path may have been swapped for something else between the two looks.
+    let opened = file.metadata().map_err(|e| reason(&e))?;
+    if !opened.is_file() {
+        return Err("not a regular file; a0ctl reads only regular files".into());
+    }
+    let mut bytes = Vec::with_capacity(opened.len().min(max) as usize);
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| reason(&e))?;
+    if bytes.len() as u64 > max {
+        return Err(format!("larger than {}", size(max)));
+    }
+    Ok(bytes)
+}
+
+/// A regular UTF-8 text file of at most `max` bytes; errors name the file and what it is.
+pub fn read_regular(path: &Path, max: u64, what: &str) -> anyhow::Result<String> {
+    let bytes = read_bounded(path, max)
+        .map_err(|e| anyhow::anyhow!("cannot read the {what} {}: {e}", path.display()))?;
+    String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("cannot read the {what} {}: not UTF-8 text", path.display()))
+}
+
+/// An I/O error as a short reason.
+pub fn reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn file_type(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe";
+        }
+        if t.is_char_device() {
+            return "a character device";
+        }
+        if t.is_block_device() {
+            return "a block device";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+    }
+    if meta.is_dir() {
+        "a directory"
+    } else {
+        "not a file"
+    }
+}
+
+fn size(bytes: u64) -> String {
+    if bytes >= 1 << 20 {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{} KiB", bytes >> 10)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_regular_files_are_read_and_never_past_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("a.txt");
+        std::fs::write(&f, "hello").unwrap();
+        assert_eq!(read_bounded(&f, 5).unwrap(), b"hello");
+        assert_eq!(read_bounded(&f, 4).unwrap_err(), "larger than 0 KiB");
+        let e = read_bounded(dir.path(), 10).unwrap_err();
+        assert!(e.contains("a directory"), "{e}");
+        #[cfg(unix)]
+        {
+            let e = read_bounded(Path::new("/dev/zero"), 1 << 20).unwrap_err();
+            assert!(e.contains("character device"), "{e}");
+        }
+    }
+}

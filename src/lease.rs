@@ -1,0 +1,248 @@
+//! The apply lease: an apply that writes holds the tenant, so two applies of the same manifests
+//! started together never both create a client (client names are not unique in the API, so
+//! nothing else would stop the second). The lease is a marker the API itself guards: a
+//! connection named [`LOCK_NAME`], whose create the API refuses as a conflict while another
+//! holds it. It carries its owner (host, process, start) and an expiry, renewed while the apply
+//! runs, so a killed apply blocks others only until it expires. `live` never shows it, so it is
+//! never planned, listed as unmanaged, exported or deleted; manifests may not declare it.
+//! ARCHITECTURE.md gives the trade-offs.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Result;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::api::{Api, CallError, ErrorKind, segment};
+use crate::diag::hinted;
+
+/// The marker connection's name.
+pub const LOCK_NAME: &str = "a0ctl-apply-lock";
+/// How long a lease lives without renewal.
+pub const TTL: Duration = Duration::from_secs(120);
+/// How often a held lease is renewed.
+const RENEW_EVERY: Duration = Duration::from_secs(30);
+/// How often a waiting apply tries again.
+const POLL: Duration = Duration::from_millis(500);
+
+/// A held lease; [`Lease::release`] gives it back (dropping it only stops renewing it).
+pub struct Lease {
+    api: Api,
+    token: String,
+    renewer: tokio::task::JoinHandle<()>,
+}
+
+/// Who holds the tenant, as the marker says.
+#[derive(Debug, Clone, PartialEq)]
+struct Holder {
+    owner: String,
+    host: String,
+    pid: u32,
+    token: String,
+    since: u64,
+    expires: u64,
+}
+
+impl Holder {
+    /// Its time is up, or it was an apply on this host whose process is gone (killed).
+    fn is_stale(&self) -> bool {
+        self.expires < now() || (self.host == host() && !process_alive(self.pid))
+    }
+}
+
+/// Whether a process of this host still runs (where that cannot be told, it is assumed to).
+fn process_alive(pid: u32) -> bool {
+    let proc = std::path::Path::new("/proc");
+    !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn path() -> String {
+    format!("/api/connections/{}", segment(LOCK_NAME))
+}
+
+fn marker(owner: &str, token: &str, since: u64) -> Value {
+    json!({
+        "a0ctl_lease": {
+            "owner": owner,
+            "host": host(),
+            "pid": std::process::id(),
+            "token": token,
+            "since": since,
+            "expires": now() + TTL.as_secs(),
+        }
+    })
+}
+
+fn holder(connection: &Value) -> Option<Holder> {
+    let lease = connection.get("options")?.get("a0ctl_lease")?;
+    Some(Holder {
+        owner: lease.get("owner")?.as_str()?.to_string(),
+        host: lease.get("host")?.as_str()?.to_string(),
+        pid: u32::try_from(lease.get("pid")?.as_u64()?).ok()?,
+        token: lease.get("token")?.as_str()?.to_string(),
+        since: lease.get("since")?.as_u64()?,
+        expires: lease.get("expires")?.as_u64()?,
+    })
+}
+
+/// The API refused a create because the name is taken (409, or v1's 400 with a conflict code).
+pub fn is_conflict(e: &CallError) -> bool {
+    match &e.kind {
+        ErrorKind::Status { status: 409, .. } => true,
+        ErrorKind::Status {
+            status: 400, code, ..
+        } => code.contains("conflict") || code.contains("exists"),
+        _ => false,
+    }
+}
+
+fn host() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown host".into())
+}
+
+/// This process, as the marker names it.
+fn owner() -> String {
+    format!("a0ctl on {}, pid {}", host(), std::process::id())
+}
+
+/// Take the lease, waiting at most `wait` for another holder to finish (0: fail at once, naming
+/// the holder). An expired lease is broken.
+pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
+    let owner = owner();
+    let token: String = (0..16)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect();
+    let since = now();
+    let give_up = tokio::time::Instant::now() + wait;
+    let failed = |e: CallError| e.into_anyhow().context("cannot take the apply lease");
+    let mut lost = 0;
+    loop {
+        let body = json!({
+            "name": LOCK_NAME,
+            "strategy": "auth0",
+            "options": marker(&owner, &token, since),
+        });
+        let held = match api
+            .send_once(Method::POST, "/api/connections", Some(&body))
+            .await
+        {
+            Ok(_) => true,
+            Err(e) if is_conflict(&e) => false,
+            // The answer was lost: the marker says whether the create took effect.
+            Err(e) if e.is_ambiguous() => match read(api).await.map_err(failed)? {
+                Some(h) => h.token == token,
+                None if lost < api.retries() => {
+                    lost += 1;
+                    continue;
+                }
+                None => return Err(failed(e)),
+            },
+            Err(e) => return Err(failed(e)),
+        };
+        if held {
+            let renewer = tokio::spawn(renew(api.clone(), owner.clone(), token.clone(), since));
+            return Ok(Lease {
+                api: api.clone(),
+                token,
+                renewer,
+            });
+        }
+        let current = read(api).await.map_err(failed)?;
+        if let Some(h) = &current {
+            if h.is_stale() {
+                tracing::info!("breaking the stale apply lease of {}", h.owner);
+                match api.send(Method::DELETE, &path(), None).await {
+                    Ok(_) => continue,
+                    Err(e) if e.status() == Some(404) => continue,
+                    Err(e) => return Err(failed(e)),
+                }
+            }
+        }
+        if tokio::time::Instant::now() >= give_up {
+            let who = match current {
+                Some(h) => format!(
+                    "{} holds it since {} s ago (it expires in {} s unless renewed)",
+                    h.owner,
+                    now().saturating_sub(h.since),
+                    h.expires.saturating_sub(now())
+                ),
+                None => "another apply holds it".to_string(),
+            };
+            return Err(hinted(
+                format!("another apply is changing this tenant: {who}; nothing was changed"),
+                "wait for it to finish and run apply again, or pass --lock-timeout 5m to wait for it",
+            ));
+        }
+        tokio::time::sleep(POLL.min(give_up - tokio::time::Instant::now())).await;
+    }
+}
+
+/// The marker's holder, if there is a marker.
+async fn read(api: &Api) -> Result<Option<Holder>, CallError> {
+    match api.get(&path()).await {
+        Ok(v) => Ok(holder(&v).or(Some(Holder {
+            owner: "an unknown holder".into(),
+            host: String::new(),
+            pid: 0,
+            token: String::new(),
+            since: 0,
+            expires: u64::MAX,
+        }))),
+        Err(e) if e.status() == Some(404) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+async fn renew(api: Api, owner: String, token: String, since: u64) {
+    loop {
+        tokio::time::sleep(RENEW_EVERY).await;
+        let body = json!({"options": marker(&owner, &token, since)});
+        if let Err(e) = api.send(Method::PUT, &path(), Some(&body)).await {
+            tracing::warn!("cannot renew the apply lease: {e}");
+        }
+    }
+}
+
+impl Lease {
+    /// Give the tenant back (only if the marker is still ours).
+    pub async fn release(self) {
+        self.renewer.abort();
+        match read(&self.api).await {
+            Ok(Some(h)) if h.token == self.token => {
+                if let Err(e) = self.api.send(Method::DELETE, &path(), None).await {
+                    tracing::warn!("cannot release the apply lease (it expires by itself): {e}");
+                }
+            }
+            Ok(_) => tracing::warn!("the apply lease was taken over before it was released"),
+            Err(e) => tracing::warn!("cannot read the apply lease to release it: {e}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_marker_names_its_holder() {
+        let m = json!({"options": marker("me", "t", 5)});
+        let h = holder(&m).unwrap();
+        assert_eq!(
+            (h.owner.as_str(), h.token.as_str(), h.since),
+            ("me", "t", 5)
+        );
+        assert!(h.expires >= now() + TTL.as_secs() - 1);
+        assert_eq!(holder(&json!({"options": {}})), None);
+    }
+}

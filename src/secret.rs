@@ -1,0 +1,389 @@
+//! What is secret, decided in one place, and the one walk that applies it. A value is secret when
+//! any segment of its [`FieldPath`] is a key that names a secret (`client_secret`, `api_key`,
+//! `signingKey`, `private_key`, … at any depth), or when it came from an environment variable
+//! (`${VAR}`). Every consumer (diff's display values, plan bodies, the plan file, export, the
+//! [`Redactor`]) asks [`Secrecy::is_secret`] and walks values with [`crate::path::leaves`].
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde_json::Value;
+
+use crate::path::{FieldPath, leaves, leaves_mut};
+
+/// How a secret is shown.
+pub const SENSITIVE: &str = "(sensitive)";
+/// How a secret that changed is shown.
+pub const SENSITIVE_CHANGED: &str = "(sensitive, changed)";
+
+/// Keys that hold secrets: `client_secret`, `*_secret`, `password`, `key`, `cert`, tokens, …
+/// compared by words, so `signingCert`, `api_key` and `Signing Cert` count too.
+pub fn is_sensitive_key(key: &str) -> bool {
+    let words = split_words(key);
+    let Some(last) = words.last() else {
+        return false;
+    };
+    const LAST: [&str; 13] = [
+        "secret",
+        "password",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "key",
+        "cert",
+        "certificate",
+        "token",
+        "pkcs7",
+        "pem",
+        "credential",
+        "credentials",
+    ];
+    LAST.contains(&last.as_str())
+        || words
+            .iter()
+            .any(|w| matches!(w.as_str(), "secret" | "private"))
+}
+
+fn split_words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower = false;
+    for c in key.chars() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+/// The secrecy of one resource's values: key names, plus the paths whose values came from the
+/// environment (path → the template as written, e.g. `${GOOGLE_SECRET}`).
+#[derive(Debug, Clone, Copy)]
+pub struct Secrecy<'a> {
+    pub from_env: &'a BTreeMap<FieldPath, String>,
+}
+
+static NO_ENV: BTreeMap<FieldPath, String> = BTreeMap::new();
+
+impl Secrecy<'static> {
+    /// Secrecy by key names alone (the tenant's side, where nothing came from a variable).
+    pub fn by_key() -> Secrecy<'static> {
+        Secrecy { from_env: &NO_ENV }
+    }
+}
+
+impl Secrecy<'_> {
+    /// Whether the value at `path` is secret (or lies inside a secret value).
+    pub fn is_secret(&self, path: &FieldPath) -> bool {
+        path.segments().iter().any(|s| is_sensitive_key(s))
+            || self.from_env.keys().any(|p| path.starts_with(p))
+    }
+
+    /// Whether the value at `path` is secret or holds one somewhere inside.
+    pub fn holds_secret(&self, path: &FieldPath, value: &Value) -> bool {
+        let mut found = false;
+        leaves(value, path, &mut |p, _| found |= self.is_secret(p));
+        found
+    }
+
+    /// The `${VAR}` template of the value at `path`, when it came from the environment.
+    pub fn template(&self, path: &FieldPath) -> Option<&str> {
+        self.from_env.get(path).map(String::as_str)
+    }
+
+    /// The value at `path` with every secret leaf replaced by `(sensitive)`.
+    pub fn mask(&self, path: &FieldPath, value: &Value) -> Value {
+        let mut out = value.clone();
+        leaves_mut(&mut out, path, &mut |p, leaf| {
+            if self.is_secret(p) && !leaf.is_null() {
+                *leaf = Value::String(SENSITIVE.into());
+            }
+        });
+        out
+    }
+
+    /// The secret string leaves of a value, with their paths.
+    pub fn secret_strings<'v>(
+        &self,
+        path: &FieldPath,
+        value: &'v Value,
+    ) -> Vec<(FieldPath, &'v str)> {
+        let mut out = Vec::new();
+        leaves(value, path, &mut |p, leaf| {
+            if let Value::String(s) = leaf {
+                if self.is_secret(p) {
+                    out.push((p.clone(), s.as_str()));
+                }
+            }
+        });
+        out
+    }
+}
+
+/// A before/after pair for display: secret leaves (secret by either side's reckoning) masked; a
+/// secret leaf of `after` that differs from `before` reads `(sensitive, changed)`.
+pub fn mask_pair(
+    path: &FieldPath,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    before_secrecy: Secrecy<'_>,
+    after_secrecy: Secrecy<'_>,
+) -> (Option<Value>, Option<Value>) {
+    let secret = |p: &FieldPath| before_secrecy.is_secret(p) || after_secrecy.is_secret(p);
+    let masked_before = before.map(|b| {
+        let mut out = b.clone();
+        leaves_mut(&mut out, path, &mut |p, leaf| {
+            if !leaf.is_null() && secret(p) {
+                *leaf = Value::String(SENSITIVE.into());
+            }
+        });
+        out
+    });
+    let masked_after = after.map(|a| {
+        let mut out = a.clone();
+        leaves_mut(&mut out, path, &mut |p, leaf| {
+            if leaf.is_null() || !secret(p) {
+                return;
+            }
+            let rel = p.strip_prefix(path).unwrap_or_default();
+            let old = before.and_then(|b| rel.get(b));
+            let marker = if before.is_some() && old != Some(&*leaf) {
+                SENSITIVE_CHANGED
+            } else {
+                SENSITIVE
+            };
+            *leaf = Value::String(marker.into());
+        });
+        out
+    });
+    (masked_before, masked_after)
+}
+
+/// Shorter values are not scrubbed from free text (they would garble it); they are never
+/// displayed in the first place.
+const MIN_SCRUBBED: usize = 6;
+
+/// Scrubs known secret values from text before it is printed: the second line of defence behind
+/// structural masking. Values that are secret by their key's name are scrubbed from everything;
+/// values that came from the environment are scrubbed from messages (API errors, logs), where an
+/// API may echo a request body, but not from plans, where an ordinary value such as a domain
+/// would garble everything else that mentions it (there they are masked where they are used).
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    by_key: Vec<String>,
+    from_env: Vec<String>,
+}
+
+impl Redactor {
+    /// The secret values of these resources' fields.
+    pub fn from_values<'a>(values: impl IntoIterator<Item = (&'a Value, Secrecy<'a>)>) -> Redactor {
+        let mut r = Redactor::default();
+        for (value, secrecy) in values {
+            leaves(value, &FieldPath::root(), &mut |p, leaf| {
+                let Value::String(s) = leaf else { return };
+                if Secrecy::by_key().is_secret(p) {
+                    r.by_key.push(s.clone());
+                } else if secrecy.is_secret(p) {
+                    r.from_env.push(s.clone());
+                }
+            });
+        }
+        r.normalise();
+        r
+    }
+
+    /// Longest first (so a secret containing another is scrubbed whole), without repeats.
+    fn normalise(&mut self) {
+        for list in [&mut self.by_key, &mut self.from_env] {
+            list.retain(|s| s.chars().count() >= MIN_SCRUBBED);
+            list.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+            list.dedup();
+        }
+    }
+
+    pub fn merge(&mut self, other: Redactor) {
+        self.by_key.extend(other.by_key);
+        self.from_env.extend(other.from_env);
+        self.normalise();
+    }
+
+    /// A displayed text (a plan, a report) with every secret-by-name value replaced, also in its
+    /// JSON-escaped form.
+    pub fn scrub(&self, text: &str) -> String {
+        scrub_with(text, &self.by_key)
+    }
+
+    /// A message (an error, a log line) with every known secret replaced, those from the
+    /// environment included.
+    pub fn scrub_message(&self, text: &str) -> String {
+        scrub_with(&scrub_with(text, &self.by_key), &self.from_env)
+    }
+}
+
+fn scrub_with(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_string();
+    for s in secrets {
+        if out.contains(s.as_str()) {
+            out = out.replace(s.as_str(), SENSITIVE);
+        }
+        let escaped = serde_json::to_string(s).unwrap_or_default();
+        let escaped = escaped.trim_matches('"');
+        if escaped != s && out.contains(escaped) {
+            out = out.replace(escaped, SENSITIVE);
+        }
+    }
+    out
+}
+
+/// The process's redactor: every secret a command has learnt (from manifests, the tenant, tokens),
+/// so that every message printed anywhere (errors, logs, reports) can be scrubbed.
+static KNOWN: Mutex<Option<Redactor>> = Mutex::new(None);
+
+fn known() -> MutexGuard<'static, Option<Redactor>> {
+    KNOWN.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Remember secrets for every later [`scrub_message`] and [`scrub`].
+pub fn learn(redactor: Redactor) {
+    known()
+        .get_or_insert_with(Redactor::default)
+        .merge(redactor);
+}
+
+/// Remember one secret value (a token, a credential) for messages.
+pub fn learn_value(value: &str) {
+    learn(Redactor {
+        by_key: Vec::new(),
+        from_env: vec![value.to_string()],
+    });
+}
+
+/// The process's redactor, as learnt so far.
+pub fn redactor() -> Redactor {
+    known().clone().unwrap_or_default()
+}
+
+/// A message scrubbed with everything learnt so far.
+pub fn scrub_message(text: &str) -> String {
+    redactor().scrub_message(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sensitive_keys() {
+        for yes in [
+            "client_secret",
+            "app_secret",
+            "password",
+            "key",
+            "cert",
+            "signingCert",
+            "signingKey",
+            "Signing Cert",
+            "api_key",
+            "api.key",
+            "API_KEY",
+            "private_key_id",
+            "consumer_secret",
+            "access_token",
+            "bind_password",
+            "db_password",
+            "passphrase",
+            "pwd",
+            "service_account_credentials",
+        ] {
+            assert!(is_sensitive_key(yes), "{yes}");
+        }
+        for no in [
+            "client_id",
+            "domain_aliases",
+            "tenant_domain",
+            "scope",
+            "requires_username",
+            "signInEndpoint",
+            "keywords",
+            "passwordPolicy",
+            "password_complexity_options",
+            "callbacks",
+            "options",
+            "configuration",
+        ] {
+            assert!(!is_sensitive_key(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn secret_paths_cover_nested_and_env_values() {
+        let mut env = BTreeMap::new();
+        env.insert(
+            FieldPath::from_segments(["callbacks", "1"]),
+            "${HOST}".to_string(),
+        );
+        let s = Secrecy { from_env: &env };
+        assert!(s.is_secret(&FieldPath::from_segments(["callbacks", "1"])));
+        assert!(!s.is_secret(&FieldPath::field("callbacks")));
+        assert!(s.holds_secret(&FieldPath::field("callbacks"), &json!(["a", "b"])));
+        assert!(s.is_secret(&FieldPath::from_segments(["signingKey", "cert"])));
+        assert!(s.is_secret(&FieldPath::from_segments([
+            "options",
+            "configuration",
+            "API_KEY"
+        ])));
+        assert!(!s.is_secret(&FieldPath::from_segments(["options", "client_id"])));
+    }
+
+    #[test]
+    fn mask_hides_nested_secrets_whatever_their_length() {
+        let v = json!({"configuration": {"db_password": "abc", "host": "db"}, "upstream": {"client_secret": "x"}});
+        let masked = Secrecy::by_key().mask(&FieldPath::field("options"), &v);
+        assert_eq!(
+            masked,
+            json!({"configuration": {"db_password": SENSITIVE, "host": "db"}, "upstream": {"client_secret": SENSITIVE}})
+        );
+        let (b, a) = mask_pair(
+            &FieldPath::field("options"),
+            Some(&json!({"k": {"api_key": "old"}})),
+            Some(&json!({"k": {"api_key": "new"}})),
+            Secrecy::by_key(),
+            Secrecy::by_key(),
+        );
+        assert_eq!(b, Some(json!({"k": {"api_key": SENSITIVE}})));
+        assert_eq!(a, Some(json!({"k": {"api_key": SENSITIVE_CHANGED}})));
+    }
+
+    #[test]
+    fn redactor_scrubs_plain_and_escaped_values() {
+        let v = json!({"options": {"client_secret": "s3cr\"et-value", "client_id": "visible"}});
+        let red = Redactor::from_values([(&v, Secrecy::by_key())]);
+        let text = "a s3cr\"et-value b \"s3cr\\\"et-value\" visible";
+        let scrubbed = red.scrub(text);
+        assert!(!scrubbed.contains("et-value"), "{scrubbed}");
+        assert!(scrubbed.contains("visible"));
+    }
+
+    #[test]
+    fn env_values_are_scrubbed_from_messages_only() {
+        let mut env = BTreeMap::new();
+        env.insert(FieldPath::field("name"), "${HOST}".to_string());
+        let v = json!({"name": "shop.example.com"});
+        let red = Redactor::from_values([(&v, Secrecy { from_env: &env })]);
+        assert_eq!(red.scrub("at shop.example.com"), "at shop.example.com");
+        assert_eq!(red.scrub_message("at shop.example.com"), "at (sensitive)");
+    }
+}

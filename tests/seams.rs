@@ -1,0 +1,920 @@
+//! The promises kept at the seams between modules (issue: secrets, saved plans, concurrent
+//! applies, hostile input): each test is a case that broke before, through the real binary,
+//! against the emulator or a hostile tenant served here on 127.0.0.1.
+
+mod harness;
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::{Method, Request, Response, StatusCode};
+use harness::{Env, assert_exit, json, stderr, stdout, write};
+use serde_json::{Value, json};
+
+const SCRIPT: &str = "function (user, context, callback) { callback(null, user, context); }";
+
+type Handler = Arc<dyn Fn(&Method, &str, &[u8]) -> Response<Body> + Send + Sync>;
+
+/// A tenant that answers as `handler` says, on 127.0.0.1; its token call always succeeds.
+async fn hostile(handler: Handler) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = axum::Router::new().fallback(move |req: Request<Body>| {
+        let handler = handler.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            let bytes = axum::body::to_bytes(body, 1 << 20)
+                .await
+                .unwrap_or_default();
+            let path = parts
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .to_string();
+            if path == "/oauth/token" {
+                return json_response(200, json!({"access_token": "tok", "token_type": "bearer"}));
+            }
+            handler(&parts.method, &path, &bytes)
+        }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}")
+}
+
+fn json_response(status: u16, body: Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_string()))
+        .unwrap()
+}
+
+/// An empty v1 tenant's answers to reads.
+fn empty_tenant(method: &Method, path: &str) -> Option<Response<Body>> {
+    if method != Method::GET {
+        return None;
+    }
+    Some(match path.split('?').next().unwrap_or_default() {
+        "/api/connections" | "/api/clients" | "/api/rules" => json_response(200, json!([])),
+        p if p.starts_with("/api/emails/") => json_response(
+            404,
+            json!({"error": "not_found", "error_description": "no template"}),
+        ),
+        _ => return None,
+    })
+}
+
+/// The binary pointed at a tenant address.
+fn a0ctl(domain: &str, args: &[&str]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"));
+    cmd.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("AUTH0_DOMAIN", domain)
+        .env("AUTH0_CLIENT_ID", "id")
+        .env("AUTH0_CLIENT_SECRET", "secret")
+        .env_remove("AUTH0_TOKEN")
+        .env("NO_COLOR", "1")
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Run with a bound: a hang is a failure, not a stuck suite.
+async fn bounded(mut cmd: tokio::process::Command, secs: u64) -> std::process::Output {
+    tokio::time::timeout(Duration::from_secs(secs), cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("a0ctl did not finish within {secs} s"))
+        .expect("run a0ctl")
+}
+
+fn all_output(o: &std::process::Output) -> String {
+    format!("{}{}", stdout(o), stderr(o))
+}
+
+// --- The structural fixes --------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_consumer_hides_the_same_nested_dotted_and_slashed_secret_keys() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let pf = dir.path().join("plan.json");
+    let p = pf.to_str().unwrap();
+    // From the environment, under keys holding `.` and `/`, nested; and a short nested secret
+    // by name alone in the tenant.
+    write(
+        dir.path(),
+        "t.yaml",
+        "connections:\n  - name: corp\n    strategy: auth0\n    options:\n      api.key: '${DOTTED_SECRET}'\n      upstream:\n        a/b: {client_secret: '${SLASHED_SECRET}'}\n      plain: visible-value\n",
+    );
+    let with_env = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("DOTTED_SECRET", "dotted-secret-value-1")
+            .env("SLASHED_SECRET", "slashed-secret-value-2");
+        cmd
+    };
+    let leaked = |text: &str| {
+        ["dotted-secret-value-1", "slashed-secret-value-2", "q7z"]
+            .into_iter()
+            .find(|s| text.contains(s))
+    };
+    for format in ["text", "json", "markdown"] {
+        let out = with_env(&["plan", d, "--format", format, "-vv"])
+            .output()
+            .await
+            .unwrap();
+        assert_exit(&out, 0);
+        assert_eq!(leaked(&all_output(&out)), None, "{}", all_output(&out));
+        assert!(stdout(&out).contains("visible-value"), "{}", stdout(&out));
+    }
+    // The plan file holds neither value, and applies (case 1: `api.key` was written in clear).
+    let out = with_env(&["plan", d, "--out", p]).output().await.unwrap();
+    assert_exit(&out, 0);
+    let saved = std::fs::read_to_string(&pf).unwrap();
+    assert_eq!(leaked(&saved), None, "{saved}");
+    let out = with_env(&["apply", "--plan", p, "--yes", "-vv"])
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(leaked(&all_output(&out)), None, "{}", all_output(&out));
+    let options = env.get("/api/connections/corp").await["options"].clone();
+    assert_eq!(options["api.key"], "dotted-secret-value-1");
+    assert_eq!(
+        options["upstream"]["a/b"]["client_secret"],
+        "slashed-secret-value-2"
+    );
+
+    // Export: every nested secret becomes a variable.
+    env.call(
+        Method::PUT,
+        "/api/connections/corp",
+        Some(json!({"options": {
+            "api.key": "dotted-secret-value-1",
+            "configuration": {"API_KEY": "q7z", "db_password": "q7z"},
+            "signing": {"private_key": "slashed-secret-value-2"},
+        }})),
+    )
+    .await;
+    let out_dir = tempfile::tempdir().unwrap();
+    let o = out_dir.path().join("x");
+    let out = env.run(&["export", "--out", o.to_str().unwrap()]).await;
+    assert_exit(&out, 0);
+    let connections = std::fs::read_to_string(o.join("connections.yaml")).unwrap();
+    assert_eq!(leaked(&connections), None, "{connections}");
+    for var in [
+        "${A0_CORP_API_KEY}",
+        "${A0_CORP_CONFIGURATION_API_KEY}",
+        "${A0_CORP_CONFIGURATION_DB_PASSWORD}",
+        "${A0_CORP_SIGNING_PRIVATE_KEY}",
+    ] {
+        assert!(connections.contains(var), "{var}: {connections}");
+        assert!(
+            stdout(&out).contains(&var[2..var.len() - 1]),
+            "{}",
+            stdout(&out)
+        );
+    }
+
+    // A plan against that tenant never shows the short nested secret either.
+    write(
+        dir.path(),
+        "t.yaml",
+        "connections:\n  - name: corp\n    strategy: auth0\n    options:\n      configuration: {API_KEY: q7z, db_password: other}\n",
+    );
+    let out = env.run(&["plan", d, "--format", "json"]).await;
+    assert_exit(&out, 0);
+    assert_eq!(leaked(&stdout(&out)), None, "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("(sensitive, changed)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_sends_exactly_what_it_shows() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let pf = dir.path().join("plan.json");
+    let p = pf.to_str().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "clients:\n  - name: Shop\n    callbacks: [https://shop/cb]\nconnections:\n  - name: gh\n    strategy: github\n    options: {client_secret: '${GH_SECRET}', scope: [email]}\n",
+    );
+    let run = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("GH_SECRET", "gh-secret-value-77");
+        cmd
+    };
+    assert_exit(&run(&["apply", d, "--yes"]).output().await.unwrap(), 0);
+    write(
+        dir.path(),
+        "t.yaml",
+        "clients:\n  - name: Shop\n    callbacks: [https://shop/new]\nconnections:\n  - name: gh\n    strategy: github\n    options: {client_secret: '${GH_SECRET}', scope: [email, profile]}\n",
+    );
+    assert_exit(&run(&["plan", d, "--out", p]).output().await.unwrap(), 0);
+    let original = std::fs::read_to_string(&pf).unwrap();
+    let global = env.handle.global_client_id.clone();
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let edits: Vec<(&str, Edit)> = vec![
+        (
+            "a duplicated call",
+            Box::new(|v: &mut Value| {
+                let first = v["calls"][0].clone();
+                v["calls"].as_array_mut().unwrap().push(first);
+            }),
+        ),
+        (
+            "an edited body",
+            Box::new(|v: &mut Value| {
+                for r in v["desired"].as_array_mut().unwrap() {
+                    if r["name"] == "Shop" {
+                        r["fields"]["callbacks"] = json!(["https://evil/cb"]);
+                    }
+                }
+            }),
+        ),
+        (
+            "a secret moved to another field",
+            Box::new(|v: &mut Value| {
+                for r in v["desired"].as_array_mut().unwrap() {
+                    if r["name"] == "gh" {
+                        r["fields"]["options"]["scope"] = json!("(sensitive)");
+                        r["from_env"][0]["path"] = json!(["options", "scope"]);
+                    }
+                }
+            }),
+        ),
+        (
+            "a call retargeted at the global client",
+            Box::new(move |v: &mut Value| {
+                for r in v["desired"].as_array_mut().unwrap() {
+                    if r["name"] == "Shop" {
+                        r["id"] = json!(global.clone());
+                    }
+                }
+                for c in v["calls"].as_array_mut().unwrap() {
+                    if c["resource"] == "client/Shop" {
+                        c["path"] = json!(format!("/api/clients/{global}"));
+                    }
+                }
+            }),
+        ),
+    ];
+    let before = env.requests().await;
+    for (what, edit) in edits {
+        let mut v: Value = serde_json::from_str(&original).unwrap();
+        edit(&mut v);
+        std::fs::write(&pf, serde_json::to_string(&v).unwrap()).unwrap();
+        let out = run(&["apply", "--plan", p, "--yes"])
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            matches!(out.status.code(), Some(1 | 3)),
+            "{what}: {}",
+            all_output(&out)
+        );
+        assert!(!all_output(&out).contains("gh-secret-value-77"), "{what}");
+    }
+    // Nothing was written: only reads (and no lease was taken for a refused file).
+    let stats = env.get("/__emulator/stats").await;
+    let writes: u64 = stats["by_route"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(route, _)| !route.starts_with("GET") && !route.contains("oauth"))
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum();
+    assert!(env.requests().await > before);
+    assert_eq!(writes, 2 + 2, "only the first apply's writes: {stats}");
+
+    // Damaged files are errors, never panics.
+    let mut v: Value = serde_json::from_str(&original).unwrap();
+    v["salt"] = json!("short");
+    std::fs::write(&pf, v.to_string()).unwrap();
+    let out = run(&["apply", "--plan", p, "--yes"])
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("salt"), "{}", stderr(&out));
+    let mut v: Value = serde_json::from_str(&original).unwrap();
+    v["desired"][0]["from_env"] = json!([{"path": ["options"], "secret": 99}]);
+    std::fs::write(&pf, v.to_string()).unwrap();
+    let out = run(&["apply", "--plan", p, "--yes"])
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("damaged"), "{}", stderr(&out));
+    std::fs::write(&pf, &original[..original.len() / 2]).unwrap();
+    let out = run(&["apply", "--plan", p, "--yes"])
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("not an a0ctl plan file"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The file as written applies.
+    std::fs::write(&pf, &original).unwrap();
+    let out = run(&["apply", "--plan", p, "--yes"])
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_exit(
+        &run(&["plan", d, "--detailed-exitcode"])
+            .output()
+            .await
+            .unwrap(),
+        0,
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_applies_started_together_never_duplicate_a_client() {
+    let env = Env::start_with(a0ctl::emulator::Config {
+        latency: Duration::from_millis(20),
+        ..Default::default()
+    })
+    .await;
+    let mut locked = 0;
+    for round in 0..20 {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let clients: String = (0..3)
+            .map(|i| format!("  - name: r{round}-c{i}\n    callbacks: [https://x/{i}]\n"))
+            .collect();
+        write(dir.path(), "t.yaml", &format!("clients:\n{clients}"));
+        let a = env.command(&["apply", d, "--yes"]).output();
+        let b = env.command(&["apply", d, "--yes"]).output();
+        let (a, b) = tokio::join!(a, b);
+        for out in [a.unwrap(), b.unwrap()] {
+            match out.status.code() {
+                Some(0) => {}
+                Some(1) if stderr(&out).contains("another apply is changing this tenant") => {
+                    assert!(
+                        stderr(&out).contains("a0ctl on"),
+                        "names the holder: {}",
+                        stderr(&out)
+                    );
+                    locked += 1;
+                }
+                _ => panic!("round {round}: {}", all_output(&out)),
+            }
+        }
+        let names: Vec<String> = env
+            .get("/api/clients")
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["name"].as_str().map(str::to_string))
+            .filter(|n| n.starts_with(&format!("r{round}-")))
+            .collect();
+        assert_eq!(names.len(), 3, "round {round}: {names:?}");
+        assert_exit(&env.run(&["plan", d, "--detailed-exitcode"]).await, 0);
+    }
+    eprintln!("{locked} of 40 applies met the other's lease");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lease_is_never_shown_exported_or_deleted_and_expires() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        &format!("rules:\n  - name: r\n    script: '{SCRIPT}'\n"),
+    );
+    let lease = |expires: u64| {
+        json!({"name": "a0ctl-apply-lock", "strategy": "auth0", "options": {"a0ctl_lease": {
+            "owner": "a0ctl on ci-7, pid 42", "host": "ci-7", "pid": 42, "token": "t", "since": 1, "expires": expires}}})
+    };
+    let far = 4_000_000_000u64;
+    let (status, _) = env
+        .call(Method::POST, "/api/connections", Some(lease(far)))
+        .await;
+    assert_eq!(status, 200);
+    let out = env.run(&["plan", d, "--allow-delete"]).await;
+    assert_exit(&out, 0);
+    assert!(
+        !stdout(&out).contains("a0ctl-apply-lock"),
+        "{}",
+        stdout(&out)
+    );
+    let out = env.run(&["apply", d, "--yes", "--allow-delete"]).await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out)
+            .contains("another apply is changing this tenant: a0ctl on ci-7, pid 42 holds it"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("--lock-timeout"), "{}", stderr(&out));
+    let o = tempfile::tempdir().unwrap();
+    let x = o.path().join("x");
+    assert_exit(&env.run(&["export", "--out", x.to_str().unwrap()]).await, 0);
+    let exported = std::fs::read_to_string(x.join("connections.yaml")).unwrap();
+    assert!(!exported.contains("a0ctl-apply-lock"), "{exported}");
+    // Manifests cannot declare it.
+    write(
+        dir.path(),
+        "lock.yaml",
+        "connections:\n  - name: a0ctl-apply-lock\n    strategy: auth0\n",
+    );
+    let out = env.run(&["validate", d]).await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("lock.yaml:2:11: connection name `a0ctl-apply-lock` is reserved"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::remove_file(dir.path().join("lock.yaml")).unwrap();
+    // An expired lease (an apply killed on another host) is broken, and the apply converges.
+    env.call(Method::DELETE, "/api/connections/a0ctl-apply-lock", None)
+        .await;
+    env.call(Method::POST, "/api/connections", Some(lease(1)))
+        .await;
+    let out = env.run(&["apply", d, "--yes", "--allow-delete"]).await;
+    assert_exit(&out, 0);
+    assert_eq!(env.get("/api/rules").await.as_array().unwrap().len(), 1);
+    let (status, _) = env
+        .call(Method::GET, "/api/connections/a0ctl-apply-lock", None)
+        .await;
+    assert_eq!(status, 404, "released after the apply");
+}
+
+// --- Secrets ---------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_errors_that_echo_a_request_body_are_scrubbed() {
+    let echo: Handler = Arc::new(|method, path, body| {
+        if let Some(r) = empty_tenant(method, path) {
+            return r;
+        }
+        json_response(
+            400,
+            json!({"error": "invalid_body", "error_description": format!("bad request body: {}", String::from_utf8_lossy(body))}),
+        )
+    });
+    let domain = hostile(echo).await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "clients:\n  - name: Shop\n    callbacks: ['https://${SHOP_HOST}/cb']\n",
+    );
+    for verbosity in [None, Some("-v"), Some("-vv")] {
+        let mut args = vec!["apply", d, "--yes", "--retries", "0"];
+        args.extend(verbosity);
+        let mut cmd = a0ctl(&domain, &args);
+        cmd.env("SHOP_HOST", "private-host.example.net");
+        let out = bounded(cmd, 60).await;
+        assert_exit(&out, 1);
+        assert!(
+            all_output(&out).contains("bad request body"),
+            "{}",
+            all_output(&out)
+        );
+        assert!(
+            !all_output(&out).contains("private-host.example.net"),
+            "{verbosity:?}: {}",
+            all_output(&out)
+        );
+    }
+}
+
+// --- Hostile or broken tenants and files -----------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_answer_is_cut_off() {
+    let endless: Handler = Arc::new(|_, _, _| {
+        let chunk = Bytes::from(vec![b' '; 1 << 16]);
+        let stream = futures::stream::repeat_with(move || Ok::<_, Infallible>(chunk.clone()));
+        Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Body::from_stream(stream))
+            .unwrap()
+    });
+    let domain = hostile(endless).await;
+    let out = bounded(a0ctl(&domain, &["plan", "examples/tenant"]), 120).await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("larger than 128 MiB: a0ctl stopped reading it"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_that_always_answers_429_is_waited_out_within_a_deadline() {
+    let limited = |after: &'static str| -> Handler {
+        Arc::new(move |_, _, _| {
+            Response::builder()
+                .status(StatusCode::TOO_MANY_REQUESTS)
+                .header("content-type", "application/json")
+                .header("retry-after", after)
+                .body(Body::from(r#"{"error":"too_many_requests"}"#))
+                .unwrap()
+        })
+    };
+    let domain = hostile(limited("1")).await;
+    let out = bounded(
+        a0ctl(
+            &domain,
+            &[
+                "plan",
+                "examples/tenant",
+                "--timeout",
+                "3",
+                "--retries",
+                "2",
+            ],
+        ),
+        60,
+    )
+    .await;
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("rate limited by the tenant; waiting 2 s"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rate limited by the tenant, which asks to wait 1 s"),
+        "{err}"
+    );
+
+    let domain = hostile(limited("100000")).await;
+    let out = bounded(a0ctl(&domain, &["plan", "examples/tenant"]), 30).await;
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("asks to wait 3600 s"), "{err}");
+    assert!(
+        err.contains("hint: the tenant is rate limiting a0ctl"),
+        "{err}"
+    );
+    assert!(!err.contains("waiting"), "fails at once: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_nested_past_serde_s_default_limit_are_read() {
+    let mut deep = json!("bottom");
+    for _ in 0..126 {
+        deep = json!({"n": deep});
+    }
+    let connections =
+        json!([{"id": "con_1", "name": "deep", "strategy": "auth0", "options": {"x": deep}}]);
+    let tenant: Handler = Arc::new(move |method, path, _| {
+        if path.starts_with("/api/connections") {
+            return json_response(200, connections.clone());
+        }
+        empty_tenant(method, path)
+            .unwrap_or_else(|| json_response(404, json!({"error": "not_found"})))
+    });
+    let domain = hostile(tenant).await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "t.yaml", "rules: []\n");
+    let out = bounded(a0ctl(&domain, &["plan", dir.path().to_str().unwrap()]), 60).await;
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("connection \"deep\""),
+        "{}",
+        stdout(&out)
+    );
+    let x = dir.path().join("export");
+    let out = bounded(
+        a0ctl(&domain, &["export", "--out", x.to_str().unwrap()]),
+        60,
+    )
+    .await;
+    assert_exit(&out, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_regular_files_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.yaml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped the FIFO case: mkfifo is not available");
+    } else {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"));
+        cmd.args(["validate", fifo.to_str().unwrap()])
+            .kill_on_drop(true);
+        let out = bounded(cmd, 20).await;
+        assert_exit(&out, 1);
+        assert!(stderr(&out).contains("a named pipe"), "{}", stderr(&out));
+    }
+    for args in [
+        vec!["validate", "/dev/zero"],
+        vec!["apply", "--plan", "/dev/zero", "--yes", "--local"],
+    ] {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"));
+        cmd.args(&args).current_dir(dir.path()).kill_on_drop(true);
+        let out = bounded(cmd, 20).await;
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains("a character device"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_in_names_are_escaped_everywhere() {
+    let env = Env::start().await;
+    let sneaky = "ok\r\u{1b}[2K  # rule \"x\" is fine\u{0}";
+    let (status, _) = env
+        .call(
+            Method::POST,
+            "/api/rules",
+            Some(json!({"name": sneaky, "script": SCRIPT})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(dir.path(), "t.yaml", "rules: []\n");
+    for args in [
+        vec!["plan", d, "--allow-delete"],
+        vec!["plan", d, "--allow-delete", "--format", "markdown"],
+        vec!["apply", d, "--yes", "--allow-delete"],
+    ] {
+        let out = env.run(&args).await;
+        let text = all_output(&out);
+        assert!(
+            !text.contains('\r') && !text.contains('\u{1b}') && !text.contains('\0'),
+            "{args:?}: {text:?}"
+        );
+        assert!(text.contains(r"ok\r\u{1b}[2K"), "{args:?}: {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_the_api_cannot_address_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let long = "r".repeat(256);
+    write(
+        dir.path(),
+        "t.yaml",
+        &format!(
+            "rules:\n  - name: '..'\n    script: '{SCRIPT}'\n  - name: {long}\n    script: '{SCRIPT}'\n"
+        ),
+    );
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"));
+    cmd.args(["validate", d]).kill_on_drop(true);
+    let out = bounded(cmd, 20).await;
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("t.yaml:2:11: rule name `..` cannot be used"),
+        "{err}"
+    );
+    assert!(
+        err.contains("t.yaml:4:11: rule name is 256 characters long; the API can address names of at most 255"),
+        "{err}"
+    );
+
+    // A tenant already holding a rule named `..`: deleting it is refused before any request.
+    let env = Env::start().await;
+    env.call(
+        Method::POST,
+        "/api/rules",
+        Some(json!({"name": "..", "script": SCRIPT})),
+    )
+    .await;
+    write(dir.path(), "t.yaml", "rules: []\n");
+    let before = env.requests().await;
+    let out = env
+        .run(&["apply", d, "--yes", "--allow-delete", "--force"])
+        .await;
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out).contains("cannot be addressed"),
+        "{}",
+        all_output(&out)
+    );
+    let stats = env.get("/__emulator/stats").await;
+    assert!(
+        stats["by_route"].get("DELETE /api/rules/{name}").is_none(),
+        "{stats} (from {before})"
+    );
+}
+
+// --- Correctness -----------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_escapes_every_template_so_export_then_plan_is_empty() {
+    let env = Env::start().await;
+    env.call(
+        Method::POST,
+        "/api/clients",
+        Some(json!({"name": "Shop ${NOT_A_VAR}", "callbacks": ["https://x/${ALSO_NOT}/cb"]})),
+    )
+    .await;
+    env.call(
+        Method::POST,
+        "/api/rules",
+        Some(json!({"name": "r-${X}", "script": SCRIPT})),
+    )
+    .await;
+    let o = tempfile::tempdir().unwrap();
+    let x = o.path().join("x");
+    let xs = x.to_str().unwrap();
+    assert_exit(&env.run(&["export", "--out", xs]).await, 0);
+    let out = env
+        .command(&["plan", xs, "--allow-delete", "--detailed-exitcode"])
+        .env_remove("NOT_A_VAR")
+        .env_remove("ALSO_NOT")
+        .env_remove("X")
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_diff_takes_a_pin_the_old_tree_lacks_and_counts_only_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old");
+    let new = dir.path().join("new");
+    write(
+        &old,
+        "t.yaml",
+        "clients:\n  - name: Shop\n    callbacks: [https://a]\n  - name: Gone\n",
+    );
+    write(
+        &new,
+        "t.yaml",
+        "clients:\n  - name: Shop\n    client_id: abc123\n    callbacks: [https://b]\n",
+    );
+    let run = |args: Vec<String>| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"));
+        cmd.args(args).env("NO_COLOR", "1").kill_on_drop(true);
+        bounded(cmd, 20)
+    };
+    let (o, n) = (
+        old.to_str().unwrap().to_string(),
+        new.to_str().unwrap().to_string(),
+    );
+    let out = run(vec!["diff".into(), o.clone(), n.clone()]).await;
+    assert_exit(&out, 2);
+    assert!(stdout(&out).contains("https://b"), "{}", stdout(&out));
+    assert!(!all_output(&out).contains("tenant"), "{}", all_output(&out));
+    // Only an unmanaged leftover: no changes, exit 0, and it says so.
+    write(
+        &new,
+        "t.yaml",
+        "clients:\n  - name: Shop\n    callbacks: [https://a]\n",
+    );
+    let out = run(vec!["diff".into(), o, n]).await;
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("No changes"), "{}", stdout(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_of_a_saved_plan_with_no_calls_prints_json() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let pf = dir.path().join("plan.json");
+    let p = pf.to_str().unwrap();
+    assert_exit(&env.run(&["apply", "examples/tenant", "--yes"]).await, 0);
+    assert_exit(&env.run(&["plan", "examples/tenant", "--out", p]).await, 0);
+    let out = env
+        .run(&["apply", "--plan", p, "--yes", "--format", "json"])
+        .await;
+    assert_exit(&out, 0);
+    let v = json(&out);
+    assert_eq!(v["summary"]["create"], 0);
+    assert_eq!(v["calls"], json!([]));
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    for args in [
+        vec!["schema"],
+        vec!["completions", "bash"],
+        vec!["validate", "examples/tenant"],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_line_ending_change_is_visible() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(
+        dir.path(),
+        "r.js",
+        "function (u, c, cb) {\n  cb(null, u, c);\n}\n",
+    );
+    write(
+        dir.path(),
+        "t.yaml",
+        "rules:\n  - name: r\n    order: 1\n    script: {file: r.js}\n",
+    );
+    assert_exit(&env.run(&["apply", d, "--yes"]).await, 0);
+    write(
+        dir.path(),
+        "r.js",
+        "function (u, c, cb) {\r\n  cb(null, u, c);\r\n}\r\n",
+    );
+    let out = env.run(&["plan", d]).await;
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("only line endings change: LF -> CRLF"),
+        "{text}"
+    );
+    assert!(text.contains(r"+  cb(null, u, c);\r"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn very_verbose_logs_request_and_response_metadata_without_secrets() {
+    let env = Env::start().await;
+    let out = env.run(&["plan", "examples/tenant", "-v"]).await;
+    assert!(!stderr(&out).contains("content-type"), "{}", stderr(&out));
+    let out = env.run(&["plan", "examples/tenant", "-vv"]).await;
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    assert!(err.contains("content-type: \"application/json"), "{err}");
+    assert!(err.contains("x-ratelimit-limit/remaining/reset"), "{err}");
+    assert!(!err.contains(&env.handle.global_client_secret), "{err}");
+    assert!(!err.to_lowercase().contains("authorization"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_saved_plan_hashes_only_the_secrets_of_what_it_changes() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let pf = dir.path().join("plan.json");
+    let manifest = |scope: &str| {
+        (0..5)
+            .map(|i| {
+                let scope = if i == 0 { scope } else { "email" };
+                format!("  - name: c{i}\n    strategy: github\n    options: {{client_secret: '${{S{i}}}', scope: [{scope}]}}\n")
+            })
+            .collect::<String>()
+    };
+    let run = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        for i in 0..5 {
+            cmd.env(format!("S{i}"), format!("secret-number-{i}"));
+        }
+        cmd
+    };
+    write(
+        dir.path(),
+        "t.yaml",
+        &format!("connections:\n{}", manifest("email")),
+    );
+    assert_exit(&run(&["apply", d, "--yes"]).output().await.unwrap(), 0);
+    write(
+        dir.path(),
+        "t.yaml",
+        &format!("connections:\n{}", manifest("profile")),
+    );
+    assert_exit(
+        &run(&["plan", d, "--out", pf.to_str().unwrap()])
+            .output()
+            .await
+            .unwrap(),
+        0,
+    );
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&pf).unwrap()).unwrap();
+    assert_eq!(saved["secrets"].as_array().unwrap().len(), 1, "{saved}");
+    assert_eq!(saved["secrets"][0]["template"], "${S0}");
+}
