@@ -17,7 +17,7 @@ use std::time::Duration;
 use anyhow::Result;
 use serde_json::{Value, json};
 
-use crate::diag::{Diagnostic, InvalidManifests, Paint};
+use crate::diag::{Diagnostic, InvalidManifests, Paint, visible_line};
 use crate::manifest::yaml::{self, Node, Pos, Style, Val};
 use crate::manifest::{self, LoadOptions};
 use crate::rules_runtime::{self, Limits, RuleScript, ScriptPos, Verdict};
@@ -726,15 +726,19 @@ fn render_text(results: &[(&Case, Outcome)], paint: Paint) -> String {
     let mut out = String::new();
     let mut failed = 0;
     for (case, outcome) in results {
+        // Names, messages and logs come from test files and rules: no control character of
+        // theirs reaches the terminal.
         let target = match &case.target {
-            Target::Rule(r) => r.as_str(),
-            Target::Pipeline => "pipeline",
+            Target::Rule(r) => visible_line(r),
+            Target::Pipeline => "pipeline".into(),
         };
+        let name = visible_line(&case.name);
+        let file = visible_line(&case.file);
         if outcome.mismatches.is_empty() {
             out.push_str(&format!(
                 "{}   {} {}\n",
                 paint.green("ok"),
-                case.name,
+                name,
                 paint.dim(&format!("({target})"))
             ));
             continue;
@@ -743,16 +747,18 @@ fn render_text(results: &[(&Case, Outcome)], paint: Paint) -> String {
         out.push_str(&format!(
             "{} {} {}\n",
             paint.red(&paint.bold("FAIL")),
-            case.name,
+            name,
             paint.dim(&format!("({target})"))
         ));
         for m in &outcome.mismatches {
             out.push_str(&format!(
-                "  {}:{}:{}: {}\n",
-                case.file, case.pos.line, case.pos.col, m.message
+                "  {file}:{}:{}: {}\n",
+                case.pos.line,
+                case.pos.col,
+                visible_line(&m.message)
             ));
             if let Some(at) = &m.at {
-                out.push_str(&format!("    at {at}\n"));
+                out.push_str(&format!("    at {}\n", visible_line(at)));
             }
             if let Some(want) = &m.expected {
                 for line in diff(want, m.actual.as_ref()).lines() {
@@ -768,7 +774,7 @@ fn render_text(results: &[(&Case, Outcome)], paint: Paint) -> String {
         if !outcome.logs.is_empty() {
             out.push_str("  console.log:\n");
             for line in &outcome.logs {
-                out.push_str(&format!("    {line}\n"));
+                out.push_str(&format!("    {}\n", visible_line(line)));
             }
         }
     }

@@ -286,3 +286,36 @@ error: 5 problems in the manifests
         text(&out.stderr)
     );
 }
+
+#[test]
+fn control_characters_from_cases_and_rules_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        "rules:\n  - name: noisy\n    script: \"function (u, c, cb) { console.log('\\\\u001b[2J wiped\\\\r'); cb(new Error('bad\\\\u001b[1A')); }\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("a.test.yaml"),
+        "rule_tests:\n  - name: \"sneaky\\r\\e[2K ok\"\n    rule: noisy\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+        .args(["test", "."])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        !stdout.contains('\r') && !stdout.contains('\u{1b}'),
+        "{stdout:?}"
+    );
+    assert!(
+        stdout.contains(r"FAIL sneaky\r\u{1b}[2K ok (noisy)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(r"Error: bad\u{1b}[1A"), "{stdout}");
+    assert!(stdout.contains(r"\u{1b}[2J wiped\r"), "{stdout}");
+}
