@@ -176,7 +176,9 @@ pub fn run(args: &TestArgs, paint: Paint) -> Result<ExitCode> {
     } else {
         render_text(&results, paint)
     };
-    crate::commands::print_stdout(&text)?;
+    // A rule may copy a secret of its manifest (an inline script's `${VAR}`) into a claim or a
+    // log line: like every other output, this one is scrubbed of the secrets the load learnt.
+    crate::commands::print_stdout(&crate::secret::scrub_message(&text))?;
     Ok(if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -260,12 +262,27 @@ pub fn load(paths: &[PathBuf]) -> Result<Suite, InvalidManifests> {
 /// The rules of the manifests in `dir`. Unset `${VAR}`s are kept as written: tests run offline,
 /// without the tenant's secrets.
 fn load_rules(dir: &Path) -> Result<Vec<LoadedRule>, InvalidManifests> {
-    let env = |name: &str| std::env::var(name).ok();
+    // Every value that came from the environment is a secret, and may be a part of a script.
+    let seen = std::cell::RefCell::new(Vec::new());
+    let env = |name: &str| {
+        let value = std::env::var(name).ok();
+        if let Some(v) = &value {
+            seen.borrow_mut().push(v.clone());
+        }
+        value
+    };
     let options = LoadOptions {
         env: &env,
         lenient_env: true,
     };
-    let desired = manifest::load(&[dir.to_path_buf()], &options)?;
+    let loaded = manifest::load(&[dir.to_path_buf()], &options);
+    for value in seen.take() {
+        crate::secret::learn_value(&value);
+    }
+    let desired = loaded?;
+    crate::secret::learn(crate::model::redactor(&crate::model::desired_resources(
+        &desired,
+    )));
     let mut parsed: BTreeMap<String, Option<Rc<Node>>> = BTreeMap::new();
     Ok(desired
         .rules

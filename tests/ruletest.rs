@@ -319,3 +319,31 @@ fn control_characters_from_cases_and_rules_are_escaped() {
     assert!(stdout.contains(r"Error: bad\u{1b}[1A"), "{stdout}");
     assert!(stdout.contains(r"\u{1b}[2J wiped\r"), "{stdout}");
 }
+
+#[test]
+fn secrets_of_the_manifests_do_not_show() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        "rules:\n  - name: leaky\n    script: \"function (u, c, cb) { const k = '${A0CTL_RULE_KEY}'; console.log('key', k); c.idToken.k = k; cb(null, u, c); }\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("a.test.yaml"),
+        "rule_tests:\n  - name: leak\n    rule: leaky\n    expect: {idToken: {k: nothing}}\n",
+    )
+    .unwrap();
+    for format in ["text", "json"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+            .args(["test", ".", "--format", format])
+            .current_dir(dir.path())
+            .env("NO_COLOR", "1")
+            .env("A0CTL_RULE_KEY", "sk-live-0123456789")
+            .output()
+            .unwrap();
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(!all.contains("sk-live-0123456789"), "{all}");
+        assert!(all.contains("(sensitive)"), "{all}");
+    }
+}
