@@ -49,9 +49,12 @@ fn stages(c: &mut Criterion) {
     let other = dir.path().join("other");
     std::fs::create_dir_all(&other).unwrap();
     std::fs::write(other.join("tenant.yaml"), manifest_text(1)).unwrap();
+    let vars = a0ctl::manifest::Vars::default();
     let options = LoadOptions {
         env: &|_| None,
+        vars: &vars,
         lenient_env: false,
+        ignore: &[],
     };
     let mut group = c.benchmark_group("10k resources");
     group.sample_size(10);

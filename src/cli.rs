@@ -9,8 +9,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands::{self, ApplyArgs, Gates, Out, PlanArgs};
 use crate::diag::{self, Paint};
-use crate::manifest::{self, LoadOptions};
+use crate::manifest::{self, LoadOptions, Vars};
 use crate::render::Format;
+use crate::scope::Pattern;
 use crate::tenant::TenantArgs;
 
 /// Configuration as code for Auth0 Management API v1 tenants.
@@ -44,6 +45,26 @@ impl ColorChoice {
     }
 }
 
+/// Values for `${NAME}` that are not secrets (shown in plans), on every command that reads
+/// manifests.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct VarArgs {
+    /// Set ${NAME} to VALUE; shown in plans (repeatable; wins over var files and the environment).
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// A YAML or JSON mapping of names to values (strings, numbers, booleans, lists, objects);
+    /// shown in plans (repeatable; a later file wins; the environment comes last).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+impl VarArgs {
+    fn load(&self, extra_files: &[PathBuf]) -> Result<Vars> {
+        let files: Vec<PathBuf> = self.var_files.iter().chain(extra_files).cloned().collect();
+        Ok(Vars::load(&files, &self.vars)?)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check manifests offline: YAML, schema, names, variables, files and rule scripts.
@@ -54,6 +75,11 @@ pub enum Command {
         /// Do not require the ${VAR}s to be set (check everything else; for CI without secrets).
         #[arg(long)]
         allow_unset: bool,
+        /// Patterns left alone (as `--ignore` of plan): a manifest entry they match is an error.
+        #[arg(long, value_name = "PATTERN", value_parser = Pattern::parse)]
+        ignore: Vec<Pattern>,
+        #[command(flatten)]
+        vars: VarArgs,
     },
     /// Print the manifest JSON Schema.
     Schema {
@@ -78,9 +104,20 @@ pub enum Command {
         /// Plan deletes of resources the manifests do not declare.
         #[arg(long)]
         allow_delete: bool,
+        /// Leave resources matching PATTERN alone this run (KIND or KIND/NAME, `*` globs; repeatable).
+        #[arg(long, value_name = "PATTERN", value_parser = Pattern::parse)]
+        ignore: Vec<Pattern>,
+        /// Plan only KIND/NAME (repeatable; `*` globs) and what it needs; the plan says it is partial.
+        #[arg(long, value_name = "KIND/NAME", value_parser = Pattern::parse)]
+        target: Vec<Pattern>,
+        /// Allow replacements (a changed connection strategy: DELETE then POST, losing its users).
+        #[arg(long)]
+        allow_replace: bool,
         /// Send every declared signingKey again (the API never returns it).
         #[arg(long)]
         rotate_signing_keys: bool,
+        #[command(flatten)]
+        vars: VarArgs,
         #[command(flatten)]
         tenant: TenantArgs,
     },
@@ -107,6 +144,15 @@ pub enum Command {
         /// Allow deletes and replacements (resources not in the manifests are deleted).
         #[arg(long)]
         allow_delete: bool,
+        /// Leave resources matching PATTERN alone this run (KIND or KIND/NAME, `*` globs; repeatable).
+        #[arg(long, value_name = "PATTERN", value_parser = Pattern::parse)]
+        ignore: Vec<Pattern>,
+        /// Plan only KIND/NAME (repeatable; `*` globs) and what it needs; the plan says it is partial.
+        #[arg(long, value_name = "KIND/NAME", value_parser = Pattern::parse)]
+        target: Vec<Pattern>,
+        /// Allow replacements (a changed connection strategy: DELETE then POST, losing its users).
+        #[arg(long)]
+        allow_replace: bool,
         /// Send every declared signingKey again (the API never returns it).
         #[arg(long)]
         rotate_signing_keys: bool,
@@ -119,6 +165,8 @@ pub enum Command {
         /// Output format (stdout).
         #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
         format: ApplyFormat,
+        #[command(flatten)]
+        vars: VarArgs,
         #[command(flatten)]
         tenant: TenantArgs,
     },
@@ -134,6 +182,14 @@ pub enum Command {
         /// Show resources removed from NEW as deletes rather than unmanaged.
         #[arg(long)]
         allow_delete: bool,
+        #[command(flatten)]
+        vars: VarArgs,
+        /// A var file for OLD only (after the --var-files both sides take).
+        #[arg(long, value_name = "FILE")]
+        old_var_file: Vec<PathBuf>,
+        /// A var file for NEW only (after the --var-files both sides take).
+        #[arg(long, value_name = "FILE")]
+        new_var_file: Vec<PathBuf>,
     },
     /// Write the live tenant as manifests.
     Export {
@@ -143,6 +199,9 @@ pub enum Command {
         /// Overwrite the files export writes in a non-empty directory.
         #[arg(long)]
         force: bool,
+        /// A value equal to a variable's (a whole string) is written as `${NAME}`.
+        #[command(flatten)]
+        vars: VarArgs,
         #[command(flatten)]
         tenant: TenantArgs,
     },
@@ -267,7 +326,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             detailed_exitcode,
             out: plan_out,
             allow_delete,
+            allow_replace,
+            ignore,
+            target,
             rotate_signing_keys,
+            vars,
             tenant,
         } => {
             let args = PlanArgs {
@@ -275,8 +338,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 out: plan_out,
                 tenant,
                 allow_delete,
+                allow_replace,
                 rotate_signing_keys,
                 format,
+                vars: vars.load(&[])?,
+                ignore,
+                targets: target,
             };
             runtime()?.block_on(commands::plan(args, detailed_exitcode, out))
         }
@@ -288,10 +355,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             delete_threshold_min,
             yes,
             allow_delete,
+            allow_replace,
+            ignore,
+            target,
             rotate_signing_keys,
             parallelism,
             lock_timeout,
             format,
+            vars,
             tenant,
         } => {
             let format = match format {
@@ -304,6 +375,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 lock_timeout,
                 gates: Gates {
                     allow_delete,
+                    allow_replace,
                     force,
                     threshold_percent: delete_threshold,
                     threshold_min: delete_threshold_min,
@@ -318,24 +390,47 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 out: None,
                 tenant,
                 allow_delete,
+                allow_replace,
                 rotate_signing_keys,
                 format,
+                vars: vars.load(&[])?,
+                ignore,
+                targets: target,
             };
             runtime()?.block_on(commands::apply(args, apply_args, out))
         }
-        Command::Validate { paths, allow_unset } => validate(&paths, allow_unset),
+        Command::Validate {
+            paths,
+            allow_unset,
+            ignore,
+            vars,
+        } => validate(&paths, allow_unset, &ignore, &vars.load(&[])?),
         Command::Schema { out } => schema(out),
         Command::Diff {
             old,
             new,
             format,
             allow_delete,
-        } => commands::diff_trees(&[old], &[new], allow_delete, format, out),
+            vars,
+            old_var_file,
+            new_var_file,
+        } => {
+            let old_vars = vars.load(&old_var_file)?;
+            let new_vars = vars.load(&new_var_file)?;
+            commands::diff_trees(
+                (&[old], &old_vars),
+                (&[new], &new_vars),
+                allow_delete,
+                format,
+                out,
+            )
+        }
         Command::Export {
             out: dir,
             force,
+            vars,
             tenant,
-        } => runtime()?.block_on(commands::export(tenant, dir, force)),
+        } => runtime()?.block_on(commands::export(tenant, dir, force, &vars.load(&[])?)),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             let mut buffer = Vec::new();
@@ -430,11 +525,18 @@ fn emulator(args: EmulatorArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn validate(paths: &[PathBuf], allow_unset: bool) -> Result<ExitCode> {
+fn validate(
+    paths: &[PathBuf],
+    allow_unset: bool,
+    ignore: &[Pattern],
+    vars: &Vars,
+) -> Result<ExitCode> {
     let env = |name: &str| std::env::var(name).ok();
     let options = LoadOptions {
         env: &env,
+        vars,
         lenient_env: allow_unset,
+        ignore,
     };
     let desired = manifest::load(paths, &options)?;
     commands::print_stdout(&format!("ok: {}\n", desired.summary()))?;

@@ -15,11 +15,12 @@ use crate::diag::{Paint, Refused, hinted};
 use crate::diff::{self, Action, Changes};
 use crate::lease;
 use crate::live::{self, FetchOptions, Live};
-use crate::manifest::{self, LoadOptions};
+use crate::manifest::{self, LoadOptions, Vars};
 use crate::model::{self, Kind, Resource};
 use crate::plan::{self, Plan};
 use crate::planfile;
 use crate::render::{self, Format};
+use crate::scope::{Pattern, Scope};
 use crate::secret::{self, Redactor};
 use crate::tenant::{Tenant, TenantArgs};
 
@@ -31,8 +32,16 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
     pub tenant: TenantArgs,
     pub allow_delete: bool,
+    /// Plan replacements without the note that apply needs `--allow-replace`.
+    pub allow_replace: bool,
     pub rotate_signing_keys: bool,
     pub format: Format,
+    /// `--var` and `--var-file` values.
+    pub vars: Vars,
+    /// `--ignore` patterns, beside the manifests' own.
+    pub ignore: Vec<Pattern>,
+    /// `--target`s: plan (and apply) only these and what they need.
+    pub targets: Vec<Pattern>,
 }
 
 /// Output settings.
@@ -42,10 +51,14 @@ pub struct Out {
     pub stderr: Paint,
 }
 
-/// Load the manifests into resources (every problem reported at once).
-pub fn load_resources(paths: &[PathBuf]) -> Result<Vec<Resource>> {
-    let desired = manifest::load(paths, &LoadOptions::from_process())?;
-    Ok(model::desired_resources(&desired))
+/// Load the manifests into resources and what they manage (every problem reported at once).
+pub fn load_resources(
+    paths: &[PathBuf],
+    vars: &Vars,
+    ignore: &[Pattern],
+) -> Result<(Vec<Resource>, Scope)> {
+    let desired = manifest::load(paths, &LoadOptions::with(vars, ignore))?;
+    Ok((model::desired_resources(&desired), desired.scope()))
 }
 
 /// Everything one reconciliation computed.
@@ -61,6 +74,7 @@ pub async fn compute(
     api: &Api,
     resources: &[Resource],
     options: &diff::Options,
+    targets: &[Pattern],
 ) -> Result<Computed> {
     let mut client_views = resources
         .iter()
@@ -77,6 +91,7 @@ pub async fn compute(
         live = fetch(api, true).await?;
         changes = diff_or_explain(resources, &live, options)?;
     }
+    let mut changes = diff::target(changes, targets);
     count_users(api, &mut changes).await?;
     let mut redactor = model::redactor(resources);
     redactor.merge(model::redactor(&live.resources));
@@ -139,10 +154,11 @@ async fn count_users(api: &Api, changes: &mut Changes) -> Result<()> {
     Ok(())
 }
 
-fn diff_options(args: &PlanArgs) -> diff::Options {
+fn diff_options(args: &PlanArgs, scope: Scope) -> diff::Options {
     diff::Options {
         allow_delete: args.allow_delete,
         rotate_signing_keys: args.rotate_signing_keys,
+        scope,
         ..diff::Options::default()
     }
 }
@@ -165,9 +181,9 @@ pub fn print_stdout(text: &str) -> Result<()> {
 
 /// `a0ctl plan`.
 pub async fn plan(args: PlanArgs, detailed_exitcode: bool, out: Out) -> Result<ExitCode> {
-    let resources = load_resources(&args.paths)?;
+    let (resources, scope) = load_resources(&args.paths, &args.vars, &args.ignore)?;
     let tenant = Tenant::connect(&args.tenant).await?;
-    let result = plan_on(&tenant, &args, &resources, out).await;
+    let result = plan_on(&tenant, &args, &resources, &diff_options(&args, scope), out).await;
     tenant.close().await;
     let changes = result?;
     Ok(if detailed_exitcode && changes {
@@ -181,21 +197,25 @@ async fn plan_on(
     tenant: &Tenant,
     args: &PlanArgs,
     resources: &[Resource],
+    options: &diff::Options,
     out: Out,
 ) -> Result<bool> {
-    let computed = compute(&tenant.api, resources, &diff_options(args)).await?;
+    let computed = compute(&tenant.api, resources, options, &args.targets).await?;
     let mut plan = computed.plan;
-    note_gates(&mut plan, args.allow_delete);
+    note_gates(&mut plan, args.allow_replace);
     if let Some(path) = &args.out {
         let options = planfile::SavedOptions {
             allow_delete: args.allow_delete,
+            allow_replace: args.allow_replace,
             rotate_signing_keys: args.rotate_signing_keys,
+            scope: options.scope.clone(),
         };
         // argon2 is slow on purpose: hash on threads of its own, off the async workers.
         let text = tokio::task::block_in_place(|| {
             planfile::save(
                 &plan,
                 resources,
+                &args.vars,
                 &tenant.label,
                 computed.client_views,
                 options,
@@ -221,13 +241,13 @@ async fn plan_on(
 }
 
 /// Mark what apply would refuse, so the plan says it before apply does.
-fn note_gates(plan: &mut Plan, allow_delete: bool) {
-    if allow_delete {
+fn note_gates(plan: &mut Plan, allow_replace: bool) {
+    if allow_replace {
         return;
     }
     for c in plan.changes.changes.iter_mut() {
         if c.action == Action::Replace {
-            c.notes.push("needs --allow-delete".into());
+            c.notes.push("needs --allow-replace".into());
         }
     }
 }
@@ -245,8 +265,10 @@ pub struct ApplyArgs {
 /// The safety gates of `apply` (exit 3 when one refuses).
 #[derive(Debug, Clone)]
 pub struct Gates {
-    /// Deletes and replacements are allowed.
+    /// Deletes of unmanaged resources are allowed.
     pub allow_delete: bool,
+    /// Replacements (a connection's strategy changed) are allowed.
+    pub allow_replace: bool,
     /// Past the deletion threshold anyway.
     pub force: bool,
     /// Largest share of a kind's existing resources a plan may delete or replace.
@@ -257,9 +279,10 @@ pub struct Gates {
 
 /// `a0ctl apply`.
 pub async fn apply(args: PlanArgs, apply_args: ApplyArgs, out: Out) -> Result<ExitCode> {
-    let resources = load_resources(&args.paths)?;
+    let (resources, scope) = load_resources(&args.paths, &args.vars, &args.ignore)?;
     let tenant = Tenant::connect(&args.tenant).await?;
-    let result = apply_on(&tenant, &args, &apply_args, &resources, out).await;
+    let options = diff_options(&args, scope);
+    let result = apply_on(&tenant, &args, &apply_args, &resources, &options, out).await;
     tenant.close().await;
     result
 }
@@ -269,10 +292,10 @@ async fn apply_on(
     args: &PlanArgs,
     apply_args: &ApplyArgs,
     resources: &[Resource],
+    options: &diff::Options,
     out: Out,
 ) -> Result<ExitCode> {
-    let options = diff_options(args);
-    let mut computed = compute(&tenant.api, resources, &options).await?;
+    let mut computed = compute(&tenant.api, resources, options, &args.targets).await?;
     let lease = if computed.plan.calls.is_empty() {
         None
     } else {
@@ -286,7 +309,7 @@ async fn apply_on(
             return Err(e);
         }
         let lease = lease::acquire(&tenant.api, apply_args.lock_timeout).await?;
-        match compute(&tenant.api, resources, &options).await {
+        match compute(&tenant.api, resources, options, &args.targets).await {
             Ok(c) => computed = c,
             Err(e) => {
                 lease.release().await;
@@ -300,7 +323,7 @@ async fn apply_on(
         live: &computed.live,
         redactor: &computed.redactor,
         desired: resources,
-        options: &options,
+        options,
         client_views: computed.client_views,
         only: None,
     };
@@ -427,6 +450,7 @@ async fn apply_saved_on(
     let options = diff::Options {
         allow_delete: saved.options.allow_delete,
         rotate_signing_keys: saved.options.rotate_signing_keys,
+        scope: saved.options.scope.clone(),
         ..diff::Options::default()
     };
     // Check the file before taking the lease (a refused file writes nothing), then again under it.
@@ -452,10 +476,10 @@ async fn saved_plan(
     desired: &[Resource],
     options: &diff::Options,
 ) -> Result<(Computed, Plan)> {
-    let computed = compute(&tenant.api, desired, options).await?;
+    let computed = compute(&tenant.api, desired, options, &[]).await?;
     let changes = planfile::restrict(saved, computed.plan.changes.clone());
     let mut plan = plan_calls(changes, &computed.live)?;
-    note_gates(&mut plan, saved.options.allow_delete);
+    note_gates(&mut plan, saved.options.allow_replace);
     planfile::check_matches(saved, &tenant.label, &plan)?;
     Ok((computed, plan))
 }
@@ -495,23 +519,33 @@ fn apply_json(plan: &Plan, tenant: &str, report: Option<&apply::Report>) -> Stri
 /// needs `--force`.
 pub fn gate(changes: &Changes, live: &Live, gates: &Gates) -> Result<()> {
     let removing = |c: &&crate::diff::Change| matches!(c.action, Action::Replace | Action::Delete);
-    if !gates.allow_delete {
-        let listed: Vec<String> = changes
-            .changes
-            .iter()
-            .filter(removing)
-            .map(|c| format!("{} {} \"{}\"", c.action.as_str(), c.kind, c.name))
-            .collect();
-        if !listed.is_empty() {
-            return Err(Refused {
-                message: format!(
-                    "refusing to {} without --allow-delete (a replacement deletes the connection and its users): nothing was changed",
-                    listed.join(", ")
-                ),
-                hint: "review the plan, then run apply again with --allow-delete".into(),
-            }
-            .into());
+    let refused: Vec<String> = changes
+        .changes
+        .iter()
+        .filter(|c| match c.action {
+            Action::Replace => !gates.allow_replace,
+            Action::Delete => !gates.allow_delete,
+            _ => false,
+        })
+        .map(|c| format!("{} {} \"{}\"", c.action.as_str(), c.kind, c.name))
+        .collect();
+    if !refused.is_empty() {
+        let mut flags = Vec::new();
+        if changes.changes.iter().any(|c| c.action == Action::Replace) && !gates.allow_replace {
+            flags.push("--allow-replace");
         }
+        if changes.changes.iter().any(|c| c.action == Action::Delete) && !gates.allow_delete {
+            flags.push("--allow-delete");
+        }
+        return Err(Refused {
+            message: format!(
+                "refusing to {} without {} (a replacement deletes the connection and its users): nothing was changed",
+                refused.join(", "),
+                flags.join(" and ")
+            ),
+            hint: format!("review the plan, then run apply again with {}", flags.join(" ")),
+        }
+        .into());
     }
     if gates.force {
         return Ok(());
@@ -611,6 +645,18 @@ async fn verify(api: &Api, run: &Execution<'_>) -> Result<()> {
     let mut changes = diff_or_explain(run.desired, &live, &options)?;
     if let Some(saved) = run.only {
         changes = planfile::restrict(saved, changes);
+    } else if !run.plan.changes.targets.is_empty() {
+        // A partial apply checks what it planned.
+        let planned: std::collections::BTreeSet<(Kind, String)> = run
+            .plan
+            .changes
+            .changes
+            .iter()
+            .map(|c| (c.kind, c.name.clone()))
+            .collect();
+        changes
+            .changes
+            .retain(|c| planned.contains(&(c.kind, c.name.clone())));
     }
     let left: Vec<String> = changes
         .changes
@@ -628,11 +674,16 @@ async fn verify(api: &Api, run: &Execution<'_>) -> Result<()> {
 }
 
 /// `a0ctl export --out DIR`.
-pub async fn export(tenant_args: TenantArgs, dir: PathBuf, force: bool) -> Result<ExitCode> {
+pub async fn export(
+    tenant_args: TenantArgs,
+    dir: PathBuf,
+    force: bool,
+    vars: &Vars,
+) -> Result<ExitCode> {
     let tenant = Tenant::connect(&tenant_args).await?;
     let result = async {
         let live = fetch(&tenant.api, true).await?;
-        let exported = crate::export::export(&live, &dir, force)?;
+        let exported = crate::export::export(&live, &dir, force, vars)?;
         for w in &exported.warnings {
             eprintln!("warning: {w}");
         }
@@ -667,21 +718,24 @@ pub async fn export(tenant_args: TenantArgs, dir: PathBuf, force: bool) -> Resul
 
 /// `a0ctl diff OLD NEW`: two manifest trees, no tenant; exit 2 when they differ.
 pub fn diff_trees(
-    old: &[PathBuf],
-    new: &[PathBuf],
+    (old, old_vars): (&[PathBuf], &Vars),
+    (new, new_vars): (&[PathBuf], &Vars),
     allow_delete: bool,
     format: Format,
     out: Out,
 ) -> Result<ExitCode> {
     let env = |name: &str| std::env::var(name).ok();
-    let options = LoadOptions {
+    let options = |vars| LoadOptions {
         env: &env,
+        vars,
         lenient_env: true,
+        ignore: &[],
     };
-    let old_set = manifest::load(old, &options)?;
-    let new_set = manifest::load(new, &options)?;
+    let old_set = manifest::load(old, &options(old_vars))?;
+    let new_set = manifest::load(new, &options(new_vars))?;
     let old_resources = model::desired_resources(&old_set);
     let new_resources = model::desired_resources(&new_set);
+    let scope = new_set.scope();
     let live = diff::live_from_resources(&old_resources);
     let changes = diff::diff(
         &new_resources,
@@ -690,6 +744,7 @@ pub fn diff_trees(
             allow_delete,
             compare_write_only: true,
             offline: true,
+            scope,
             ..diff::Options::default()
         },
     )

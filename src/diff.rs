@@ -147,6 +147,8 @@ pub struct Changes {
     pub changes: Vec<Change>,
     /// Resources the manifest declares that need nothing.
     pub unchanged: usize,
+    /// `--target`s: only these (and what they need) are planned.
+    pub targets: Vec<String>,
 }
 
 impl Changes {
@@ -171,6 +173,8 @@ pub struct Options {
     /// Both sides are manifests (`a0ctl diff OLD NEW`): a client pinned in NEW but not in OLD
     /// is matched by name (pinning, or renaming with a pin, is the safe change it proposes).
     pub offline: bool,
+    /// What this run manages (kinds with a section; nothing ignored).
+    pub scope: crate::scope::Scope,
 }
 
 /// A manifest that cannot be reconciled with this tenant.
@@ -255,6 +259,8 @@ fn at(r: &Resource) -> At {
 
 /// Compare the desired resources with the tenant.
 pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Changes, DiffError> {
+    // Kinds without a section and ignored resources are invisible from here on.
+    let live = &options.scope.filter(live);
     let mut out = Changes::default();
     let clients = match_clients(desired, live, options.offline)?;
     let mut matched_live: BTreeSet<(Kind, String)> = BTreeSet::new();
@@ -670,6 +676,80 @@ fn rules(
         out.push(compare(&d, l, options));
     }
     Ok(out)
+}
+
+/// Only the changes to resources the targets name, plus what they need that this plan creates
+/// or moves (each such change says why it is there): clients a target connection is enabled
+/// for and that this plan creates, and the other rules of a reorder a target rule takes part in.
+/// Unmanaged resources are not listed in a partial plan.
+pub fn target(changes: Changes, targets: &[crate::scope::Pattern]) -> Changes {
+    if targets.is_empty() {
+        return changes;
+    }
+    let named = |c: &Change| targets.iter().any(|t| t.matches(c.kind, &c.name));
+    let order = |r: Option<&Resource>| {
+        r.and_then(|r| r.fields.get("order"))
+            .and_then(Value::as_u64)
+    };
+    let mut keep: BTreeMap<(Kind, String), Option<String>> = BTreeMap::new();
+    // Orders a kept rule goes to: whoever holds one now must move (or be deleted) with it.
+    let mut wanted: Vec<(u64, String)> = Vec::new();
+    for c in changes
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Unmanaged && named(c))
+    {
+        keep.insert((c.kind, c.name.clone()), None);
+        for r in &c.enable {
+            if let ClientRef::New(name) = r {
+                keep.entry((Kind::Client, name.clone()))
+                    .or_insert_with(|| Some(format!("included: {} is enabled for it", c.key())));
+            }
+        }
+        if let Some(to) = order(c.desired.as_ref()).filter(|to| Some(*to) != order(c.live.as_ref()))
+        {
+            wanted.push((to, c.key()));
+        }
+    }
+    while let Some((to, why)) = wanted.pop() {
+        let holders: Vec<&Change> = changes
+            .changes
+            .iter()
+            .filter(|o| {
+                o.kind == Kind::Rule
+                    && matches!(o.action, Action::Update | Action::Delete)
+                    && order(o.live.as_ref()) == Some(to)
+                    && !keep.contains_key(&(o.kind, o.name.clone()))
+            })
+            .collect();
+        for o in holders {
+            keep.insert(
+                (o.kind, o.name.clone()),
+                Some(format!("included: rule orders move together with {why}")),
+            );
+            if let Some(next) =
+                order(o.desired.as_ref()).filter(|n| Some(*n) != order(o.live.as_ref()))
+            {
+                wanted.push((next, why.clone()));
+            }
+        }
+    }
+    Changes {
+        changes: changes
+            .changes
+            .into_iter()
+            .filter_map(|mut c| {
+                let why = keep.get(&(c.kind, c.name.clone()))?;
+                if c.action == Action::Unmanaged {
+                    return None;
+                }
+                c.notes.extend(why.clone());
+                Some(c)
+            })
+            .collect(),
+        unchanged: changes.unchanged,
+        targets: targets.iter().map(ToString::to_string).collect(),
+    }
 }
 
 /// Clients of an offline comparison without a pinned id are identified by name, under this

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::diag::hinted;
 use crate::live::Live;
-use crate::manifest::yaml;
+use crate::manifest::{Vars, yaml};
 use crate::model::Kind;
 use crate::path::{FieldPath, leaves_mut};
 use crate::secret::Secrecy;
@@ -32,7 +32,7 @@ pub struct Exported {
 }
 
 /// Write `live` into `dir` (which must be empty unless `force`).
-pub fn export(live: &Live, dir: &Path, force: bool) -> Result<Exported> {
+pub fn export(live: &Live, dir: &Path, force: bool, vars: &Vars) -> Result<Exported> {
     if dir.exists() {
         let mut entries =
             std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
@@ -43,7 +43,7 @@ pub fn export(live: &Live, dir: &Path, force: bool) -> Result<Exported> {
             ));
         }
     }
-    let files = render(live)?;
+    let files = render(live, vars)?;
     let mut out = Exported {
         variables: files.variables.clone(),
         warnings: files.warnings.clone(),
@@ -69,7 +69,19 @@ pub struct Files {
     pub warnings: Vec<String>,
 }
 
-pub fn render(live: &Live) -> Result<Files> {
+pub fn render(live: &Live, vars: &Vars) -> Result<Files> {
+    // A whole string equal to a variable's value is written back as `${NAME}` (the first name,
+    // in order, when several variables hold it), so an export re-templates itself.
+    let mut by_value: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, value) in vars.strings() {
+        if !value.is_empty() {
+            by_value.entry(value).or_insert(name);
+        }
+    }
+    let written_item =
+        |m: Map, owner: &str, what: &str, variables: &mut BTreeMap<String, String>| {
+            written_item(m, owner, what, variables, &by_value)
+        };
     let mut files = Files::default();
     let modeline = format!("# yaml-language-server: $schema={SCHEMA_FILE}\n");
     files
@@ -250,6 +262,7 @@ fn written_item(
     owner: &str,
     what: &str,
     variables: &mut BTreeMap<String, String>,
+    templates: &BTreeMap<&str, &str>,
 ) -> Value {
     let mut item = m.into_value();
     leaves_mut(&mut item, &FieldPath::root(), &mut |path, leaf| {
@@ -268,7 +281,9 @@ fn written_item(
             variables.insert(var.clone(), held);
             *leaf = Value::String(format!("${{{var}}}"));
         } else if let Value::String(s) = leaf {
-            if s.contains("${") {
+            if let Some(name) = templates.get(s.as_str()).filter(|_| path.top() != "name") {
+                *s = format!("${{{name}}}");
+            } else if s.contains("${") {
                 *s = s.replace("${", "$${");
             }
         }

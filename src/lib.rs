@@ -23,5 +23,6 @@ pub mod render;
 pub mod rules_runtime;
 pub mod ruletest;
 pub mod schema;
+pub mod scope;
 pub mod secret;
 pub mod tenant;

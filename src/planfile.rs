@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use crate::diag::{Refused, hinted};
 use crate::diff::{Action, Changes};
+use crate::manifest::Vars;
 use crate::manifest::interp::{self, Resolved};
 use crate::model::{Kind, Resource};
 use crate::path::FieldPath;
@@ -60,11 +61,15 @@ pub struct SavedPlan {
     pub client_views: bool,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SavedOptions {
     pub allow_delete: bool,
+    /// Made with `--allow-replace` (replacements carry no note that apply needs it).
+    pub allow_replace: bool,
     pub rotate_signing_keys: bool,
+    /// What the plan managed (kinds with a section, ignored resources).
+    pub scope: crate::scope::Scope,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,6 +101,10 @@ pub struct SecretRef {
 pub struct SavedSecret {
     /// The manifest's template, e.g. `${GOOGLE_SECRET}`.
     pub template: String,
+    /// The values of the template's `--var`/var-file variables (not secrets), so that applying
+    /// needs only the environment's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
     /// `argon2id:` hash of salt + value.
     pub hash: String,
 }
@@ -140,6 +149,7 @@ fn secret_hashes(salt: &str, values: &[&str]) -> Vec<String> {
 pub fn save(
     plan: &Plan,
     desired: &[Resource],
+    vars: &Vars,
     tenant: &str,
     client_views: bool,
     options: SavedOptions,
@@ -207,7 +217,13 @@ pub fn save(
     let secrets = values
         .into_iter()
         .zip(hashes)
-        .map(|((template, _), hash)| SavedSecret { template, hash })
+        .map(|((template, _), hash)| SavedSecret {
+            vars: interp::names(&template)
+                .filter_map(|n| vars.text(n).map(|v| (n.to_string(), v)))
+                .collect(),
+            template,
+            hash,
+        })
         .collect();
     let shown = render::json_plan(plan, tenant);
     let file = SavedPlan {
@@ -324,9 +340,13 @@ pub fn read(path: &Path) -> Result<SavedPlan> {
 pub fn desired(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<Resource>> {
     let mut values = Vec::with_capacity(saved.secrets.len());
     for s in &saved.secrets {
-        let value = match interp::resolve(&s.template, env, false) {
+        let vars = Vars::from_strings(&s.vars);
+        let lookup = interp::Lookup { vars: &vars, env };
+        let value = match interp::resolve(&s.template, lookup, false) {
             Ok(Resolved::FromEnv(v) | Resolved::Literal(v)) => v,
+            Ok(Resolved::FromVars(v, _)) => v.as_str().unwrap_or_default().to_string(),
             Err(errors) => {
+                let errors: Vec<String> = errors.into_iter().map(|(m, _)| m).collect();
                 return Err(hinted(
                     format!("cannot resolve `{}`: {}", s.template, errors.join("; ")),
                     "set the variables the plan was made with",
@@ -465,5 +485,6 @@ pub fn restrict(saved: &SavedPlan, changes: Changes) -> Changes {
             .filter(|c| keys.contains(&(c.kind.as_str().to_string(), c.name.clone())))
             .collect(),
         unchanged: changes.unchanged,
+        targets: changes.targets,
     }
 }

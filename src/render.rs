@@ -82,13 +82,17 @@ pub fn json_changes(changes: &Changes, tenant: &str) -> Value {
             v
         })
         .collect();
-    json!({
+    let mut v = json!({
         "format_version": FORMAT_VERSION,
         "tenant": tenant,
         "summary": summary(changes),
         "changes": list,
         "calls": [],
-    })
+    });
+    if !changes.targets.is_empty() {
+        v["targets"] = json!(changes.targets);
+    }
+    v
 }
 
 fn json_field(f: &FieldChange) -> Value {
@@ -153,6 +157,9 @@ pub fn text_with(changes: &Changes, heading: &Heading, paint: Paint) -> String {
         .iter()
         .filter(|c| c.action != Action::Unmanaged)
         .collect();
+    if let Some(line) = partial_line(changes) {
+        out.push_str(&format!("{line}\n\n"));
+    }
     if acting.is_empty() {
         out.push_str(&format!("{}\n\n", heading.none));
     } else {
@@ -182,6 +189,21 @@ pub fn text_with(changes: &Changes, heading: &Heading, paint: Paint) -> String {
     out.push_str(&paint.bold(&summary_line(changes)));
     out.push('\n');
     out
+}
+
+/// What a partial plan (`--target`) says first.
+fn partial_line(changes: &Changes) -> Option<String> {
+    (!changes.targets.is_empty()).then(|| {
+        format!(
+            "Partial plan: only {} and what it needs (--target); the rest of the tenant is neither planned nor listed.",
+            changes
+                .targets
+                .iter()
+                .map(|t| visible_line(t).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
 }
 
 /// A client's id beside its name (names repeat); not the stand-in ids of an offline diff.
@@ -330,6 +352,9 @@ pub fn markdown(changes: &Changes, tenant: &str, what: &str) -> String {
     head.push('\n');
     head.push_str(&format!("### a0ctl {what} for `{tenant}`\n\n"));
     head.push_str(&format!("**{}**\n\n", summary_line(changes)));
+    if let Some(line) = partial_line(changes) {
+        head.push_str(&format!("> {line}\n\n"));
+    }
     head.push_str("| kind | create | update | replace | delete | unmanaged |\n");
     head.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
     let mut counts: BTreeMap<Kind, [usize; 5]> = Kind::ALL.iter().map(|k| (*k, [0; 5])).collect();

@@ -271,9 +271,12 @@ fn load_rules(dir: &Path) -> Result<Vec<LoadedRule>, InvalidManifests> {
         }
         value
     };
+    let vars = manifest::Vars::default();
     let options = LoadOptions {
         env: &env,
+        vars: &vars,
         lenient_env: true,
+        ignore: &[],
     };
     let loaded = manifest::load(&[dir.to_path_buf()], &options);
     for value in seen.take() {

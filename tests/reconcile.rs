@@ -214,7 +214,7 @@ async fn a_rotation_of_k_rule_orders_takes_k_plus_one_calls_and_never_conflicts(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_strategy_change_needs_allow_delete() {
+async fn a_strategy_change_needs_allow_replace() {
     let env = Env::start().await;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
@@ -252,9 +252,13 @@ async fn a_strategy_change_needs_allow_delete() {
             .sum()
     };
     let before = env.get("/__emulator/stats").await;
-    let out = env.run(&["apply", d, "--yes"]).await;
+    let out = env.run(&["apply", d, "--yes", "--allow-delete"]).await;
     assert_exit(&out, 3);
-    assert!(stderr(&out).contains("--allow-delete"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("without --allow-replace"),
+        "{}",
+        stderr(&out)
+    );
     let conn = env.get("/api/connections/social").await;
     assert_eq!(conn["strategy"], "github", "nothing changed");
     let after = env.get("/__emulator/stats").await;
@@ -268,7 +272,7 @@ async fn a_strategy_change_needs_allow_delete() {
         "the tenant was read"
     );
 
-    let out = env.run(&["apply", d, "--yes", "--allow-delete"]).await;
+    let out = env.run(&["apply", d, "--yes", "--allow-replace"]).await;
     assert_exit(&out, 0);
     let conn = env.get("/api/connections/social").await;
     assert_eq!(conn["strategy"], "google-oauth2");
@@ -310,7 +314,7 @@ async fn a_strategy_change_needs_allow_delete() {
         .map(|c| c["method"].as_str().unwrap())
         .collect();
     assert_eq!(calls, ["DELETE", "POST", "PUT"], "{plan:#}");
-    assert_exit(&env.run(&["apply", d, "--yes", "--allow-delete"]).await, 0);
+    assert_exit(&env.run(&["apply", d, "--yes", "--allow-replace"]).await, 0);
     let view = env
         .get(&format!(
             "/api/connections/social?client={}",
@@ -439,7 +443,12 @@ async fn unmanaged_resources_are_listed_not_changes_and_deleted_with_allow_delet
     let env = Env::start().await;
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    write(dir.path(), "t.yaml", "clients:\n  - name: Keep\n");
+    // `rules: []` manages rules (as none), so the stray rule is unmanaged too.
+    write(
+        dir.path(),
+        "t.yaml",
+        "clients:\n  - name: Keep\nrules: []\n",
+    );
     assert_exit(&env.run(&["apply", d, "--yes"]).await, 0);
     env.call(Method::POST, "/api/clients", Some(json!({"name": "Stray"})))
         .await;

@@ -775,8 +775,18 @@ async fn an_empty_manifest_does_not_empty_the_tenant_without_force() {
     let env = Env::start().await;
     assert_exit(&env.run(&["apply", "examples/tenant", "--yes"]).await, 0);
     let dir = tempfile::tempdir().unwrap();
+    // A file with no section manages nothing: nothing is deleted, whatever the flags.
     write(dir.path(), "empty.yaml", "# nothing yet\n");
     let d = dir.path().to_str().unwrap();
+    let out = env.run(&["apply", d, "--yes", "--allow-delete"]).await;
+    assert_exit(&out, 0);
+    assert_eq!(env.get("/api/rules").await.as_array().unwrap().len(), 4);
+    // Sections that declare nothing would empty the tenant: refused without --force.
+    write(
+        dir.path(),
+        "empty.yaml",
+        "connections: []\nclients: []\nrules: []\n",
+    );
     let out = env.run(&["apply", d, "--yes", "--allow-delete"]).await;
     assert_exit(&out, 3);
     assert!(

@@ -587,7 +587,7 @@ async fn objects_nested_past_serde_s_default_limit_are_read() {
     });
     let domain = hostile(tenant).await;
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "t.yaml", "rules: []\n");
+    write(dir.path(), "t.yaml", "connections: []\n");
     let out = bounded(a0ctl(&domain, &["plan", dir.path().to_str().unwrap()]), 60).await;
     assert_exit(&out, 0);
     assert!(

@@ -147,7 +147,7 @@ fn diff_compares_two_trees_offline() {
     write(
         &new,
         "t.yaml",
-        "clients:\n  - name: Shop\n    callbacks: [https://b]\nconnections:\n  - name: gh\n    strategy: github\n    options: {client_secret: '${GH_SECRET_V2}'}\n",
+        "clients:\n  - name: Shop\n    callbacks: [https://b]\nconnections:\n  - name: gh\n    strategy: github\n    options: {client_secret: '${GH_SECRET_V2}'}\nrules: []\n",
     );
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))

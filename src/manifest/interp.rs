@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 
+use crate::manifest::vars::{Vars, is_name};
 use crate::path::{FieldPath, leaves_mut};
 
 /// A string value that came (at least partly) from the environment.
@@ -21,30 +22,58 @@ pub struct SecretOrigin {
 pub struct InterpError {
     pub pointer: String,
     pub message: String,
+    /// The variable that is set nowhere (reported once per name, with every use).
+    pub unset: Option<String>,
+}
+
+/// A value that came from `--var` / var files: shown, not secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarOrigin {
+    pub path: FieldPath,
+    /// Each variable used, with where it was set (`${CALLBACKS}` from `env/dev.yaml:3:12`).
+    pub origins: Vec<String>,
+}
+
+/// Where `${NAME}`s are looked up: `--var`, var files, then the environment.
+#[derive(Clone, Copy)]
+pub struct Lookup<'a> {
+    pub vars: &'a Vars,
+    pub env: &'a dyn Fn(&str) -> Option<String>,
 }
 
 /// The outcome of resolving one template string.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub enum Resolved {
-    /// No `${`: the string stands as written (escapes applied).
+    /// No variable: the string stands as written (escapes applied).
     Literal(String),
-    /// At least one variable was substituted.
+    /// At least one variable came from the environment: a secret.
     FromEnv(String),
+    /// Only variables of `--var` and var files: shown. A template that is exactly one
+    /// `${NAME}` takes the variable's value whole, of whatever type.
+    FromVars(Value, Vec<String>),
 }
 
 /// Resolve one template. With `lenient`, unset variables stay as `${NAME}` instead of failing
-/// (the offline `diff` compares templates when no secret is available).
+/// (the offline `diff`, and `validate --allow-unset`).
 pub fn resolve(
     template: &str,
-    env: &dyn Fn(&str) -> Option<String>,
+    lookup: Lookup<'_>,
     lenient: bool,
-) -> Result<Resolved, Vec<String>> {
+) -> Result<Resolved, Vec<(String, Option<String>)>> {
     if !template.contains('$') {
         return Ok(Resolved::Literal(template.to_string()));
+    }
+    if let Some(var) = whole_reference(template).and_then(|n| lookup.vars.get(n)) {
+        let name = whole_reference(template).unwrap_or_default();
+        return Ok(Resolved::FromVars(
+            var.value.clone(),
+            vec![format!("`${{{name}}}` from {}", var.origin)],
+        ));
     }
     let mut out = String::with_capacity(template.len());
     let mut errors = Vec::new();
     let mut used_env = false;
+    let mut origins = Vec::new();
     let mut rest = template;
     while let Some(i) = rest.find('$') {
         out.push_str(&rest[..i]);
@@ -54,20 +83,44 @@ pub fn resolve(
             rest = after;
         } else if let Some(after) = tail.strip_prefix("${") {
             let Some(end) = after.find('}') else {
-                errors.push("unterminated `${`: write `$${` for a literal `${`".to_string());
+                errors.push((
+                    "unterminated `${`: write `$${` for a literal `${`".to_string(),
+                    None,
+                ));
                 break;
             };
             let name = &after[..end];
-            if !is_var_name(name) {
-                errors.push(format!(
-                    "`${{{name}}}` is not a variable reference (names are letters, digits and `_`); write `$${{` for a literal `${{`"
+            if !is_name(name) {
+                errors.push((
+                    format!(
+                        "`${{{name}}}` is not a variable reference (names are letters, digits and `_`); write `$${{` for a literal `${{`"
+                    ),
+                    None,
                 ));
+            } else if let Some(var) = lookup.vars.get(name) {
+                match &var.value {
+                    Value::String(s) => out.push_str(s),
+                    Value::Number(n) => out.push_str(&n.to_string()),
+                    Value::Bool(b) => out.push_str(&b.to_string()),
+                    other => errors.push((
+                        format!(
+                            "`${{{name}}}` holds {} (from {}), which cannot be part of a text; write the variable alone, as the whole value",
+                            kind_of(other),
+                            var.origin
+                        ),
+                        None,
+                    )),
+                }
+                origins.push(format!("`${{{name}}}` from {}", var.origin));
             } else {
                 used_env = true;
-                match env(name) {
+                match (lookup.env)(name) {
                     Some(v) => out.push_str(&v),
                     None if lenient => out.push_str(&format!("${{{name}}}")),
-                    None => errors.push(format!("environment variable `{name}` is not set")),
+                    None => errors.push((
+                        format!("variable `{name}` is not set"),
+                        Some(name.to_string()),
+                    )),
                 }
             }
             rest = &after[end + 1..];
@@ -82,40 +135,86 @@ pub fn resolve(
     out.push_str(rest);
     Ok(if used_env {
         Resolved::FromEnv(out)
+    } else if !origins.is_empty() {
+        Resolved::FromVars(Value::String(out), origins)
     } else {
         Resolved::Literal(out)
     })
 }
 
-fn is_var_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    matches!(chars.next(), Some(c) if c == '_' || c.is_ascii_alphabetic())
-        && chars.all(|c| c == '_' || c.is_ascii_alphanumeric())
+/// The names a template refers to (`$${` escapes skipped).
+pub fn names(template: &str) -> impl Iterator<Item = &str> {
+    let mut rest = template;
+    std::iter::from_fn(move || {
+        loop {
+            let i = rest.find('$')?;
+            let tail = &rest[i..];
+            if let Some(after) = tail.strip_prefix("$${") {
+                rest = after;
+            } else if let Some(after) = tail.strip_prefix("${") {
+                let end = after.find('}')?;
+                rest = &after[end + 1..];
+                return Some(&after[..end]);
+            } else {
+                rest = &tail[1..];
+            }
+        }
+    })
+}
+
+/// `NAME` when the template is exactly `${NAME}`.
+fn whole_reference(template: &str) -> Option<&str> {
+    template
+        .strip_prefix("${")
+        .and_then(|t| t.strip_suffix('}'))
+        .filter(|n| is_name(n))
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a mapping",
+        Value::Null => "null",
+        _ => "a value",
+    }
+}
+
+/// What interpolating a document found.
+#[derive(Debug, Default)]
+pub struct Interpolated {
+    pub secrets: Vec<SecretOrigin>,
+    pub from_vars: Vec<VarOrigin>,
+    pub errors: Vec<InterpError>,
 }
 
 /// Resolve every string value in a document in place.
-pub fn interpolate(
-    value: &mut Value,
-    env: &dyn Fn(&str) -> Option<String>,
-    lenient: bool,
-) -> (Vec<SecretOrigin>, Vec<InterpError>) {
-    let mut secrets = Vec::new();
-    let mut errors = Vec::new();
+pub fn interpolate(value: &mut Value, lookup: Lookup<'_>, lenient: bool) -> Interpolated {
+    let mut found = Interpolated::default();
     leaves_mut(value, &FieldPath::root(), &mut |path, leaf| {
         let Value::String(s) = leaf else { return };
-        match resolve(s, env, lenient) {
+        match resolve(s, lookup, lenient) {
             Ok(Resolved::Literal(v)) => *s = v,
-            Ok(Resolved::FromEnv(v)) => secrets.push(SecretOrigin {
+            Ok(Resolved::FromEnv(v)) => found.secrets.push(SecretOrigin {
                 path: path.clone(),
                 template: std::mem::replace(s, v),
             }),
-            Err(messages) => errors.extend(messages.into_iter().map(|message| InterpError {
-                pointer: path.pointer(),
-                message,
-            })),
+            Ok(Resolved::FromVars(v, origins)) => {
+                *leaf = v;
+                found.from_vars.push(VarOrigin {
+                    path: path.clone(),
+                    origins,
+                });
+            }
+            Err(messages) => found
+                .errors
+                .extend(messages.into_iter().map(|(message, unset)| InterpError {
+                    pointer: path.pointer(),
+                    message,
+                    unset,
+                })),
         }
     });
-    (secrets, errors)
+    found
 }
 
 #[cfg(test)]
@@ -131,8 +230,24 @@ mod tests {
         }
     }
 
+    fn vars() -> Vars {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("v.yaml");
+        std::fs::write(
+            &f,
+            "CALLBACKS: [https://a/cb]\nDOMAIN: dev.example.com\nPORT: 8080\n",
+        )
+        .unwrap();
+        Vars::load(&[f], &[]).unwrap()
+    }
+
     #[test]
     fn table() {
+        let vars = vars();
+        let lookup = Lookup {
+            vars: &vars,
+            env: &env,
+        };
         let ok: &[(&str, Resolved)] = &[
             ("plain", Resolved::Literal("plain".into())),
             ("cost $5", Resolved::Literal("cost $5".into())),
@@ -146,43 +261,69 @@ mod tests {
                 "${HOST}${SECRET}",
                 Resolved::FromEnv("shop.example.coms3cr3t".into()),
             ),
+            (
+                "https://${DOMAIN}:${PORT}/${HOST}",
+                Resolved::FromEnv("https://dev.example.com:8080/shop.example.com".into()),
+            ),
         ];
         for (t, want) in ok {
-            assert_eq!(&resolve(t, &env, false).unwrap(), want, "{t}");
+            assert_eq!(&resolve(t, lookup, false).unwrap(), want, "{t}");
         }
+        match resolve("${CALLBACKS}", lookup, false).unwrap() {
+            Resolved::FromVars(v, origins) => {
+                assert_eq!(v, json!(["https://a/cb"]));
+                assert!(
+                    origins[0].starts_with("`${CALLBACKS}` from "),
+                    "{origins:?}"
+                );
+                assert!(origins[0].ends_with("v.yaml:1:12"), "{origins:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            resolve("https://${DOMAIN}/cb", lookup, false).unwrap(),
+            Resolved::FromVars(Value::String(s), _) if s == "https://dev.example.com/cb"
+        ));
         let bad: &[(&str, &str)] = &[
-            ("${MISSING}", "`MISSING` is not set"),
+            ("${MISSING}", "variable `MISSING` is not set"),
             ("${HOST", "unterminated"),
             ("${1X}", "not a variable reference"),
             ("${ HOST }", "not a variable reference"),
+            ("x ${CALLBACKS}", "holds a list"),
         ];
         for (t, needle) in bad {
-            let e = resolve(t, &env, false).unwrap_err();
-            assert!(e[0].contains(needle), "{t}: {e:?}");
+            let e = resolve(t, lookup, false).unwrap_err();
+            assert!(e[0].0.contains(needle), "{t}: {e:?}");
         }
         assert_eq!(
-            resolve("${MISSING}", &env, true).unwrap(),
+            resolve("${MISSING}", lookup, true).unwrap(),
             Resolved::FromEnv("${MISSING}".into())
         );
     }
 
     #[test]
     fn every_missing_variable_is_reported() {
+        let vars = Vars::default();
+        let lookup = Lookup {
+            vars: &vars,
+            env: &env,
+        };
         let mut doc = json!({"a": ["${A}", "${HOST}"], "b": {"c": "${B} and ${C}"}});
-        let (secrets, errors) = interpolate(&mut doc, &env, false);
-        assert_eq!(secrets.len(), 1);
-        assert_eq!(secrets[0].path.pointer(), "/a/1");
-        assert_eq!(secrets[0].template, "${HOST}");
-        let found: Vec<(&str, &str)> = errors
+        let found = interpolate(&mut doc, lookup, false);
+        assert_eq!(found.secrets.len(), 1);
+        assert_eq!(found.secrets[0].path.pointer(), "/a/1");
+        assert_eq!(found.secrets[0].template, "${HOST}");
+        let errors: Vec<(&str, Option<&str>)> = found
+            .errors
             .iter()
-            .map(|e| (e.pointer.as_str(), e.message.as_str()))
+            .map(|e| (e.pointer.as_str(), e.unset.as_deref()))
             .collect();
         assert_eq!(
-            found,
+            errors,
             vec![
-                ("/a/0", "environment variable `A` is not set"),
-                ("/b/c", "environment variable `B` is not set"),
-                ("/b/c", "environment variable `C` is not set"),
+                ("/a/0", Some("A")),
+                ("/b/c", Some("B")),
+                ("/b/c", Some("C"))
             ]
         );
     }

@@ -8,9 +8,10 @@
 pub mod interp;
 pub mod js;
 pub mod types;
+pub mod vars;
 pub mod yaml;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
@@ -18,8 +19,11 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, InvalidManifests};
+use crate::model::Kind;
 use crate::path::FieldPath;
+use crate::scope::{Pattern, Scope};
 use types::{Client, Connection, EmailTemplate, Rule, Source};
+pub use vars::Vars;
 use yaml::{Node, Pos, Style, Val};
 
 /// Largest manifest file read.
@@ -68,9 +72,21 @@ pub struct Desired {
     pub clients: Vec<Item<Client>>,
     pub rules: Vec<Item<Rule>>,
     pub emails: Vec<Item<EmailTemplate>>,
+    /// Kinds with a section (even empty) in some manifest: the kinds this tree manages.
+    pub sections: BTreeSet<Kind>,
+    /// `ignore:` patterns of every manifest, and `--ignore`s.
+    pub ignore: Vec<Pattern>,
 }
 
 impl Desired {
+    /// What this tree manages.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            kinds: self.sections.clone(),
+            ignore: self.ignore.clone(),
+        }
+    }
+
     /// `2 connections, 3 clients, 4 rules, 4 emails`.
     pub fn summary(&self) -> String {
         use crate::diag::plural;
@@ -86,18 +102,36 @@ impl Desired {
 
 /// How to load.
 pub struct LoadOptions<'a> {
-    /// Looks up `${VAR}`s.
+    /// Looks up `${VAR}`s in the environment (after `vars`).
     pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// `--var` and var files: looked up first, and not secret.
+    pub vars: &'a Vars,
     /// Keep unset variables as `${NAME}` instead of failing (offline `diff`).
     pub lenient_env: bool,
+    /// `--ignore` patterns, beside the manifests' own `ignore:`.
+    pub ignore: &'a [Pattern],
 }
+
+static NO_VARS: std::sync::LazyLock<Vars> = std::sync::LazyLock::new(Vars::default);
 
 impl LoadOptions<'_> {
     /// Variables from the process environment, strict.
     pub fn from_process() -> LoadOptions<'static> {
+        LoadOptions::with_vars(&NO_VARS)
+    }
+
+    /// `vars`, then the process environment, strict.
+    pub fn with_vars(vars: &Vars) -> LoadOptions<'_> {
+        LoadOptions::with(vars, &[])
+    }
+
+    /// `vars`, then the process environment, strict; `ignore` beside the manifests' own.
+    pub fn with<'a>(vars: &'a Vars, ignore: &'a [Pattern]) -> LoadOptions<'a> {
         LoadOptions {
             env: &|name| std::env::var(name).ok(),
+            vars,
             lenient_env: false,
+            ignore,
         }
     }
 }
@@ -105,18 +139,25 @@ impl LoadOptions<'_> {
 /// Load manifests from files and directories (every `*.yaml`/`*.yml` directly in a directory).
 pub fn load(paths: &[PathBuf], opts: &LoadOptions<'_>) -> Result<Desired, InvalidManifests> {
     let mut diags = Vec::new();
-    let files = manifest_files(paths, &mut diags);
+    // A var file beside the manifests is not a manifest.
+    let files: Vec<PathBuf> = manifest_files(paths, &mut diags)
+        .into_iter()
+        .filter(|f| !opts.vars.is_var_file(f))
+        .collect();
     let mut loader = Loader {
         opts,
         diags,
         files: Vec::new(),
         desired: Desired::default(),
         raw: Vec::new(),
+        unset: BTreeMap::new(),
     };
     for path in files {
         loader.load_file(&path);
     }
+    loader.desired.ignore.extend(opts.ignore.iter().cloned());
     loader.check_semantics();
+    loader.report_unset();
     let mut diags = loader.diags;
     if diags.is_empty() {
         Ok(loader.desired)
@@ -196,6 +237,16 @@ pub fn is_test_file(path: &Path) -> bool {
         .is_some_and(|n| n.ends_with(".test.yaml") || n.ends_with(".test.yml"))
 }
 
+fn kind_of_section(section: &str) -> Option<Kind> {
+    match section {
+        "connections" => Some(Kind::Connection),
+        "clients" => Some(Kind::Client),
+        "rules" => Some(Kind::Rule),
+        "emails" => Some(Kind::Email),
+        _ => None,
+    }
+}
+
 /// The longest connection or rule name a0ctl sends: both are addressed by name in the URL, and
 /// a longer one makes a URL the API refuses to read (414), so it could be created but never
 /// read, updated or deleted again.
@@ -246,9 +297,31 @@ struct Loader<'o, 'e> {
     files: Vec<LoadedFile>,
     desired: Desired,
     raw: Vec<RawItem>,
+    /// Unset variables: name → every use.
+    unset: BTreeMap<String, Vec<(String, Pos)>>,
 }
 
 impl Loader<'_, '_> {
+    /// One problem per unset variable, at its first use, naming every other use and where the
+    /// variable was looked for.
+    fn report_unset(&mut self) {
+        for (name, uses) in std::mem::take(&mut self.unset) {
+            let (file, pos) = uses[0].clone();
+            let mut message = format!(
+                "variable `{name}` is not set (looked in {})",
+                self.opts.vars.looked_in()
+            );
+            if uses.len() > 1 {
+                let others: Vec<String> = uses[1..]
+                    .iter()
+                    .map(|(f, p)| format!("{f}:{}:{}", p.line, p.col))
+                    .collect();
+                message.push_str(&format!("; also used at {}", others.join(", ")));
+            }
+            self.diags.push(Diagnostic::new(file, pos, message));
+        }
+    }
+
     fn load_file(&mut self, path: &Path) {
         let shown = path.display().to_string();
         let here = |pos: Pos, message: String| Diagnostic::new(shown.clone(), pos, message);
@@ -288,15 +361,37 @@ impl Loader<'_, '_> {
         if let Value::Object(map) = &mut doc {
             map.retain(|k, _| !k.starts_with("x-"));
         }
+        // Variables first, so a whole `${NAME}` from a var file takes its value's type before the
+        // schema sees it; a value that does not fit names the var file's line.
+        let lookup = interp::Lookup {
+            vars: self.opts.vars,
+            env: self.opts.env,
+        };
+        let found = interp::interpolate(&mut doc, lookup, self.opts.lenient_env);
+        let secrets = found.secrets;
+        for e in found.errors {
+            let pos = root.locate(&e.pointer, false);
+            match e.unset {
+                Some(name) => self
+                    .unset
+                    .entry(name)
+                    .or_default()
+                    .push((shown.clone(), pos)),
+                None => self.diags.push(here(pos, e.message)),
+            }
+        }
         let violations = crate::schema::check(&doc);
         for v in &violations {
+            let from_var = found.from_vars.iter().find(|o| {
+                let p = o.path.pointer();
+                v.pointer == p || v.pointer.starts_with(&format!("{p}/"))
+            });
+            let message = match from_var {
+                Some(o) => format!("{} (the value of {})", v.message, o.origins.join(", ")),
+                None => v.message.clone(),
+            };
             self.diags
-                .push(here(root.locate(&v.pointer, v.at_key), v.message.clone()));
-        }
-        let (secrets, errors) = interp::interpolate(&mut doc, self.opts.env, self.opts.lenient_env);
-        for e in errors {
-            self.diags
-                .push(here(root.locate(&e.pointer, false), e.message));
+                .push(here(root.locate(&v.pointer, v.at_key), message));
         }
         let file_index = self.files.len();
         self.files.push(LoadedFile {
@@ -309,6 +404,32 @@ impl Loader<'_, '_> {
                 .any(|v| v.pointer == prefix || v.pointer.starts_with(&format!("{prefix}/")))
         };
         let base_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        for (key, kind) in [
+            ("connections", Kind::Connection),
+            ("clients", Kind::Client),
+            ("rules", Kind::Rule),
+            ("emails", Kind::Email),
+        ] {
+            if doc.get(key).is_some() {
+                self.desired.sections.insert(kind);
+            }
+        }
+        for (i, p) in doc
+            .get("ignore")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let Some(text) = p.as_str() else { continue };
+            match Pattern::parse(text) {
+                Ok(pattern) => self.desired.ignore.push(pattern),
+                Err(e) if !invalid(&format!("/ignore/{i}")) => self
+                    .diags
+                    .push(here(root.locate(&format!("/ignore/{i}"), false), e)),
+                Err(_) => {}
+            }
+        }
         for kind in ["connections", "clients", "rules", "emails"] {
             let Some(items) = doc.get(kind).and_then(Value::as_array) else {
                 continue;
@@ -518,6 +639,20 @@ impl Loader<'_, '_> {
                 } else if let Some(problem) = unaddressable(item.kind, name) {
                     let (f, p) = at(key_field);
                     diags.push(Diagnostic::new(f, p, format!("{what} name {problem}")));
+                } else if let Some(pattern) = self
+                    .desired
+                    .ignore
+                    .iter()
+                    .find(|p| kind_of_section(item.kind).is_some_and(|k| p.matches(k, name)))
+                {
+                    let (f, p) = at(key_field);
+                    diags.push(Diagnostic::new(
+                        f,
+                        p,
+                        format!(
+                            "{what} `{name}` is declared here but ignored by `{pattern}`: remove one or the other"
+                        ),
+                    ));
                 } else {
                     // Clients may share a name when each pins its own client_id.
                     let pin = (item.kind == "clients")

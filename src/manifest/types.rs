@@ -47,7 +47,23 @@ pub struct Manifest {
     )]
     #[schemars(with = "Option<Vec<EmailTemplate>>")]
     pub emails: Vec<EmailTemplate>,
+    /// Resources of the tenant a0ctl leaves alone (never listed, changed or deleted): `KIND` or
+    /// `KIND/NAME`, where `*` matches any run of characters; KIND is connection, client, rule or
+    /// email. Examples: `client/Legacy *`, `connection/partner-*`, `rule`.
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "null_as_empty"
+    )]
+    #[schemars(with = "Option<Vec<IgnorePattern>>")]
+    pub ignore: Vec<String>,
 }
+
+/// `KIND` or `KIND/NAME` with `*` globs.
+#[derive(JsonSchema)]
+#[schemars(transparent)]
+#[allow(dead_code)]
+struct IgnorePattern(#[schemars(pattern(r"^(connection|client|rule|email)(/.+)?$"))] String);
 
 /// An empty section (`clients:` with every entry commented out) is an empty list.
 fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>

@@ -1,0 +1,4 @@
+function tagEnvironment(user, context, callback) {
+  context.idToken['https://example.com/env'] = configuration.ENVIRONMENT || 'unknown';
+  callback(null, user, context);
+}

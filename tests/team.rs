@@ -1,0 +1,178 @@
+//! Team-scale use: partial management (kinds without a section, `ignore:`, `--target`) and the
+//! split of `--allow-replace` from `--allow-delete`.
+
+mod harness;
+
+use harness::{Env, assert_exit, json, stderr, stdout, write};
+use reqwest::Method;
+use serde_json::json;
+
+const SCRIPT: &str = "function (user, context, callback) { callback(null, user, context); }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rules_only_tree_never_touches_connections_or_clients() {
+    let env = Env::start().await;
+    assert_exit(&env.run(&["apply", "examples/tenant", "--yes"]).await, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(
+        dir.path(),
+        "rules.yaml",
+        &format!("rules:\n  - name: only-rule\n    order: 9\n    script: '{SCRIPT}'\n"),
+    );
+    let out = env.run(&["plan", d, "--allow-delete"]).await;
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(!text.contains("connection \""), "{text}");
+    assert!(!text.contains("client \""), "{text}");
+    assert!(!text.contains("email \""), "{text}");
+    assert!(
+        text.contains("rule \"add-country\""),
+        "the other rules are deletes: {text}"
+    );
+    let before_connections = env.get("/api/connections").await;
+    let before_clients = env.get("/api/clients").await;
+    let out = env
+        .run(&["apply", d, "--yes", "--allow-delete", "--force"])
+        .await;
+    assert_exit(&out, 0);
+    assert_eq!(env.get("/api/connections").await, before_connections);
+    assert_eq!(env.get("/api/clients").await, before_clients);
+    let rules = env.get("/api/rules").await;
+    assert_eq!(rules.as_array().unwrap().len(), 1, "{rules}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ignored_client_is_neither_changed_nor_listed() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "ignore: ['client/Legacy *']\nclients:\n  - name: Shop\nconnections:\n  - name: db\n    strategy: auth0\n    enabled_clients: [Shop]\n",
+    );
+    let (_, legacy) = env
+        .call(
+            Method::POST,
+            "/api/clients",
+            Some(json!({"name": "Legacy Portal", "callbacks": ["https://old"]})),
+        )
+        .await;
+    assert_exit(&env.run(&["apply", d, "--yes", "--allow-delete"]).await, 0);
+    // Enable the ignored client on the managed connection by hand, and edit it.
+    let id = legacy["clientID"].as_str().unwrap();
+    env.call(
+        Method::PUT,
+        &format!("/api/connections/db?client={id}"),
+        Some(json!({"status": true})),
+    )
+    .await;
+    env.call(
+        Method::PATCH,
+        &format!("/api/clients/{id}"),
+        Some(json!({"callbacks": ["https://edited"]})),
+    )
+    .await;
+    let out = env
+        .run(&["plan", d, "--allow-delete", "--detailed-exitcode"])
+        .await;
+    assert_exit(&out, 0);
+    assert!(!stdout(&out).contains("Legacy"), "{}", stdout(&out));
+    assert_exit(&env.run(&["apply", d, "--yes", "--allow-delete"]).await, 0);
+    let view = env.get(&format!("/api/connections/db?client={id}")).await;
+    assert_eq!(view["status"], true, "not disabled");
+    let client = env.get(&format!("/api/clients/{id}")).await;
+    assert_eq!(client["callbacks"], json!(["https://edited"]));
+
+    // Declaring what is ignored is a located error; so is a pattern that names no kind.
+    write(
+        dir.path(),
+        "t.yaml",
+        "ignore: ['client/Legacy *', 'clients/x']\nclients:\n  - name: Legacy Portal\n",
+    );
+    let out = env.run(&["validate", d]).await;
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "t.yaml:3:11: client `Legacy Portal` is declared here but ignored by `client/Legacy *`"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("t.yaml:1:"), "{err}");
+    assert!(err.contains("ignore[1]"), "{err}");
+    // --ignore adds a pattern for one run.
+    write(dir.path(), "t.yaml", "clients:\n  - name: Shop\n");
+    let out = env
+        .run(&["plan", d, "--allow-delete", "--ignore", "client/Legacy*"])
+        .await;
+    assert!(!stdout(&out).contains("Legacy"), "{}", stdout(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_plans_only_it_and_what_it_needs() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        &format!(
+            "clients:\n  - name: New App\nconnections:\n  - name: db\n    strategy: auth0\n    enabled_clients: [New App]\nrules:\n  - name: x\n    order: 1\n    script: '{SCRIPT}'\n  - name: y\n    order: 2\n    script: '{SCRIPT}'\n"
+        ),
+    );
+    let out = env
+        .run(&["plan", d, "--target", "rule/x", "--format", "json"])
+        .await;
+    assert_exit(&out, 0);
+    let v = json(&out);
+    let names: Vec<&str> = v["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["x"], "{v}");
+    assert_eq!(v["targets"], json!(["rule/x"]));
+    let out = env.run(&["plan", d, "--target", "connection/db"]).await;
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("Partial plan: only connection/db and what it needs"),
+        "{text}"
+    );
+    assert!(text.contains("client \"New App\""), "{text}");
+    assert!(
+        text.contains("included: connection/db is enabled for it"),
+        "{text}"
+    );
+    assert!(!text.contains("rule \""), "{text}");
+    // Applied: only those.
+    assert_exit(
+        &env.run(&["apply", d, "--yes", "--target", "connection/db"])
+            .await,
+        0,
+    );
+    assert_eq!(env.get("/api/rules").await.as_array().unwrap().len(), 0);
+    assert_eq!(
+        env.get("/api/connections").await.as_array().unwrap().len(),
+        1
+    );
+
+    // A reorder moves together: targeting one rule of a swap includes the other.
+    assert_exit(&env.run(&["apply", d, "--yes"]).await, 0);
+    let swapped = std::fs::read_to_string(dir.path().join("t.yaml"))
+        .unwrap()
+        .replace("order: 1", "order: 9")
+        .replace("order: 2", "order: 1")
+        .replace("order: 9", "order: 2");
+    write(dir.path(), "t.yaml", &swapped);
+    let out = env.run(&["apply", d, "--yes", "--target", "rule/x"]).await;
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("included: rule orders move together with rule/x"),
+        "{}",
+        stdout(&out)
+    );
+    assert_exit(&env.run(&["plan", d, "--detailed-exitcode"]).await, 0);
+}
