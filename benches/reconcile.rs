@@ -464,8 +464,9 @@ fn main() {
             let after = emulator.stats();
             let count = |s: &Value, k: &str| s["by_route"][k].as_u64().unwrap_or(0);
             puts = count(&after, "PUT /api/rules/{name}") - count(&before, "PUT /api/rules/{name}");
-            conflicts += after["by_status"]["409"].as_u64().unwrap_or(0)
-                - before["by_status"]["409"].as_u64().unwrap_or(0);
+            // v1 answers a taken order with 400 `rule_conflict`: counted by its code.
+            conflicts += after["by_error"]["rule_conflict"].as_u64().unwrap_or(0)
+                - before["by_error"]["rule_conflict"].as_u64().unwrap_or(0);
             walls.push(r.wall.as_secs_f64());
             rss = rss.max(r.rss_kib);
         }
@@ -480,7 +481,10 @@ fn main() {
             ideal: format!("{ideal_calls} PUTs, {ideal:.2}s"),
             ratio: format!("{:.2}", puts as f64 / ideal_calls as f64),
             rss_mb: rss as f64 / 1024.0,
-            note: format!("{conflicts} conflicts (409); time ratio {:.2}", med / ideal),
+            note: format!(
+                "{conflicts} conflicts (rule_conflict); time ratio {:.2}",
+                med / ideal
+            ),
         });
     }
 

@@ -72,6 +72,35 @@ pub const MAX_BODY_BYTES: usize = 128 << 20;
 /// objects than that, and a0ctl must read back whatever the API accepted).
 pub const MAX_JSON_DEPTH: usize = 512;
 
+/// Certificates trusted besides the built-in roots: the PEM bundle named by `SSL_CERT_FILE`, as
+/// OpenSSL-based tools read it (a company CA, or a local emulator's self-signed certificate).
+fn extra_roots() -> anyhow::Result<Vec<reqwest::Certificate>> {
+    let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let path = std::path::PathBuf::from(path);
+    let hint = "SSL_CERT_FILE names a PEM file of certificates to trust; unset it to use only the built-in roots";
+    let pem = std::fs::read(&path).map_err(|e| {
+        hinted(
+            format!("cannot read SSL_CERT_FILE {}: {e}", path.display()),
+            hint,
+        )
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        hinted(
+            format!("SSL_CERT_FILE {} is not a PEM bundle: {e}", path.display()),
+            hint,
+        )
+    })?;
+    if certs.is_empty() {
+        return Err(hinted(
+            format!("SSL_CERT_FILE {} holds no certificate", path.display()),
+            hint,
+        ));
+    }
+    Ok(certs)
+}
+
 /// Parse `--domain`: a bare host means `https://HOST`; a URL may carry a scheme and port; plain
 /// `http` is refused for anything but a loopback address (before any connection is made).
 pub fn parse_domain(domain: &str) -> anyhow::Result<url::Url> {
@@ -194,6 +223,18 @@ impl CallError {
         }
     }
 
+    /// A write refused because it clashes with what the tenant holds (a taken name or rule
+    /// order): v1 answers 400 and tells it apart by the `error` code; a 409 counts too.
+    pub fn is_conflict(&self) -> bool {
+        match &self.kind {
+            ErrorKind::Status { status: 409, .. } => true,
+            ErrorKind::Status {
+                status: 400, code, ..
+            } => matches!(code.as_str(), "conflict" | "rule_conflict" | "user_exists"),
+            _ => false,
+        }
+    }
+
     pub fn status(&self) -> Option<u16> {
         match &self.kind {
             ErrorKind::Status { status, .. } | ErrorKind::NotJson { status, .. } => Some(*status),
@@ -221,7 +262,7 @@ impl CallError {
                 "check --domain (AUTH0_DOMAIN) and that the tenant is reachable from here".into()
             }
             ErrorKind::Tls(_) => {
-                "the tenant's HTTPS could not be verified: check --domain; for a local emulator use http://127.0.0.1:PORT".into()
+                "the tenant's HTTPS could not be verified: check --domain; for a certificate of your own (an emulator's --tls), set SSL_CERT_FILE to its PEM file".into()
             }
             ErrorKind::NotJson { .. } => {
                 "the answer was not the API's JSON: is --domain the tenant's Management API host?".into()
@@ -336,7 +377,10 @@ impl Api {
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .timeout(settings.timeout)
             .user_agent(concat!("a0ctl/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(64)
+            .pool_max_idle_per_host(64);
+        let http = extra_roots()?
+            .into_iter()
+            .fold(http, reqwest::ClientBuilder::add_root_certificate)
             .build()
             .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
         let token = match &auth {
@@ -360,12 +404,27 @@ impl Api {
                         status: 401 | 403, ..
                     } => "check --client-id/--client-secret (AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET)"
                         .to_string(),
+                    // v1 answers an unknown client id with 404.
+                    ErrorKind::Status {
+                        status: 404, code, ..
+                    } if code == "invalid_client" => {
+                        "check --client-id (AUTH0_CLIENT_ID): the tenant has no such client"
+                            .to_string()
+                    }
                     _ => e.hint().unwrap_or_default(),
                 };
                 hinted(format!("cannot get a token: {e}"), hint)
             })?;
         }
         Ok(api)
+    }
+
+    /// The client whose credentials get the token (none for a given token).
+    pub fn client_id(&self) -> Option<&str> {
+        match &self.inner.auth {
+            Auth::ClientCredentials { client_id, .. } => Some(client_id),
+            Auth::Token(_) => None,
+        }
     }
 
     /// Retries allowed for a transient failure.
@@ -965,5 +1024,25 @@ mod tests {
         };
         assert!(!format!("{a:?}").contains("hunter2"));
         assert!(!format!("{:?}", Auth::Token("tok".into())).contains("tok\""));
+    }
+
+    #[test]
+    fn conflicts_are_told_apart_by_code() {
+        let error = |status: u16, code: &str| CallError {
+            method: Method::POST,
+            path: "/api/rules".into(),
+            kind: ErrorKind::Status {
+                status,
+                code: code.into(),
+                description: String::new(),
+                retry_after: None,
+            },
+        };
+        assert!(error(400, "conflict").is_conflict());
+        assert!(error(400, "rule_conflict").is_conflict());
+        assert!(error(409, "whatever").is_conflict());
+        assert!(!error(400, "bad_request").is_conflict());
+        assert!(!error(400, "invalid_body").is_conflict());
+        assert!(!error(404, "conflict").is_conflict());
     }
 }

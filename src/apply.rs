@@ -181,7 +181,7 @@ async fn run(api: &Api, call: &Call, path: &str) -> Result<(Answer, Option<Strin
     }
 }
 
-/// A create: sent once; after an ambiguous failure (or a 409 that may be our own earlier
+/// A create: sent once; after an ambiguous failure (or a conflict that may be our own earlier
 /// attempt), read back; re-send only when the resource is not there.
 async fn create(
     api: &Api,
@@ -197,7 +197,7 @@ async fn create(
             Ok(a) => return Ok((a, None)),
             Err(e) => e,
         };
-        let maybe_ours = error.is_ambiguous() || error.status() == Some(409);
+        let maybe_ours = error.is_ambiguous() || error.is_conflict();
         if !maybe_ours {
             return Err(error);
         }
@@ -214,7 +214,7 @@ async fn create(
                 )),
             ));
         }
-        if error.status() == Some(409) || attempt >= attempts {
+        if error.is_conflict() || attempt >= attempts {
             return Err(error);
         }
         // The same schedule as `api`'s: from 100 ms, doubling, at most 5 s, with jitter.

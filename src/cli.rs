@@ -98,6 +98,10 @@ pub enum Command {
         /// Exit 2 when there are changes, 0 when there are none.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// A drift report for on-call: --detailed-exitcode, with each update read as "tenant has
+        /// X, manifests say Y".
+        #[arg(long)]
+        drift: bool,
         /// Also save the plan (without secret values) for `apply --plan`.
         #[arg(long, value_name = "PLANFILE")]
         out: Option<PathBuf>,
@@ -278,6 +282,23 @@ pub struct EmulatorArgs {
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
     pub token_lifetime: u64,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "tls"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed certificate generated for 127.0.0.1, ::1 and localhost.
+    #[arg(long)]
+    pub tls: bool,
+    /// Where --tls writes its certificate (PEM); default: beside --state, else a temporary file.
+    #[arg(long, value_name = "FILE", requires = "tls")]
+    pub tls_cert_out: Option<PathBuf>,
 }
 
 fn parse_share(s: &str) -> Result<f64, String> {
@@ -324,6 +345,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             paths,
             format,
             detailed_exitcode,
+            drift,
             out: plan_out,
             allow_delete,
             allow_replace,
@@ -345,7 +367,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ignore,
                 targets: target,
             };
-            runtime()?.block_on(commands::plan(args, detailed_exitcode, out))
+            runtime()?.block_on(commands::plan(args, detailed_exitcode || drift, drift, out))
         }
         Command::Apply {
             paths,
@@ -520,6 +542,13 @@ fn emulator(args: EmulatorArgs) -> Result<ExitCode> {
         fail_routes: args.fail_route,
         seed: args.seed,
         token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
+        tls: match (args.tls_cert, args.tls_key) {
+            (Some(cert), Some(key)) => Some(crate::emulator::Tls::Files { cert, key }),
+            _ if args.tls => Some(crate::emulator::Tls::SelfSigned {
+                cert_out: args.tls_cert_out,
+            }),
+            _ => None,
+        },
     };
     runtime()?.block_on(crate::emulator::run_until_signal(config))?;
     Ok(ExitCode::SUCCESS)

@@ -92,6 +92,13 @@ pub async fn compute(
         changes = diff_or_explain(resources, &live, options)?;
     }
     let mut changes = diff::target(changes, targets);
+    if let (Some(mine), Some(global)) = (api.client_id(), live.global_client_id.as_deref()) {
+        if mine != global && changes.has_changes() {
+            changes.notices.push(format!(
+                "the credentials are client {mine}'s, not the tenant's global client's: the tenant will refuse this plan's writes (insufficient_scope); use the global client's credentials"
+            ));
+        }
+    }
     count_users(api, &mut changes).await?;
     let mut redactor = model::redactor(resources);
     redactor.merge(model::redactor(&live.resources));
@@ -180,10 +187,23 @@ pub fn print_stdout(text: &str) -> Result<()> {
 }
 
 /// `a0ctl plan`.
-pub async fn plan(args: PlanArgs, detailed_exitcode: bool, out: Out) -> Result<ExitCode> {
+pub async fn plan(
+    args: PlanArgs,
+    detailed_exitcode: bool,
+    drift: bool,
+    out: Out,
+) -> Result<ExitCode> {
     let (resources, scope) = load_resources(&args.paths, &args.vars, &args.ignore)?;
     let tenant = Tenant::connect(&args.tenant).await?;
-    let result = plan_on(&tenant, &args, &resources, &diff_options(&args, scope), out).await;
+    let result = plan_on(
+        &tenant,
+        &args,
+        &resources,
+        &diff_options(&args, scope),
+        drift,
+        out,
+    )
+    .await;
     tenant.close().await;
     let changes = result?;
     Ok(if detailed_exitcode && changes {
@@ -198,6 +218,7 @@ async fn plan_on(
     args: &PlanArgs,
     resources: &[Resource],
     options: &diff::Options,
+    drift: bool,
     out: Out,
 ) -> Result<bool> {
     let computed = compute(&tenant.api, resources, options, &args.targets).await?;
@@ -235,7 +256,11 @@ async fn plan_on(
     } else {
         Paint(false)
     };
-    let text = render::plan(&plan, &tenant.label, args.format, paint);
+    let text = if drift {
+        render::drift(&plan, &tenant.label, args.format, paint)
+    } else {
+        render::plan(&plan, &tenant.label, args.format, paint)
+    };
     print_stdout(&computed.redactor.scrub(&text))?;
     Ok(plan.changes.has_changes())
 }
@@ -766,6 +791,7 @@ pub fn diff_trees(
             &render::Heading {
                 changes: format!("Changes from {old_label} to {new_label}:"),
                 none: format!("No changes: {old_label} and {new_label} describe the same tenant."),
+                drift: false,
             },
             out.stdout,
         ),

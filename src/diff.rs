@@ -149,6 +149,8 @@ pub struct Changes {
     pub unchanged: usize,
     /// `--target`s: only these (and what they need) are planned.
     pub targets: Vec<String>,
+    /// What a reviewer should know before reading the changes.
+    pub notices: Vec<String>,
 }
 
 impl Changes {
@@ -333,7 +335,51 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
     out.changes.sort_by(|a, b| {
         (a.kind, &a.name, a.action, a.live_id()).cmp(&(b.kind, &b.name, b.action, b.live_id()))
     });
+    hint_renames(&mut out);
+    let signing: Vec<&str> = desired
+        .iter()
+        .filter(|d| d.write_only.contains_key("signingKey"))
+        .map(|d| d.name.as_str())
+        .collect();
+    if !signing.is_empty() && !options.rotate_signing_keys && !options.compare_write_only {
+        out.notices.push(format!(
+            "signingKey is write-only (the API never returns it, so a change to it cannot be seen); pass --rotate-signing-keys to send it (declared by {})",
+            signing.join(", ")
+        ));
+    }
     Ok(out)
+}
+
+/// A client created while another with the same callbacks is left over (unmanaged or deleted)
+/// is most likely a rename without a pinned `client_id`: the new client gets new credentials.
+fn hint_renames(out: &mut Changes) {
+    let callbacks = |r: Option<&Resource>| r.and_then(|r| r.fields.get("callbacks")).cloned();
+    let leftovers: Vec<(String, String, Value)> = out
+        .changes
+        .iter()
+        .filter(|c| {
+            c.kind == Kind::Client && matches!(c.action, Action::Unmanaged | Action::Delete)
+        })
+        .filter_map(|c| {
+            let cb = callbacks(c.live.as_ref())
+                .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))?;
+            Some((c.name.clone(), c.live_id()?.to_string(), cb))
+        })
+        .collect();
+    for c in out
+        .changes
+        .iter_mut()
+        .filter(|c| c.kind == Kind::Client && c.action == Action::Create)
+    {
+        let Some(cb) = callbacks(c.desired.as_ref()) else {
+            continue;
+        };
+        if let Some((old, id, _)) = leftovers.iter().find(|(_, _, v)| *v == cb) {
+            c.notes.push(format!(
+                "looks like a rename of client \"{old}\" ({id}): pin `client_id: {id}` to rename it and keep its credentials"
+            ));
+        }
+    }
 }
 
 fn push(out: &mut Changes, change: Option<Change>) {
@@ -749,6 +795,7 @@ pub fn target(changes: Changes, targets: &[crate::scope::Pattern]) -> Changes {
             .collect(),
         unchanged: changes.unchanged,
         targets: targets.iter().map(ToString::to_string).collect(),
+        notices: changes.notices,
     }
 }
 

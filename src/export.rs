@@ -88,7 +88,8 @@ pub fn render(live: &Live, vars: &Vars) -> Result<Files> {
         .files
         .insert(SCHEMA_FILE.to_string(), crate::schema::render());
 
-    // Clients: a name shared by several clients needs each pinned by client_id.
+    // Clients, each pinned by client_id: a rename in the manifest then keeps the client (and its
+    // credentials) instead of creating another.
     let mut clients: Vec<(&String, &String, Value)> = Vec::new();
     let mut name_count: HashMap<&str, usize> = HashMap::new();
     for c in live.of_kind(Kind::Client) {
@@ -98,9 +99,7 @@ pub fn render(live: &Live, vars: &Vars) -> Result<Files> {
         let id = c.id.as_ref().expect("live clients have ids");
         let mut m = Map::new();
         m.push("name", Value::String(c.name.clone()));
-        if name_count[c.name.as_str()] > 1 {
-            m.push("client_id", Value::String(id.clone()));
-        }
+        m.push("client_id", Value::String(id.clone()));
         m.push(
             "callbacks",
             c.fields

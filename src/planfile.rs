@@ -486,5 +486,6 @@ pub fn restrict(saved: &SavedPlan, changes: Changes) -> Changes {
             .collect(),
         unchanged: changes.unchanged,
         targets: changes.targets,
+        notices: changes.notices,
     }
 }

@@ -37,13 +37,32 @@ use crate::secret::SENSITIVE;
 pub fn plan(plan: &Plan, tenant: &str, format: Format, paint: Paint) -> String {
     match format {
         Format::Text => text(&plan.changes, tenant, paint),
-        Format::Json => {
-            let mut s = serde_json::to_string_pretty(&json_plan(plan, tenant)).unwrap_or_default();
-            s.push('\n');
-            s
-        }
         Format::Markdown => markdown(&plan.changes, tenant, "plan"),
+        Format::Json => plan_json_text(plan, tenant),
     }
+}
+
+/// A drift report (`plan --drift`): the same plan, read the right way round for on-call: an
+/// update says what the tenant has and what the manifests say.
+pub fn drift(plan: &Plan, tenant: &str, format: Format, paint: Paint) -> String {
+    let heading = Heading {
+        changes: format!(
+            "Drift: {tenant} differs from the manifests; a0ctl apply would change it back:"
+        ),
+        none: format!("No drift: {tenant} matches the manifests."),
+        drift: true,
+    };
+    match format {
+        Format::Text => text_with(&plan.changes, &heading, paint),
+        Format::Markdown => markdown_with(&plan.changes, tenant, "drift report", true),
+        Format::Json => plan_json_text(plan, tenant),
+    }
+}
+
+fn plan_json_text(plan: &Plan, tenant: &str) -> String {
+    let mut s = serde_json::to_string_pretty(&json_plan(plan, tenant)).unwrap_or_default();
+    s.push('\n');
+    s
 }
 
 /// `{"create": n, "update": n, "replace": n, "delete": n, "unmanaged": n}`
@@ -92,6 +111,9 @@ pub fn json_changes(changes: &Changes, tenant: &str) -> Value {
     if !changes.targets.is_empty() {
         v["targets"] = json!(changes.targets);
     }
+    if !changes.notices.is_empty() {
+        v["notices"] = json!(changes.notices);
+    }
     v
 }
 
@@ -139,6 +161,7 @@ pub fn text(changes: &Changes, tenant: &str, paint: Paint) -> String {
     let heading = Heading {
         changes: format!("a0ctl will make these changes to {tenant}:"),
         none: format!("No changes: {tenant} matches the manifests."),
+        drift: false,
     };
     text_with(changes, &heading, paint)
 }
@@ -147,6 +170,8 @@ pub fn text(changes: &Changes, tenant: &str, paint: Paint) -> String {
 pub struct Heading {
     pub changes: String,
     pub none: String,
+    /// Word updates as drift: `tenant has X, manifests say Y`.
+    pub drift: bool,
 }
 
 /// The text form under a heading of the caller's.
@@ -160,12 +185,15 @@ pub fn text_with(changes: &Changes, heading: &Heading, paint: Paint) -> String {
     if let Some(line) = partial_line(changes) {
         out.push_str(&format!("{line}\n\n"));
     }
+    for notice in &changes.notices {
+        out.push_str(&format!("Note: {}\n\n", visible_line(notice)));
+    }
     if acting.is_empty() {
         out.push_str(&format!("{}\n\n", heading.none));
     } else {
         out.push_str(&format!("{}\n\n", heading.changes));
         for c in &acting {
-            out.push_str(&resource_block(c, paint));
+            out.push_str(&block(c, paint, true, heading.drift));
             out.push('\n');
         }
     }
@@ -229,6 +257,11 @@ pub fn summary_line(changes: &Changes) -> String {
 
 /// One resource's block: comment line, header, fields.
 pub fn resource_block(c: &Change, paint: Paint) -> String {
+    block(c, paint, true, false)
+}
+
+/// A resource's block; with `inline_diffs` false, multi-line fields say their diff follows.
+fn block(c: &Change, paint: Paint, inline_diffs: bool, drift: bool) -> String {
     let mut out = String::new();
     let mut comment = format!(
         "  # {} \"{}\"{} {}",
@@ -260,10 +293,27 @@ pub fn resource_block(c: &Change, paint: Paint) -> String {
         .max()
         .unwrap_or(0);
     for f in &c.fields {
-        out.push_str(&field_lines(f, width, paint));
+        if !inline_diffs && is_multiline(f) {
+            let path = visible_line(&f.path.to_string()).into_owned();
+            out.push_str(&format!("      ~ {path}: (diff below)\n"));
+            continue;
+        }
+        out.push_str(&field_lines(f, width, paint, drift));
     }
     out.push_str("    }\n");
     out
+}
+
+/// A multi-line field's unified diff, lines unindented so a `diff` fence colours them.
+fn unified(f: &FieldChange) -> String {
+    let before = f.before.as_ref().and_then(Value::as_str).unwrap_or("");
+    let after = f.after.as_ref().and_then(Value::as_str).unwrap_or("");
+    let diff = similar::TextDiff::from_lines(before, after);
+    let text = diff.unified_diff().context_radius(3).to_string();
+    text.split('\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("{}\n", visible_line(l)))
+        .collect()
 }
 
 fn is_multiline(f: &FieldChange) -> bool {
@@ -279,7 +329,7 @@ fn show(v: &Value) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-fn field_lines(f: &FieldChange, width: usize, paint: Paint) -> String {
+fn field_lines(f: &FieldChange, width: usize, paint: Paint, drift: bool) -> String {
     let sym = match (&f.before, &f.after) {
         (None, Some(_)) => "+",
         (Some(_), None) => "-",
@@ -332,6 +382,15 @@ fn field_lines(f: &FieldChange, width: usize, paint: Paint) -> String {
     } else {
         String::new()
     };
+    if drift {
+        let (have, want) = (
+            f.before.as_ref().map_or("nothing".into(), show),
+            f.after.as_ref().map_or("nothing".into(), show),
+        );
+        return format!(
+            "      {psym} {path:width$}: tenant has {have}, manifests say {want}{extra}\n"
+        );
+    }
     match (&f.before, &f.after) {
         (None, Some(a)) => format!("      {psym} {path:width$} = {}{extra}\n", show(a)),
         (Some(b), None) => format!("      {psym} {path:width$} = {} -> null{extra}\n", show(b)),
@@ -347,6 +406,10 @@ fn field_lines(f: &FieldChange, width: usize, paint: Paint) -> String {
 /// The Markdown plan: marker, headline, the complete summary table, then one collapsible block
 /// per resource, cut (with a note) before GitHub's comment limit.
 pub fn markdown(changes: &Changes, tenant: &str, what: &str) -> String {
+    markdown_with(changes, tenant, what, false)
+}
+
+fn markdown_with(changes: &Changes, tenant: &str, what: &str, drift: bool) -> String {
     let mut head = String::new();
     head.push_str(MARKDOWN_MARKER);
     head.push('\n');
@@ -354,6 +417,12 @@ pub fn markdown(changes: &Changes, tenant: &str, what: &str) -> String {
     head.push_str(&format!("**{}**\n\n", summary_line(changes)));
     if let Some(line) = partial_line(changes) {
         head.push_str(&format!("> {line}\n\n"));
+    }
+    for notice in &changes.notices {
+        head.push_str(&format!(
+            "> **Note:** {}\n\n",
+            html_escape(&visible_line(notice))
+        ));
     }
     head.push_str("| kind | create | update | replace | delete | unmanaged |\n");
     head.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
@@ -391,10 +460,20 @@ pub fn markdown(changes: &Changes, tenant: &str, what: &str) -> String {
         if c.action == Action::Unmanaged {
             continue;
         }
-        let body = resource_block(c, Paint(false));
+        let body = block(c, Paint(false), false, drift);
+        // Each changed script or body in a `diff` fence of its own, so GitHub colours it.
+        let mut diffs = String::new();
+        for f in c.fields.iter().filter(|f| is_multiline(f)) {
+            let text = unified(f);
+            let fence = if text.contains("```") { "~~~~" } else { "```" };
+            diffs.push_str(&format!(
+                "\n`{}`:\n\n{fence}diff\n{text}{fence}\n",
+                visible_line(&f.path.to_string()).replace('`', "'")
+            ));
+        }
         let fence = if body.contains("```") { "~~~~" } else { "```" };
         blocks.push(format!(
-            "<details><summary><code>{}</code> {} <code>{}</code> ({})</summary>\n\n{fence}diff\n{}{fence}\n</details>\n",
+            "<details><summary><code>{}</code> {} <code>{}</code> ({})</summary>\n\n{fence}diff\n{}{fence}\n{diffs}</details>\n",
             symbol(c.action).trim(),
             c.kind,
             html_escape(&visible_line(&c.name)),

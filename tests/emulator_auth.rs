@@ -1,5 +1,5 @@
 //! The emulator's authentication: `POST /oauth/token` (JSON, form-encoded, and a form sent
-//! without a content type), wrong credentials (401 and a log entry `f`), the ways a token may be
+//! without a content type), wrong credentials (401, an unknown client 404, and a log entry `f`), the ways a token may be
 //! sent, and the 401s: missing, unknown, expired, and a non-global client writing tenant-wide
 //! settings.
 
@@ -77,10 +77,23 @@ async fn token_as_json_form_and_unlabelled_form() {
 async fn wrong_credentials_are_401_access_denied_and_logged_as_f() {
     let emu = Emu::start().await;
     let global = emu.handle.global_client_id.clone();
-    for (id, secret) in [
-        (global.as_str(), "wrong-secret"),
-        ("no-such-client", "whatever"),
-        (global.as_str(), ""),
+    // A wrong secret is 401; a client the tenant does not have is 404, as in v1.
+    for (id, secret, status, code, description) in [
+        (
+            global.as_str(),
+            "wrong-secret",
+            401,
+            "access_denied",
+            "Unauthorized",
+        ),
+        (
+            "no-such-client",
+            "whatever",
+            404,
+            "invalid_client",
+            "unknown client `no-such-client`",
+        ),
+        (global.as_str(), "", 401, "access_denied", "Unauthorized"),
     ] {
         let r = emu
             .send(
@@ -90,10 +103,10 @@ async fn wrong_credentials_are_401_access_denied_and_logged_as_f() {
                 Some(&json!({"client_id": id, "client_secret": secret, "grant_type": "client_credentials"})),
             )
             .await;
-        assert_error(&r, 401, "access_denied");
+        assert_error(&r, status, code);
         assert_eq!(
             r.json(),
-            json!({"error": "access_denied", "error_description": "Unauthorized"})
+            json!({"error": code, "error_description": description, "detail": description})
         );
     }
     let logs = emu.get_ok("/api/logs?sort=date:1").await;
@@ -102,7 +115,7 @@ async fn wrong_credentials_are_401_access_denied_and_logged_as_f() {
             {"_id": "<_id>", "date": "<date>", "type": "f", "description": "Wrong client credentials",
              "client_id": "<global>", "client_name": "Global Client", "ip": "127.0.0.1",
              "user_agent": "emulator-tests", "details": {}},
-            {"_id": "<_id>", "date": "<date>", "type": "f", "description": "Wrong client credentials",
+            {"_id": "<_id>", "date": "<date>", "type": "f", "description": "Unknown client",
              "client_id": "no-such-client", "ip": "127.0.0.1", "user_agent": "emulator-tests",
              "details": {}},
             {"_id": "<_id>", "date": "<date>", "type": "f", "description": "Wrong client credentials",
@@ -358,5 +371,6 @@ async fn deleting_a_client_revokes_its_tokens() {
             Some(&json!({"client_id": id, "client_secret": secret, "grant_type": "client_credentials"})),
         )
         .await;
-    assert_error(&r, 401, "access_denied");
+    // The client is gone: an unknown client, 404.
+    assert_error(&r, 404, "invalid_client");
 }

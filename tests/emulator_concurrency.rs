@@ -81,7 +81,7 @@ async fn sixty_four_creates_race_for_one_order() {
     let winners: Vec<_> = answers.iter().filter(|r| r.status == 200).collect();
     assert_eq!(winners.len(), 1, "{answers:?}");
     for r in answers.iter().filter(|r| r.status != 200) {
-        assert_error(r, 409, "rule_conflict");
+        assert_error(r, 400, "rule_conflict");
     }
     let rules = emu.get_ok("/api/rules").await;
     assert_eq!(rules, json!([winners[0].json()]));
@@ -106,7 +106,7 @@ async fn sixty_four_puts_race_to_move_rules_to_one_order() {
     let winners: Vec<usize> = (0..TASKS).filter(|t| answers[*t].status == 200).collect();
     assert_eq!(winners.len(), 1, "{answers:?}");
     for r in answers.iter().filter(|r| r.status != 200) {
-        assert_error(r, 409, "rule_conflict");
+        assert_error(r, 400, "rule_conflict");
     }
     let winner = winners[0];
     let rules = emu.get_ok("/api/rules").await;

@@ -1,6 +1,7 @@
 //! The `a0ctl emulator` binary: its one stdout line, SIGTERM (exit 0), writes and tokens that
 //! survive a SIGKILL and a restart on the same `--state`, and the fault flags reaching the
-//! server.
+//! server; state files of an older store version migrated (foreign keys that cascade), and of a
+//! newer one refused.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::emulator::{assert_error, http_client, read};
+use common::emulator::{Emu, assert_error, config, http_client, read};
 use serde_json::{Value, json};
 
 const ID: &str = "durable-global-client";
@@ -146,7 +147,7 @@ async fn stdout_is_one_line_and_sigterm_exits_0() {
             .unwrap(),
     )
     .await;
-    assert_error(&r, 401, "access_denied");
+    assert_error(&r, 404, "invalid_client");
     stop(p);
 
     // A SIGTERM sent as soon as the line is read is a clean stop too (a supervisor may).
@@ -321,4 +322,185 @@ async fn an_in_process_emulator_shuts_down() {
     let fresh = http_client();
     assert!(fresh.get(format!("{base}/api/rules")).send().await.is_err());
     assert!(http.get(format!("{base}/api/rules")).send().await.is_err());
+}
+
+/// The store's schema before version 1 (no foreign keys), as older emulators wrote it.
+const SCHEMA_V0: &str = r#"
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE clients (seq INTEGER PRIMARY KEY AUTOINCREMENT, client_id TEXT NOT NULL UNIQUE,
+    client_secret TEXT NOT NULL, name TEXT NOT NULL, global INTEGER NOT NULL DEFAULT 0,
+    callbacks TEXT NOT NULL DEFAULT '[]', owners TEXT NOT NULL DEFAULT '[]', signing_key TEXT);
+CREATE TABLE connections (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE, strategy TEXT NOT NULL, options TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE connection_clients (connection_id TEXT NOT NULL, client_id TEXT NOT NULL,
+    PRIMARY KEY (connection_id, client_id));
+CREATE TABLE rules (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE, script TEXT NOT NULL, status INTEGER NOT NULL,
+    ord INTEGER NOT NULL UNIQUE);
+CREATE TABLE emails (template TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE users (seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL UNIQUE,
+    connection TEXT NOT NULL, email TEXT, password_hash TEXT, profile TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}');
+CREATE UNIQUE INDEX users_connection_email ON users (connection, email);
+CREATE TABLE devices (seq INTEGER PRIMARY KEY AUTOINCREMENT, user_id TEXT NOT NULL,
+    device TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL, client_id TEXT,
+    created_at TEXT NOT NULL);
+CREATE TABLE user_clients (user_id TEXT NOT NULL, client_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, client_id));
+CREATE TABLE tickets (ticket TEXT PRIMARY KEY, user_id TEXT NOT NULL, kind TEXT NOT NULL,
+    data TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE tokens (token TEXT PRIMARY KEY, client_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL);
+CREATE TABLE logs (seq INTEGER PRIMARY KEY AUTOINCREMENT, date TEXT NOT NULL, type TEXT NOT NULL,
+    description TEXT, connection TEXT, client_id TEXT, client_name TEXT, ip TEXT,
+    user_agent TEXT, user_id TEXT, user_name TEXT, details TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX logs_user ON logs (user_id);
+
+INSERT INTO meta VALUES ('tenant', 'local'), ('global_client_id', 'g');
+INSERT INTO clients (client_id, client_secret, name, global) VALUES ('g', 's', 'Global Client', 1);
+INSERT INTO connections (id, name, strategy) VALUES ('con_1', 'db', 'auth0');
+INSERT INTO connection_clients VALUES ('con_1', 'g');
+INSERT INTO users (user_id, connection, email, profile)
+    VALUES ('auth0|1', 'db', 'a@example.com', '{"email": "a@example.com"}'),
+           ('auth0|orphan', 'gone', 'o@example.com', '{"email": "o@example.com"}');
+INSERT INTO devices (user_id, device, kind, value, created_at)
+    VALUES ('auth0|1', 'phone', 'refresh_token', 'rt', '2020-01-01');
+INSERT INTO user_clients VALUES ('auth0|1', 'g');
+INSERT INTO tokens VALUES ('old-token', 'g', 99999999999), ('orphan-token', 'deleted', 99999999999);
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_0_state_is_migrated_and_deletes_cascade() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("tenant.db");
+    rusqlite::Connection::open(&state)
+        .unwrap()
+        .execute_batch(SCHEMA_V0)
+        .unwrap();
+    let emu = Emu::with(common::emulator::Config {
+        state: Some(state.clone()),
+        ..config()
+    })
+    .await;
+    assert_eq!(emu.handle.global_client_id, "g");
+    // Rows whose references hold are kept; the orphan user is not.
+    let users = emu.get_ok("/api/users").await;
+    let ids: Vec<&str> = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["auth0|1"]);
+    assert_eq!(emu.get_ok("/api/connections/db").await["status"], true);
+    assert_eq!(
+        emu.get_ok("/api/users/auth0%7C1/devices").await[0]["refresh_token"],
+        "rt"
+    );
+    let old = emu
+        .send(reqwest::Method::GET, "/api/rules", Some("old-token"), None)
+        .await;
+    assert_eq!(old.status, 200, "{}", old.body);
+
+    // Deleting the connection takes its users, and their devices and logins, with it.
+    assert_eq!(emu.delete("/api/connections/db").await.status, 200);
+    assert_error(&emu.get("/api/users/auth0%7C1").await, 404, "not_found");
+    emu.handle.shutdown().await;
+
+    let conn = rusqlite::Connection::open(&state).unwrap();
+    let count = |table: &str| -> i64 {
+        conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 1);
+    for table in ["users", "devices", "user_clients", "connection_clients"] {
+        assert_eq!(count(table), 0, "{table}");
+    }
+    // The orphan token was dropped; the global client's (and the test's) remain.
+    let orphans: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM tokens WHERE client_id = 'deleted'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+    let tables: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name LIKE 'v0_%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tables, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_of_a_newer_store_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("tenant.db");
+    rusqlite::Connection::open(&state)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99;")
+        .unwrap();
+    let refused = a0ctl::emulator::serve(common::emulator::Config {
+        state: Some(state.clone()),
+        ..config()
+    })
+    .await;
+    let error = format!("{:#}", refused.err().expect("refused"));
+    assert!(error.contains("newer a0ctl"), "{error}");
+    assert!(error.contains(&state.display().to_string()), "{error}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_global_credentials_keep_the_clients_place_and_end_its_old_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("tenant.db");
+    let with = |id: &str, secret: &str| common::emulator::Config {
+        state: Some(state.clone()),
+        client_id: Some(id.to_string()),
+        client_secret: Some(secret.to_string()),
+        ..config()
+    };
+    let first = Emu::with(with("old-id", "old-secret")).await;
+    first.connection("db", "auth0").await;
+    let user = first
+        .seed_user(json!({"connection": "db", "email": "u@example.com"}))
+        .await;
+    let r = first
+        .post("/__emulator/logins", json!({"user_id": user}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let old_token = first.token.clone();
+    first.handle.shutdown().await;
+
+    let second = Emu::with(with("new-id", "new-secret")).await;
+    // The connection is still enabled for the global client, and its user's login counts.
+    let db = second.get_ok("/api/connections/db").await;
+    assert_eq!(
+        (db["client_id"].clone(), db["status"].clone()),
+        (json!("new-id"), json!(true))
+    );
+    let users = second.get_ok("/api/clients/new-id/users").await;
+    assert_eq!(users.as_array().unwrap().len(), 1, "{users}");
+    // The old credentials' token and id are gone.
+    let r = second
+        .send(reqwest::Method::GET, "/api/rules", Some(&old_token), None)
+        .await;
+    assert_error(&r, 401, "invalid_token");
+    let r = second
+        .send(
+            reqwest::Method::POST,
+            "/oauth/token",
+            None,
+            Some(&json!({"client_id": "old-id", "client_secret": "old-secret"})),
+        )
+        .await;
+    assert_error(&r, 404, "invalid_client");
+    let clients = second.get_ok("/api/clients").await;
+    assert_eq!(clients.as_array().unwrap().len(), 1, "{clients}");
 }

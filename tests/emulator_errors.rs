@@ -1,7 +1,8 @@
 //! The error classes every endpoint shares: 404 for unknown paths and resources, 405 for
 //! unknown methods, 400 `invalid_body` for bodies that are not a JSON object — each as
-//! `{"error", "error_description"}` with a JSON content type. (401s are in emulator_auth, 409s in
-//! emulator_resources and emulator_users, 429 and 503 in emulator_faults.)
+//! `{"error", "error_description", "detail"}` with a JSON content type. (401s are in
+//! emulator_auth, conflicts in emulator_resources and emulator_users, 429 and 503 in
+//! emulator_faults, the HTTP layer's own errors in emulator_security.)
 
 mod common;
 
@@ -24,7 +25,8 @@ async fn unknown_paths_and_resources_are_404() {
     }
     assert_eq!(
         emu.get("/api/nothing").await.json(),
-        json!({"error": "not_found", "error_description": "no such endpoint: GET /api/nothing"})
+        json!({"error": "not_found", "error_description": "no such endpoint: GET /api/nothing",
+               "detail": "no such endpoint: GET /api/nothing"})
     );
     for path in [
         "/api/rules/nope",
@@ -62,7 +64,8 @@ async fn unknown_methods_are_405() {
     assert_eq!(
         emu.delete("/api/logs").await.json(),
         json!({"error": "method_not_allowed",
-               "error_description": "DELETE is not allowed on /api/logs"})
+               "error_description": "DELETE is not allowed on /api/logs",
+               "detail": "DELETE is not allowed on /api/logs"})
     );
 }
 

@@ -1,6 +1,6 @@
 //! Connections, clients, rules and email templates: every endpoint's status and exact body, the
-//! 409s (duplicate connection name, duplicate rule name, duplicate rule order, existing email
-//! template), and the rules of each resource (per-client connection status, merging updates,
+//! conflicts (400 with code `conflict` or `rule_conflict`: duplicate connection name, duplicate
+//! rule name, duplicate rule order, existing email template), and the rules of each resource (per-client connection status, merging updates,
 //! rule order, the undeletable global client).
 
 mod common;
@@ -101,7 +101,8 @@ async fn connections_errors() {
             json!({"name": "db", "strategy": "waad"}),
         )
         .await;
-    assert_error(&dup, 409, "conflict");
+    // v1 answers every failed write 400; the code tells the conflict apart.
+    assert_error(&dup, 400, "conflict");
     assert_error(
         &emu.post("/api/connections", json!({"strategy": "auth0"}))
             .await,
@@ -581,7 +582,7 @@ async fn rules_create_list_get_update_delete() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rule_name_and_order_conflicts_are_409() {
+async fn rule_name_and_order_conflicts_are_400_with_their_codes() {
     let emu = Emu::start().await;
     emu.post_ok(
         "/api/rules",
@@ -600,7 +601,7 @@ async fn rule_name_and_order_conflicts_are_409() {
             json!({"name": "a", "script": SCRIPT, "order": 3}),
         )
         .await,
-        409,
+        400,
         "conflict",
     );
     assert_error(
@@ -609,13 +610,13 @@ async fn rule_name_and_order_conflicts_are_409() {
             json!({"name": "c", "script": SCRIPT, "order": 1}),
         )
         .await,
-        409,
+        400,
         "rule_conflict",
     );
     assert_error(
         &emu.put("/api/rules/b", json!({"order": 1, "status": false}))
             .await,
-        409,
+        400,
         "rule_conflict",
     );
     // Nothing of the failed writes was kept.
@@ -669,7 +670,7 @@ async fn email_templates_create_get_update() {
 
         assert_error(
             &emu.post("/api/emails", json!({"template": name})).await,
-            409,
+            400,
             "conflict",
         );
 

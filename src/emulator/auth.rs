@@ -7,15 +7,18 @@
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
-use axum::http::request::Parts;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rusqlite::OptionalExtension;
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiResult, App, AppState, logs, now_secs, ok_json, params, random_id};
+use super::caller::Caller;
+use super::wire::Peer;
+use super::{
+    ApiError, ApiResult, App, AppState, clients, logs, now_secs, ok_json, params, random_id,
+};
 
 #[derive(Debug, Clone)]
 pub(crate) struct TokenInfo {
@@ -23,44 +26,8 @@ pub(crate) struct TokenInfo {
     pub expires_at: u64,
 }
 
-/// Who is calling: the client behind the token, and where the request came from (for logs).
-#[derive(Debug, Clone)]
-pub(crate) struct Caller {
-    pub client_id: String,
-    pub client_name: String,
-    pub global: bool,
-    pub token: String,
-    pub ip: String,
-    pub user_agent: String,
-}
-
-impl Caller {
-    /// Tenant-wide writes (connections, clients, rules, emails) need the global client.
-    pub(crate) fn require_global(&self) -> Result<(), ApiError> {
-        if self.global {
-            Ok(())
-        } else {
-            Err(ApiError::unauthorized(
-                "insufficient_scope",
-                "only a token of the global client may change tenant-wide settings",
-            ))
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Caller>()
-            .cloned()
-            .ok_or_else(|| ApiError::unauthorized("unauthorized", "missing access token"))
-    }
-}
-
-/// Where a request came from: its peer address and user agent.
+/// Where a request came from: its peer address and user agent, each cut to
+/// [`logs::MAX_FIELD_CHARS`] (both are the caller's to choose).
 pub(crate) fn origin(headers: &HeaderMap, peer: Option<SocketAddr>) -> (String, String) {
     let ip = headers
         .get("x-forwarded-for")
@@ -72,9 +39,8 @@ pub(crate) fn origin(headers: &HeaderMap, peer: Option<SocketAddr>) -> (String, 
     let agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    (ip, agent)
+        .unwrap_or_default();
+    (logs::bounded(&ip), logs::bounded(agent))
 }
 
 /// The auth layer: resolves the token into a [`Caller`] or answers 401.
@@ -87,10 +53,7 @@ pub(crate) async fn require(State(app): State<AppState>, mut req: Request, next:
         )
         .into_response();
     };
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
+    let peer = req.extensions().get::<ConnectInfo<Peer>>().map(|c| c.0.0);
     let (ip, user_agent) = origin(req.headers(), peer);
     match resolve(&app, &token) {
         Ok(caller) => {
@@ -147,15 +110,7 @@ fn resolve(app: &App, token: &str) -> Result<Caller, ApiError> {
             "the access token expired",
         ));
     }
-    let name: Option<String> = app.store.read(|c| {
-        c.query_row(
-            "SELECT name FROM clients WHERE client_id = ?1",
-            [&info.client_id],
-            |r| r.get(0),
-        )
-        .optional()
-    })?;
-    let Some(client_name) = name else {
+    let Some(client_name) = clients::name_of(&app.store, &info.client_id)? else {
         return Err(ApiError::unauthorized(
             "invalid_token",
             "the client of this access token was deleted",
@@ -174,7 +129,7 @@ fn resolve(app: &App, token: &str) -> Result<Caller, ApiError> {
 /// `POST /oauth/token`.
 pub(crate) async fn token(
     State(app): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
@@ -218,31 +173,47 @@ pub(crate) async fn token(
         ));
     }
     let (client_id, secret) = (get("client_id"), get("client_secret"));
-    let known: Option<String> = app.store.read(|c| {
-        c.query_row(
-            "SELECT client_secret FROM clients WHERE client_id = ?1",
-            [client_id],
-            |r| r.get(0),
-        )
-        .optional()
-    })?;
-    let (ip, user_agent) = origin(&headers, Some(peer));
-    if known.is_none_or(|expected| secret.is_empty() || expected != secret) {
-        logs::record(
-            &app,
-            logs::Entry {
-                kind: "f",
-                description: "Wrong client credentials".to_string(),
-                client_id: Some(client_id.to_string()),
-                ip,
-                user_agent,
-                ..Default::default()
-            },
-        )?;
-        return Err(ApiError::unauthorized("access_denied", "Unauthorized"));
+    let known = clients::credentials(&app.store, client_id)?;
+    if known
+        .as_ref()
+        .is_none_or(|(expected, _)| secret.is_empty() || expected != secret)
+    {
+        // Anyone may call this route: what a failure stores is bounded in size and in rate.
+        if let Some(unrecorded) = app
+            .failed_logins
+            .admit(app.faults.current().failed_logins_per_second)
+        {
+            let (ip, user_agent) = origin(&headers, Some(peer));
+            logs::record(
+                &app,
+                logs::Entry {
+                    kind: "f",
+                    description: if known.is_some() {
+                        "Wrong client credentials".to_string()
+                    } else {
+                        "Unknown client".to_string()
+                    },
+                    client_id: Some(client_id.to_string()),
+                    client_name: known.as_ref().map(|(_, name)| name.clone()),
+                    ip,
+                    user_agent,
+                    details: (unrecorded > 0).then(|| json!({"unrecorded_before": unrecorded})),
+                    ..Default::default()
+                },
+            )?;
+        }
+        return Err(if known.is_some() {
+            ApiError::unauthorized("access_denied", "Unauthorized")
+        } else {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "invalid_client",
+                format!("unknown client `{}`", logs::bounded(client_id)),
+            )
+        });
     };
     let token = random_id(48);
-    let expires_at = now_secs() + app.config.token_lifetime.as_secs();
+    let expires_at = now_secs().saturating_add(app.config.token_lifetime.as_secs());
     app.store.write(|tx| {
         tx.execute(
             "INSERT INTO tokens (token, client_id, expires_at) VALUES (?1, ?2, ?3)",

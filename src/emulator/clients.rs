@@ -10,9 +10,11 @@ use axum::http::Uri;
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
+use super::caller::Caller;
 use super::store::Store;
 use super::{
-    ApiError, ApiResult, AppState, Caller, json_body, ok_json, ok_text, opt_str, params, random_id,
+    ApiError, ApiResult, AppState, check_name_length, json_body, ok_json, ok_text, opt_str, params,
+    random_id,
 };
 
 const COLUMNS: &str = "client_id, client_secret, name, global, callbacks, owners";
@@ -60,13 +62,8 @@ pub(crate) fn ensure_global(
                 )?;
                 if let Some(old) = stored.filter(|old| old != id && !exists) {
                     // New credentials for the same tenant: the global client keeps its place
-                    // (its connections, its users' logins) under the new id; old tokens die.
-                    for table in ["connection_clients", "user_clients"] {
-                        tx.execute(
-                            &format!("UPDATE {table} SET client_id = ?1 WHERE client_id = ?2"),
-                            [id, old.as_str()],
-                        )?;
-                    }
+                    // (its connections, its users' logins: the foreign keys cascade the new
+                    // id) under the new id; tokens of the old credentials die.
                     tx.execute("DELETE FROM tokens WHERE client_id = ?1", [&old])?;
                     tx.execute(
                         "UPDATE clients SET client_id = ?1 WHERE client_id = ?2",
@@ -162,8 +159,19 @@ fn owners_of(value: &Value) -> Result<String, ApiError> {
     }
 }
 
+/// What a caller may see of a client: only the global client's token sees secrets, so nothing
+/// a non-global token reads lets it become the global client.
+fn visible(mut client: Value, caller: &Caller) -> Value {
+    if !caller.global {
+        if let Some(map) = client.as_object_mut() {
+            map.remove("clientSecret");
+        }
+    }
+    client
+}
+
 /// `GET /api/clients[?userId=]`.
-pub(crate) async fn list(State(app): State<AppState>, uri: Uri) -> ApiResult {
+pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) -> ApiResult {
     let owner = params(&uri).remove("userId").filter(|u| !u.is_empty());
     let clients: Vec<Value> = app.store.read(|c| {
         let mut stmt = c.prepare_cached(&format!("SELECT {COLUMNS} FROM clients ORDER BY seq"))?;
@@ -181,7 +189,25 @@ pub(crate) async fn list(State(app): State<AppState>, uri: Uri) -> ApiResult {
             .collect(),
         None => clients,
     };
+    let clients = clients.into_iter().map(|c| visible(c, &caller)).collect();
     Ok(ok_json(&Value::Array(clients)))
+}
+
+/// A client's secret and name.
+pub(crate) fn credentials(store: &Store, id: &str) -> Result<Option<(String, String)>, ApiError> {
+    store.read(|c| {
+        c.query_row(
+            "SELECT client_secret, name FROM clients WHERE client_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+    })
+}
+
+/// A client's name.
+pub(crate) fn name_of(store: &Store, id: &str) -> Result<Option<String>, ApiError> {
+    Ok(credentials(store, id)?.map(|(_, name)| name))
 }
 
 pub(crate) fn find(app: &AppState, id: &str) -> Result<Option<Value>, ApiError> {
@@ -196,9 +222,13 @@ pub(crate) fn find(app: &AppState, id: &str) -> Result<Option<Value>, ApiError> 
 }
 
 /// `GET /api/clients/{id}`.
-pub(crate) async fn get_one(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult {
+pub(crate) async fn get_one(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult {
     match find(&app, &id)? {
-        Some(c) => Ok(ok_json(&c)),
+        Some(c) => Ok(ok_json(&visible(c, &caller))),
         None => Err(ApiError::not_found(format!("client `{id}` not found"))),
     }
 }
@@ -208,6 +238,7 @@ pub(crate) async fn create(State(app): State<AppState>, caller: Caller, body: By
     caller.require_global()?;
     let body = json_body(&body)?;
     let name = opt_str(&body, "name")?.unwrap_or_else(|| "Default App".to_string());
+    check_name_length("client", &name)?;
     let callbacks = callbacks_of(body.get("callbacks").unwrap_or(&Value::Null))?;
     let signing_key = body
         .get("signingKey")
@@ -248,6 +279,9 @@ pub(crate) async fn update(
     caller.require_global()?;
     let body: Map<String, Value> = json_body(&body)?;
     let name = opt_str(&body, "name")?;
+    if let Some(name) = &name {
+        check_name_length("client", name)?;
+    }
     let callbacks = body
         .get("callbacks")
         .map(callbacks_of)
@@ -309,10 +343,8 @@ pub(crate) async fn delete(
         if is_global_in(tx, &id)? {
             return Err(ApiError::bad_request("the global client cannot be deleted"));
         }
+        // Its tokens, enabled connections and users' logins go with it (foreign keys cascade).
         tx.execute("DELETE FROM clients WHERE client_id = ?1", [&id])?;
-        tx.execute("DELETE FROM connection_clients WHERE client_id = ?1", [&id])?;
-        tx.execute("DELETE FROM user_clients WHERE client_id = ?1", [&id])?;
-        tx.execute("DELETE FROM tokens WHERE client_id = ?1", [&id])?;
         Ok(())
     })?;
     app.tokens

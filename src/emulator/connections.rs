@@ -2,10 +2,11 @@
 //! "global_client_id"}`. v1 shows each connection from one client's point of view: `status` is
 //! whether the connection is enabled for the viewing client, chosen with `?client=<clientID>`
 //! (default: the token's client), and `PUT {options, status}` changes that client's status.
-//! Names are unique (409). DELETE removes the connection's users too and answers
-//! `{"removed": "<id>"}`.
+//! Names are unique (400 `conflict`); a non-global token sees `options` without secrets. DELETE
+//! answers `{"removed": "<id>"}`; the connection's users go with it (the store's foreign keys
+//! cascade).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -13,30 +14,13 @@ use axum::http::Uri;
 use rusqlite::OptionalExtension;
 use serde_json::{Value, json};
 
+use super::caller::Caller;
 use super::store::is_unique_violation;
+use super::strategies::{Category, category};
 use super::{
-    ApiError, ApiResult, AppState, Caller, flag, json_body, ok_json, opt_bool, opt_str, params,
-    random_id,
+    ApiError, ApiResult, App, AppState, check_name_length, flag, json_body, ok_json, opt_bool,
+    opt_str, params, random_id,
 };
-
-/// What kind of identity provider a strategy is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Category {
-    Database,
-    Passwordless,
-    Social,
-    Enterprise,
-}
-
-pub(crate) fn category(strategy: &str) -> Category {
-    match strategy {
-        "auth0" => Category::Database,
-        "email" | "sms" => Category::Passwordless,
-        "ad" | "adfs" | "auth0-adldap" | "custom" | "google-apps" | "ip" | "office365" | "oidc"
-        | "pingfederate" | "PingFederate" | "samlp" | "sharepoint" | "waad" => Category::Enterprise,
-        _ => Category::Social,
-    }
-}
 
 struct Row {
     id: String,
@@ -54,12 +38,50 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
-fn to_json(row: Row, viewer: &str, enabled: bool, global: &str) -> Value {
+/// Whether an options key names a secret (`client_secret`, `api_key`, `password`, a private
+/// key, a token…). Broad on purpose: hiding a harmless value costs a non-global reader little.
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    [
+        "secret",
+        "password",
+        "passwd",
+        "passphrase",
+        "pwd",
+        "key",
+        "token",
+        "cert",
+        "pkcs7",
+        "pem",
+        "credential",
+        "private",
+    ]
+    .iter()
+    .any(|word| key.contains(word))
+}
+
+/// `options` without the values of secret keys, at any depth.
+fn without_secrets(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| !is_secret_key(k))
+                .map(|(k, v)| (k, without_secrets(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_secrets).collect()),
+        other => other,
+    }
+}
+
+/// A connection as `viewer` sees it; `secrets` only for the global client's token.
+fn to_json(row: Row, viewer: &str, enabled: bool, global: &str, secrets: bool) -> Value {
+    let options = serde_json::from_str::<Value>(&row.options).unwrap_or_else(|_| json!({}));
     json!({
         "id": row.id,
         "name": row.name,
         "strategy": row.strategy,
-        "options": serde_json::from_str::<Value>(&row.options).unwrap_or_else(|_| json!({})),
+        "options": if secrets { options } else { without_secrets(options) },
         "status": enabled,
         "client_id": viewer,
         "global_client_id": global,
@@ -71,14 +93,7 @@ fn viewer(app: &AppState, caller: &Caller, uri: &Uri) -> Result<String, ApiError
     match params(uri).remove("client").filter(|c| !c.is_empty()) {
         None => Ok(caller.client_id.clone()),
         Some(id) => {
-            let exists: bool = app.store.read(|c| {
-                c.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM clients WHERE client_id = ?1)",
-                    [&id],
-                    |r| r.get(0),
-                )
-            })?;
-            if exists {
+            if super::clients::name_of(&app.store, &id)?.is_some() {
                 Ok(id)
             } else {
                 Err(ApiError::bad_request(format!(
@@ -98,6 +113,15 @@ fn enabled_for(app: &AppState, client: &str) -> Result<HashSet<String>, ApiError
     })
 }
 
+/// Every connection's strategy, by connection name.
+pub(crate) fn strategies_by_name(app: &App) -> Result<HashMap<String, String>, ApiError> {
+    app.store.read(|c| {
+        let mut stmt = c.prepare_cached("SELECT name, strategy FROM connections")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect()
+    })
+}
+
 pub(crate) fn find_row(app: &AppState, name: &str) -> Result<Option<(String, String)>, ApiError> {
     app.store.read(|c| {
         c.query_row(
@@ -109,7 +133,7 @@ pub(crate) fn find_row(app: &AppState, name: &str) -> Result<Option<(String, Str
     })
 }
 
-fn one(app: &AppState, name: &str, viewer: &str) -> Result<Value, ApiError> {
+fn one(app: &AppState, name: &str, viewer: &str, secrets: bool) -> Result<Value, ApiError> {
     let row = app.store.read(|c| {
         c.query_row(
             "SELECT id, name, strategy, options FROM connections WHERE name = ?1",
@@ -120,7 +144,13 @@ fn one(app: &AppState, name: &str, viewer: &str) -> Result<Value, ApiError> {
     })?;
     let row = row.ok_or_else(|| ApiError::not_found(format!("connection `{name}` not found")))?;
     let enabled = enabled_for(app, viewer)?.contains(&row.id);
-    Ok(to_json(row, viewer, enabled, &app.global_client_id))
+    Ok(to_json(
+        row,
+        viewer,
+        enabled,
+        &app.global_client_id,
+        secrets,
+    ))
 }
 
 /// `GET /api/connections[?client=][&only_socials=true|&only_enterprise=true|…]`.
@@ -149,7 +179,7 @@ pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) 
         .filter(|r| wanted.is_empty() || wanted.contains(&category(&r.strategy)))
         .map(|r| {
             let on = enabled.contains(&r.id);
-            to_json(r, &viewer, on, &app.global_client_id)
+            to_json(r, &viewer, on, &app.global_client_id, caller.global)
         })
         .collect();
     Ok(ok_json(&Value::Array(list)))
@@ -163,7 +193,7 @@ pub(crate) async fn get_one(
     uri: Uri,
 ) -> ApiResult {
     let viewer = viewer(&app, &caller, &uri)?;
-    Ok(ok_json(&one(&app, &name, &viewer)?))
+    Ok(ok_json(&one(&app, &name, &viewer, caller.global)?))
 }
 
 fn options_of(body: &serde_json::Map<String, Value>) -> Result<Option<String>, ApiError> {
@@ -187,6 +217,7 @@ pub(crate) async fn create(
     let name = opt_str(&body, "name")?
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("`name` is required"))?;
+    check_name_length("connection", &name)?;
     let strategy = opt_str(&body, "strategy")?
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("`strategy` is required"))?;
@@ -213,7 +244,7 @@ pub(crate) async fn create(
         }
         Ok(())
     })?;
-    Ok(ok_json(&one(&app, &name, &viewer)?))
+    Ok(ok_json(&one(&app, &name, &viewer, true)?))
 }
 
 /// `PUT /api/connections/{name}[?client=]` with `{options, status}`; other keys are read-only and
@@ -255,7 +286,7 @@ pub(crate) async fn update(
         }
         Ok(())
     })?;
-    Ok(ok_json(&one(&app, &name, &viewer)?))
+    Ok(ok_json(&one(&app, &name, &viewer, true)?))
 }
 
 /// A connection's id inside a write, or 404.
@@ -274,13 +305,10 @@ pub(crate) async fn delete(
     Path(name): Path<String>,
 ) -> ApiResult {
     caller.require_global()?;
+    // Its users, their devices and tickets, and its enabled clients go with it: the store's
+    // foreign keys cascade.
     let id = app.store.write(|tx| {
         let id = id_in(tx, &name)?;
-        super::users::delete_where(tx, "connection = ?1", &name)?;
-        tx.execute(
-            "DELETE FROM connection_clients WHERE connection_id = ?1",
-            [&id],
-        )?;
         tx.execute("DELETE FROM connections WHERE id = ?1", [&id])?;
         Ok(id)
     })?;

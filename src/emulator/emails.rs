@@ -1,14 +1,15 @@
 //! Email templates: the stored object `{template, disabled, from, subject, body, resultUrl,
 //! syntax, urlLifetimeInSeconds}` for the four v1 templates. Unset fields take defaults
 //! (`disabled: false`, empty strings, `syntax: "liquid"`, five days of link lifetime). POST of an
-//! existing template is 409; GET or PUT of one never created is 404; v1 has no DELETE.
+//! existing template is 400 `conflict`; GET or PUT of one never created is 404; v1 has no DELETE.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
-use super::{ApiError, ApiResult, AppState, Caller, json_body, ok_json, opt_bool, opt_str};
+use super::caller::Caller;
+use super::{ApiError, ApiResult, AppState, json_body, ok_json, opt_bool, opt_str};
 
 const TEMPLATES: [&str; 4] = [
     "verify_email",

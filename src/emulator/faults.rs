@@ -1,7 +1,8 @@
 //! Faults and limits, changeable while the emulator runs (`GET`/`PUT /__emulator/faults`):
 //! latency on every API answer; a share of API requests answered 503, half before they are
 //! handled and half after their write committed (the answer lost); routes that always answer
-//! 500; and a fixed-window rate limit answering 429 with `Retry-After` and `X-RateLimit-*`.
+//! 500; a fixed-window rate limit answering 429 with `Retry-After` and `X-RateLimit-*`; and how
+//! many failed token requests a second get a log entry.
 //! With a seed, the random choices repeat from run to run.
 
 use std::sync::{Mutex, RwLock};
@@ -14,7 +15,8 @@ use axum::response::{IntoResponse, Response};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde_json::{Value, json};
 
-use super::{ApiError, ApiResult, AppState, Caller, Config, json_body, ok_json};
+use super::caller::Caller;
+use super::{ApiError, ApiResult, AppState, Config, json_body, ok_json};
 
 /// The faults in force.
 #[derive(Debug, Clone)]
@@ -23,6 +25,8 @@ pub(crate) struct Settings {
     pub fail_rate: f64,
     pub rate_limit: Option<u32>,
     pub fail_routes: Vec<String>,
+    /// Failed token requests recorded in the logs each second; the rest are only counted.
+    pub failed_logins_per_second: u32,
 }
 
 pub(crate) struct Faults {
@@ -48,6 +52,7 @@ impl Faults {
                 fail_rate: config.fail_rate,
                 rate_limit: config.rate_limit,
                 fail_routes: config.fail_routes.clone(),
+                failed_logins_per_second: super::logs::FAILED_LOGINS_PER_SECOND,
             }),
             rng: Mutex::new(match config.seed {
                 Some(seed) => StdRng::seed_from_u64(seed),
@@ -150,6 +155,7 @@ fn to_json(s: &Settings) -> Value {
         "fail_rate": s.fail_rate,
         "rate_limit": s.rate_limit,
         "fail_routes": s.fail_routes,
+        "failed_logins_per_second": s.failed_logins_per_second,
     })
 }
 
@@ -182,6 +188,10 @@ pub(crate) async fn set_faults(
             ("rate_limit", Value::Number(n)) if n.as_u64().is_some_and(|r| r >= 1) => {
                 next.rate_limit = n.as_u64().map(|r| r.min(u64::from(u32::MAX)) as u32);
             }
+            ("failed_logins_per_second", Value::Number(n)) if n.as_u64().is_some() => {
+                next.failed_logins_per_second =
+                    n.as_u64().map_or(0, |r| r.min(u64::from(u32::MAX)) as u32);
+            }
             ("fail_routes", Value::Array(items)) if items.iter().all(Value::is_string) => {
                 next.fail_routes = items
                     .iter()
@@ -191,7 +201,7 @@ pub(crate) async fn set_faults(
             }
             _ => {
                 return Err(ApiError::bad_request(format!(
-                    "`{key}`: expected latency_ms (integer), fail_rate (0..1), rate_limit (integer or null) or fail_routes (strings)"
+                    "`{key}`: expected latency_ms (integer), fail_rate (0..1), rate_limit (integer or null), fail_routes (strings) or failed_logins_per_second (integer)"
                 )));
             }
         }

@@ -6,14 +6,72 @@
 //! logs}`.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
+use super::caller::Caller;
 use super::search::{self, Term};
-use super::{ApiError, ApiResult, App, AppState, Caller, flag, now_rfc3339, ok_json, params};
+use super::{ApiError, ApiResult, App, AppState, flag, now_rfc3339, now_secs, ok_json, params};
+
+/// The most characters a text field of an entry keeps (user agent, ip, names, description);
+/// longer values are cut, ending with `…`.
+pub const MAX_FIELD_CHARS: usize = 256;
+/// The most bytes an entry's `details` keeps, as JSON; larger details become
+/// `{"truncated": true}`.
+pub const MAX_DETAILS_BYTES: usize = 2048;
+/// Failed token requests recorded in one second by default, whoever sends them (a per-source
+/// limit would be no limit: `X-Forwarded-For` is the caller's to choose). The rest are counted,
+/// not stored.
+pub const FAILED_LOGINS_PER_SECOND: u32 = 10;
+
+/// `s` cut to [`MAX_FIELD_CHARS`] characters.
+pub(crate) fn bounded(s: &str) -> String {
+    if s.chars().count() <= MAX_FIELD_CHARS {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(MAX_FIELD_CHARS - 1).collect();
+    out.push('…');
+    out
+}
+
+/// The limit on failed token requests' entries: a fixed one-second window.
+#[derive(Default)]
+pub(crate) struct Throttle {
+    /// (second, entries recorded in it)
+    window: Mutex<(u64, u32)>,
+    /// Refused since the last recorded entry.
+    since_last: AtomicU64,
+    /// Refused in all.
+    unrecorded: AtomicU64,
+}
+
+impl Throttle {
+    /// Whether one more entry may be recorded now; if so, how many were refused before it.
+    pub fn admit(&self, per_second: u32) -> Option<u64> {
+        let second = now_secs();
+        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        if window.0 != second {
+            *window = (second, 0);
+        }
+        if window.1 >= per_second {
+            self.since_last.fetch_add(1, Ordering::Relaxed);
+            self.unrecorded.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        window.1 += 1;
+        Some(self.since_last.swap(0, Ordering::Relaxed))
+    }
+
+    /// Failed token requests that were counted but not recorded.
+    pub fn unrecorded(&self) -> u64 {
+        self.unrecorded.load(Ordering::Relaxed)
+    }
+}
 
 /// One event to record.
 #[derive(Debug, Default)]
@@ -51,16 +109,15 @@ pub(crate) fn record(app: &App, entry: Entry) -> Result<(), ApiError> {
 }
 
 /// Append one entry inside a transaction that is already open.
-pub(crate) fn record_in(tx: &rusqlite::Connection, mut entry: Entry) -> Result<(), ApiError> {
-    if entry.client_name.is_none() {
-        if let Some(id) = &entry.client_id {
-            entry.client_name = tx
-                .query_row("SELECT name FROM clients WHERE client_id = ?1", [id], |r| {
-                    r.get(0)
-                })
-                .optional()?;
-        }
-    }
+/// Every text field is cut to [`MAX_FIELD_CHARS`], `details` to [`MAX_DETAILS_BYTES`].
+pub(crate) fn record_in(tx: &rusqlite::Connection, entry: Entry) -> Result<(), ApiError> {
+    let cut = |v: Option<String>| v.map(|s| bounded(&s));
+    let details = entry.details.unwrap_or_else(|| json!({})).to_string();
+    let details = if details.len() > MAX_DETAILS_BYTES {
+        json!({"truncated": true}).to_string()
+    } else {
+        details
+    };
     tx.execute(
         "INSERT INTO logs (date, type, description, connection, client_id, client_name, ip,
                            user_agent, user_id, user_name, details)
@@ -68,15 +125,15 @@ pub(crate) fn record_in(tx: &rusqlite::Connection, mut entry: Entry) -> Result<(
         rusqlite::params![
             now_rfc3339(),
             entry.kind,
-            entry.description,
-            entry.connection,
-            entry.client_id,
-            entry.client_name,
-            entry.ip,
-            entry.user_agent,
-            entry.user_id,
-            entry.user_name,
-            entry.details.unwrap_or_else(|| json!({})).to_string(),
+            bounded(&entry.description),
+            cut(entry.connection),
+            cut(entry.client_id),
+            cut(entry.client_name),
+            bounded(&entry.ip),
+            bounded(&entry.user_agent),
+            cut(entry.user_id),
+            cut(entry.user_name),
+            details,
         ],
     )?;
     Ok(())
@@ -193,15 +250,10 @@ pub(crate) async fn list(State(app): State<AppState>, uri: Uri) -> ApiResult {
     page(entries, &p)
 }
 
-/// `GET /api/users/{id}/logs?page=&per_page=`.
-pub(crate) async fn for_user(
-    State(app): State<AppState>,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> ApiResult {
-    super::users::require_user(&app, &id)?;
-    let p = params(&uri);
-    let mut entries = load(&app, Some(&id))?;
+/// The entries about one user, paged (`GET /api/users/{id}/logs?page=&per_page=`).
+pub(crate) fn of_user(app: &App, id: &str, uri: &Uri) -> ApiResult {
+    let p = params(uri);
+    let mut entries = load(app, Some(id))?;
     sort(&mut entries, p.get("sort").map(String::as_str))?;
     page(entries, &p)
 }

@@ -4,12 +4,14 @@
 //! the decisions about bodies, status codes and errors), plus fault injection for tests:
 //! latency, lost answers (503s) and a rate limit.
 //!
-//! Layering, outermost first: trailing-slash normalisation; JSON error bodies for whatever the
+//! Layering, outermost first: the connection (`wire`: hyper's own parse-error answers get the
+//! JSON error body too); trailing-slash normalisation; JSON error bodies for whatever the
 //! handlers did not shape (extractor rejections); the traffic layer of `/api/` and `/oauth/token`
 //! requests, matched or not (stats, latency, rate limit, injected failures); the auth layer
 //! (token → [`Caller`]); the handlers, one module per resource, each owning its SQL.
 
 mod auth;
+mod caller;
 mod clients;
 mod connections;
 mod emails;
@@ -19,7 +21,9 @@ mod rule_pipeline;
 mod rules;
 mod search;
 mod store;
+mod strategies;
 mod users;
+mod wire;
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -35,14 +39,17 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
-pub(crate) use auth::Caller;
+// Re-exported for code written against it; siblings import `caller::Caller`, so that
+// tests/architecture.rs sees the dependency.
+pub(crate) use caller::Caller;
 use store::Store;
+pub use wire::{SELF_SIGNED_NAMES, Tls};
 
 /// How to run an emulator.
 #[derive(Debug, Clone)]
@@ -66,6 +73,8 @@ pub struct Config {
     pub seed: Option<u64>,
     /// How long a token lives.
     pub token_lifetime: Duration,
+    /// Serve HTTPS instead of HTTP.
+    pub tls: Option<Tls>,
 }
 
 impl Default for Config {
@@ -82,6 +91,7 @@ impl Default for Config {
             fail_routes: Vec::new(),
             seed: None,
             token_lifetime: Duration::from_secs(24 * 3600),
+            tls: None,
         }
     }
 }
@@ -89,35 +99,50 @@ impl Default for Config {
 /// A running emulator.
 pub struct Handle {
     pub addr: SocketAddr,
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT`, or `https://…` with TLS.
     pub base_url: String,
+    /// Where a generated (self-signed) certificate's PEM was written.
+    pub tls_cert_file: Option<PathBuf>,
     pub global_client_id: String,
     pub global_client_secret: String,
     /// Whether this start created the global client (first start without credentials).
     pub created_global_client: bool,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    /// Resolves when the shared state (and with it the store and its lock) is dropped.
+    closed: Option<oneshot::Receiver<()>>,
 }
 
 impl Handle {
-    /// Stop accepting, finish in-flight requests, and wait.
+    /// Stop accepting, finish in-flight requests, and wait until the store is closed, so that
+    /// the state file is free for another emulator when this returns.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
+        if let Some(closed) = self.closed.take() {
+            // The last clones of the router go with the connections' tasks, just after them.
+            let _ = tokio::time::timeout(Duration::from_secs(10), closed).await;
+        }
     }
 }
 
 /// Shared by every handler.
 pub(crate) struct App {
     pub store: Store,
+    /// Whether it serves HTTPS (for the absolute URLs of links and tickets).
+    pub https: bool,
     pub tenant: String,
     pub global_client_id: String,
     pub config: Config,
     pub tokens: Mutex<HashMap<String, auth::TokenInfo>>,
     pub stats: Stats,
-    faults: faults::Faults,
+    /// How many failed token requests get a log entry.
+    pub failed_logins: logs::Throttle,
+    pub faults: faults::Faults,
+    /// Dropped with the state: tells [`Handle::shutdown`] the store is closed.
+    _closed: oneshot::Sender<()>,
 }
 
 pub(crate) type AppState = Arc<App>;
@@ -127,10 +152,27 @@ pub(crate) struct Stats {
     total: AtomicU64,
     by_route: Mutex<BTreeMap<String, u64>>,
     by_status: Mutex<BTreeMap<u16, u64>>,
+    /// Error answers by their `error` code (`rule_conflict`, …).
+    by_error: Mutex<BTreeMap<&'static str, u64>>,
 }
+
+/// The longest token lifetime accepted: ten years (and no overflow of an expiry time).
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(10 * 365 * 24 * 3600);
 
 /// Start an emulator on `config.listen`; returns once it accepts connections.
 pub async fn serve(config: Config) -> anyhow::Result<Handle> {
+    if config.token_lifetime.is_zero() || config.token_lifetime > MAX_TOKEN_LIFETIME {
+        anyhow::bail!(
+            "the token lifetime (--token-lifetime) must be from 1 to {} seconds (ten years), not {}",
+            MAX_TOKEN_LIFETIME.as_secs(),
+            config.token_lifetime.as_secs()
+        );
+    }
+    // Certificates first: a file that cannot be read is a usage error, before anything is opened.
+    let tls = match &config.tls {
+        Some(tls) => Some(wire::acceptor(tls, config.state.as_deref())?),
+        None => None,
+    };
     let store = match &config.state {
         Some(path) => Store::open(Some(path))
             .with_context(|| format!("cannot open the state file {}", path.display()))?,
@@ -142,19 +184,29 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
         config.client_id.as_deref(),
         config.client_secret.as_deref(),
     )?;
+    let (closed_tx, closed) = oneshot::channel::<()>();
     let app = Arc::new(App {
+        _closed: closed_tx,
+        https: tls.is_some(),
         store,
         tenant: config.tenant.clone(),
         global_client_id: global.0.clone(),
         config: config.clone(),
         tokens: Mutex::new(HashMap::new()),
         stats: Stats::default(),
+        failed_logins: logs::Throttle::default(),
         faults: faults::Faults::new(&config),
     });
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let (tls, tls_cert_file) = match tls {
+        Some((acceptor, written)) => (Some(acceptor), written),
+        None => (None, None),
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let listener = wire::Wire { listener, tls };
     // Bound to every interface: clients reach it on loopback.
     let reachable = if addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], addr.port()))
@@ -165,7 +217,7 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let make =
-            axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(service);
+            axum::ServiceExt::<Request>::into_make_service_with_connect_info::<wire::Peer>(service);
         let server = axum::serve(listener, make).with_graceful_shutdown(async move {
             let _ = rx.await;
         });
@@ -175,112 +227,132 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
     });
     Ok(Handle {
         addr,
-        base_url: format!("http://{reachable}"),
+        base_url: format!("{scheme}://{reachable}"),
+        tls_cert_file,
         global_client_id: global.0,
         global_client_secret: global.1,
         created_global_client: created,
         shutdown: Some(tx),
         task,
+        closed: Some(closed),
     })
 }
 
-fn router(app: AppState) -> Router {
-    let api = Router::new()
-        .route("/api/users", get(users::list).post(users::create))
-        .route("/api/users/{id}", get(users::get_one).delete(users::delete))
-        .route("/api/users/{id}/devices", get(users::devices))
-        .route(
+/// The routes that need a token: the API and the emulator's own routes.
+fn authed_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    use axum::routing::{delete, put};
+    vec![
+        ("/api/users", get(users::list).post(users::create)),
+        ("/api/users/{id}", get(users::get_one).delete(users::delete)),
+        ("/api/users/{id}/devices", get(users::devices)),
+        (
             "/api/users/{id}/send_verification_email",
             post(users::send_verification_email),
-        )
-        .route(
+        ),
+        (
             "/api/users/{id}/change_password_ticket",
             post(users::change_password_ticket),
-        )
-        .route(
+        ),
+        (
             "/api/users/{id}/verification_ticket",
             post(users::verification_ticket),
-        )
-        .route(
+        ),
+        (
             "/api/users/{id}/publickey",
             post(users::add_public_key).delete(users::revoke_public_key),
-        )
-        .route(
-            "/api/users/{id}/email",
-            axum::routing::put(users::set_email),
-        )
-        .route(
+        ),
+        ("/api/users/{id}/email", put(users::set_email)),
+        (
             "/api/users/{id}/metadata",
             get(users::get_metadata)
                 .put(users::replace_metadata)
                 .patch(users::merge_metadata),
-        )
-        .route(
-            "/api/users/{id}/password",
-            axum::routing::put(users::set_password),
-        )
-        .route(
+        ),
+        ("/api/users/{id}/password", put(users::set_password)),
+        (
             "/api/users/{id}/refresh_tokens/{token}",
-            axum::routing::delete(users::revoke_refresh_token),
-        )
-        .route("/api/users/{id}/logs", get(logs::for_user))
-        .route(
+            delete(users::revoke_refresh_token),
+        ),
+        ("/api/users/{id}/logs", get(users::logs)),
+        (
             "/api/connections",
             get(connections::list).post(connections::create),
-        )
-        .route(
+        ),
+        (
             "/api/connections/{name}",
             get(connections::get_one)
                 .put(connections::update)
                 .delete(connections::delete),
-        )
-        .route("/api/connections/{name}/users", get(users::of_connection))
-        .route(
+        ),
+        ("/api/connections/{name}/users", get(users::of_connection)),
+        (
             "/api/enterpriseconnections/users",
             get(users::of_enterprise),
-        )
-        .route("/api/socialconnections/users", get(users::of_social))
-        .route("/api/clients", get(clients::list).post(clients::create))
-        .route(
+        ),
+        ("/api/socialconnections/users", get(users::of_social)),
+        ("/api/strategies", get(strategies::list)),
+        ("/api/clients", get(clients::list).post(clients::create)),
+        (
             "/api/clients/{id}",
             get(clients::get_one)
                 .patch(clients::update)
                 .put(clients::update)
                 .delete(clients::delete),
-        )
-        .route("/api/clients/{id}/users", get(users::of_client))
-        .route("/api/rules", get(rules::list).post(rules::create))
-        .route(
+        ),
+        ("/api/clients/{id}/users", get(users::of_client)),
+        ("/api/rules", get(rules::list).post(rules::create)),
+        (
             "/api/rules/{name}",
             get(rules::get_one).put(rules::update).delete(rules::delete),
-        )
-        .route("/api/emails", post(emails::create))
-        .route(
+        ),
+        ("/api/emails", post(emails::create)),
+        (
             "/api/emails/{template}",
             get(emails::get_one).put(emails::update),
-        )
-        .route("/api/logs", get(logs::list))
-        .route("/api/logs/{id}", get(logs::get_one))
-        .route_layer(middleware::from_fn_with_state(app.clone(), auth::require))
-        .route("/oauth/token", post(auth::token));
-    let admin = Router::new()
-        .route("/__emulator/stats", get(stats))
-        .route(
+        ),
+        ("/api/logs", get(logs::list)),
+        ("/api/logs/{id}", get(logs::get_one)),
+        ("/__emulator/stats", get(stats)),
+        (
             "/__emulator/faults",
             get(faults::get_faults).put(faults::set_faults),
-        )
-        .route("/__emulator/users", post(users::seed))
-        .route("/__emulator/logins", post(users::record_login))
-        .route(
+        ),
+        ("/__emulator/users", post(users::seed)),
+        ("/__emulator/logins", post(users::record_login)),
+        (
             "/__emulator/users/{id}/refresh_tokens",
             post(users::seed_refresh_token),
-        )
+        ),
+    ]
+}
+
+/// The routes that take no token: the token endpoint and the ticket links.
+fn open_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/oauth/token", post(auth::token)),
+        ("/lo/reset", get(users::redeem_reset_ticket)),
+        ("/lo/verify_email", get(users::redeem_verification_ticket)),
+    ]
+}
+
+/// The path template of every route the emulator serves (`/api/rules/{name}`, …), for tests that
+/// must visit them all.
+pub fn route_paths() -> Vec<&'static str> {
+    authed_routes()
+        .into_iter()
+        .chain(open_routes())
+        .map(|(path, _)| path)
+        .collect()
+}
+
+fn router(app: AppState) -> Router {
+    let authed = authed_routes()
+        .into_iter()
+        .fold(Router::new(), |r, (path, route)| r.route(path, route))
         .route_layer(middleware::from_fn_with_state(app.clone(), auth::require));
-    Router::new()
-        .merge(api)
-        .merge(admin)
-        .route("/lo/reset", get(users::redeem_reset_ticket))
-        .route("/lo/verify_email", get(users::redeem_verification_ticket))
+    open_routes()
+        .into_iter()
+        .fold(authed, |r, (path, route)| r.route(path, route))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         // A `layer`, not a `route_layer`: requests to unknown `/api/` paths (404) and unknown
@@ -312,8 +384,10 @@ impl ApiError {
     pub fn not_found(description: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", description)
     }
+    /// A duplicate name or template: 400 as v1 answered every failed write (its client
+    /// libraries treat only a 400 as a failed create or update); the code tells it apart.
     pub fn conflict(description: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", description)
+        Self::new(StatusCode::BAD_REQUEST, "conflict", description)
     }
     pub fn unauthorized(code: &'static str, description: impl Into<String>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, description)
@@ -331,10 +405,20 @@ impl From<rusqlite::Error> for ApiError {
     }
 }
 
+/// The `error` code of an error answer, for the stats.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ErrorCode(pub &'static str);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({"error": self.code, "error_description": self.description});
-        (self.status, json_headers(), body.to_string()).into_response()
+        let body = json!({
+            "error": self.code,
+            "error_description": self.description,
+            "detail": self.description,
+        });
+        let mut response = (self.status, json_headers(), body.to_string()).into_response();
+        response.extensions_mut().insert(ErrorCode(self.code));
+        response
     }
 }
 
@@ -365,11 +449,53 @@ pub(crate) fn ok_text() -> Response {
         .into_response()
 }
 
+/// How deep a request body's JSON may nest: the body object is level 1. Auth0 bounds the depth
+/// of metadata and connection options; past this, JSON libraries of clients (serde_json stops at
+/// 128) could no longer read back what was stored.
+pub const MAX_JSON_DEPTH: usize = 32;
+
+/// Whether JSON text nests arrays and objects deeper than `max` (strings are skipped, so
+/// brackets inside them do not count). Runs before parsing, in constant stack.
+fn nests_deeper_than(text: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in text {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// A request body as a JSON object (an empty body is `{}`); content type is not trusted, as
-/// historical clients did not always send one.
+/// historical clients did not always send one. Bodies nested deeper than [`MAX_JSON_DEPTH`] are
+/// refused.
 pub(crate) fn json_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(serde_json::Map::new());
+    }
+    if nests_deeper_than(body, MAX_JSON_DEPTH) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("the body nests deeper than {MAX_JSON_DEPTH} levels"),
+        ));
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
@@ -412,6 +538,22 @@ pub(crate) fn opt_str(
     }
 }
 
+/// The longest name of a rule, connection or client, in characters. Rules and connections are
+/// addressed by name in the URL: a longer name could be created but never read, updated or
+/// deleted once its encoded path passed the 65,534 bytes HTTP servers accept.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// 400 for a name over [`MAX_NAME_CHARS`].
+pub(crate) fn check_name_length(kind: &str, name: &str) -> Result<(), ApiError> {
+    let chars = name.chars().count();
+    if chars > MAX_NAME_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "a {kind} name is at most {MAX_NAME_CHARS} characters, not {chars}"
+        )));
+    }
+    Ok(())
+}
+
 /// An optional boolean field of a body; accepts `"true"`/`"false"` as old form clients sent.
 pub(crate) fn opt_bool(
     body: &serde_json::Map<String, Value>,
@@ -448,12 +590,13 @@ pub(crate) fn random_id(n: usize) -> String {
 }
 
 /// The request's absolute base URL, from its Host header.
-pub(crate) fn base_url(headers: &HeaderMap) -> String {
+pub(crate) fn base_url(app: &App, headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    format!("http://{host}")
+    let scheme = if app.https { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }
 
 /// Every 4xx/5xx that the handlers did not shape themselves (axum's extractor rejections: a path
@@ -554,6 +697,14 @@ async fn traffic(State(app): State<AppState>, req: Request, next: Next) -> Respo
         .expect("stats lock")
         .entry(response.status().as_u16())
         .or_default() += 1;
+    if let Some(ErrorCode(code)) = response.extensions().get::<ErrorCode>() {
+        *app.stats
+            .by_error
+            .lock()
+            .expect("stats lock")
+            .entry(code)
+            .or_default() += 1;
+    }
     response
 }
 
@@ -569,10 +720,13 @@ async fn stats(State(app): State<AppState>, caller: Caller) -> ApiResult {
         .iter()
         .map(|(k, v)| (k.to_string(), *v))
         .collect();
+    let by_error = app.stats.by_error.lock().expect("stats lock").clone();
     Ok(ok_json(&json!({
         "total": app.stats.total.load(Ordering::Relaxed),
         "by_route": by_route,
         "by_status": by_status,
+        "by_error": by_error,
+        "unrecorded_failed_logins": app.failed_logins.unrecorded(),
     })))
 }
 
@@ -601,6 +755,18 @@ pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
     // action instead of a clean exit.
     let signals = ShutdownSignals::install();
     let handle = serve(config.clone()).await?;
+    let cacert = match &handle.tls_cert_file {
+        Some(path) => {
+            eprintln!(
+                "TLS certificate (self-signed for {}): {}\n  a0ctl trusts it with SSL_CERT_FILE={}",
+                SELF_SIGNED_NAMES.join(", "),
+                path.display(),
+                path.display()
+            );
+            format!(" --cacert '{}'", path.display())
+        }
+        None => String::new(),
+    };
     if handle.created_global_client || config.client_id.is_none() {
         eprintln!(
             "global client: {} (secret kept in {})",
@@ -611,7 +777,7 @@ pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
                 .map_or_else(|| "memory".to_string(), |p| p.display().to_string())
         );
         eprintln!(
-            "get a token:\n  curl -s -X POST {}/oauth/token -H 'content-type: application/json' \\\n    -d '{{\"client_id\":\"{}\",\"client_secret\":\"{}\",\"grant_type\":\"client_credentials\"}}'",
+            "get a token:\n  curl -s{cacert} -X POST {}/oauth/token -H 'content-type: application/json' \\\n    -d '{{\"client_id\":\"{}\",\"client_secret\":\"{}\",\"grant_type\":\"client_credentials\"}}'",
             handle.base_url, handle.global_client_id, handle.global_client_secret
         );
     }

@@ -1,5 +1,5 @@
 //! Rules: `{"id", "name", "script", "status", "order", "clientID", "global": true}`, addressed by
-//! URL-encoded name. Names and orders are unique (409 `conflict` / `rule_conflict`), enforced by
+//! URL-encoded name. Names and orders are unique (400 `conflict` / `rule_conflict`), enforced by
 //! UNIQUE constraints inside the write transaction, so concurrent creates and reorders cannot
 //! both win. An absent, null or empty `order` means "after the last".
 
@@ -9,10 +9,11 @@ use axum::http::StatusCode;
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
+use super::caller::Caller;
 use super::store::is_unique_violation;
 use super::{
-    ApiError, ApiResult, AppState, Caller, json_body, ok_json, ok_text, opt_bool, opt_str,
-    random_id,
+    ApiError, ApiResult, AppState, check_name_length, json_body, ok_json, ok_text, opt_bool,
+    opt_str, random_id,
 };
 
 fn row_to_json(r: &rusqlite::Row<'_>, global: &str) -> rusqlite::Result<Value> {
@@ -60,9 +61,10 @@ fn order_of(body: &Map<String, Value>) -> Result<Option<i64>, ApiError> {
     }
 }
 
+/// 400, as every failed write in v1; the code tells a taken order apart.
 fn rule_conflict(order: i64) -> ApiError {
     ApiError::new(
-        StatusCode::CONFLICT,
+        StatusCode::BAD_REQUEST,
         "rule_conflict",
         format!("another rule already has order {order}"),
     )
@@ -93,6 +95,7 @@ pub(crate) async fn create(State(app): State<AppState>, caller: Caller, body: By
     let name = opt_str(&body, "name")?
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("`name` is required"))?;
+    check_name_length("rule", &name)?;
     let script = opt_str(&body, "script")?
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| ApiError::bad_request("`script` is required"))?;

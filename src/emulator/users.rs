@@ -7,8 +7,6 @@
 //! The `/__emulator/` routes seed what the v1 API cannot create: users of social and enterprise
 //! connections, logins, and refresh tokens.
 
-use std::collections::HashMap;
-
 use argon2::password_hash::{PasswordHasher, SaltString};
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -17,12 +15,13 @@ use axum::response::{IntoResponse, Response};
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
-use super::connections::{Category, category};
+use super::caller::Caller;
 use super::logs::{self, Entry};
 use super::search;
+use super::strategies::{Category, category};
 use super::{
-    ApiError, ApiResult, App, AppState, Caller, base_url, json_body, now_rfc3339, now_secs,
-    ok_json, ok_text, opt_bool, opt_str, params, random_id,
+    ApiError, ApiResult, App, AppState, base_url, json_body, now_rfc3339, now_secs, ok_json,
+    ok_text, opt_bool, opt_str, params, random_id,
 };
 
 /// Root profile fields a create request may set; every other key is metadata.
@@ -96,28 +95,12 @@ fn find(app: &App, id: &str) -> Result<Option<UserRow>, ApiError> {
 }
 
 /// The user, or 404.
-pub(crate) fn require_user(app: &App, id: &str) -> Result<(), ApiError> {
+fn require_user(app: &App, id: &str) -> Result<(), ApiError> {
     find_user(app, id).map(|_| ())
 }
 
 fn find_user(app: &App, id: &str) -> Result<UserRow, ApiError> {
     find(app, id)?.ok_or_else(|| ApiError::not_found(format!("user `{id}` not found")))
-}
-
-/// Delete users matching a condition on the users table, with everything that hangs off them.
-pub(crate) fn delete_where(
-    tx: &rusqlite::Connection,
-    condition: &str,
-    arg: &str,
-) -> Result<usize, ApiError> {
-    let sub = format!("SELECT user_id FROM users WHERE {condition}");
-    for table in ["devices", "user_clients", "tickets"] {
-        tx.execute(
-            &format!("DELETE FROM {table} WHERE user_id IN ({sub})"),
-            [arg],
-        )?;
-    }
-    Ok(tx.execute(&format!("DELETE FROM users WHERE {condition}"), [arg])?)
 }
 
 fn load_all(app: &App, sql_where: &str, arg: Option<&str>) -> Result<Vec<UserRow>, ApiError> {
@@ -132,7 +115,13 @@ fn load_all(app: &App, sql_where: &str, arg: Option<&str>) -> Result<Vec<UserRow
 }
 
 /// Filter by `search`, page by `page`/`per_page`, and answer a bare array with a `Link` header.
-fn paged(users: Vec<UserRow>, caller: &Caller, headers: &HeaderMap, uri: &Uri) -> ApiResult {
+fn paged(
+    app: &App,
+    users: Vec<UserRow>,
+    caller: &Caller,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> ApiResult {
     let p = params(uri);
     let mut values: Vec<Value> = users.iter().map(UserRow::to_json).collect();
     if let Some(q) = p.get("search").filter(|q| !q.trim().is_empty()) {
@@ -176,7 +165,7 @@ fn paged(users: Vec<UserRow>, caller: &Caller, headers: &HeaderMap, uri: &Uri) -
         query.append_pair("access_token", &caller.token);
         let link = format!(
             "<{}{}?{}>; rel=\"next\"",
-            base_url(headers),
+            base_url(app, headers),
             uri.path(),
             query.finish()
         );
@@ -194,7 +183,7 @@ pub(crate) async fn list(
     headers: HeaderMap,
     uri: Uri,
 ) -> ApiResult {
-    paged(load_all(&app, "", None)?, &caller, &headers, &uri)
+    paged(&app, load_all(&app, "", None)?, &caller, &headers, &uri)
 }
 
 /// `GET /api/connections/{connection}/users[?search=&per_page=]`.
@@ -211,15 +200,11 @@ pub(crate) async fn of_connection(
         )));
     }
     let users = load_all(&app, "WHERE connection = ?1", Some(&name))?;
-    paged(users, &caller, &headers, &uri)
+    paged(&app, users, &caller, &headers, &uri)
 }
 
 fn of_category(app: &App, wanted: Category) -> Result<Vec<UserRow>, ApiError> {
-    let strategies: HashMap<String, String> = app.store.read(|c| {
-        let mut stmt = c.prepare_cached("SELECT name, strategy FROM connections")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect()
-    })?;
+    let strategies = super::connections::strategies_by_name(app)?;
     let mut users = load_all(app, "", None)?;
     users.retain(|u| {
         strategies
@@ -237,6 +222,7 @@ pub(crate) async fn of_enterprise(
     uri: Uri,
 ) -> ApiResult {
     paged(
+        &app,
         of_category(&app, Category::Enterprise)?,
         &caller,
         &headers,
@@ -252,6 +238,7 @@ pub(crate) async fn of_social(
     uri: Uri,
 ) -> ApiResult {
     paged(
+        &app,
         of_category(&app, Category::Social)?,
         &caller,
         &headers,
@@ -275,7 +262,7 @@ pub(crate) async fn of_client(
         "WHERE user_id IN (SELECT user_id FROM user_clients WHERE client_id = ?1)",
         Some(&id),
     )?;
-    paged(users, &caller, &headers, &uri)
+    paged(&app, users, &caller, &headers, &uri)
 }
 
 /// `GET /api/users/{id}`.
@@ -483,13 +470,24 @@ fn random_hex(n: usize) -> String {
 
 /// `DELETE /api/users/{id}`.
 pub(crate) async fn delete(State(app): State<AppState>, Path(id): Path<String>) -> ApiResult {
+    // Devices, tickets and logins go with the user: the store's foreign keys cascade.
     let deleted = app
         .store
-        .write(|tx| delete_where(tx, "user_id = ?1", &id))?;
+        .write(|tx| Ok(tx.execute("DELETE FROM users WHERE user_id = ?1", [&id])?))?;
     if deleted == 0 {
         return Err(ApiError::not_found(format!("user `{id}` not found")));
     }
     Ok(ok_text())
+}
+
+/// `GET /api/users/{id}/logs?page=&per_page=`.
+pub(crate) async fn logs(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    uri: Uri,
+) -> ApiResult {
+    require_user(&app, &id)?;
+    logs::of_user(&app, &id, &uri)
 }
 
 /// `GET /api/users/{id}/devices`: refresh tokens and public keys.
@@ -563,7 +561,7 @@ fn new_ticket(
     } else {
         "lo/verify_email"
     };
-    Ok(format!("{}/{path}?ticket={ticket}", base_url(headers)))
+    Ok(format!("{}/{path}?ticket={ticket}", base_url(app, headers)))
 }
 
 /// `POST /api/users/{id}/change_password_ticket` with `{newPassword, resultUrl?}`.
@@ -1026,8 +1024,8 @@ pub(crate) async fn record_login(
         (None, true) => Entry::by(&caller, "s", "Successful login"),
         (None, false) => Entry::by(&caller, "fp", "Wrong password"),
     };
+    entry.client_name = super::clients::name_of(&app.store, &client)?;
     entry.client_id = Some(client);
-    entry.client_name = None;
     entry.connection = Some(user.connection.clone());
     entry.user_id = Some(user.user_id.clone());
     entry.user_name = user.name();

@@ -259,8 +259,8 @@ pub fn scrub(value: &Value, known: &[(String, String)]) -> Value {
     walk(value, None, known)
 }
 
-/// The v1 error body: exactly `{"error": code, "error_description": <non-empty>}`, JSON, and
-/// the status.
+/// The v1 error body: exactly `{"error": code, "error_description": <non-empty>, "detail": <the
+/// same message>}`, JSON, and the status.
 pub fn assert_error(r: &Resp, status: u16, code: &str) {
     assert_eq!(r.status, status, "status of {}", r.body);
     assert!(
@@ -272,7 +272,8 @@ pub fn assert_error(r: &Resp, status: u16, code: &str) {
     );
     let v = r.json();
     let map = v.as_object().expect("error body is an object");
-    assert_eq!(map.len(), 2, "error body {v}");
+    assert_eq!(map.len(), 3, "error body {v}");
+    assert_eq!(v["detail"], v["error_description"], "error body {v}");
     assert_eq!(v["error"], code, "error body {v}");
     assert!(
         v["error_description"]
