@@ -216,6 +216,28 @@ pub enum Command {
     },
     /// Run a local Management API v1 server (a tenant you can break).
     Emulator(EmulatorArgs),
+    /// Run the rules on the fixture logins of *.test.yaml files, offline.
+    Test(TestArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// Test files, or directories (every *.test.yaml/*.test.yml directly inside); the rules
+    /// come from the manifests in the same directory.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format (stdout).
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
+    pub format: ApplyFormat,
+    /// Run only the cases whose name contains TEXT (case-insensitive).
+    #[arg(long, value_name = "TEXT")]
+    pub filter: Option<String>,
+    /// Time a case may take (seconds, or a duration like 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "5", value_parser = crate::ruletest::parse_timeout)]
+    pub timeout: std::time::Duration,
+    /// Memory a case's JavaScript may use, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(4..=4096))]
+    pub memory: u32,
 }
 
 /// Output formats of `apply`.
@@ -439,6 +461,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Emulator(args) => emulator(args),
+        Command::Test(args) => crate::ruletest::run(
+            &crate::ruletest::TestArgs {
+                paths: args.paths,
+                filter: args.filter,
+                limits: crate::rules_runtime::Limits {
+                    timeout: args.timeout,
+                    memory_bytes: (args.memory as usize) << 20,
+                },
+                json: args.format == ApplyFormat::Json,
+            },
+            out.stdout,
+        ),
     }
 }
 

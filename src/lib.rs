@@ -20,6 +20,8 @@ pub mod path;
 pub mod plan;
 pub mod planfile;
 pub mod render;
+pub mod rules_runtime;
+pub mod ruletest;
 pub mod schema;
 pub mod scope;
 pub mod secret;

@@ -273,3 +273,24 @@ fn the_helpers_find_imports_and_cycles() {
     ]);
     assert_eq!(find_cycle(&sibling_graph(&acyclic)), None);
 }
+
+/// The rules sandbox is shared by both sides (`a0ctl test` and the emulator's logins), so it
+/// depends on neither: it names nothing else of the crate.
+#[test]
+fn rules_runtime_is_neutral() {
+    let files = crate_imports_of("rules_runtime");
+    assert!(files.len() >= 2, "{files:?}");
+    let wrong: Vec<String> = files
+        .iter()
+        .flat_map(|(path, found)| {
+            found
+                .iter()
+                .map(move |m| format!("{} uses crate::{m}", path.display()))
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "rules_runtime must import nothing from the crate:\n{}",
+        wrong.join("\n")
+    );
+}

@@ -28,10 +28,17 @@ fn example_manifests_carry_the_schema_modeline() {
                 }
                 continue;
             }
-            if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
-            ) {
+            // Rule tests (`*.test.yaml`) are not manifests; the schema does not describe them.
+            let rule_test = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.ends_with(".test.yaml") || n.ends_with(".test.yml"));
+            if !rule_test
+                && matches!(
+                    path.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "yml")
+                )
+            {
                 let text = std::fs::read_to_string(&path).unwrap();
                 let first = text.lines().next().unwrap_or_default();
                 assert!(

@@ -17,6 +17,7 @@ mod connections;
 mod emails;
 mod faults;
 mod logs;
+mod rule_pipeline;
 mod rules;
 mod search;
 mod store;

@@ -978,7 +978,8 @@ pub(crate) async fn seed(State(app): State<AppState>, caller: Caller, body: Byte
     Ok(ok_json(&find_user(&app, &user_id)?.to_json()))
 }
 
-/// `POST /__emulator/logins` with `{user_id, client_id?, success?}`: record a login.
+/// `POST /__emulator/logins` with `{user_id, client_id?, success?}`: record a login, after the
+/// tenant's enabled rules (`rule_pipeline`), whose outcome the answer carries as `rules`.
 pub(crate) async fn record_login(
     State(app): State<AppState>,
     caller: Caller,
@@ -989,8 +990,21 @@ pub(crate) async fn record_login(
     let id =
         opt_str(&body, "user_id")?.ok_or_else(|| ApiError::bad_request("`user_id` is required"))?;
     let client = opt_str(&body, "client_id")?.unwrap_or_else(|| caller.client_id.clone());
-    let success = opt_bool(&body, "success")?.unwrap_or(true);
+    let mut success = opt_bool(&body, "success")?.unwrap_or(true);
     let user = find_user(&app, &id)?;
+    // The tenant's enabled rules run on a login that got past the password, and may fail it.
+    let mut rules = None;
+    let mut denied = None;
+    if success {
+        if let Some(outcome) =
+            super::rule_pipeline::run(&app, &caller, user.to_json(), &client, &user.connection)
+                .await?
+        {
+            success = outcome.denied.is_none();
+            denied = outcome.denied;
+            rules = Some(outcome.answer);
+        }
+    }
     if success {
         update_profile(&app, &id, |p| {
             let count = p.get("loginsCount").and_then(Value::as_u64).unwrap_or(0);
@@ -1005,22 +1019,22 @@ pub(crate) async fn record_login(
             Ok(())
         })?;
     }
-    let mut entry = Entry::by(
-        &caller,
-        if success { "s" } else { "fp" },
-        if success {
-            "Successful login"
-        } else {
-            "Wrong password"
-        },
-    );
+    let mut entry = match (&denied, success) {
+        (Some(why), _) => Entry::by(&caller, "f", why.clone()),
+        (None, true) => Entry::by(&caller, "s", "Successful login"),
+        (None, false) => Entry::by(&caller, "fp", "Wrong password"),
+    };
     entry.client_name = super::clients::name_of(&app.store, &client)?;
     entry.client_id = Some(client);
     entry.connection = Some(user.connection.clone());
     entry.user_id = Some(user.user_id.clone());
     entry.user_name = user.name();
     logs::record(&app, entry)?;
-    Ok(ok_json(&find_user(&app, &id)?.to_json()))
+    let mut answer = find_user(&app, &id)?.to_json();
+    if let Some(rules) = rules {
+        answer["rules"] = rules;
+    }
+    Ok(ok_json(&answer))
 }
 
 /// `POST /__emulator/users/{id}/refresh_tokens` with `{device, client_id?}`.

@@ -207,6 +207,7 @@ pub fn manifest_files(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<Pat
                                 p.extension().and_then(|e| e.to_str()),
                                 Some("yaml" | "yml")
                             )
+                            && !is_test_file(p)
                     })
                     .collect();
                 found.sort();
@@ -221,10 +222,19 @@ pub fn manifest_files(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<Pat
                     push(f, &mut out);
                 }
             }
+            // Rule tests live beside the manifests; `a0ctl test` reads them, nothing else does.
+            Ok(_) if is_test_file(path) => {}
             Ok(_) => push(path.clone(), &mut out),
         }
     }
     out
+}
+
+/// Whether a file is a rule test file (`*.test.yaml` / `*.test.yml`), not a manifest.
+pub fn is_test_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".test.yaml") || n.ends_with(".test.yml"))
 }
 
 fn kind_of_section(section: &str) -> Option<Kind> {

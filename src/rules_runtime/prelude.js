@@ -1,0 +1,148 @@
+// The sandbox's own globals, evaluated once per runtime before any rule. It is called with the
+// host's log sink and the rules' `configuration` (as JSON) and returns the driver that
+// `rules_runtime` calls; the driver is not reachable from rule code.
+(function (hostLog, configurationJson) {
+  'use strict';
+  const g = globalThis;
+  // Kept before any rule runs, so a rule that replaces JSON cannot fool the driver.
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
+
+  const show = (v) => {
+    if (typeof v === 'string') return v;
+    if (v instanceof Error) return `${v.name}: ${v.message}`;
+    try {
+      const s = stringify(v);
+      return s === undefined ? String(v) : s;
+    } catch (e) {
+      return String(v);
+    }
+  };
+  const log = (...args) => hostLog(args.map(show).join(' '));
+  g.console = { log, info: log, warn: log, error: log, debug: log };
+
+  class UnauthorizedError extends Error {
+    constructor(message) {
+      super(message);
+      this.name = 'UnauthorizedError';
+    }
+  }
+  g.UnauthorizedError = UnauthorizedError;
+  g.global = g;
+  g.configuration = parse(configurationJson);
+
+  // Timers run in virtual time: a rule that waits 2 s for a timer does not make the test wait,
+  // but a timer due after the case's timeout never fires.
+  let now = 0;
+  let seq = 0;
+  const timers = new Map();
+  g.setTimeout = (fn, ms, ...args) => {
+    if (typeof fn !== 'function') throw new TypeError('setTimeout needs a function');
+    const delay = Number(ms) > 0 ? Number(ms) : 0;
+    const id = ++seq;
+    timers.set(id, { at: now + delay, id, fn, args });
+    return id;
+  };
+  g.clearTimeout = (id) => {
+    timers.delete(id);
+  };
+  g.setImmediate = (fn, ...args) => g.setTimeout(fn, 0, ...args);
+  g.clearImmediate = g.clearTimeout;
+
+  // The only modules `require` knows: small, pure stubs.
+  const format = (f, ...args) => {
+    if (typeof f !== 'string') return [f, ...args].map(show).join(' ');
+    let i = 0;
+    const out = f.replace(/%[sdijo%]/g, (m) => {
+      if (m === '%%') return '%';
+      if (i >= args.length) return m;
+      const a = args[i++];
+      if (m === '%d' || m === '%i') return String(m === '%i' ? parseInt(a, 10) : Number(a));
+      if (m === '%s') return typeof a === 'string' ? a : show(a);
+      return show(a);
+    });
+    return [out, ...args.slice(i).map(show)].join(' ');
+  };
+  const modules = {
+    util: Object.freeze({ format, inspect: show, isArray: Array.isArray }),
+  };
+  g.require = (name) => {
+    if (typeof name === 'string' && Object.prototype.hasOwnProperty.call(modules, name)) {
+      return modules[name];
+    }
+    throw new Error(
+      `Cannot find module '${name}': a0ctl's rule sandbox provides only ${Object.keys(modules)
+        .map((m) => `'${m}'`)
+        .join(', ')}`,
+    );
+  };
+
+  const errorInfo = (e) => {
+    if (e instanceof Error || (e && typeof e === 'object' && 'message' in e)) {
+      return {
+        name: String(e.name || 'Error'),
+        message: String(e.message),
+        stack: typeof e.stack === 'string' ? e.stack : '',
+      };
+    }
+    return { name: 'Error', message: String(e), stack: '' };
+  };
+
+  let user;
+  let context;
+  let run = null;
+  return {
+    init(userJson, contextJson) {
+      user = parse(userJson);
+      context = parse(contextJson);
+    },
+    start(fn) {
+      timers.clear();
+      const mine = { calls: 0, error: null, thrown: null };
+      run = mine;
+      const callback = function (err, newUser, newContext) {
+        mine.calls += 1;
+        if (mine.calls > 1) return;
+        if (err !== null && err !== undefined) {
+          mine.error = errorInfo(err);
+          return;
+        }
+        if (newUser !== undefined) user = newUser;
+        if (newContext !== undefined) context = newContext;
+      };
+      try {
+        const r = fn(user, context, callback);
+        if (r && typeof r.then === 'function') {
+          r.then(undefined, (e) => {
+            if (!mine.thrown) mine.thrown = errorInfo(e);
+          });
+        }
+      } catch (e) {
+        mine.thrown = errorInfo(e);
+      }
+    },
+    // 0: no timer left; 1: one ran; 2: only timers due after `limit` remain.
+    runTimer(limit) {
+      let next = null;
+      for (const t of timers.values()) {
+        if (next === null || t.at < next.at || (t.at === next.at && t.id < next.id)) next = t;
+      }
+      if (next === null) return 0;
+      if (next.at > limit) return 2;
+      timers.delete(next.id);
+      if (next.at > now) now = next.at;
+      try {
+        next.fn(...next.args);
+      } catch (e) {
+        if (run && !run.thrown) run.thrown = errorInfo(e);
+      }
+      return 1;
+    },
+    status() {
+      return stringify(run);
+    },
+    result() {
+      return stringify({ user, context });
+    },
+  };
+});

@@ -1,0 +1,940 @@
+//! `a0ctl test`: rules are code, so they get tests. Reads `*.test.yaml` files from the manifest
+//! tree (with the located YAML reader of `manifest::yaml`), loads the rules of the manifests
+//! beside them (with `manifest::load`, so `{file: …}`, `status` and `order` mean what they mean
+//! to `plan`), runs each case in `rules_runtime`'s sandbox on its fixture user and context, and
+//! checks what the rules did against the case's `expect`.
+//!
+//! A case names one rule (run even if disabled) or `pipeline`: every enabled rule, by `order`
+//! (rules without one after the others, in declaration order). Expectations are partial: every
+//! key written must match, keys not written are not looked at; `null` matches an absent value.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::diag::{Diagnostic, InvalidManifests, Paint, visible_line};
+use crate::manifest::yaml::{self, Node, Pos, Style, Val};
+use crate::manifest::{self, LoadOptions};
+use crate::rules_runtime::{self, Limits, RuleScript, ScriptPos, Verdict};
+
+/// What `a0ctl test` was asked.
+#[derive(Debug, Clone)]
+pub struct TestArgs {
+    pub paths: Vec<PathBuf>,
+    /// Only cases whose name contains this (case-insensitive).
+    pub filter: Option<String>,
+    pub limits: Limits,
+    pub json: bool,
+}
+
+/// Largest test file read.
+const MAX_TEST_FILE_BYTES: u64 = 16 << 20;
+
+const CASE_KEYS: &[&str] = &["name", "rule", "configuration", "user", "context", "expect"];
+const EXPECT_KEYS: &[&str] = &[
+    "idToken",
+    "accessToken",
+    "user",
+    "context",
+    "redirect",
+    "error",
+];
+
+/// A rule of the manifests, with where its script's lines are.
+#[derive(Debug, Clone)]
+pub struct LoadedRule {
+    pub name: String,
+    pub script: String,
+    pub enabled: bool,
+    pub order: Option<u32>,
+    pub origin: ScriptOrigin,
+}
+
+/// Where a rule's script text sits, to turn a position in the script into one in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptOrigin {
+    /// Read from `{file: …}`.
+    File(String),
+    /// A YAML literal block: script line 1 is the block's first line.
+    Literal { file: String, at: Pos },
+    /// Any other YAML string: only the value's place is known.
+    Inline { file: String, at: Pos },
+}
+
+impl ScriptOrigin {
+    /// `file:line:column` of a place in the script.
+    pub fn locate(&self, p: ScriptPos) -> String {
+        match self {
+            ScriptOrigin::File(f) => format!("{f}:{}:{}", p.line, p.col),
+            ScriptOrigin::Literal { file, at } => {
+                // Saturating: a rule can throw an object with a forged `stack`.
+                format!(
+                    "{file}:{}:{}",
+                    at.line.saturating_add(p.line.saturating_sub(1)),
+                    at.col.saturating_add(p.col.saturating_sub(1))
+                )
+            }
+            ScriptOrigin::Inline { file, at } => format!(
+                "{file}:{}:{} (script line {}, column {})",
+                at.line, at.col, p.line, p.col
+            ),
+        }
+    }
+}
+
+/// What a case runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Rule(String),
+    Pipeline,
+}
+
+/// One case of a test file.
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub name: String,
+    pub file: String,
+    pub pos: Pos,
+    /// Index into the rules of the case's manifest tree.
+    pub tree: usize,
+    pub target: Target,
+    pub configuration: Value,
+    pub user: Value,
+    pub context: Value,
+    pub expect: BTreeMap<String, Value>,
+}
+
+/// The rules of one manifest tree.
+#[derive(Debug, Clone)]
+pub struct Tree {
+    pub dir: PathBuf,
+    pub rules: Vec<LoadedRule>,
+}
+
+/// Everything `a0ctl test` reads, checked.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub trees: Vec<Tree>,
+    pub cases: Vec<Case>,
+}
+
+/// One way a case went wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mismatch {
+    pub message: String,
+    /// Where to look, when it is not the case itself (a rule's script).
+    pub at: Option<String>,
+    pub expected: Option<Value>,
+    pub actual: Option<Value>,
+}
+
+/// The result of one case.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub mismatches: Vec<Mismatch>,
+    pub logs: Vec<String>,
+    pub ran: Vec<String>,
+}
+
+/// `a0ctl test PATH...`.
+pub fn run(args: &TestArgs, paint: Paint) -> Result<ExitCode> {
+    let suite = load(&args.paths)?;
+    let filter = args.filter.as_deref().map(str::to_lowercase);
+    let selected: Vec<&Case> = suite
+        .cases
+        .iter()
+        .filter(|c| {
+            filter
+                .as_deref()
+                .is_none_or(|f| c.name.to_lowercase().contains(f))
+        })
+        .collect();
+    if selected.is_empty() {
+        return Err(crate::diag::hinted(
+            match &args.filter {
+                Some(f) => format!("no rule test case matches --filter `{f}`"),
+                None => "no rule test cases to run".to_string(),
+            },
+            "cases are the items of `rule_tests:` in *.test.yaml files",
+        ));
+    }
+    let results: Vec<(&Case, Outcome)> = selected
+        .into_iter()
+        .map(|case| (case, run_case(&suite, case, &args.limits)))
+        .collect();
+    let failed = results
+        .iter()
+        .filter(|(_, o)| !o.mismatches.is_empty())
+        .count();
+    let text = if args.json {
+        render_json(&results)
+    } else {
+        render_text(&results, paint)
+    };
+    // A rule may copy a secret of its manifest (an inline script's `${VAR}`) into a claim or a
+    // log line: like every other output, this one is scrubbed of the secrets the load learnt.
+    crate::commands::print_stdout(&crate::secret::scrub_message(&text))?;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// Read the test files named by `paths` and the manifests beside them; every problem at once.
+pub fn load(paths: &[PathBuf]) -> Result<Suite, InvalidManifests> {
+    let mut diags = Vec::new();
+    // Manifest directory -> its test files, in a stable order without repeats.
+    let mut groups: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
+    for path in paths {
+        let shown = path.display().to_string();
+        match std::fs::metadata(path) {
+            Err(e) => diags.push(Diagnostic::new(
+                shown,
+                Pos::default(),
+                format!("cannot read: {e}"),
+            )),
+            Ok(m) if m.is_dir() => {
+                let found: Vec<PathBuf> = std::fs::read_dir(path)
+                    .map(|rd| {
+                        rd.filter_map(Result::ok)
+                            .map(|e| e.path())
+                            .filter(|p| p.is_file() && manifest::is_test_file(p))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                if found.is_empty() {
+                    diags.push(Diagnostic::new(
+                        shown,
+                        Pos::default(),
+                        "no *.test.yaml or *.test.yml files in this directory",
+                    ));
+                }
+                groups.entry(path.clone()).or_default().extend(found);
+            }
+            Ok(_) if manifest::is_test_file(path) => {
+                let dir = match path.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+                    _ => PathBuf::from("."),
+                };
+                groups.entry(dir).or_default().insert(path.clone());
+            }
+            Ok(_) => diags.push(Diagnostic::new(
+                shown,
+                Pos::default(),
+                "not a rule test file: test files are named *.test.yaml (their rules come from the manifests beside them)",
+            )),
+        }
+    }
+    let mut suite = Suite {
+        trees: Vec::new(),
+        cases: Vec::new(),
+    };
+    for (dir, files) in groups {
+        let tree = suite.trees.len();
+        let rules = match load_rules(&dir) {
+            Ok(rules) => rules,
+            Err(InvalidManifests(d)) => {
+                diags.extend(d);
+                Vec::new()
+            }
+        };
+        let known: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
+        for file in files {
+            read_cases(&file, tree, &known, &mut suite.cases, &mut diags);
+        }
+        suite.trees.push(Tree { dir, rules });
+    }
+    if diags.is_empty() {
+        Ok(suite)
+    } else {
+        diags.sort();
+        diags.dedup();
+        Err(InvalidManifests(diags))
+    }
+}
+
+/// The rules of the manifests in `dir`. Unset `${VAR}`s are kept as written: tests run offline,
+/// without the tenant's secrets.
+fn load_rules(dir: &Path) -> Result<Vec<LoadedRule>, InvalidManifests> {
+    // Every value that came from the environment is a secret, and may be a part of a script.
+    let seen = std::cell::RefCell::new(Vec::new());
+    let env = |name: &str| {
+        let value = std::env::var(name).ok();
+        if let Some(v) = &value {
+            seen.borrow_mut().push(v.clone());
+        }
+        value
+    };
+    let vars = manifest::Vars::default();
+    let options = LoadOptions {
+        env: &env,
+        vars: &vars,
+        lenient_env: true,
+        ignore: &[],
+    };
+    let loaded = manifest::load(&[dir.to_path_buf()], &options);
+    for value in seen.take() {
+        crate::secret::learn_value(&value);
+    }
+    let desired = loaded?;
+    crate::secret::learn(crate::model::redactor(&crate::model::desired_resources(
+        &desired,
+    )));
+    let mut parsed: BTreeMap<String, Option<Rc<Node>>> = BTreeMap::new();
+    Ok(desired
+        .rules
+        .iter()
+        .map(|item| {
+            let origin = match item.files.get("script") {
+                Some(rel) => {
+                    let base = Path::new(&item.origin.file)
+                        .parent()
+                        .unwrap_or(Path::new(""));
+                    ScriptOrigin::File(base.join(rel).display().to_string())
+                }
+                None => {
+                    let root = parsed
+                        .entry(item.origin.file.clone())
+                        .or_insert_with(|| {
+                            let bytes = std::fs::read(&item.origin.file).ok()?;
+                            yaml::parse(yaml::decode(&bytes).ok()?).ok()?
+                        })
+                        .clone();
+                    inline_origin(root.as_deref(), &item.origin.file, item.origin.pos)
+                }
+            };
+            LoadedRule {
+                name: item.value.name.clone(),
+                script: item.value.script.text().to_string(),
+                enabled: item.value.status.unwrap_or(true),
+                order: item.value.order,
+                origin,
+            }
+        })
+        .collect())
+}
+
+/// Where an inline script sits: the `script` of the rule declared at `at`.
+fn inline_origin(root: Option<&Node>, file: &str, at: Pos) -> ScriptOrigin {
+    let inline = ScriptOrigin::Inline {
+        file: file.to_string(),
+        at,
+    };
+    let Some(root) = root else { return inline };
+    let Some(Val::Seq(items)) = root.get("/rules").map(|n| &n.value) else {
+        return inline;
+    };
+    let Some(script) = items
+        .iter()
+        .find(|n| n.pos == at)
+        .and_then(|n| n.get("/script"))
+    else {
+        return inline;
+    };
+    match script.value {
+        Val::Str(_, Style::Literal) => ScriptOrigin::Literal {
+            file: file.to_string(),
+            at: script.pos,
+        },
+        _ => ScriptOrigin::Inline {
+            file: file.to_string(),
+            at: script.pos,
+        },
+    }
+}
+
+fn read_cases(
+    path: &Path,
+    tree: usize,
+    rules: &[&str],
+    cases: &mut Vec<Case>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let shown = path.display().to_string();
+    let mut here = |pos: Pos, message: String| diags.push(Diagnostic::new(&shown, pos, message));
+    let bytes = match std::fs::metadata(path) {
+        Ok(m) if m.len() > MAX_TEST_FILE_BYTES => {
+            return here(
+                Pos { line: 1, col: 1 },
+                format!("file is larger than {} MiB", MAX_TEST_FILE_BYTES >> 20),
+            );
+        }
+        _ => match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return here(Pos::default(), format!("cannot read: {e}")),
+        },
+    };
+    let root = match yaml::decode(&bytes).and_then(yaml::parse) {
+        Ok(Some(root)) => root,
+        Ok(None) => return here(Pos { line: 1, col: 1 }, "the file is empty".into()),
+        Err(e) => return here(e.pos, e.message),
+    };
+    let Val::Map(entries) = &root.value else {
+        return here(
+            root.pos,
+            "a test file is a mapping with the key rule_tests".into(),
+        );
+    };
+    let mut found = false;
+    for entry in entries {
+        if entry.key.starts_with("x-") {
+            continue;
+        }
+        if entry.key != "rule_tests" {
+            here(entry.key_pos, unknown_key(&entry.key, &["rule_tests"]));
+            continue;
+        }
+        found = true;
+        let items = match &entry.value.value {
+            Val::Seq(items) => items.as_slice(),
+            Val::Null => &[],
+            _ => {
+                here(entry.value.pos, "rule_tests must be a list of cases".into());
+                continue;
+            }
+        };
+        for item in items {
+            if let Some(case) = read_case(item, tree, rules, &shown, &mut here) {
+                cases.push(case);
+            }
+        }
+    }
+    if !found {
+        here(root.pos, "a test file needs the key rule_tests".into());
+    }
+}
+
+fn read_case(
+    item: &Node,
+    tree: usize,
+    rules: &[&str],
+    file: &str,
+    here: &mut impl FnMut(Pos, String),
+) -> Option<Case> {
+    let Val::Map(entries) = &item.value else {
+        here(
+            item.pos,
+            "a case is a mapping with name, rule, user, context and expect".into(),
+        );
+        return None;
+    };
+    let mut ok = true;
+    let mut fail = |pos: Pos, message: String| {
+        here(pos, message);
+        ok = false;
+    };
+    let mut name = None;
+    let mut target = None;
+    let mut configuration = json!({});
+    let mut user = json!({});
+    let mut context = json!({});
+    let mut expect = BTreeMap::new();
+    for e in entries {
+        let v = &e.value;
+        match e.key.as_str() {
+            "name" => match &v.value {
+                Val::Str(s, _) if !s.trim().is_empty() => name = Some(s.clone()),
+                _ => fail(v.pos, "`name` must be a non-empty string".into()),
+            },
+            "rule" => match &v.value {
+                Val::Str(s, _) if s == "pipeline" => target = Some(Target::Pipeline),
+                Val::Str(s, _) if rules.contains(&s.as_str()) => {
+                    target = Some(Target::Rule(s.clone()))
+                }
+                Val::Str(s, _) => fail(v.pos, no_such_rule(s, rules)),
+                _ => fail(
+                    v.pos,
+                    "`rule` must be a rule's name, or `pipeline` for every enabled rule in order"
+                        .into(),
+                ),
+            },
+            "configuration" | "user" | "context" => {
+                if !matches!(v.value, Val::Map(_)) {
+                    fail(v.pos, format!("`{}` must be a mapping", e.key));
+                    continue;
+                }
+                let value = v.to_json();
+                match e.key.as_str() {
+                    "configuration" => configuration = value,
+                    "user" => user = value,
+                    _ => context = value,
+                }
+            }
+            "expect" => {
+                let Val::Map(wanted) = &v.value else {
+                    fail(v.pos, "`expect` must be a mapping".into());
+                    continue;
+                };
+                for w in wanted {
+                    let value = w.value.to_json();
+                    let shape_ok = match w.key.as_str() {
+                        "redirect" => value.is_object() || value.is_null(),
+                        "error" => error_shape_ok(&value),
+                        k if EXPECT_KEYS.contains(&k) => value.is_object(),
+                        _ => {
+                            fail(w.key_pos, unknown_key(&w.key, EXPECT_KEYS));
+                            continue;
+                        }
+                    };
+                    if !shape_ok {
+                        fail(w.value.pos, expect_shape(&w.key));
+                        continue;
+                    }
+                    expect.insert(w.key.clone(), value);
+                }
+            }
+            other => fail(e.key_pos, unknown_key(other, CASE_KEYS)),
+        }
+    }
+    if name.is_none() && !entries.iter().any(|e| e.key == "name") {
+        fail(item.pos, "a case needs a `name`".into());
+    }
+    if target.is_none() && !entries.iter().any(|e| e.key == "rule") {
+        fail(
+            item.pos,
+            "a case needs a `rule` (a rule's name, or `pipeline`)".into(),
+        );
+    }
+    if !ok {
+        return None;
+    }
+    Some(Case {
+        name: name?,
+        file: file.to_string(),
+        pos: item.pos,
+        tree,
+        target: target?,
+        configuration,
+        user,
+        context,
+        expect,
+    })
+}
+
+fn error_shape_ok(v: &Value) -> bool {
+    v.as_object().is_some_and(|m| {
+        !m.is_empty()
+            && m.iter()
+                .all(|(k, v)| matches!(k.as_str(), "name" | "message") && v.is_string())
+    })
+}
+
+fn expect_shape(key: &str) -> String {
+    match key {
+        "redirect" => {
+            "`expect.redirect` must be a mapping (e.g. {url: …}) or null (no redirect)".into()
+        }
+        "error" => "`expect.error` must be a mapping with `name` and/or `message` strings".into(),
+        k => format!("`expect.{k}` must be a mapping (the keys to check)"),
+    }
+}
+
+fn unknown_key(key: &str, known: &[&str]) -> String {
+    let closest = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(key, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match closest {
+        Some((_, k)) => format!("unknown key `{key}` (did you mean `{k}`?)"),
+        None => format!("unknown key `{key}` (expected one of {})", known.join(", ")),
+    }
+}
+
+fn no_such_rule(name: &str, rules: &[&str]) -> String {
+    if rules.is_empty() {
+        return format!("no rule `{name}`: the manifests beside this file declare no rules");
+    }
+    let closest = rules
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match closest {
+        Some((_, k)) => format!("no rule `{name}` in the manifests (did you mean `{k}`?)"),
+        None => format!(
+            "no rule `{name}` in the manifests (they declare {}; or use `pipeline`)",
+            rules.join(", ")
+        ),
+    }
+}
+
+/// The rules a case runs, in order.
+pub fn rules_of<'a>(tree: &'a Tree, target: &Target) -> Vec<&'a LoadedRule> {
+    match target {
+        Target::Rule(name) => tree.rules.iter().filter(|r| &r.name == name).collect(),
+        Target::Pipeline => {
+            let mut enabled: Vec<(usize, &LoadedRule)> = tree
+                .rules
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.enabled)
+                .collect();
+            enabled.sort_by_key(|(i, r)| (r.order.is_none(), r.order, *i));
+            enabled.into_iter().map(|(_, r)| r).collect()
+        }
+    }
+}
+
+/// Run one case and check it.
+pub fn run_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
+    let tree = &suite.trees[case.tree];
+    let rules = rules_of(tree, &case.target);
+    let scripts: Vec<RuleScript> = rules
+        .iter()
+        .map(|r| RuleScript {
+            name: r.name.clone(),
+            script: r.script.clone(),
+        })
+        .collect();
+    let mut context = rules_runtime::default_context();
+    rules_runtime::merge(&mut context, &case.context);
+    let run =
+        rules_runtime::run_pipeline(&scripts, &case.user, &context, &case.configuration, limits);
+    let mut mismatches = Vec::new();
+    let expected_error = case.expect.get("error");
+    match &run.verdict {
+        Verdict::Failed { rule, failure } => {
+            let at = failure.pos().and_then(|p| {
+                rules
+                    .iter()
+                    .find(|r| &r.name == rule)
+                    .map(|r| r.origin.locate(p))
+            });
+            mismatches.push(Mismatch {
+                message: format!("rule `{rule}` {failure}"),
+                at,
+                expected: None,
+                actual: None,
+            });
+        }
+        Verdict::Denied { rule, error } => {
+            let actual = json!({"name": error.name, "message": error.message});
+            match expected_error {
+                Some(want) if matches(want, Some(&actual)) => {}
+                Some(want) => mismatches.push(Mismatch {
+                    message: format!("rule `{rule}` denied the login with another error"),
+                    at: None,
+                    expected: Some(want.clone()),
+                    actual: Some(project(want, &actual)),
+                }),
+                None => mismatches.push(Mismatch {
+                    message: format!(
+                        "rule `{rule}` denied the login: {}: {}",
+                        error.name, error.message
+                    ),
+                    at: None,
+                    expected: None,
+                    actual: None,
+                }),
+            }
+            for key in case.expect.keys().filter(|k| *k != "error") {
+                mismatches.push(Mismatch {
+                    message: format!("expect.{key}: the login was denied, so there is none"),
+                    at: None,
+                    expected: None,
+                    actual: None,
+                });
+            }
+        }
+        Verdict::Allowed { user, context } => {
+            if let Some(want) = expected_error {
+                mismatches.push(Mismatch {
+                    message: "expected the login to be denied, but every rule called back without an error".into(),
+                    at: None,
+                    expected: Some(want.clone()),
+                    actual: None,
+                });
+            }
+            for (key, want) in &case.expect {
+                let actual = match key.as_str() {
+                    "user" => Some(user),
+                    "context" => Some(context),
+                    "error" => continue,
+                    k => context.get(k),
+                };
+                if !matches(want, actual) {
+                    mismatches.push(Mismatch {
+                        message: format!("{} does not match", describe(key)),
+                        at: None,
+                        expected: Some(want.clone()),
+                        actual: actual.map(|a| project(want, a)),
+                    });
+                }
+            }
+        }
+    }
+    Outcome {
+        mismatches,
+        logs: run.logs,
+        ran: run.ran,
+    }
+}
+
+fn describe(key: &str) -> String {
+    match key {
+        "user" => "user".into(),
+        "context" => "context".into(),
+        k => format!("context.{k}"),
+    }
+}
+
+/// Whether `actual` has everything `expected` says: objects by their written keys, arrays
+/// element by element and of the same length, numbers by value; `null` matches an absent value.
+pub fn matches(expected: &Value, actual: Option<&Value>) -> bool {
+    match (expected, actual) {
+        (Value::Null, None | Some(Value::Null)) => true,
+        (_, None) => false,
+        (Value::Object(want), Some(Value::Object(got))) => {
+            want.iter().all(|(k, w)| matches(w, got.get(k)))
+        }
+        (Value::Array(want), Some(Value::Array(got))) => {
+            want.len() == got.len() && want.iter().zip(got).all(|(w, g)| matches(w, Some(g)))
+        }
+        (Value::Number(a), Some(Value::Number(b))) => a.as_f64() == b.as_f64(),
+        (w, Some(g)) => w == g,
+    }
+}
+
+/// `actual` cut down to the keys `expected` names, so a diff shows only what was checked.
+fn project(expected: &Value, actual: &Value) -> Value {
+    match (expected, actual) {
+        (Value::Object(want), Value::Object(got)) => Value::Object(
+            want.iter()
+                .filter_map(|(k, w)| got.get(k).map(|g| (k.clone(), project(w, g))))
+                .collect(),
+        ),
+        (Value::Array(want), Value::Array(got)) => Value::Array(
+            got.iter()
+                .enumerate()
+                .map(|(i, g)| want.get(i).map_or_else(|| g.clone(), |w| project(w, g)))
+                .collect(),
+        ),
+        (_, g) => g.clone(),
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}
+
+/// The expected and actual values as a unified diff (`-` expected, `+` actual).
+fn diff(expected: &Value, actual: Option<&Value>) -> String {
+    let want = pretty(expected);
+    let got = actual.map_or_else(|| "(absent)".to_string(), pretty);
+    let mut out = String::from("--- expected\n+++ actual\n");
+    for change in similar::TextDiff::from_lines(&want, &got).iter_all_changes() {
+        let sign = match change.tag() {
+            similar::ChangeTag::Delete => '-',
+            similar::ChangeTag::Insert => '+',
+            similar::ChangeTag::Equal => ' ',
+        };
+        out.push(sign);
+        out.push_str(change.value().trim_end_matches('\n'));
+        out.push('\n');
+    }
+    out
+}
+
+fn render_text(results: &[(&Case, Outcome)], paint: Paint) -> String {
+    let mut out = String::new();
+    let mut failed = 0;
+    for (case, outcome) in results {
+        // Names, messages and logs come from test files and rules: no control character of
+        // theirs reaches the terminal.
+        let target = match &case.target {
+            Target::Rule(r) => visible_line(r),
+            Target::Pipeline => "pipeline".into(),
+        };
+        let name = visible_line(&case.name);
+        let file = visible_line(&case.file);
+        if outcome.mismatches.is_empty() {
+            out.push_str(&format!(
+                "{}   {} {}\n",
+                paint.green("ok"),
+                name,
+                paint.dim(&format!("({target})"))
+            ));
+            continue;
+        }
+        failed += 1;
+        out.push_str(&format!(
+            "{} {} {}\n",
+            paint.red(&paint.bold("FAIL")),
+            name,
+            paint.dim(&format!("({target})"))
+        ));
+        for m in &outcome.mismatches {
+            out.push_str(&format!(
+                "  {file}:{}:{}: {}\n",
+                case.pos.line,
+                case.pos.col,
+                visible_line(&m.message)
+            ));
+            if let Some(at) = &m.at {
+                out.push_str(&format!("    at {}\n", visible_line(at)));
+            }
+            if let Some(want) = &m.expected {
+                for line in diff(want, m.actual.as_ref()).lines() {
+                    let line = match line.chars().next() {
+                        Some('-') => paint.red(line),
+                        Some('+') => paint.green(line),
+                        _ => line.to_string(),
+                    };
+                    out.push_str(&format!("    {line}\n"));
+                }
+            }
+        }
+        if !outcome.logs.is_empty() {
+            out.push_str("  console.log:\n");
+            for line in &outcome.logs {
+                out.push_str(&format!("    {}\n", visible_line(line)));
+            }
+        }
+    }
+    out.push_str(&format!(
+        "{} passed, {failed} failed\n",
+        results.len() - failed
+    ));
+    out
+}
+
+fn render_json(results: &[(&Case, Outcome)]) -> String {
+    let failed = results
+        .iter()
+        .filter(|(_, o)| !o.mismatches.is_empty())
+        .count();
+    let cases: Vec<Value> = results
+        .iter()
+        .map(|(case, o)| {
+            json!({
+                "name": case.name,
+                "file": case.file,
+                "line": case.pos.line,
+                "column": case.pos.col,
+                "rule": match &case.target {
+                    Target::Rule(r) => r.as_str(),
+                    Target::Pipeline => "pipeline",
+                },
+                "status": if o.mismatches.is_empty() { "ok" } else { "fail" },
+                "ran": o.ran,
+                "failures": o.mismatches.iter().map(|m| json!({
+                    "message": m.message,
+                    "at": m.at,
+                    "expected": m.expected,
+                    "actual": m.actual,
+                })).collect::<Vec<_>>(),
+                "logs": o.logs,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "format_version": 1,
+        "summary": {"passed": results.len() - failed, "failed": failed},
+        "cases": cases,
+    });
+    format!("{}\n", pretty(&doc))
+}
+
+/// `--timeout`: seconds (`5`, `0.5`) or a duration (`500ms`, `2s`).
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = match s.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => {
+            Duration::from_secs_f64(secs)
+        }
+        Ok(_) => {
+            return Err(format!(
+                "`{s}` must be more than 0 and at most 3600 seconds"
+            ));
+        }
+        Err(_) => humantime::parse_duration(s.trim())
+            .map_err(|e| format!("`{s}` is not a duration ({e}); try 5, 5s or 500ms"))?,
+    };
+    if d.is_zero() || d > Duration::from_secs(3600) {
+        return Err(format!(
+            "`{s}` must be more than 0 and at most 3600 seconds"
+        ));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_matching() {
+        let actual = json!({"a": 1.0, "b": [1, {"c": 2, "d": 3}], "e": null});
+        assert!(matches(&json!({"a": 1}), Some(&actual)));
+        assert!(matches(&json!({"b": [1, {"c": 2}]}), Some(&actual)));
+        assert!(!matches(&json!({"b": [1]}), Some(&actual)));
+        assert!(matches(&json!({"e": null, "missing": null}), Some(&actual)));
+        assert!(!matches(&json!({"a": null}), Some(&actual)));
+        assert!(!matches(&json!({"a": "1"}), Some(&actual)));
+        assert!(!matches(&json!({}), None));
+        assert_eq!(
+            project(&json!({"b": [1, {"c": 5}]}), &actual),
+            json!({"b": [1, {"c": 2}]})
+        );
+    }
+
+    #[test]
+    fn diffs_show_expected_and_actual() {
+        let d = diff(&json!({"a": [1]}), Some(&json!({"a": [2]})));
+        assert!(d.contains("-    1\n+    2\n"), "{d}");
+        assert!(diff(&json!({}), None).contains("+(absent)"));
+    }
+
+    #[test]
+    fn timeouts_parse() {
+        assert_eq!(parse_timeout("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_timeout("250ms"), Ok(Duration::from_millis(250)));
+        assert!(parse_timeout("0").is_err());
+        assert!(parse_timeout("soon").is_err());
+        assert!(parse_timeout("2h").is_err());
+    }
+
+    #[test]
+    fn script_positions_map_to_files() {
+        let p = ScriptPos { line: 3, col: 5 };
+        assert_eq!(
+            ScriptOrigin::File("t/rules/a.js".into()).locate(p),
+            "t/rules/a.js:3:5"
+        );
+        let at = Pos { line: 10, col: 7 };
+        assert_eq!(
+            ScriptOrigin::Literal {
+                file: "t/rules.yaml".into(),
+                at
+            }
+            .locate(p),
+            "t/rules.yaml:12:11"
+        );
+        assert_eq!(
+            ScriptOrigin::Inline {
+                file: "t/rules.yaml".into(),
+                at
+            }
+            .locate(p),
+            "t/rules.yaml:10:7 (script line 3, column 5)"
+        );
+        let far = ScriptPos {
+            line: u32::MAX,
+            col: u32::MAX,
+        };
+        let literal = ScriptOrigin::Literal {
+            file: "t.yaml".into(),
+            at,
+        };
+        assert_eq!(
+            literal.locate(far),
+            format!("t.yaml:{}:{}", u32::MAX, u32::MAX)
+        );
+    }
+}
