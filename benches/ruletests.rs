@@ -58,7 +58,8 @@ fn write_tree(dir: &std::path::Path) {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     write_tree(dir.path());
-    let suite = ruletest::load(&[dir.path().to_path_buf()]).unwrap_or_else(|e| panic!("{:?}", e.0));
+    let suite = ruletest::load(&[dir.path().to_path_buf()], &Default::default())
+        .unwrap_or_else(|e| panic!("{:?}", e.0));
     assert_eq!(suite.cases.len(), CASES);
     let limits = Limits::default();
     let mut times: Vec<Duration> = Vec::new();

@@ -914,10 +914,10 @@ impl Pace {
 
     async fn wait(&self) {
         let pause = *self.pause_until.lock().expect("pause lock");
-        if let Some(until) = pause {
-            if until > Instant::now() {
-                tokio::time::sleep_until(until.into()).await;
-            }
+        if let Some(until) = pause
+            && until > Instant::now()
+        {
+            tokio::time::sleep_until(until.into()).await;
         }
         let limiter = self.limiter.lock().expect("limiter lock").clone();
         if let Some(l) = limiter {
@@ -937,14 +937,14 @@ impl Pace {
             let rate = self.max_rps.map_or(limit, |m| m.min(limit));
             self.set_rate(rate);
         }
-        if number("x-ratelimit-remaining") == Some(0.0) {
-            if let Some(reset) = number("x-ratelimit-reset") {
-                let wait = (reset - now_epoch()).clamp(0.0, 60.0);
-                let until = Instant::now() + Duration::from_secs_f64(wait);
-                let mut pause = self.pause_until.lock().expect("pause lock");
-                if pause.is_none_or(|p| p < until) {
-                    *pause = Some(until);
-                }
+        if number("x-ratelimit-remaining") == Some(0.0)
+            && let Some(reset) = number("x-ratelimit-reset")
+        {
+            let wait = (reset - now_epoch()).clamp(0.0, 60.0);
+            let until = Instant::now() + Duration::from_secs_f64(wait);
+            let mut pause = self.pause_until.lock().expect("pause lock");
+            if pause.is_none_or(|p| p < until) {
+                *pause = Some(until);
             }
         }
     }

@@ -136,10 +136,10 @@ pub async fn apply(
                 report.outcome = Outcome::Applied;
                 report.status = Some(answer.status);
                 report.note = note;
-                if let Some(name) = &calls[i].creates_client {
-                    if let Some(id) = answer.body.get("clientID").and_then(Value::as_str) {
-                        created_clients.insert(name.clone(), id.to_string());
-                    }
+                if let Some(name) = &calls[i].creates_client
+                    && let Some(id) = answer.body.get("clientID").and_then(Value::as_str)
+                {
+                    created_clients.insert(name.clone(), id.to_string());
                 }
                 for &d in &dependents[i] {
                     waiting[d] -= 1;

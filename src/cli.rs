@@ -238,6 +238,8 @@ pub struct TestArgs {
     /// Memory a case's JavaScript may use, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(4..=4096))]
     pub memory: u32,
+    #[command(flatten)]
+    pub vars: VarArgs,
 }
 
 /// Output formats of `apply`.
@@ -464,6 +466,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Test(args) => crate::ruletest::run(
             &crate::ruletest::TestArgs {
                 paths: args.paths,
+                vars: args.vars.load(&[])?,
                 filter: args.filter,
                 limits: crate::rules_runtime::Limits {
                     timeout: args.timeout,

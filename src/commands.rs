@@ -92,12 +92,13 @@ pub async fn compute(
         changes = diff_or_explain(resources, &live, options)?;
     }
     let mut changes = diff::target(changes, targets);
-    if let (Some(mine), Some(global)) = (api.client_id(), live.global_client_id.as_deref()) {
-        if mine != global && changes.has_changes() {
-            changes.notices.push(format!(
+    if let (Some(mine), Some(global)) = (api.client_id(), live.global_client_id.as_deref())
+        && mine != global
+        && changes.has_changes()
+    {
+        changes.notices.push(format!(
                 "the credentials are client {mine}'s, not the tenant's global client's: the tenant will refuse this plan's writes (insufficient_scope); use the global client's credentials"
             ));
-        }
     }
     count_users(api, &mut changes).await?;
     let mut redactor = model::redactor(resources);

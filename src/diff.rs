@@ -519,11 +519,11 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
             fields.push(f);
         }
     }
-    if options.rotate_signing_keys {
-        if let Some(key) = d.write_only.get("signingKey") {
-            let path = FieldPath::field("signingKey");
-            fields.push(FieldChange::new(path, None, Some(key), Some(l), Some(d)));
-        }
+    if options.rotate_signing_keys
+        && let Some(key) = d.write_only.get("signingKey")
+    {
+        let path = FieldPath::field("signingKey");
+        fields.push(FieldChange::new(path, None, Some(key), Some(l), Some(d)));
     }
     if fields.is_empty() {
         return None;
@@ -826,22 +826,22 @@ pub fn live_from_resources(resources: &[Resource]) -> Live {
             l.fields.extend(r.write_only.clone());
             l.write_only.clear();
         }
-        if r.kind == Kind::Connection {
-            if let Some(names) = l.fields.remove("enabled_clients") {
-                let set = names
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .map(|n| {
-                        ids_by_name
-                            .get(n)
-                            .cloned()
-                            .unwrap_or_else(|| format!("{OFFLINE_ID_PREFIX}{n}"))
-                    })
-                    .collect();
-                enabled.insert(r.name.clone(), set);
-            }
+        if r.kind == Kind::Connection
+            && let Some(names) = l.fields.remove("enabled_clients")
+        {
+            let set = names
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(|n| {
+                    ids_by_name
+                        .get(n)
+                        .cloned()
+                        .unwrap_or_else(|| format!("{OFFLINE_ID_PREFIX}{n}"))
+                })
+                .collect();
+            enabled.insert(r.name.clone(), set);
         }
         live.resources.push(l);
     }

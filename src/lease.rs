@@ -148,14 +148,14 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
             });
         }
         let current = read(api).await.map_err(failed)?;
-        if let Some(h) = &current {
-            if h.is_stale() {
-                tracing::info!("breaking the stale apply lease of {}", h.owner);
-                match api.send(Method::DELETE, &path(), None).await {
-                    Ok(_) => continue,
-                    Err(e) if e.status() == Some(404) => continue,
-                    Err(e) => return Err(failed(e)),
-                }
+        if let Some(h) = &current
+            && h.is_stale()
+        {
+            tracing::info!("breaking the stale apply lease of {}", h.owner);
+            match api.send(Method::DELETE, &path(), None).await {
+                Ok(_) => continue,
+                Err(e) if e.status() == Some(404) => continue,
+                Err(e) => return Err(failed(e)),
             }
         }
         if tokio::time::Instant::now() >= give_up {

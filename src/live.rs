@@ -165,10 +165,10 @@ async fn fetch_views(
     for view in views {
         let (client, connections) = view?;
         for c in array(&connections, "/api/connections?client=")? {
-            if c.get("status").and_then(Value::as_bool) == Some(true) {
-                if let Some(set) = enabled.get_mut(&text(c, "name")) {
-                    set.insert(client.clone());
-                }
+            if c.get("status").and_then(Value::as_bool) == Some(true)
+                && let Some(set) = enabled.get_mut(&text(c, "name"))
+            {
+                set.insert(client.clone());
             }
         }
     }

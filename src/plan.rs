@@ -409,10 +409,10 @@ fn plan_rules<'a>(b: &mut Builder, changes: impl Iterator<Item = &'a Change>, li
     // Whoever goes to an order waits for the call that frees it.
     for (id, target) in update_calls {
         let Some(target) = target else { continue };
-        if holder.contains_key(&target) {
-            if let Some(free) = frees.get(&target).filter(|f| **f != id) {
-                b.calls[id].after.push(*free);
-            }
+        if holder.contains_key(&target)
+            && let Some(free) = frees.get(&target).filter(|f| **f != id)
+        {
+            b.calls[id].after.push(*free);
         }
     }
 }

@@ -26,6 +26,8 @@ use crate::rules_runtime::{self, Limits, RuleScript, ScriptPos, Verdict};
 #[derive(Debug, Clone)]
 pub struct TestArgs {
     pub paths: Vec<PathBuf>,
+    /// `--var` and `--var-file` values for the manifests' `${NAME}`s.
+    pub vars: manifest::Vars,
     /// Only cases whose name contains this (case-insensitive).
     pub filter: Option<String>,
     pub limits: Limits,
@@ -143,7 +145,7 @@ pub struct Outcome {
 
 /// `a0ctl test PATH...`.
 pub fn run(args: &TestArgs, paint: Paint) -> Result<ExitCode> {
-    let suite = load(&args.paths)?;
+    let suite = load(&args.paths, &args.vars)?;
     let filter = args.filter.as_deref().map(str::to_lowercase);
     let selected: Vec<&Case> = suite
         .cases
@@ -187,7 +189,7 @@ pub fn run(args: &TestArgs, paint: Paint) -> Result<ExitCode> {
 }
 
 /// Read the test files named by `paths` and the manifests beside them; every problem at once.
-pub fn load(paths: &[PathBuf]) -> Result<Suite, InvalidManifests> {
+pub fn load(paths: &[PathBuf], vars: &manifest::Vars) -> Result<Suite, InvalidManifests> {
     let mut diags = Vec::new();
     // Manifest directory -> its test files, in a stable order without repeats.
     let mut groups: BTreeMap<PathBuf, BTreeSet<PathBuf>> = BTreeMap::new();
@@ -237,7 +239,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Suite, InvalidManifests> {
     };
     for (dir, files) in groups {
         let tree = suite.trees.len();
-        let rules = match load_rules(&dir) {
+        let rules = match load_rules(&dir, vars) {
             Ok(rules) => rules,
             Err(InvalidManifests(d)) => {
                 diags.extend(d);
@@ -261,7 +263,7 @@ pub fn load(paths: &[PathBuf]) -> Result<Suite, InvalidManifests> {
 
 /// The rules of the manifests in `dir`. Unset `${VAR}`s are kept as written: tests run offline,
 /// without the tenant's secrets.
-fn load_rules(dir: &Path) -> Result<Vec<LoadedRule>, InvalidManifests> {
+fn load_rules(dir: &Path, vars: &manifest::Vars) -> Result<Vec<LoadedRule>, InvalidManifests> {
     // Every value that came from the environment is a secret, and may be a part of a script.
     let seen = std::cell::RefCell::new(Vec::new());
     let env = |name: &str| {
@@ -271,10 +273,9 @@ fn load_rules(dir: &Path) -> Result<Vec<LoadedRule>, InvalidManifests> {
         }
         value
     };
-    let vars = manifest::Vars::default();
     let options = LoadOptions {
         env: &env,
-        vars: &vars,
+        vars,
         lenient_env: true,
         ignore: &[],
     };

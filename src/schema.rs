@@ -265,10 +265,10 @@ fn schema_nodes(pointer: &str) -> Vec<&'static Value> {
         for node in &nodes {
             if let Some(p) = node.get("properties").and_then(|p| p.get(&seg)) {
                 next.extend(expand(root, p));
-            } else if seg.parse::<usize>().is_ok() {
-                if let Some(items) = node.get("items") {
-                    next.extend(expand(root, items));
-                }
+            } else if seg.parse::<usize>().is_ok()
+                && let Some(items) = node.get("items")
+            {
+                next.extend(expand(root, items));
             }
         }
         nodes = next;
@@ -281,11 +281,11 @@ fn expand<'a>(root: &'a Value, node: &'a Value) -> Vec<&'a Value> {
     let mut out = Vec::new();
     let mut todo = vec![node];
     while let Some(n) = todo.pop() {
-        if let Some(r) = n.get("$ref").and_then(Value::as_str) {
-            if let Some(target) = r.strip_prefix('#').and_then(|p| root.pointer(p)) {
-                todo.push(target);
-                continue;
-            }
+        if let Some(r) = n.get("$ref").and_then(Value::as_str)
+            && let Some(target) = r.strip_prefix('#').and_then(|p| root.pointer(p))
+        {
+            todo.push(target);
+            continue;
         }
         let mut branched = false;
         for key in ["anyOf", "oneOf"] {

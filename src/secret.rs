@@ -122,10 +122,10 @@ impl Secrecy<'_> {
     ) -> Vec<(FieldPath, &'v str)> {
         let mut out = Vec::new();
         leaves(value, path, &mut |p, leaf| {
-            if let Value::String(s) = leaf {
-                if self.is_secret(p) {
-                    out.push((p.clone(), s.as_str()));
-                }
+            if let Value::String(s) = leaf
+                && self.is_secret(p)
+            {
+                out.push((p.clone(), s.as_str()));
             }
         });
         out

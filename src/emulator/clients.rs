@@ -162,10 +162,10 @@ fn owners_of(value: &Value) -> Result<String, ApiError> {
 /// What a caller may see of a client: only the global client's token sees secrets, so nothing
 /// a non-global token reads lets it become the global client.
 fn visible(mut client: Value, caller: &Caller) -> Value {
-    if !caller.global {
-        if let Some(map) = client.as_object_mut() {
-            map.remove("clientSecret");
-        }
+    if !caller.global
+        && let Some(map) = client.as_object_mut()
+    {
+        map.remove("clientSecret");
     }
     client
 }

@@ -216,12 +216,12 @@ pub(crate) async fn list(State(app): State<AppState>, uri: Uri) -> ApiResult {
     if let Some(q) = p.get("search").filter(|q| !q.trim().is_empty()) {
         let terms = search::parse(q);
         for t in &terms {
-            if let Some(f) = &t.field {
-                if field_of(f).is_none() {
-                    return Err(ApiError::bad_request(format!(
-                        "unknown search field `{f}`; use application:, connection: or user:"
-                    )));
-                }
+            if let Some(f) = &t.field
+                && field_of(f).is_none()
+            {
+                return Err(ApiError::bad_request(format!(
+                    "unknown search field `{f}`; use application:, connection: or user:"
+                )));
             }
         }
         entries.retain(|(_, e)| terms.iter().all(|t| log_matches(e, t)));

@@ -995,15 +995,14 @@ pub(crate) async fn record_login(
     // The tenant's enabled rules run on a login that got past the password, and may fail it.
     let mut rules = None;
     let mut denied = None;
-    if success {
-        if let Some(outcome) =
+    if success
+        && let Some(outcome) =
             super::rule_pipeline::run(&app, &caller, user.to_json(), &client, &user.connection)
                 .await?
-        {
-            success = outcome.denied.is_none();
-            denied = outcome.denied;
-            rules = Some(outcome.answer);
-        }
+    {
+        success = outcome.denied.is_none();
+        denied = outcome.denied;
+        rules = Some(outcome.answer);
     }
     if success {
         update_profile(&app, &id, |p| {

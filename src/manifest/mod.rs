@@ -661,10 +661,10 @@ impl Loader<'_, '_> {
                     keys.push((what, name.to_string(), pin, key_field));
                 }
             }
-            if item.kind == "rules" {
-                if let Some(order) = item.value.get("order").and_then(Value::as_u64) {
-                    keys.push(("rule order", order.to_string(), None, "order"));
-                }
+            if item.kind == "rules"
+                && let Some(order) = item.value.get("order").and_then(Value::as_u64)
+            {
+                keys.push(("rule order", order.to_string(), None, "order"));
             }
             for (what, key, pin, field) in keys {
                 let (f, p) = at(field);

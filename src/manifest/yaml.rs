@@ -450,18 +450,20 @@ fn resolve_plain(text: &str) -> Val {
         _ => {}
     }
     if let Some(hex) = text.strip_prefix("0x") {
-        if !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()) {
-            if let Ok(i) = i64::from_str_radix(hex, 16) {
-                return Val::Int(i);
-            }
+        if !hex.is_empty()
+            && hex.chars().all(|c| c.is_ascii_hexdigit())
+            && let Ok(i) = i64::from_str_radix(hex, 16)
+        {
+            return Val::Int(i);
         }
         return Val::Str(text.to_string(), Style::Plain);
     }
     if let Some(oct) = text.strip_prefix("0o") {
-        if !oct.is_empty() && oct.chars().all(|c| ('0'..='7').contains(&c)) {
-            if let Ok(i) = i64::from_str_radix(oct, 8) {
-                return Val::Int(i);
-            }
+        if !oct.is_empty()
+            && oct.chars().all(|c| ('0'..='7').contains(&c))
+            && let Ok(i) = i64::from_str_radix(oct, 8)
+        {
+            return Val::Int(i);
         }
         return Val::Str(text.to_string(), Style::Plain);
     }
@@ -474,10 +476,10 @@ fn resolve_plain(text: &str) -> Val {
                 .map_or_else(|_| Val::Str(text.to_string(), Style::Plain), Val::Float),
         };
     }
-    if is_float_syntax(digits) {
-        if let Ok(f) = text.parse::<f64>() {
-            return Val::Float(f);
-        }
+    if is_float_syntax(digits)
+        && let Ok(f) = text.parse::<f64>()
+    {
+        return Val::Float(f);
     }
     Val::Str(text.to_string(), Style::Plain)
 }
