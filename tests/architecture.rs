@@ -8,9 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The crate's modules on the client side of the pipeline (everything but `emulator`).
-const CLIENT_SIDE: [&str; 15] = [
+const CLIENT_SIDE: [&str; 21] = [
     "manifest", "model", "diff", "plan", "api", "live", "apply", "planfile", "render", "export",
-    "commands", "tenant", "cli", "schema", "diag",
+    "commands", "tenant", "cli", "schema", "diag", "ruletest", "path", "secret", "fsutil", "lease",
+    "scope",
 ];
 
 /// Source text without `//` comments (doc comments included), so prose is not code.
@@ -291,6 +292,39 @@ fn rules_runtime_is_neutral() {
     assert!(
         wrong.is_empty(),
         "rules_runtime must import nothing from the crate:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// The pure stages (and the shared concepts they use) do no I/O of their own: they name no
+/// async runtime, HTTP client, database or server crate.
+#[test]
+fn pure_stages_stay_pure() {
+    const IO_CRATES: [&str; 5] = ["tokio", "reqwest", "rusqlite", "axum", "hyper"];
+    let mut wrong = Vec::new();
+    for module in [
+        "manifest", "model", "diff", "plan", "render", "path", "secret", "scope",
+    ] {
+        let files = module_files(module);
+        assert!(!files.is_empty(), "{module} has no files");
+        for path in files {
+            let text = code(&read(&path));
+            for krate in IO_CRATES {
+                let named = text.match_indices(&format!("{krate}::")).any(|(i, _)| {
+                    text[..i]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+                });
+                if named {
+                    wrong.push(format!("{} uses {krate}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "pure stages do I/O:\n{}",
         wrong.join("\n")
     );
 }
