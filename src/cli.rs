@@ -571,6 +571,7 @@ fn validate(
         ignore,
     };
     let desired = manifest::load(paths, &options)?;
+    commands::print_warnings(&desired);
     commands::print_stdout(&format!("ok: {}\n", desired.summary()))?;
     Ok(ExitCode::SUCCESS)
 }

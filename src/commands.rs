@@ -58,7 +58,18 @@ pub fn load_resources(
     ignore: &[Pattern],
 ) -> Result<(Vec<Resource>, Scope)> {
     let desired = manifest::load(paths, &LoadOptions::with(vars, ignore))?;
+    print_warnings(&desired);
     Ok((model::desired_resources(&desired), desired.scope()))
+}
+
+/// A manifest's warnings, on stderr: valid, but probably not meant.
+pub fn print_warnings(desired: &manifest::Desired) {
+    for w in &desired.warnings {
+        eprintln!(
+            "warning: {}",
+            crate::diag::visible(&crate::secret::scrub_message(&w.to_string()))
+        );
+    }
 }
 
 /// Everything one reconciliation computed.
@@ -712,6 +723,9 @@ pub async fn export(
         let exported = crate::export::export(&live, &dir, force, vars)?;
         for w in &exported.warnings {
             eprintln!("warning: {w}");
+        }
+        for r in &exported.removed {
+            eprintln!("removed {}, which an earlier export wrote", r.display());
         }
         let mut text = format!(
             "Exported {} connections, {} clients, {} rules and {} email templates from {} to {}.\n",

@@ -25,6 +25,8 @@ pub const SCHEMA_FILE: &str = "a0ctl.schema.json";
 #[derive(Debug, Default)]
 pub struct Exported {
     pub files: Vec<PathBuf>,
+    /// Files an earlier export wrote that this one no longer does, removed.
+    pub removed: Vec<PathBuf>,
     /// Environment variables the manifests refer to, with what each holds.
     pub variables: BTreeMap<String, String>,
     /// Things a reader should know (left out, ambiguous, …).
@@ -49,6 +51,7 @@ pub fn export(live: &Live, dir: &Path, force: bool, vars: &Vars) -> Result<Expor
         warnings: files.warnings.clone(),
         ..Exported::default()
     };
+    let earlier = written_before(dir);
     for (rel, text) in &files.files {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
@@ -58,7 +61,41 @@ pub fn export(live: &Live, dir: &Path, force: bool, vars: &Vars) -> Result<Expor
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
         out.files.push(path);
     }
+    // Files an earlier export wrote that this one does not (a deleted rule's script) go; files
+    // export never wrote stay.
+    for rel in earlier.difference(&files.files.keys().cloned().collect()) {
+        let path = dir.join(rel);
+        if path.symlink_metadata().is_ok_and(|m| m.is_file()) {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove the stale {}", path.display()))?;
+            out.removed.push(path);
+        }
+    }
+    let mut list: String = files.files.keys().map(|k| format!("{k}\n")).collect();
+    list.insert_str(0, "# Files a0ctl export wrote here; the next export --force removes those it no longer writes.\n");
+    let record = dir.join(RECORD_FILE);
+    std::fs::write(&record, list).with_context(|| format!("cannot write {}", record.display()))?;
     Ok(out)
+}
+
+/// The list of files an export wrote, kept beside them.
+pub const RECORD_FILE: &str = ".a0ctl-export";
+
+/// What an earlier export recorded, keeping only plain relative paths inside the directory.
+fn written_before(dir: &Path) -> BTreeSet<String> {
+    let Ok(text) = crate::fsutil::read_bounded(&dir.join(RECORD_FILE), 1 << 20) else {
+        return BTreeSet::new();
+    };
+    String::from_utf8_lossy(&text)
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter(|l| {
+            Path::new(l)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 /// The files of an export, by relative path, without touching the disk.

@@ -176,3 +176,183 @@ async fn a_target_plans_only_it_and_what_it_needs() {
     );
     assert_exit(&env.run(&["plan", d, "--detailed-exitcode"]).await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plans_tell_a_reviewer_and_on_call_what_they_need() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "clients:\n  - name: Shop\n    callbacks: [https://shop/cb]\n    signingKey: {cert: '${SHOP_CERT}'}\n",
+    );
+    let run = |args: Vec<&str>| {
+        let mut cmd = env.command(&args);
+        cmd.env("SHOP_CERT", "-----BEGIN CERTIFICATE-----abc");
+        cmd
+    };
+    let out = run(vec!["apply", d, "--yes"]).output().await.unwrap();
+    assert_exit(&out, 0);
+    // signingKey cannot be compared: the plan says so whenever a manifest declares one.
+    let out = run(vec!["plan", d]).output().await.unwrap();
+    assert!(
+        stdout(&out).contains("Note: signingKey is write-only (the API never returns it, so a change to it cannot be seen); pass --rotate-signing-keys to send it (declared by Shop)"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Drift, read the right way round.
+    let id = env
+        .get("/api/clients")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Shop")
+        .unwrap()["clientID"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    env.call(
+        Method::PATCH,
+        &format!("/api/clients/{id}"),
+        Some(json!({"callbacks": ["https://hand-edited"]})),
+    )
+    .await;
+    let out = run(vec!["plan", d, "--drift"]).output().await.unwrap();
+    assert_exit(&out, 2);
+    let text = stdout(&out);
+    assert!(text.contains("Drift: "), "{text}");
+    assert!(
+        text.contains(
+            r#"callbacks: tenant has ["https://hand-edited"], manifests say ["https://shop/cb"]"#
+        ),
+        "{text}"
+    );
+    let out = run(vec!["plan", d, "--drift", "--format", "json"])
+        .output()
+        .await
+        .unwrap();
+    let v = json(&out);
+    assert_eq!(
+        v["changes"][0]["fields"][0]["before"],
+        json!(["https://hand-edited"])
+    );
+
+    // A rename without a pin: a create and a leftover with the same callbacks.
+    write(
+        dir.path(),
+        "t.yaml",
+        "clients:\n  - name: Shop 2\n    callbacks: [https://hand-edited]\n",
+    );
+    let out = run(vec!["plan", d]).output().await.unwrap();
+    assert!(
+        stdout(&out).contains(&format!(
+            "looks like a rename of client \"Shop\" ({id}): pin `client_id: {id}` to rename it and keep its credentials"
+        )),
+        "{}",
+        stdout(&out)
+    );
+
+    // Credentials of a non-global client: the plan says writes will be refused.
+    let (_, other) = env
+        .call(
+            Method::POST,
+            "/api/clients",
+            Some(json!({"name": "Reader"})),
+        )
+        .await;
+    let out = env
+        .command(&["plan", d])
+        .env("AUTH0_CLIENT_ID", other["clientID"].as_str().unwrap())
+        .env(
+            "AUTH0_CLIENT_SECRET",
+            other["clientSecret"].as_str().unwrap(),
+        )
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("not the tenant's global client's: the tenant will refuse this plan's writes (insufficient_scope)"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn yaml_traps_get_hints() {
+    let dir = tempfile::tempdir().unwrap();
+    let validate = |name: &str, text: &str| {
+        write(dir.path(), name, text);
+        std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+            .args(["validate", dir.path().join(name).to_str().unwrap()])
+            .env("NO_COLOR", "1")
+            .env("HOST", "x")
+            .output()
+            .unwrap()
+    };
+    let out = validate(
+        "a.yaml",
+        "clients:\n  - name: A\n    callbacks: [https://${HOST}/cb]\n",
+    );
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains(r#"quote URLs and `${…}`: ["https://${HOST}/cb"]"#),
+        "{}",
+        stderr(&out)
+    );
+    let out = validate("b.yaml", "rules:\n  - name: r\n    script: rules/r2.js\n");
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("b.yaml:3:13: rule `r`: script `rules/r2.js` is a file path, not a rule (as JavaScript it only divides two names): did you mean `{file: rules/r2.js}`?"), "{}", stderr(&out));
+    let out = validate(
+        "c.yaml",
+        "connections:\n  - name: c\n    strategy: auth0\n    options: {requires_username: yes, quoted: 'no'}\n",
+    );
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    assert!(err.contains("warning: "), "{err}");
+    assert!(err.contains("c.yaml:4:34: `yes` is the string \"yes\" here (YAML 1.2 reads yes/no/on/off as strings)"), "{err}");
+    assert!(!err.contains("`no`"), "a quoted word is meant: {err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_force_removes_only_the_stale_files_it_wrote() {
+    let env = Env::start().await;
+    for name in ["a", "b"] {
+        env.call(
+            Method::POST,
+            "/api/rules",
+            Some(json!({"name": name, "script": SCRIPT})),
+        )
+        .await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let x = dir.path().join("x");
+    let xs = x.to_str().unwrap();
+    assert_exit(&env.run(&["export", "--out", xs]).await, 0);
+    std::fs::write(x.join("notes.md"), "mine").unwrap();
+    assert!(x.join("rules/b.js").exists());
+    env.call(Method::DELETE, "/api/rules/b", None).await;
+    let out = env.run(&["export", "--out", xs, "--force"]).await;
+    assert_exit(&out, 0);
+    assert!(!x.join("rules/b.js").exists(), "stale script removed");
+    assert!(stderr(&out).contains("removed"), "{}", stderr(&out));
+    assert!(x.join("rules/a.js").exists());
+    assert_eq!(std::fs::read_to_string(x.join("notes.md")).unwrap(), "mine");
+    // Every client is pinned, so a rename keeps it.
+    let (_, c) = env
+        .call(
+            Method::POST,
+            "/api/clients",
+            Some(json!({"name": "Pinned"})),
+        )
+        .await;
+    assert_exit(&env.run(&["export", "--out", xs, "--force"]).await, 0);
+    let clients = std::fs::read_to_string(x.join("clients.yaml")).unwrap();
+    assert!(
+        clients.contains(&format!("client_id: {}", c["clientID"].as_str().unwrap())),
+        "{clients}"
+    );
+}

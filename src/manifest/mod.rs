@@ -76,6 +76,8 @@ pub struct Desired {
     pub sections: BTreeSet<Kind>,
     /// `ignore:` patterns of every manifest, and `--ignore`s.
     pub ignore: Vec<Pattern>,
+    /// Things that are valid but probably not meant, located.
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Desired {
@@ -235,6 +237,15 @@ pub fn is_test_file(path: &Path) -> bool {
     path.file_name()
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.ends_with(".test.yaml") || n.ends_with(".test.yml"))
+}
+
+/// `rules/r2.js`, `./deny.js`: one token of path characters ending in `.js`.
+fn looks_like_a_path(text: &str) -> bool {
+    text.ends_with(".js")
+        && text.len() > 3
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '_'))
 }
 
 fn kind_of_section(section: &str) -> Option<Kind> {
@@ -430,6 +441,7 @@ impl Loader<'_, '_> {
                 Err(_) => {}
             }
         }
+        self.warn_yaml11_words(&doc, &root, &shown);
         for kind in ["connections", "clients", "rules", "emails"] {
             let Some(items) = doc.get(kind).and_then(Value::as_array) else {
                 continue;
@@ -559,6 +571,42 @@ impl Loader<'_, '_> {
         }
     }
 
+    /// `yes`/`no`/`on`/`off` written bare inside connection options are strings in YAML 1.2,
+    /// where YAML 1.1 tools read booleans: probably not what was meant.
+    fn warn_yaml11_words(&mut self, doc: &Value, root: &Node, shown: &str) {
+        let connections = doc.get("connections").and_then(Value::as_array);
+        for (i, c) in connections.into_iter().flatten().enumerate() {
+            let Some(options) = c.get("options") else {
+                continue;
+            };
+            let at = FieldPath::from_segments([
+                "connections".to_string(),
+                i.to_string(),
+                "options".into(),
+            ]);
+            crate::path::leaves(options, &at, &mut |path, leaf| {
+                let Some(word) = leaf.as_str() else { return };
+                let bare = root
+                    .get(&path.pointer())
+                    .is_some_and(|n| matches!(n.value, Val::Str(_, Style::Plain)));
+                if bare
+                    && matches!(
+                        word.to_ascii_lowercase().as_str(),
+                        "yes" | "no" | "on" | "off"
+                    )
+                {
+                    self.desired.warnings.push(Diagnostic::new(
+                        shown,
+                        root.locate(&path.pointer(), false),
+                        format!(
+                            "`{word}` is the string \"{word}\" here (YAML 1.2 reads yes/no/on/off as strings): write true or false for a boolean, or quote it to keep the string"
+                        ),
+                    ));
+                }
+            });
+        }
+    }
+
     fn check_script(
         &mut self,
         rule: &Rule,
@@ -568,6 +616,18 @@ impl Loader<'_, '_> {
         shown: &str,
         pointer: &str,
     ) {
+        let text = rule.script.text().trim();
+        if !files.contains_key("script") && looks_like_a_path(text) {
+            self.diags.push(Diagnostic::new(
+                shown,
+                root.locate(&format!("{pointer}/script"), false),
+                format!(
+                    "rule `{}`: script `{text}` is a file path, not a rule (as JavaScript it only divides two names): did you mean `{{file: {text}}}`?",
+                    rule.name
+                ),
+            ));
+            return;
+        }
         let Err(e) = js::check(rule.script.text()) else {
             return;
         };

@@ -242,6 +242,9 @@ fn is_core_collection_tag(tag: &yaml_rust2::parser::Tag) -> bool {
 fn clean_scan_message(info: &str) -> String {
     match info {
         "recursion limit exceeded" => "nesting deeper than the YAML parser allows".to_string(),
+        other if other.contains("flow sequence") || other.contains("flow mapping") => format!(
+            "{other} (inside [ ] or {{ }}, quote URLs and `${{…}}`: [\"https://${{HOST}}/cb\"])"
+        ),
         other => other.to_string(),
     }
 }
