@@ -458,18 +458,29 @@ fn match_clients<'a>(
     Ok(out)
 }
 
-/// Manifest client name → how a connection refers to it.
+/// How a connection's `enabled_clients` entry (a manifest client's name, or the key of its pin)
+/// refers to a client.
 fn client_refs(clients: &[(&Resource, Option<&Resource>)]) -> HashMap<String, ClientRef> {
-    clients
-        .iter()
-        .map(|(d, l)| {
-            let r = match l.and_then(|l| l.id.clone()) {
-                Some(id) => ClientRef::Id(id),
-                None => ClientRef::New(d.name.clone()),
-            };
-            (d.name.clone(), r)
-        })
-        .collect()
+    let mut refs = HashMap::new();
+    for (d, l) in clients {
+        let r = match l.and_then(|l| l.id.clone()) {
+            Some(id) => ClientRef::Id(id),
+            None => ClientRef::New(d.name.clone()),
+        };
+        if let Some(pin) = &d.id {
+            refs.insert(crate::manifest::types::pin_key(pin), r.clone());
+        }
+        refs.insert(d.name.clone(), r);
+    }
+    refs
+}
+
+/// An `enabled_clients` key as a person reads it.
+fn shown_entry(key: &str) -> String {
+    match key.strip_prefix(&crate::manifest::types::pin_key("")) {
+        Some(id) => format!("client_id {id}"),
+        None => key.to_string(),
+    }
 }
 
 /// Field-level comparison of one desired resource with its live counterpart.
@@ -589,9 +600,17 @@ fn enabled_clients(
             .cloned()
             .collect()
     };
+    let pinned_here = |id: &String| {
+        names
+            .iter()
+            .any(|n| n.as_str() == Some(&crate::manifest::types::pin_key(id)))
+    };
     let before_names: BTreeSet<String> = have
         .iter()
         .map(|id| {
+            if pinned_here(id) {
+                return shown_entry(&crate::manifest::types::pin_key(id));
+            }
             live.client_names
                 .get(id)
                 .cloned()
@@ -601,7 +620,7 @@ fn enabled_clients(
     let after_names: BTreeSet<String> = names
         .iter()
         .filter_map(Value::as_str)
-        .map(str::to_string)
+        .map(shown_entry)
         .collect();
     if enable.is_empty() && disable.is_empty() && !creating {
         return Ok(());
@@ -834,12 +853,15 @@ pub fn live_from_resources(resources: &[Resource]) -> Live {
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
-                .map(|n| {
-                    ids_by_name
-                        .get(n)
-                        .cloned()
-                        .unwrap_or_else(|| format!("{OFFLINE_ID_PREFIX}{n}"))
-                })
+                .map(
+                    |n| match n.strip_prefix(&crate::manifest::types::pin_key("")) {
+                        Some(pin) => pin.to_string(),
+                        None => ids_by_name
+                            .get(n)
+                            .cloned()
+                            .unwrap_or_else(|| format!("{OFFLINE_ID_PREFIX}{n}")),
+                    },
+                )
                 .collect();
             enabled.insert(r.name.clone(), set);
         }

@@ -182,29 +182,23 @@ pub fn render(live: &Live, vars: &Vars) -> Result<Files> {
             .unwrap_or(Value::Object(Default::default()));
         m.push("options", options);
         if let Some(enabled) = live.enabled.as_ref().and_then(|e| e.get(&c.name)) {
-            let names: BTreeSet<&String> = enabled
+            // By name; by pin for a client whose name another shares (every client is pinned).
+            let mut entries: Vec<(String, Value)> = enabled
                 .iter()
-                .filter_map(|id| live.client_names.get(id))
+                .filter_map(|id| live.client_names.get(id).map(|name| (id, name)))
+                .map(|(id, name)| {
+                    if name_count.get(name.as_str()).copied().unwrap_or(0) > 1 {
+                        (format!("{name} {id}"), serde_json::json!({"client_id": id}))
+                    } else {
+                        (name.clone(), Value::String(name.clone()))
+                    }
+                })
                 .collect();
-            if names
-                .iter()
-                .any(|n| name_count.get(n.as_str()).copied().unwrap_or(0) > 1)
-            {
-                files.warnings.push(format!(
-                    "connection `{}` is enabled for clients that share a name; enabled_clients left out (not managed)",
-                    c.name
-                ));
-            } else {
-                m.push(
-                    "enabled_clients",
-                    Value::Array(
-                        names
-                            .into_iter()
-                            .map(|n| Value::String(n.clone()))
-                            .collect(),
-                    ),
-                );
-            }
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            m.push(
+                "enabled_clients",
+                Value::Array(entries.into_iter().map(|(_, v)| v).collect()),
+            );
         }
         let item = written_item(m, &c.name, "connection", &mut files.variables);
         text.push_str(&list_item(&item, 1));

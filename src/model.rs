@@ -139,7 +139,8 @@ pub fn desired_resources(desired: &Desired) -> Vec<Resource> {
         fields.insert("strategy".into(), json!(c.strategy));
         fields.insert("options".into(), Value::Object(c.options.clone()));
         if let Some(clients) = &c.enabled_clients {
-            let set: BTreeSet<&String> = clients.iter().collect();
+            // By name, or by pin (`types::pin_key`) for clients that share a name.
+            let set: BTreeSet<String> = clients.iter().map(|e| e.key()).collect();
             fields.insert("enabled_clients".into(), json!(set));
         }
         out.push(Resource {

@@ -356,3 +356,72 @@ async fn export_force_removes_only_the_stale_files_it_wrote() {
         "{clients}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_keeps_enabled_clients_of_clients_that_share_a_name() {
+    let env = Env::start().await;
+    let mut ids = Vec::new();
+    for cb in ["https://one", "https://two"] {
+        let (_, c) = env
+            .call(
+                Method::POST,
+                "/api/clients",
+                Some(json!({"name": "App", "callbacks": [cb]})),
+            )
+            .await;
+        ids.push(c["clientID"].as_str().unwrap().to_string());
+    }
+    env.call(
+        Method::POST,
+        "/api/connections",
+        Some(json!({"name": "db", "strategy": "auth0"})),
+    )
+    .await;
+    env.call(
+        Method::PUT,
+        &format!("/api/connections/db?client={}", ids[0]),
+        Some(json!({"status": true})),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let x = dir.path().join("x");
+    let xs = x.to_str().unwrap();
+    let out = env.run(&["export", "--out", xs]).await;
+    assert_exit(&out, 0);
+    assert!(!stderr(&out).contains("left out"), "{}", stderr(&out));
+    let connections = std::fs::read_to_string(x.join("connections.yaml")).unwrap();
+    assert!(
+        connections.contains(&format!("client_id: {}", ids[0])),
+        "{connections}"
+    );
+    assert_exit(&env.run(&["plan", xs, "--detailed-exitcode"]).await, 0);
+    // Moving it to the other App is one disable and one enable.
+    std::fs::write(
+        x.join("connections.yaml"),
+        connections.replace(&ids[0], &ids[1]),
+    )
+    .unwrap();
+    let out = env.run(&["apply", xs, "--yes"]).await;
+    assert_exit(&out, 0);
+    let view = env
+        .get(&format!("/api/connections/db?client={}", ids[1]))
+        .await;
+    assert_eq!(view["status"], true);
+    let view = env
+        .get(&format!("/api/connections/db?client={}", ids[0]))
+        .await;
+    assert_eq!(view["status"], false);
+    // Naming a shared name is ambiguous: a located error.
+    std::fs::write(
+        x.join("connections.yaml"),
+        "connections:\n  - name: db\n    strategy: auth0\n    enabled_clients: [App]\n",
+    )
+    .unwrap();
+    let out = env.run(&["validate", xs]).await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("which several clients share: write `{client_id: …}`"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -671,6 +671,23 @@ impl Loader<'_, '_> {
             .filter(|i| i.kind == "clients")
             .filter_map(|i| i.value.get("name").and_then(Value::as_str))
             .collect();
+        let declared_pins: std::collections::HashSet<&str> = self
+            .raw
+            .iter()
+            .filter(|i| i.kind == "clients")
+            .filter_map(|i| i.value.get("client_id").and_then(Value::as_str))
+            .collect();
+        let mut name_counts: HashMap<&str, usize> = HashMap::new();
+        for i in self.raw.iter().filter(|i| i.kind == "clients") {
+            if let Some(n) = i.value.get("name").and_then(Value::as_str) {
+                *name_counts.entry(n).or_default() += 1;
+            }
+        }
+        let shared_names: std::collections::HashSet<&str> = name_counts
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(name, _)| name)
+            .collect();
         for item in &self.raw {
             let file = &self.files[item.file];
             let at = |field: &str| {
@@ -744,21 +761,44 @@ impl Loader<'_, '_> {
             }
             if let Some(names) = item.value.get("enabled_clients").and_then(Value::as_array) {
                 let mut seen = std::collections::HashSet::new();
-                for (i, n) in names.iter().enumerate() {
-                    let Some(n) = n.as_str() else { continue };
+                for (i, entry) in names.iter().enumerate() {
                     let (f, p) = at(&format!("enabled_clients/{i}"));
-                    if !seen.insert(n) {
+                    let pin = entry.get("client_id").and_then(Value::as_str);
+                    let (key, shown, declared) = match (entry.as_str(), pin) {
+                        (Some(n), _) => (
+                            n.to_string(),
+                            format!("`{n}`"),
+                            declared_clients.contains(n),
+                        ),
+                        (None, Some(id)) => (
+                            types::pin_key(id),
+                            format!("client_id `{id}`"),
+                            declared_pins.contains(id),
+                        ),
+                        _ => continue,
+                    };
+                    if !seen.insert(key) {
                         diags.push(Diagnostic::new(
                             f,
                             p,
-                            format!("client `{n}` is listed twice in enabled_clients"),
+                            format!("client {shown} is listed twice in enabled_clients"),
                         ));
-                    } else if !declared_clients.contains(n) {
+                    } else if !declared {
                         diags.push(Diagnostic::new(
                             f,
                             p,
                             format!(
-                                "enabled_clients names `{n}`, which no manifest declares under clients"
+                                "enabled_clients names {shown}, which no manifest declares under clients"
+                            ),
+                        ));
+                    } else if entry.is_string()
+                        && shared_names.contains(entry.as_str().unwrap_or_default())
+                    {
+                        diags.push(Diagnostic::new(
+                            f,
+                            p,
+                            format!(
+                                "enabled_clients names {shown}, which several clients share: write `{{client_id: …}}` for the one meant"
                             ),
                         ));
                     }

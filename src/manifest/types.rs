@@ -86,9 +86,42 @@ pub struct Connection {
     /// removed. Keys such as `client_secret`, `*_secret`, `password`, `key` and `cert` are secret.
     #[serde(default, skip_serializing_if = "Map::is_empty")]
     pub options: Map<String, Value>,
-    /// Names of the clients this connection is enabled for. Absent: not managed.
+    /// The clients this connection is enabled for, by name, or `{client_id: …}` for a pinned
+    /// client whose name another shares. Absent: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<String>>,
+    pub enabled_clients: Option<Vec<EnabledClient>>,
+}
+
+/// One entry of `enabled_clients`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum EnabledClient {
+    /// A client declared in the manifests, by name.
+    Name(String),
+    /// A client declared with this pinned `client_id`.
+    Pinned(PinnedClient),
+}
+
+/// `{client_id: …}` in `enabled_clients`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedClient {
+    pub client_id: String,
+}
+
+impl EnabledClient {
+    /// How the diff finds the client: its name, or its pin.
+    pub fn key(&self) -> String {
+        match self {
+            EnabledClient::Name(n) => n.clone(),
+            EnabledClient::Pinned(p) => pin_key(&p.client_id),
+        }
+    }
+}
+
+/// The key of a pinned client among a connection's enabled clients (no name starts with NUL).
+pub fn pin_key(client_id: &str) -> String {
+    format!("\u{0}id:{client_id}")
 }
 
 /// A client (application).
