@@ -79,7 +79,7 @@ fn stages(c: &mut Criterion) {
     group.bench_function("plan, all creates", |b| {
         b.iter_batched(
             || creates.clone(),
-            |c| plan::plan(c, &empty).expect("no cycle"),
+            |c| plan::plan(c, &empty, &a0ctl::dialect::V1).expect("no cycle"),
             BatchSize::LargeInput,
         )
     });
@@ -87,7 +87,7 @@ fn stages(c: &mut Criterion) {
     group.bench_function("plan, all updates", |b| {
         b.iter_batched(
             || updates.clone(),
-            |c| plan::plan(c, &changed_live).expect("no cycle"),
+            |c| plan::plan(c, &changed_live, &a0ctl::dialect::V1).expect("no cycle"),
             BatchSize::LargeInput,
         )
     });

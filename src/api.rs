@@ -362,6 +362,7 @@ pub struct Api {
 }
 
 struct Inner {
+    dialect: Box<dyn crate::dialect::Dialect>,
     http: reqwest::Client,
     base: String,
     auth: Auth,
@@ -389,6 +390,7 @@ impl Api {
         };
         let api = Api {
             inner: Arc::new(Inner {
+                dialect: Box::new(crate::dialect::V1),
                 http,
                 base: base.as_str().trim_end_matches('/').to_string(),
                 auth,
@@ -417,6 +419,11 @@ impl Api {
             })?;
         }
         Ok(api)
+    }
+
+    /// How this tenant's API addresses resources.
+    pub fn dialect(&self) -> &dyn crate::dialect::Dialect {
+        self.inner.dialect.as_ref()
     }
 
     /// The client whose credentials get the token (none for a given token).

@@ -18,6 +18,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::{Answer, Api, CallError, ErrorKind, segment};
+use crate::dialect::Target;
+use crate::model::Kind;
 use crate::plan::{Call, Check, client_placeholder};
 
 #[derive(Debug, Clone)]
@@ -247,12 +249,13 @@ async fn existing(api: &Api, check: &Check) -> Result<Option<Value>, CallError> 
             Err(e) => Err(e),
         }
     };
+    let d = api.dialect();
     match check {
-        Check::Connection(name) => one(format!("/api/connections/{}", segment(name))).await,
-        Check::Rule(name) => one(format!("/api/rules/{}", segment(name))).await,
-        Check::Email(t) => one(format!("/api/emails/{}", segment(t))).await,
+        Check::Connection(name) => one(d.item(Target::named(Kind::Connection, name))).await,
+        Check::Rule(name) => one(d.item(Target::named(Kind::Rule, name))).await,
+        Check::Email(t) => one(d.item(Target::named(Kind::Email, t))).await,
         Check::Client { name, known } => {
-            let all = api.get("/api/clients").await?;
+            let all = api.get(&d.collection(Kind::Client)).await?;
             Ok(all.as_array().and_then(|clients| {
                 clients
                     .iter()

@@ -9,9 +9,10 @@ use std::process::ExitCode;
 use anyhow::{Result, anyhow};
 use serde_json::Value;
 
-use crate::api::{Api, segment};
+use crate::api::Api;
 use crate::apply::{self, Outcome};
 use crate::diag::{Paint, Refused, hinted};
+use crate::dialect::{Dialect, Target};
 use crate::diff::{self, Action, Changes};
 use crate::lease;
 use crate::live::{self, FetchOptions, Live};
@@ -115,7 +116,7 @@ pub async fn compute(
     let mut redactor = model::redactor(resources);
     redactor.merge(model::redactor(&live.resources));
     secret::learn(redactor.clone());
-    let plan = plan_calls(changes, &live)?;
+    let plan = plan_calls(changes, &live, api.dialect())?;
     Ok(Computed {
         live,
         plan,
@@ -124,8 +125,8 @@ pub async fn compute(
     })
 }
 
-fn plan_calls(changes: Changes, live: &Live) -> Result<Plan> {
-    plan::plan(changes, live).map_err(|e| hinted(e.to_string(), e.hint()))
+fn plan_calls(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Plan> {
+    plan::plan(changes, live, dialect).map_err(|e| hinted(e.to_string(), e.hint()))
 }
 
 async fn fetch(api: &Api, client_views: bool) -> Result<Live> {
@@ -151,9 +152,10 @@ async fn count_users(api: &Api, changes: &mut Changes) -> Result<()> {
         let mut total = 0usize;
         let per_page = 100;
         for page in 0.. {
-            let path = format!(
-                "/api/connections/{}/users?per_page={per_page}&page={page}",
-                segment(&c.name)
+            let path = api.dialect().connection_users(
+                Target::named(Kind::Connection, &c.name),
+                page,
+                per_page,
             );
             let users = api.get(&path).await.map_err(|e| {
                 e.into_anyhow()
@@ -515,7 +517,7 @@ async fn saved_plan(
 ) -> Result<(Computed, Plan)> {
     let computed = compute(&tenant.api, desired, options, &[]).await?;
     let changes = planfile::restrict(saved, computed.plan.changes.clone());
-    let mut plan = plan_calls(changes, &computed.live)?;
+    let mut plan = plan_calls(changes, &computed.live, tenant.api.dialect())?;
     note_gates(&mut plan, saved.options.allow_replace);
     planfile::check_matches(saved, &tenant.label, &plan)?;
     Ok((computed, plan))

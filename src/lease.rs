@@ -13,8 +13,10 @@ use anyhow::Result;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::api::{Api, CallError, segment};
+use crate::api::{Api, CallError};
 use crate::diag::hinted;
+use crate::dialect::Target;
+use crate::model::Kind;
 
 /// The marker connection's name.
 pub const LOCK_NAME: &str = "a0ctl-apply-lock";
@@ -62,8 +64,9 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn path() -> String {
-    format!("/api/connections/{}", segment(LOCK_NAME))
+fn path(api: &Api) -> String {
+    api.dialect()
+        .item(Target::named(Kind::Connection, LOCK_NAME))
 }
 
 fn marker(owner: &str, token: &str, since: u64) -> Value {
@@ -123,7 +126,11 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
             "options": marker(&owner, &token, since),
         });
         let held = match api
-            .send_once(Method::POST, "/api/connections", Some(&body))
+            .send_once(
+                Method::POST,
+                &api.dialect().collection(Kind::Connection),
+                Some(&body),
+            )
             .await
         {
             Ok(_) => true,
@@ -152,7 +159,7 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
             && h.is_stale()
         {
             tracing::info!("breaking the stale apply lease of {}", h.owner);
-            match api.send(Method::DELETE, &path(), None).await {
+            match api.send(Method::DELETE, &path(api), None).await {
                 Ok(_) => continue,
                 Err(e) if e.status() == Some(404) => continue,
                 Err(e) => return Err(failed(e)),
@@ -179,7 +186,7 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
 
 /// The marker's holder, if there is a marker.
 async fn read(api: &Api) -> Result<Option<Holder>, CallError> {
-    match api.get(&path()).await {
+    match api.get(&path(api)).await {
         Ok(v) => Ok(holder(&v).or(Some(Holder {
             owner: "an unknown holder".into(),
             host: String::new(),
@@ -197,7 +204,7 @@ async fn renew(api: Api, owner: String, token: String, since: u64) {
     loop {
         tokio::time::sleep(RENEW_EVERY).await;
         let body = json!({"options": marker(&owner, &token, since)});
-        if let Err(e) = api.send(Method::PUT, &path(), Some(&body)).await {
+        if let Err(e) = api.send(Method::PUT, &path(&api), Some(&body)).await {
             tracing::warn!("cannot renew the apply lease: {e}");
         }
     }
@@ -209,7 +216,7 @@ impl Lease {
         self.renewer.abort();
         match read(&self.api).await {
             Ok(Some(h)) if h.token == self.token => {
-                if let Err(e) = self.api.send(Method::DELETE, &path(), None).await {
+                if let Err(e) = self.api.send(Method::DELETE, &path(&self.api), None).await {
                     tracing::warn!("cannot release the apply lease (it expires by itself): {e}");
                 }
             }

@@ -8,6 +8,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod diag;
+pub mod dialect;
 pub mod diff;
 pub mod emulator;
 pub mod export;

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::StreamExt;
 use serde_json::{Value, json};
 
-use crate::api::{Api, CallError, ErrorKind, segment};
+use crate::api::{Api, CallError, ErrorKind};
+use crate::dialect::Target;
 use crate::manifest::types::TemplateName;
 use crate::model::{Kind, Resource};
 
@@ -65,23 +66,32 @@ fn text(v: &Value, key: &str) -> String {
 
 /// Read the tenant.
 pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> {
+    let d = api.dialect();
     let emails = futures::future::join_all(TemplateName::ALL.iter().map(|t| async move {
-        match api.get(&format!("/api/emails/{}", t.as_str())).await {
+        match api
+            .get(&d.item(Target::named(Kind::Email, t.as_str())))
+            .await
+        {
             Ok(v) => Ok(Some((*t, v))),
             Err(e) if e.status() == Some(404) => Ok(None),
             Err(e) => Err(e),
         }
     }));
+    let (connections_path, clients_path, rules_path) = (
+        d.collection(Kind::Connection),
+        d.collection(Kind::Client),
+        d.collection(Kind::Rule),
+    );
     let (connections, clients, rules, emails) = futures::join!(
-        api.get("/api/connections"),
-        api.get("/api/clients"),
-        api.get("/api/rules"),
+        api.get(&connections_path),
+        api.get(&clients_path),
+        api.get(&rules_path),
         emails
     );
     let (connections, clients, rules) = (connections?, clients?, rules?);
     let mut live = Live::default();
 
-    for c in array(&clients, "/api/clients")? {
+    for c in array(&clients, &clients_path)? {
         let id = text(c, "clientID");
         let name = text(c, "name");
         if c.get("global").and_then(Value::as_bool) == Some(true) {
@@ -98,7 +108,7 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
         live.client_names.insert(id, name);
         live.resources.push(r);
     }
-    for c in array(&connections, "/api/connections")? {
+    for c in array(&connections, &connections_path)? {
         let name = text(c, "name");
         if name == crate::lease::LOCK_NAME {
             continue;
@@ -113,7 +123,7 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
         );
         live.resources.push(r);
     }
-    for rule in array(&rules, "/api/rules")? {
+    for rule in array(&rules, &rules_path)? {
         let mut r = Resource::new(Kind::Rule, text(rule, "name"));
         r.id = Some(text(rule, "id"));
         for key in ["status", "script", "order"] {
@@ -156,7 +166,7 @@ async fn fetch_views(
     let views: Vec<Result<(String, Value), CallError>> =
         futures::stream::iter(live.client_names.keys().cloned())
             .map(|id| async move {
-                let path = format!("/api/connections?client={}", segment(&id));
+                let path = api.dialect().client_view(&id);
                 api.get(&path).await.map(|v| (id, v))
             })
             .buffer_unordered(8)
@@ -164,7 +174,7 @@ async fn fetch_views(
             .await;
     for view in views {
         let (client, connections) = view?;
-        for c in array(&connections, "/api/connections?client=")? {
+        for c in array(&connections, "a client's view of the connections")? {
             if c.get("status").and_then(Value::as_bool) == Some(true)
                 && let Some(set) = enabled.get_mut(&text(c, "name"))
             {

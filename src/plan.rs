@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use crate::api::segment;
+use crate::dialect::{Dialect, Target};
 use crate::diff::{Action, Change, Changes, ClientRef};
 use crate::live::Live;
 use crate::model::{Kind, Resource};
@@ -71,11 +72,12 @@ pub fn client_placeholder(name: &str) -> String {
     format!("{{clientID of {name}}}")
 }
 
-struct Builder {
+struct Builder<'d> {
     calls: Vec<Call>,
+    dialect: &'d dyn Dialect,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn add(&mut self, method: &str, path: String, resource: String) -> usize {
         let id = self.calls.len();
         self.calls.push(Call {
@@ -116,24 +118,54 @@ impl CycleError {
     }
 }
 
-/// Plan the calls for a set of changes against the tenant they were computed from.
-pub fn plan(changes: Changes, live: &Live) -> Result<Plan, CycleError> {
-    let mut b = Builder { calls: Vec::new() };
+/// Plan the calls for a set of changes against the tenant they were computed from, addressed
+/// as `dialect` addresses them.
+pub fn plan(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Plan, CycleError> {
+    let mut b = Builder {
+        calls: Vec::new(),
+        dialect,
+    };
     let by_kind = |kind: Kind| changes.changes.iter().filter(move |c| c.kind == kind);
-
-    // Clients: their creates come first, connections wait for them.
-    let mut client_created: HashMap<String, usize> = HashMap::new();
+    // Clients first: connections wait for the clients they are enabled for.
+    let client_created = plan_clients(&mut b, by_kind(Kind::Client), live);
     let deleted_clients: BTreeSet<String> = by_kind(Kind::Client)
         .filter(|c| c.action == Action::Delete)
         .filter_map(|c| c.live_id().map(str::to_string))
         .collect();
+    for c in by_kind(Kind::Connection) {
+        plan_connection(&mut b, c, &client_created, &deleted_clients);
+    }
+    plan_rules(&mut b, by_kind(Kind::Rule), live);
+    for c in by_kind(Kind::Email) {
+        plan_email(&mut b, c);
+    }
+    Ok(Plan {
+        calls: topological(b.calls)?,
+        changes,
+    })
+}
+
+/// Client creates, updates and deletes; returns the call that creates each new client, by name.
+fn plan_clients<'a>(
+    b: &mut Builder<'_>,
+    changes: impl Iterator<Item = &'a Change>,
+    live: &Live,
+) -> HashMap<String, usize> {
+    let mut created = HashMap::new();
     let known_client_ids: BTreeSet<String> = live.client_names.keys().cloned().collect();
-    for c in by_kind(Kind::Client) {
+    for c in changes {
         let resource = c.key();
+        let item = || {
+            b.dialect.item(Target {
+                kind: Kind::Client,
+                name: &c.name,
+                id: c.live_id(),
+            })
+        };
         match c.action {
             Action::Create => {
                 let d = c.desired.as_ref().expect("a create has a desired side");
-                let id = b.add("POST", "/api/clients".into(), resource);
+                let id = b.add("POST", b.dialect.collection(Kind::Client), resource);
                 let mut body = Map::new();
                 for (k, v) in d.fields.iter().chain(d.write_only.iter()) {
                     body.insert(k.clone(), v.clone());
@@ -145,126 +177,128 @@ pub fn plan(changes: Changes, live: &Live) -> Result<Plan, CycleError> {
                     known: known_client_ids.clone(),
                 });
                 call.creates_client = Some(c.name.clone());
-                client_created.insert(c.name.clone(), id);
+                created.insert(c.name.clone(), id);
             }
             Action::Update => {
                 let d = c.desired.as_ref().expect("an update has a desired side");
-                let live_id = c.live_id().unwrap_or_default();
-                let id = b.add(
-                    "PATCH",
-                    format!("/api/clients/{}", segment(live_id)),
-                    resource,
-                );
-                let body = changed_fields(c, d);
-                b.body(id, body);
+                let path = item();
+                let id = b.add(b.dialect.update_method(Kind::Client), path, resource);
+                b.body(id, changed_fields(c, d));
             }
             Action::Delete => {
-                let live_id = c.live_id().unwrap_or_default();
-                b.add(
-                    "DELETE",
-                    format!("/api/clients/{}", segment(live_id)),
-                    resource,
-                );
+                let path = item();
+                b.add("DELETE", path, resource);
             }
             Action::Replace | Action::Unmanaged => {}
         }
     }
+    created
+}
 
-    for c in by_kind(Kind::Connection) {
-        let resource = c.key();
-        let path = format!("/api/connections/{}", segment(&c.name));
-        let mut created = None;
-        match c.action {
-            Action::Create | Action::Replace => {
-                let d = c.desired.as_ref().expect("a create has a desired side");
-                let deleted = (c.action == Action::Replace)
-                    .then(|| b.add("DELETE", path.clone(), resource.clone()));
-                let id = b.add("POST", "/api/connections".into(), resource.clone());
-                let body = json!({
-                    "name": c.name,
-                    "strategy": d.fields.get("strategy").cloned().unwrap_or(Value::Null),
-                    "options": d.fields.get("options").cloned().unwrap_or_else(|| json!({})),
-                });
-                b.body(id, body);
-                let call = b.call(id);
-                call.check = Some(Check::Connection(c.name.clone()));
-                if let Some(del) = deleted {
-                    call.after.push(del);
-                    call.note = Some(
-                        "replacement: the old connection and its users are deleted first".into(),
-                    );
-                }
-                created = Some(id);
-            }
-            Action::Update => {
-                let d = c.desired.as_ref().expect("an update has a desired side");
-                if c.fields.iter().any(|f| f.path.top() == "options") {
-                    let id = b.add("PUT", path.clone(), resource.clone());
-                    let body = json!({"options": d.fields.get("options").cloned().unwrap_or_else(|| json!({}))});
-                    b.body(id, body);
-                }
-            }
-            Action::Delete => {
-                b.add("DELETE", path.clone(), resource.clone());
-            }
-            Action::Unmanaged => {}
-        }
-        for r in &c.enable {
-            let (query, needs, wait) = match r {
-                ClientRef::Id(id) => (segment(id), None, None),
-                ClientRef::New(name) => (
-                    client_placeholder(name),
-                    Some(name.clone()),
-                    client_created.get(name).copied(),
-                ),
-            };
-            let id = b.add("PUT", format!("{path}?client={query}"), resource.clone());
-            b.calls[id].body = Some(json!({"status": true}));
-            b.calls[id].needs_client = needs;
-            b.calls[id].after.extend(created.into_iter().chain(wait));
-        }
-        for client in c.disable.iter().filter(|id| !deleted_clients.contains(*id)) {
+/// One connection: its create (after the delete, for a replacement), update or delete, then a
+/// status call per client it is enabled or disabled for.
+fn plan_connection(
+    b: &mut Builder<'_>,
+    c: &Change,
+    client_created: &HashMap<String, usize>,
+    deleted_clients: &BTreeSet<String>,
+) {
+    let resource = c.key();
+    let target = Target::named(Kind::Connection, &c.name);
+    let path = b.dialect.item(target);
+    let mut created = None;
+    match c.action {
+        Action::Create | Action::Replace => {
+            let d = c.desired.as_ref().expect("a create has a desired side");
+            let deleted = (c.action == Action::Replace)
+                .then(|| b.add("DELETE", path.clone(), resource.clone()));
             let id = b.add(
-                "PUT",
-                format!("{path}?client={}", segment(client)),
+                "POST",
+                b.dialect.collection(Kind::Connection),
                 resource.clone(),
             );
-            b.calls[id].body = Some(json!({"status": false}));
+            let body = json!({
+                "name": c.name,
+                "strategy": d.fields.get("strategy").cloned().unwrap_or(Value::Null),
+                "options": d.fields.get("options").cloned().unwrap_or_else(|| json!({})),
+            });
+            b.body(id, body);
+            let call = b.call(id);
+            call.check = Some(Check::Connection(c.name.clone()));
+            if let Some(del) = deleted {
+                call.after.push(del);
+                call.note =
+                    Some("replacement: the old connection and its users are deleted first".into());
+            }
+            created = Some(id);
         }
+        Action::Update => {
+            let d = c.desired.as_ref().expect("an update has a desired side");
+            if c.fields.iter().any(|f| f.path.top() == "options") {
+                let method = b.dialect.update_method(Kind::Connection);
+                let id = b.add(method, path.clone(), resource.clone());
+                let options = d
+                    .fields
+                    .get("options")
+                    .cloned()
+                    .unwrap_or_else(|| json!({}));
+                b.body(id, json!({ "options": options }));
+            }
+        }
+        Action::Delete => {
+            b.add("DELETE", path.clone(), resource.clone());
+        }
+        Action::Unmanaged => {}
     }
-
-    plan_rules(&mut b, by_kind(Kind::Rule), live);
-
-    for c in by_kind(Kind::Email) {
-        let resource = c.key();
-        let d = match &c.desired {
-            Some(d) => d,
-            None => continue,
+    for r in &c.enable {
+        let (query, needs, wait) = match r {
+            ClientRef::Id(id) => (segment(id), None, None),
+            ClientRef::New(name) => (
+                client_placeholder(name),
+                Some(name.clone()),
+                client_created.get(name).copied(),
+            ),
         };
-        match c.action {
-            Action::Create => {
-                let id = b.add("POST", "/api/emails".into(), resource);
-                let mut body = Map::new();
-                body.insert("template".into(), json!(c.name));
-                for (k, v) in &d.fields {
-                    body.insert(k.clone(), v.clone());
-                }
-                b.body(id, Value::Object(body));
-                b.call(id).check = Some(Check::Email(c.name.clone()));
-            }
-            Action::Update => {
-                let id = b.add("PUT", format!("/api/emails/{}", segment(&c.name)), resource);
-                let body = changed_fields(c, d);
-                b.body(id, body);
-            }
-            _ => {}
-        }
+        let id = b.add(
+            "PUT",
+            b.dialect.client_status(target, &query),
+            resource.clone(),
+        );
+        b.calls[id].body = Some(json!({"status": true}));
+        b.calls[id].needs_client = needs;
+        b.calls[id].after.extend(created.into_iter().chain(wait));
     }
+    for client in c.disable.iter().filter(|id| !deleted_clients.contains(*id)) {
+        let path = b.dialect.client_status(target, &segment(client));
+        let id = b.add("PUT", path, resource.clone());
+        b.calls[id].body = Some(json!({"status": false}));
+    }
+}
 
-    Ok(Plan {
-        calls: topological(b.calls)?,
-        changes,
-    })
+/// An email template's create or update (templates cannot be deleted).
+fn plan_email(b: &mut Builder<'_>, c: &Change) {
+    let resource = c.key();
+    let Some(d) = &c.desired else {
+        return;
+    };
+    match c.action {
+        Action::Create => {
+            let id = b.add("POST", b.dialect.collection(Kind::Email), resource);
+            let mut body = Map::new();
+            body.insert("template".into(), json!(c.name));
+            for (k, v) in &d.fields {
+                body.insert(k.clone(), v.clone());
+            }
+            b.body(id, Value::Object(body));
+            b.call(id).check = Some(Check::Email(c.name.clone()));
+        }
+        Action::Update => {
+            let path = b.dialect.item(Target::named(Kind::Email, &c.name));
+            let id = b.add(b.dialect.update_method(Kind::Email), path, resource);
+            b.body(id, changed_fields(c, d));
+        }
+        _ => {}
+    }
 }
 
 /// The body of an update: the changed top-level fields, with their whole desired values.
@@ -281,7 +315,7 @@ fn changed_fields(c: &Change, d: &Resource) -> Value {
 
 /// Rules: deletes free their orders; each moving rule is one PUT; a cycle of orders takes one
 /// temporary move to an order nobody holds; new rules without an order get one after the last.
-fn plan_rules<'a>(b: &mut Builder, changes: impl Iterator<Item = &'a Change>, live: &Live) {
+fn plan_rules<'a>(b: &mut Builder<'_>, changes: impl Iterator<Item = &'a Change>, live: &Live) {
     let order = |r: Option<&Resource>| {
         r.and_then(|r| r.fields.get("order"))
             .and_then(Value::as_u64)
@@ -343,11 +377,8 @@ fn plan_rules<'a>(b: &mut Builder, changes: impl Iterator<Item = &'a Change>, li
     // The call that frees each currently held order.
     let mut frees: BTreeMap<u64, usize> = BTreeMap::new();
     for c in changes.iter().filter(|c| c.action == Action::Delete) {
-        let id = b.add(
-            "DELETE",
-            format!("/api/rules/{}", segment(&c.name)),
-            c.key(),
-        );
+        let path = b.dialect.item(Target::named(Kind::Rule, &c.name));
+        let id = b.add("DELETE", path, c.key());
         if let Some(o) = order(c.live.as_ref()) {
             frees.insert(o, id);
         }
@@ -355,9 +386,10 @@ fn plan_rules<'a>(b: &mut Builder, changes: impl Iterator<Item = &'a Change>, li
     let mut temp_calls: BTreeMap<String, usize> = BTreeMap::new();
     for name in &temp_for {
         let (from, _) = moves[name];
+        let path = b.dialect.item(Target::named(Kind::Rule, name));
         let id = b.add(
-            "PUT",
-            format!("/api/rules/{}", segment(name)),
+            b.dialect.update_method(Kind::Rule),
+            path,
             format!("rule/{name}"),
         );
         b.calls[id].body = Some(json!({"order": fresh}));
@@ -372,7 +404,8 @@ fn plan_rules<'a>(b: &mut Builder, changes: impl Iterator<Item = &'a Change>, li
     let mut update_calls: Vec<(usize, Option<u64>)> = Vec::new();
     for c in changes.iter().filter(|c| c.action == Action::Update) {
         let d = c.desired.as_ref().expect("an update has a desired side");
-        let id = b.add("PUT", format!("/api/rules/{}", segment(&c.name)), c.key());
+        let path = b.dialect.item(Target::named(Kind::Rule, &c.name));
+        let id = b.add(b.dialect.update_method(Kind::Rule), path, c.key());
         b.body(id, changed_fields(c, d));
         let target = moves.get(&c.name).map(|(_, to)| *to);
         if let Some((from, _)) = moves.get(&c.name) {
@@ -401,7 +434,7 @@ fn plan_rules<'a>(b: &mut Builder, changes: impl Iterator<Item = &'a Change>, li
                 o
             }
         };
-        let id = b.add("POST", "/api/rules".into(), c.key());
+        let id = b.add("POST", b.dialect.collection(Kind::Rule), c.key());
         b.body(id, Value::Object(body));
         b.calls[id].check = Some(Check::Rule(c.name.clone()));
         update_calls.push((id, Some(target)));

@@ -328,3 +328,30 @@ fn pure_stages_stay_pure() {
         wrong.join("\n")
     );
 }
+
+/// Every path a0ctl sends is built by the API dialect (`src/dialect.rs`): no other client-side
+/// file spells one, so a new dialect is one module, not an edit of every stage.
+#[test]
+fn call_paths_are_built_by_the_dialect() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut wrong = Vec::new();
+    for module in CLIENT_SIDE {
+        for path in module_files(module) {
+            if path.ends_with("tests.rs") {
+                continue;
+            }
+            let text = code(&read(&path));
+            // Unit tests may spell paths; the code above them may not.
+            let body = text.split("#[cfg(test)]").next().unwrap_or_default();
+            if body.contains("\"/api/") {
+                wrong.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(src.join("dialect.rs").exists());
+    assert!(
+        wrong.is_empty(),
+        "these files build API paths outside the dialect:\n{}",
+        wrong.join("\n")
+    );
+}

@@ -124,7 +124,7 @@ fn scenario() -> Plan {
     .into_iter()
     .collect();
     let changes = diff::diff(&desired, &live, &Options::default()).expect("diff");
-    plan::plan(changes, &live).expect("no cycle")
+    plan::plan(changes, &live, &a0ctl::dialect::V1).expect("no cycle")
 }
 
 #[test]

@@ -37,7 +37,7 @@ fn plan_for(desired: &[Resource], live: &Live, allow_delete: bool) -> Plan {
         },
     )
     .expect("diff");
-    plan(changes, live).expect("no cycle")
+    plan(changes, live, &crate::dialect::V1).expect("no cycle")
 }
 
 /// Apply rule calls to a model of the tenant, in `order`; error on any collision.
