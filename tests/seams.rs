@@ -385,6 +385,33 @@ async fn two_applies_started_together_never_duplicate_a_client() {
         assert_exit(&env.run(&["plan", d, "--detailed-exitcode"]).await, 0);
     }
     eprintln!("{locked} of 40 applies met the other's lease");
+
+    // With --lock-timeout the second waits for the first, and both succeed.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "clients:\n  - name: waited-0\n  - name: waited-1\n",
+    );
+    let a = env
+        .command(&["apply", d, "--yes", "--lock-timeout", "60s"])
+        .output();
+    let b = env
+        .command(&["apply", d, "--yes", "--lock-timeout", "60s"])
+        .output();
+    let (a, b) = tokio::join!(a, b);
+    assert_exit(&a.unwrap(), 0);
+    assert_exit(&b.unwrap(), 0);
+    let waited = env
+        .get("/api/clients")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"].as_str().is_some_and(|n| n.starts_with("waited-")))
+        .count();
+    assert_eq!(waited, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
