@@ -45,6 +45,17 @@ impl ColorChoice {
     }
 }
 
+/// Which of the tenant's resources a plan or apply looks at, beyond the manifests' own `ignore:`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SelectArgs {
+    /// Leave resources matching PATTERN alone this run (KIND or KIND/NAME, `*` globs; repeatable).
+    #[arg(long, value_name = "PATTERN", value_parser = Pattern::parse)]
+    pub ignore: Vec<Pattern>,
+    /// Plan only KIND/NAME (repeatable; `*` globs) and what it needs; the plan says it is partial.
+    #[arg(long, value_name = "KIND/NAME", value_parser = Pattern::parse)]
+    pub target: Vec<Pattern>,
+}
+
 /// Values for `${NAME}` that are not secrets (shown in plans), on every command that reads
 /// manifests.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -108,15 +119,11 @@ pub enum Command {
         /// Plan deletes of resources the manifests do not declare.
         #[arg(long)]
         allow_delete: bool,
-        /// Leave resources matching PATTERN alone this run (KIND or KIND/NAME, `*` globs; repeatable).
-        #[arg(long, value_name = "PATTERN", value_parser = Pattern::parse)]
-        ignore: Vec<Pattern>,
-        /// Plan only KIND/NAME (repeatable; `*` globs) and what it needs; the plan says it is partial.
-        #[arg(long, value_name = "KIND/NAME", value_parser = Pattern::parse)]
-        target: Vec<Pattern>,
         /// Allow replacements (a changed connection strategy: DELETE then POST, losing its users).
         #[arg(long)]
         allow_replace: bool,
+        #[command(flatten)]
+        select: SelectArgs,
         /// Send every declared signingKey again (the API never returns it).
         #[arg(long)]
         rotate_signing_keys: bool,
@@ -148,15 +155,11 @@ pub enum Command {
         /// Allow deletes and replacements (resources not in the manifests are deleted).
         #[arg(long)]
         allow_delete: bool,
-        /// Leave resources matching PATTERN alone this run (KIND or KIND/NAME, `*` globs; repeatable).
-        #[arg(long, value_name = "PATTERN", value_parser = Pattern::parse)]
-        ignore: Vec<Pattern>,
-        /// Plan only KIND/NAME (repeatable; `*` globs) and what it needs; the plan says it is partial.
-        #[arg(long, value_name = "KIND/NAME", value_parser = Pattern::parse)]
-        target: Vec<Pattern>,
         /// Allow replacements (a changed connection strategy: DELETE then POST, losing its users).
         #[arg(long)]
         allow_replace: bool,
+        #[command(flatten)]
+        select: SelectArgs,
         /// Send every declared signingKey again (the API never returns it).
         #[arg(long)]
         rotate_signing_keys: bool,
@@ -351,8 +354,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out: plan_out,
             allow_delete,
             allow_replace,
-            ignore,
-            target,
+            select,
             rotate_signing_keys,
             vars,
             tenant,
@@ -366,8 +368,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 rotate_signing_keys,
                 format,
                 vars: vars.load(&[])?,
-                ignore,
-                targets: target,
+                ignore: select.ignore.clone(),
+                targets: select.target.clone(),
             };
             runtime()?.block_on(commands::plan(args, detailed_exitcode || drift, drift, out))
         }
@@ -380,8 +382,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             yes,
             allow_delete,
             allow_replace,
-            ignore,
-            target,
+            select,
             rotate_signing_keys,
             parallelism,
             lock_timeout,
@@ -418,8 +419,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 rotate_signing_keys,
                 format,
                 vars: vars.load(&[])?,
-                ignore,
-                targets: target,
+                ignore: select.ignore.clone(),
+                targets: select.target.clone(),
             };
             runtime()?.block_on(commands::apply(args, apply_args, out))
         }
