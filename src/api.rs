@@ -141,6 +141,15 @@ pub fn parse_domain(domain: &str) -> anyhow::Result<url::Url> {
             ));
         }
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(hinted(
+            format!(
+                "`{}` carries a user name or password",
+                url.host_str().unwrap_or(domain)
+            ),
+            "pass only the scheme, host and port; credentials go in --client-id/--client-secret or --token",
+        ));
+    }
     if url.path() != "/" || url.query().is_some() {
         return Err(hinted(
             format!("`{domain}` has a path or query; the tenant is a host"),
@@ -251,6 +260,9 @@ impl CallError {
             ErrorKind::Status { status: 401, .. } => {
                 "check the credentials: --client-id/--client-secret (AUTH0_CLIENT_ID/AUTH0_CLIENT_SECRET) or --token (AUTH0_TOKEN); tenant-wide changes need the global client".into()
             }
+            ErrorKind::Status {
+                status: 300..=399, ..
+            } => "the tenant answered with a redirect, which a0ctl does not follow (it would carry the credentials elsewhere): check --domain".into(),
             ErrorKind::Status { status: 404, .. } => {
                 "is --domain the tenant's Management API v1 host?".into()
             }
@@ -374,7 +386,15 @@ struct Inner {
 impl Api {
     /// Connect to `base` and authenticate (for client credentials, one token request).
     pub async fn connect(base: &url::Url, auth: Auth, settings: Settings) -> anyhow::Result<Api> {
+        // Every credential is scrubbed from anything printed from here on (a tenant may echo a
+        // request body or a header in an error).
+        match &auth {
+            Auth::Token(t) => crate::secret::learn_value(t),
+            Auth::ClientCredentials { secret, .. } => crate::secret::learn_value(secret),
+        }
         let http = reqwest::Client::builder()
+            // An API answers; it does not send a0ctl elsewhere, with its credentials.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .timeout(settings.timeout)
             .user_agent(concat!("a0ctl/", env!("CARGO_PKG_VERSION")))
@@ -462,6 +482,7 @@ impl Api {
                 path: "/oauth/token".into(),
                 kind: ErrorKind::Other("the answer carries no access_token".into()),
             })?;
+        crate::secret::learn_value(token);
         *self.inner.token.write().expect("token lock") = token.to_string();
         Ok(())
     }

@@ -103,6 +103,15 @@ pub async fn compute(
         live = fetch(api, true).await?;
         changes = diff_or_explain(resources, &live, options)?;
     }
+    for t in targets {
+        let named = |r: &Resource| t.matches(r.kind, &r.name);
+        if !resources.iter().any(named) && !live.resources.iter().any(named) {
+            return Err(hinted(
+                format!("--target {t} names nothing in the manifests or the tenant"),
+                "check the kind and the name (names are case-sensitive; `*` matches any run of characters)",
+            ));
+        }
+    }
     let mut changes = diff::target(changes, targets);
     if let (Some(mine), Some(global)) = (api.client_id(), live.global_client_id.as_deref())
         && mine != global
@@ -576,13 +585,29 @@ pub fn gate(changes: &Changes, live: &Live, gates: &Gates) -> Result<()> {
         if changes.changes.iter().any(|c| c.action == Action::Delete) && !gates.allow_delete {
             flags.push("--allow-delete");
         }
+        let why = if flags.contains(&"--allow-replace") {
+            " (a replacement deletes the connection and its users)"
+        } else {
+            ""
+        };
+        let shown = if refused.len() > 10 {
+            format!(
+                "{}, and {} more",
+                refused[..10].join(", "),
+                refused.len() - 10
+            )
+        } else {
+            refused.join(", ")
+        };
         return Err(Refused {
             message: format!(
-                "refusing to {} without {} (a replacement deletes the connection and its users): nothing was changed",
-                refused.join(", "),
+                "refusing to {shown} without {}{why}: nothing was changed",
                 flags.join(" and ")
             ),
-            hint: format!("review the plan, then run apply again with {}", flags.join(" ")),
+            hint: format!(
+                "review the plan, then run apply again with {}",
+                flags.join(" ")
+            ),
         }
         .into());
     }

@@ -126,7 +126,13 @@ impl Paint {
 }
 
 fn escaped(s: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
-    let hidden = |c: char| c.is_control() && !keep(c);
+    // Controls, and the format characters that reorder or break a line as it is displayed
+    // (bidirectional overrides and isolates, line and paragraph separators).
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+    };
+    let hidden = |c: char| invisible(c) && !keep(c);
     if !s.chars().any(hidden) {
         return Cow::Borrowed(s);
     }
@@ -214,6 +220,7 @@ mod tests {
         assert_eq!(visible_line("a\rb\x1b[2K\0\n"), "a\\rb\\u{1b}[2K\\u{0}\\n");
         assert_eq!(visible("line\r\nnext\tx"), "line\\r\nnext\tx");
         assert!(matches!(visible_line("plain"), Cow::Borrowed(_)));
+        assert_eq!(visible("a\u{202e}b\u{2028}c"), "a\\u{202e}b\\u{2028}c");
     }
 
     #[test]

@@ -52,6 +52,10 @@ pub fn export(live: &Live, dir: &Path, force: bool, vars: &Vars) -> Result<Expor
         ..Exported::default()
     };
     let earlier = written_before(dir);
+    // Check every place first, so a refusal writes nothing.
+    for rel in files.files.keys().map(String::as_str).chain([RECORD_FILE]) {
+        refuse_links(dir, rel)?;
+    }
     for (rel, text) in &files.files {
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
@@ -65,7 +69,7 @@ pub fn export(live: &Live, dir: &Path, force: bool, vars: &Vars) -> Result<Expor
     // export never wrote stay.
     for rel in earlier.difference(&files.files.keys().cloned().collect()) {
         let path = dir.join(rel);
-        if path.symlink_metadata().is_ok_and(|m| m.is_file()) {
+        if refuse_links(dir, rel).is_ok() && path.symlink_metadata().is_ok_and(|m| m.is_file()) {
             std::fs::remove_file(&path)
                 .with_context(|| format!("cannot remove the stale {}", path.display()))?;
             out.removed.push(path);
@@ -76,6 +80,29 @@ pub fn export(live: &Live, dir: &Path, force: bool, vars: &Vars) -> Result<Expor
     let record = dir.join(RECORD_FILE);
     std::fs::write(&record, list).with_context(|| format!("cannot write {}", record.display()))?;
     Ok(out)
+}
+
+/// Export writes and removes only inside `dir`: no part of `rel` below it may be a symbolic
+/// link (one committed to the tree could point anywhere).
+fn refuse_links(dir: &Path, rel: &str) -> Result<()> {
+    let mut at = dir.to_path_buf();
+    for part in Path::new(rel).components() {
+        at.push(part);
+        if at
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_symlink())
+        {
+            return Err(hinted(
+                format!(
+                    "{} is a symbolic link: export writes only inside {}; nothing was written",
+                    at.display(),
+                    dir.display()
+                ),
+                "remove the link, or export to another directory",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The list of files an export wrote, kept beside them.

@@ -39,6 +39,9 @@ pub struct Lease {
 struct Holder {
     owner: String,
     host: String,
+    /// The holder's process namespace (`/proc/self/ns/pid`): containers may share a host name
+    /// but not their process ids.
+    pidns: String,
     pid: u32,
     token: String,
     since: u64,
@@ -48,7 +51,8 @@ struct Holder {
 impl Holder {
     /// Its time is up, or it was an apply on this host whose process is gone (killed).
     fn is_stale(&self) -> bool {
-        self.expires < now() || (self.host == host() && !process_alive(self.pid))
+        self.expires < now()
+            || (self.host == host() && self.pidns == pid_namespace() && !process_alive(self.pid))
     }
 }
 
@@ -74,6 +78,7 @@ fn marker(owner: &str, token: &str, since: u64) -> Value {
         "a0ctl_lease": {
             "owner": owner,
             "host": host(),
+            "pidns": pid_namespace(),
             "pid": std::process::id(),
             "token": token,
             "since": since,
@@ -87,11 +92,24 @@ fn holder(connection: &Value) -> Option<Holder> {
     Some(Holder {
         owner: lease.get("owner")?.as_str()?.to_string(),
         host: lease.get("host")?.as_str()?.to_string(),
+        pidns: lease
+            .get("pidns")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         pid: u32::try_from(lease.get("pid")?.as_u64()?).ok()?,
         token: lease.get("token")?.as_str()?.to_string(),
         since: lease.get("since")?.as_u64()?,
         expires: lease.get("expires")?.as_u64()?,
     })
+}
+
+/// This process's pid namespace, where it can be told (else empty: then a lease of this host
+/// is never broken by a pid that looks dead, only by expiry).
+fn pid_namespace() -> String {
+    std::fs::read_link("/proc/self/ns/pid")
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
 }
 
 fn host() -> String {
@@ -190,6 +208,7 @@ async fn read(api: &Api) -> Result<Option<Holder>, CallError> {
         Ok(v) => Ok(holder(&v).or(Some(Holder {
             owner: "an unknown holder".into(),
             host: String::new(),
+            pidns: String::new(),
             pid: 0,
             token: String::new(),
             since: 0,

@@ -94,6 +94,8 @@ pub struct SavedResource {
 pub struct SecretRef {
     pub path: FieldPath,
     pub secret: usize,
+    /// Binds the secret to this resource and path (see `placement_tag`).
+    pub tag: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -111,19 +113,46 @@ pub struct SavedSecret {
 
 /// A secret's hash: argon2id, salted, deliberately slow so a plan file does not make guessing a
 /// secret cheap.
-fn secret_hash(salt: &str, value: &str) -> String {
-    let params = argon2::Params::new(8 * 1024, 2, 1, Some(32)).expect("valid argon2 parameters");
+fn secret_hash(salt: &str, value: &str) -> Derived {
+    let params = argon2::Params::new(8 * 1024, 2, 1, Some(64)).expect("valid argon2 parameters");
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let mut out = [0u8; 32];
+    let mut out = [0u8; 64];
     argon
         .hash_password_into(value.as_bytes(), salt.as_bytes(), &mut out)
-        .expect("a 32-character salt and a 32-byte output are valid");
-    let hex: String = out.iter().map(|b| format!("{b:02x}")).collect();
-    format!("argon2id:{hex}")
+        .expect("a 32-character salt and a 64-byte output are valid");
+    let hex: String = out[..32].iter().map(|b| format!("{b:02x}")).collect();
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&out[32..]);
+    Derived {
+        hash: format!("argon2id:{hex}"),
+        key,
+    }
+}
+
+/// What one slow hash of a secret gives: the hash the file keeps, and a key it never holds,
+/// which only someone who knows the value can derive, to bind the secret to its places.
+#[derive(Clone)]
+struct Derived {
+    hash: String,
+    key: [u8; 32],
+}
+
+/// The tag that binds a secret to one place (resource and field path): an edited file cannot
+/// move or copy a secret to another field without the secret itself.
+fn placement_tag(key: &[u8; 32], kind: Kind, name: &str, path: &FieldPath) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(key);
+    for part in [kind.as_str(), name, &path.pointer()] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    let out = h.finalize();
+    out.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Hash many values at once, one thread per core (argon2 is slow on purpose).
-fn secret_hashes(salt: &str, values: &[&str]) -> Vec<String> {
+fn secret_hashes(salt: &str, values: &[&str]) -> Vec<Derived> {
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
     let chunk = values.len().div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -184,6 +213,7 @@ pub fn save(
                     from_env.push(SecretRef {
                         path: path.clone(),
                         secret: i,
+                        tag: String::new(),
                     });
                 }
                 (true, _, _) => {
@@ -214,15 +244,20 @@ pub fn save(
     }
     let refs: Vec<&str> = values.iter().map(|(_, v)| v.as_str()).collect();
     let hashes = secret_hashes(&salt, &refs);
+    for r in saved.iter_mut() {
+        for e in r.from_env.iter_mut() {
+            e.tag = placement_tag(&hashes[e.secret].key, r.kind, &r.name, &e.path);
+        }
+    }
     let secrets = values
         .into_iter()
         .zip(hashes)
-        .map(|((template, _), hash)| SavedSecret {
+        .map(|((template, _), derived)| SavedSecret {
             vars: interp::names(&template)
                 .filter_map(|n| vars.text(n).map(|v| (n.to_string(), v)))
                 .collect(),
             template,
-            hash,
+            hash: derived.hash,
         })
         .collect();
     let shown = render::json_plan(plan, tenant);
@@ -304,6 +339,22 @@ pub fn read(path: &Path) -> Result<SavedPlan> {
             render::FORMAT_VERSION
         ));
     }
+    for c in &saved.changes {
+        let action = c["action"].as_str().unwrap_or_default();
+        if matches!(action, "unmanaged" | "delete") {
+            continue;
+        }
+        let touched = saved
+            .desired
+            .iter()
+            .any(|r| r.touched && json!(r.kind) == c["kind"] && json!(r.name) == c["name"]);
+        if !touched {
+            return Err(damaged(format!(
+                "its change to {} {} has no resource it was planned from",
+                c["kind"], c["name"]
+            )));
+        }
+    }
     if saved.salt.len() != SALT_HEX_LEN || !saved.salt.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(damaged(format!(
             "its salt must be {SALT_HEX_LEN} hexadecimal digits"
@@ -317,6 +368,25 @@ pub fn read(path: &Path) -> Result<SavedPlan> {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         );
+        // Every secret leaf is a placeholder: a value from the environment, referenced (and
+        // bound to its place), or, in a resource the plan does not touch, masked.
+        let referenced: BTreeSet<&FieldPath> = r.from_env.iter().map(|e| &e.path).collect();
+        let mut secret_leaf = None;
+        crate::path::leaves(&value, &FieldPath::root(), &mut |p, leaf| {
+            let by_key = crate::secret::Secrecy::by_key().is_secret(p);
+            let placeholder = leaf == &json!(SENSITIVE);
+            // A touched resource is sent: none of its placeholders may stand unreferenced.
+            let unreferenced = placeholder && r.touched && !referenced.contains(p);
+            if (!leaf.is_null() && by_key && !placeholder) || unreferenced {
+                secret_leaf.get_or_insert_with(|| p.clone());
+            }
+        });
+        if let Some(p) = secret_leaf {
+            return Err(damaged(format!(
+                "{}/{} holds a value in clear at {p}, where only a reference to a secret may stand",
+                r.kind, r.name
+            )));
+        }
         for s in &r.from_env {
             if s.secret >= saved.secrets.len() {
                 return Err(damaged(format!(
@@ -357,8 +427,8 @@ pub fn desired(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Resul
     }
     let refs: Vec<&str> = values.iter().map(String::as_str).collect();
     let hashes = secret_hashes(&saved.salt, &refs);
-    for (s, hash) in saved.secrets.iter().zip(&hashes) {
-        if *hash != s.hash {
+    for (s, derived) in saved.secrets.iter().zip(&hashes) {
+        if derived.hash != s.hash {
             return Err(Refused {
                 message: format!(
                     "the value of `{}` is not the one the plan was made with: nothing was changed",
@@ -371,6 +441,20 @@ pub fn desired(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Resul
     }
     for v in &values {
         crate::secret::learn_value(v);
+    }
+    for r in &saved.desired {
+        for e in &r.from_env {
+            if placement_tag(&hashes[e.secret].key, r.kind, &r.name, &e.path) != e.tag {
+                return Err(Refused {
+                    message: format!(
+                        "the plan file puts `{}` at {} of {}/{}, where the plan did not: the file was edited; nothing was changed",
+                        saved.secrets[e.secret].template, e.path, r.kind, r.name
+                    ),
+                    hint: "plan again".into(),
+                }
+                .into());
+            }
+        }
     }
     Ok(saved
         .desired
@@ -452,7 +536,26 @@ pub fn check_matches(saved: &SavedPlan, tenant: &str, plan: &Plan) -> Result<()>
         }
     }
     if stale.is_empty() {
-        stale.push("the calls these changes need are not the ones the file lists".into());
+        let file_calls = serde_json::to_value(&saved.calls).unwrap_or_default();
+        let (file_calls, now_calls) = (
+            file_calls.as_array().cloned().unwrap_or_default(),
+            now["calls"].as_array().cloned().unwrap_or_default(),
+        );
+        let first = file_calls
+            .iter()
+            .zip(&now_calls)
+            .find(|(a, b)| a != b)
+            .map(|(a, _)| a["resource"].as_str().unwrap_or("?").to_string());
+        stale.push(match first {
+            Some(resource) => format!(
+                "the calls these changes need are not the ones the file lists (first at {resource}: the tenant moved under it, or the file was edited)"
+            ),
+            None => format!(
+                "the file lists {} calls where these changes need {}",
+                file_calls.len(),
+                now_calls.len()
+            ),
+        });
     }
     Err(Refused {
         message: format!(

@@ -206,7 +206,7 @@ pub fn load(paths: &[PathBuf], vars: &manifest::Vars) -> Result<Suite, InvalidMa
                     .map(|rd| {
                         rd.filter_map(Result::ok)
                             .map(|e| e.path())
-                            .filter(|p| p.is_file() && manifest::is_test_file(p))
+                            .filter(|p| !p.is_dir() && manifest::is_test_file(p))
                             .collect()
                     })
                     .unwrap_or_default();
@@ -303,7 +303,11 @@ fn load_rules(dir: &Path, vars: &manifest::Vars) -> Result<Vec<LoadedRule>, Inva
                     let root = parsed
                         .entry(item.origin.file.clone())
                         .or_insert_with(|| {
-                            let bytes = std::fs::read(&item.origin.file).ok()?;
+                            let bytes = crate::fsutil::read_bounded(
+                                std::path::Path::new(&item.origin.file),
+                                64 << 20,
+                            )
+                            .ok()?;
                             yaml::parse(yaml::decode(&bytes).ok()?).ok()?
                         })
                         .clone();
@@ -359,17 +363,10 @@ fn read_cases(
 ) {
     let shown = path.display().to_string();
     let mut here = |pos: Pos, message: String| diags.push(Diagnostic::new(&shown, pos, message));
-    let bytes = match std::fs::metadata(path) {
-        Ok(m) if m.len() > MAX_TEST_FILE_BYTES => {
-            return here(
-                Pos { line: 1, col: 1 },
-                format!("file is larger than {} MiB", MAX_TEST_FILE_BYTES >> 20),
-            );
-        }
-        _ => match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => return here(Pos::default(), format!("cannot read: {e}")),
-        },
+    // Only regular files, never past the cap (a FIFO would block, /dev/zero never end).
+    let bytes = match crate::fsutil::read_bounded(path, MAX_TEST_FILE_BYTES) {
+        Ok(b) => b,
+        Err(e) => return here(Pos { line: 1, col: 1 }, format!("cannot read: {e}")),
     };
     let root = match yaml::decode(&bytes).and_then(yaml::parse) {
         Ok(Some(root)) => root,

@@ -17,9 +17,15 @@ pub const SENSITIVE: &str = "(sensitive)";
 pub const SENSITIVE_CHANGED: &str = "(sensitive, changed)";
 
 /// Keys that hold secrets: `client_secret`, `*_secret`, `password`, `key`, `cert`, tokens, …
-/// compared by words, so `signingCert`, `api_key` and `Signing Cert` count too.
+/// compared by words, so `signingCert`, `api_key`, `JWTSecret`, `Signing Cert`, `passwords`
+/// and `access_token2` count too; and any key with `secret` or `private` in it
+/// (`clientsecret`), or that ends in a compound such as `apikey` or `accesstoken`.
 pub fn is_sensitive_key(key: &str) -> bool {
-    let words = split_words(key);
+    let words: Vec<String> = split_words(key)
+        .into_iter()
+        .map(|w| w.trim_end_matches(|c: char| c.is_ascii_digit()).to_string())
+        .filter(|w| !w.is_empty())
+        .collect();
     let Some(last) = words.last() else {
         return false;
     };
@@ -38,28 +44,48 @@ pub fn is_sensitive_key(key: &str) -> bool {
         "credential",
         "credentials",
     ];
+    let singular = last.strip_suffix('s').filter(|w| LAST.contains(w));
+    let joined: String = words.concat();
+    const COMPOUNDS: [&str; 8] = [
+        "apikey",
+        "privatekey",
+        "secretkey",
+        "accesskey",
+        "sshkey",
+        "signingkey",
+        "accesstoken",
+        "refreshtoken",
+    ];
     LAST.contains(&last.as_str())
+        || singular.is_some()
         || words
             .iter()
-            .any(|w| matches!(w.as_str(), "secret" | "private"))
+            .any(|w| w.contains("secret") || w.contains("private"))
+        || COMPOUNDS.iter().any(|c| joined.ends_with(c))
 }
 
+/// Words of a key: split at non-alphanumerics, at a lower-to-upper change (`signingKey`), and
+/// before the last capital of a run followed by a lower-case letter (`JWTSecret`: JWT, Secret).
 fn split_words(key: &str) -> Vec<String> {
+    let chars: Vec<char> = key.chars().collect();
     let mut words = Vec::new();
     let mut current = String::new();
-    let mut prev_lower = false;
-    for c in key.chars() {
+    for (i, &c) in chars.iter().enumerate() {
         if !c.is_alphanumeric() {
             if !current.is_empty() {
                 words.push(std::mem::take(&mut current));
             }
-            prev_lower = false;
             continue;
         }
-        if c.is_uppercase() && prev_lower && !current.is_empty() {
+        let prev = i.checked_sub(1).map(|p| chars[p]);
+        let next = chars.get(i + 1).copied();
+        let boundary = c.is_uppercase()
+            && !current.is_empty()
+            && (prev.is_some_and(|p| p.is_lowercase() || p.is_ascii_digit())
+                || (prev.is_some_and(char::is_uppercase) && next.is_some_and(char::is_lowercase)));
+        if boundary {
             words.push(std::mem::take(&mut current));
         }
-        prev_lower = c.is_lowercase() || c.is_ascii_digit();
         current.extend(c.to_lowercase());
     }
     if !current.is_empty() {
@@ -235,16 +261,43 @@ impl Redactor {
 fn scrub_with(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for s in secrets {
-        if out.contains(s.as_str()) {
-            out = out.replace(s.as_str(), SENSITIVE);
-        }
-        let escaped = serde_json::to_string(s).unwrap_or_default();
-        let escaped = escaped.trim_matches('"');
-        if escaped != s && out.contains(escaped) {
-            out = out.replace(escaped, SENSITIVE);
+        for form in written_forms(s) {
+            if out.contains(form.as_str()) {
+                out = out.replace(form.as_str(), SENSITIVE);
+            }
         }
     }
     out
+}
+
+/// The ways a JSON encoder may write a string back: as is, with JSON escapes, with `/` as
+/// `\/` (PHP), with every non-ASCII character as `\uXXXX` (Python), and both.
+fn written_forms(s: &str) -> Vec<String> {
+    let json = serde_json::to_string(s).unwrap_or_default();
+    let json = json[1..json.len().saturating_sub(1).max(1)].to_string();
+    let ascii: String = json
+        .chars()
+        .flat_map(|c| {
+            if c.is_ascii() {
+                vec![c.to_string()]
+            } else {
+                let mut units = [0u16; 2];
+                c.encode_utf16(&mut units)
+                    .iter()
+                    .map(|u| format!("\\u{u:04x}"))
+                    .collect()
+            }
+        })
+        .collect();
+    let mut forms = vec![s.to_string(), json.clone(), json.replace('/', "\\/")];
+    forms.push(ascii.clone());
+    forms.push(ascii.replace('/', "\\/"));
+    forms.retain(|f| !f.is_empty());
+    forms.sort();
+    forms.dedup();
+    // Longest first, so a form containing another is replaced whole.
+    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    forms
 }
 
 /// The process's redactor: every secret a command has learnt (from manifests, the tenant, tokens),
@@ -307,6 +360,20 @@ mod tests {
             "passphrase",
             "pwd",
             "service_account_credentials",
+            "JWTSecret",
+            "clientsecret",
+            "APIKey",
+            "SSHKey",
+            "apikey",
+            "privatekey",
+            "secrets",
+            "passwords",
+            "tokens",
+            "Password1",
+            "db_password_2",
+            "access_token2",
+            "signing_keys",
+            "accesstoken",
         ] {
             assert!(is_sensitive_key(yes), "{yes}");
         }
@@ -323,6 +390,10 @@ mod tests {
             "callbacks",
             "options",
             "configuration",
+            "token_endpoint_auth_method",
+            "monkey",
+            "keys_url",
+            "hockey",
         ] {
             assert!(!is_sensitive_key(no), "{no}");
         }
@@ -375,6 +446,24 @@ mod tests {
         let scrubbed = red.scrub(text);
         assert!(!scrubbed.contains("et-value"), "{scrubbed}");
         assert!(scrubbed.contains("visible"));
+    }
+
+    #[test]
+    fn every_json_form_of_a_secret_is_scrubbed() {
+        let v = json!({"api_key": "ünï_t/k€n+3"});
+        let red = Redactor::from_values([(&v, Secrecy::by_key())]);
+        for text in [
+            "raw ünï_t/k€n+3",
+            r#"php "ünï_t\/k€n+3""#,
+            r#"python "\u00fcn\u00ef_t/k\u20acn+3""#,
+            r#"both "\u00fcn\u00ef_t\/k\u20acn+3""#,
+        ] {
+            let scrubbed = red.scrub(text);
+            assert!(
+                scrubbed.contains(SENSITIVE) && !scrubbed.contains("n+3"),
+                "{text} -> {scrubbed}"
+            );
+        }
     }
 
     #[test]

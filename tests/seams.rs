@@ -19,6 +19,17 @@ type Handler = Arc<dyn Fn(&Method, &str, &[u8]) -> Response<Body> + Send + Sync>
 
 /// A tenant that answers as `handler` says, on 127.0.0.1; its token call always succeeds.
 async fn hostile(handler: Handler) -> String {
+    let token: Handler = Arc::new(move |method, path, body| {
+        if path == "/oauth/token" {
+            return json_response(200, json!({"access_token": "tok", "token_type": "bearer"}));
+        }
+        handler(method, path, body)
+    });
+    hostile_raw(token).await
+}
+
+/// A tenant that answers every request, the token's included, as `handler` says.
+async fn hostile_raw(handler: Handler) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = axum::Router::new().fallback(move |req: Request<Body>| {
@@ -33,9 +44,6 @@ async fn hostile(handler: Handler) -> String {
                 .path_and_query()
                 .map_or("/", |p| p.as_str())
                 .to_string();
-            if path == "/oauth/token" {
-                return json_response(200, json!({"access_token": "tok", "token_type": "bearer"}));
-            }
             handler(&parts.method, &path, &bytes)
         }
     });
@@ -222,6 +230,42 @@ async fn a_saved_plan_sends_exactly_what_it_shows() {
     type Edit = Box<dyn Fn(&mut Value)>;
     let edits: Vec<(&str, Edit)> = vec![
         (
+            "a secret's value written in clear in place of its reference",
+            Box::new(|v: &mut Value| {
+                for r in v["desired"].as_array_mut().unwrap() {
+                    if r["name"] == "gh" {
+                        r["fields"]["options"]["client_secret"] = json!("ATTACKER_CHOSEN");
+                        r.as_object_mut().unwrap().remove("from_env");
+                    }
+                }
+                v["secrets"] = json!([]);
+            }),
+        ),
+        (
+            "a secret copied into a non-secret field of another resource",
+            Box::new(|v: &mut Value| {
+                let tag = v["desired"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["name"] == "gh")
+                    .unwrap()["from_env"][0]["tag"]
+                    .clone();
+                for r in v["desired"].as_array_mut().unwrap() {
+                    if r["name"] == "Shop" {
+                        r["fields"]["callbacks"] = json!(["(sensitive)"]);
+                        r["from_env"] =
+                            json!([{"path": ["callbacks", "0"], "secret": 0, "tag": tag}]);
+                    }
+                }
+                for c in v["changes"].as_array_mut().unwrap() {
+                    if c["name"] == "Shop" {
+                        c["fields"][0]["after"] = json!("(sensitive)");
+                    }
+                }
+            }),
+        ),
+        (
             "a duplicated call",
             Box::new(|v: &mut Value| {
                 let first = v["calls"][0].clone();
@@ -280,6 +324,20 @@ async fn a_saved_plan_sends_exactly_what_it_shows() {
             all_output(&out)
         );
         assert!(!all_output(&out).contains("gh-secret-value-77"), "{what}");
+        if what.contains("copied") {
+            assert!(
+                stderr(&out).contains("where the plan did not: the file was edited"),
+                "{what}: {}",
+                stderr(&out)
+            );
+        }
+        if what.contains("in clear") {
+            assert!(
+                stderr(&out).contains("holds a value in clear"),
+                "{what}: {}",
+                stderr(&out)
+            );
+        }
     }
     // Nothing was written: only reads (and no lease was taken for a refused file).
     let stats = env.get("/__emulator/stats").await;
@@ -304,7 +362,7 @@ async fn a_saved_plan_sends_exactly_what_it_shows() {
     assert_exit(&out, 1);
     assert!(stderr(&out).contains("salt"), "{}", stderr(&out));
     let mut v: Value = serde_json::from_str(&original).unwrap();
-    v["desired"][0]["from_env"] = json!([{"path": ["options"], "secret": 99}]);
+    v["desired"][0]["from_env"] = json!([{"path": ["options"], "secret": 99, "tag": "x"}]);
     std::fs::write(&pf, v.to_string()).unwrap();
     let out = run(&["apply", "--plan", p, "--yes"])
         .output()
@@ -944,4 +1002,258 @@ async fn a_saved_plan_hashes_only_the_secrets_of_what_it_changes() {
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&pf).unwrap()).unwrap();
     assert_eq!(saved["secrets"].as_array().unwrap().len(), 1, "{saved}");
     assert_eq!(saved["secrets"][0]["template"], "${S0}");
+}
+
+// --- What an independent review found --------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_a_tenant_echoes_are_scrubbed() {
+    let echo: Handler = Arc::new(|_, path, body| {
+        if path == "/oauth/token" {
+            return json_response(
+                401,
+                json!({"error": "access_denied", "error_description": format!("bad credentials in {}", String::from_utf8_lossy(body))}),
+            );
+        }
+        json_response(401, json!({"error": "unauthorized"}))
+    });
+    let domain = hostile_raw(echo).await;
+    for verbosity in [None, Some("-vv")] {
+        let mut args = vec!["plan", "examples/tenant", "--retries", "0"];
+        args.extend(verbosity);
+        let mut cmd = a0ctl(&domain, &args);
+        cmd.env("AUTH0_CLIENT_SECRET", "client-secret-echoed-99");
+        let out = bounded(cmd, 30).await;
+        assert_exit(&out, 1);
+        assert!(
+            all_output(&out).contains("bad credentials in"),
+            "{}",
+            all_output(&out)
+        );
+        assert!(
+            !all_output(&out).contains("client-secret-echoed-99"),
+            "{}",
+            all_output(&out)
+        );
+    }
+    // A token given directly, echoed in a 401.
+    let echo_token: Handler = Arc::new(|_, _, _| {
+        json_response(
+            401,
+            json!({"error": "unauthorized", "error_description": "token Bearer given-token-echoed-77 is invalid"}),
+        )
+    });
+    let domain = hostile_raw(echo_token).await;
+    let mut cmd = a0ctl(&domain, &["plan", "examples/tenant", "--retries", "0"]);
+    cmd.env_remove("AUTH0_CLIENT_ID")
+        .env_remove("AUTH0_CLIENT_SECRET")
+        .env("AUTH0_TOKEN", "given-token-echoed-77");
+    let out = bounded(cmd, 30).await;
+    assert_exit(&out, 1);
+    assert!(
+        !all_output(&out).contains("given-token-echoed-77"),
+        "{}",
+        all_output(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_not_followed_and_domains_carry_no_credentials() {
+    let elsewhere: Handler = Arc::new(|_, _, body| {
+        panic!(
+            "the redirect was followed with {}",
+            String::from_utf8_lossy(body)
+        )
+    });
+    let target = hostile_raw(elsewhere).await;
+    let redirect: Handler = Arc::new(move |_, _, _| {
+        Response::builder()
+            .status(307)
+            .header("location", format!("{target}/oauth/token"))
+            .body(Body::empty())
+            .unwrap()
+    });
+    let domain = hostile_raw(redirect).await;
+    let mut cmd = a0ctl(&domain, &["plan", "examples/tenant", "--retries", "0"]);
+    cmd.env("AUTH0_CLIENT_SECRET", "redirect-secret-77");
+    let out = bounded(cmd, 30).await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("redirect, which a0ctl does not follow"),
+        "{}",
+        stderr(&out)
+    );
+    let out = bounded(
+        a0ctl(
+            "http://admin:hunter2pw@127.0.0.1:9",
+            &["plan", "examples/tenant"],
+        ),
+        30,
+    )
+    .await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("carries a user name or password"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stderr(&out).contains("hunter2pw"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_and_removes_only_inside_its_directory() {
+    let env = Env::start().await;
+    env.call(
+        Method::POST,
+        "/api/rules",
+        Some(json!({"name": "a", "script": SCRIPT})),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let x = dir.path().join("x");
+    let outside = dir.path().join("outside");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(outside.join("victim.txt"), "keep me").unwrap();
+    let xs = x.to_str().unwrap();
+    assert_exit(&env.run(&["export", "--out", xs]).await, 0);
+    // A link committed into the tree, and an export record naming a file through it.
+    std::os::unix::fs::symlink(&outside, x.join("lnk")).unwrap();
+    let record = std::fs::read_to_string(x.join(".a0ctl-export")).unwrap();
+    std::fs::write(x.join(".a0ctl-export"), format!("{record}lnk/victim.txt\n")).unwrap();
+    assert_exit(&env.run(&["export", "--out", xs, "--force"]).await, 0);
+    assert_eq!(
+        std::fs::read_to_string(outside.join("victim.txt")).unwrap(),
+        "keep me"
+    );
+    // A file export writes, replaced by a link: refused, and nothing is written.
+    std::fs::remove_file(x.join("clients.yaml")).unwrap();
+    std::os::unix::fs::symlink(outside.join("victim.txt"), x.join("clients.yaml")).unwrap();
+    let out = env.run(&["export", "--out", xs, "--force"]).await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("is a symbolic link: export writes only inside"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(outside.join("victim.txt")).unwrap(),
+        "keep me"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rule_tests_read_only_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), "rules: []\n").unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("pipe.test.yaml"))
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"));
+    cmd.args(["test", dir.path().to_str().unwrap()])
+        .kill_on_drop(true);
+    let out = bounded(cmd, 20).await;
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("a named pipe"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn review_messages_are_right() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    // A target that names nothing is an error, not a silent success.
+    let out = env
+        .run(&["plan", "examples/tenant", "--target", "rule/nonexistent"])
+        .await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out)
+            .contains("--target rule/nonexistent names nothing in the manifests or the tenant"),
+        "{}",
+        stderr(&out)
+    );
+    // A delete refusal does not speak of replacements.
+    env.call(
+        Method::POST,
+        "/api/rules",
+        Some(json!({"name": "stray", "script": SCRIPT})),
+    )
+    .await;
+    write(dir.path(), "t.yaml", "rules: []\nclients: []\n");
+    let out = env.run(&["apply", d, "--yes", "--force"]).await;
+    assert_exit(&out, 0);
+    let plan = dir.path().join("p.json");
+    assert_exit(
+        &env.run(&["plan", d, "--allow-delete", "--out", plan.to_str().unwrap()])
+            .await,
+        0,
+    );
+    let out = env
+        .run(&["apply", "--plan", plan.to_str().unwrap(), "--yes"])
+        .await;
+    assert_exit(&out, 3);
+    let err = stderr(&out);
+    assert!(
+        err.contains("refusing to delete rule \"stray\" without --allow-delete: nothing"),
+        "{err}"
+    );
+    assert!(!err.contains("replacement"), "{err}");
+    // An unset variable is one problem, not one more for the schema.
+    write(
+        dir.path(),
+        "t.yaml",
+        "clients:\n  - name: A\n    callbacks: ${UNSET_LIST}\n",
+    );
+    let out = env
+        .command(&["validate", d])
+        .env_remove("UNSET_LIST")
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("error: 1 problem in the manifests"),
+        "{}",
+        stderr(&out)
+    );
+    // A value from the environment in an enum field: the error names the variable, not its value.
+    write(dir.path(), "t.yaml", "emails:\n  - template: ${TPL}\n");
+    let out = env
+        .command(&["validate", d])
+        .env("TPL", "secret-template-66")
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("`${TPL}` is not one of"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !stderr(&out).contains("secret-template-66"),
+        "{}",
+        stderr(&out)
+    );
+    // A FIFO named *.yaml in a manifest directory is reported, not skipped.
+    write(dir.path(), "t.yaml", "rules: []\n");
+    if std::process::Command::new("mkfifo")
+        .arg(dir.path().join("extra.yaml"))
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"));
+        cmd.args(["validate", d]).kill_on_drop(true);
+        let out = bounded(cmd, 20).await;
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains("extra.yaml:1:1: cannot read: not a regular file (a named pipe)"),
+            "{}",
+            stderr(&out)
+        );
+    }
 }

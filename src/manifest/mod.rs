@@ -204,7 +204,9 @@ pub fn manifest_files(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<Pat
                     .filter_map(Result::ok)
                     .map(|e| e.path())
                     .filter(|p| {
-                        p.is_file()
+                        // Not only regular files: a FIFO or device named *.yaml is reported
+                        // (and never opened), not silently skipped.
+                        !p.is_dir()
                             && matches!(
                                 p.extension().and_then(|e| e.to_str()),
                                 Some("yaml" | "yml")
@@ -380,6 +382,8 @@ impl Loader<'_, '_> {
         };
         let found = interp::interpolate(&mut doc, lookup, self.opts.lenient_env);
         let secrets = found.secrets;
+        // A value whose variable could not be resolved is reported once, for the variable.
+        let unresolved: Vec<String> = found.errors.iter().map(|e| e.pointer.clone()).collect();
         for e in found.errors {
             let pos = root.locate(&e.pointer, false);
             match e.unset {
@@ -392,15 +396,29 @@ impl Loader<'_, '_> {
             }
         }
         let violations = crate::schema::check(&doc);
-        for v in &violations {
+        for v in violations.iter().filter(|v| {
+            !unresolved
+                .iter()
+                .any(|p| v.pointer == *p || v.pointer.starts_with(&format!("{p}/")))
+        }) {
             let from_var = found.from_vars.iter().find(|o| {
                 let p = o.path.pointer();
                 v.pointer == p || v.pointer.starts_with(&format!("{p}/"))
             });
-            let message = match from_var {
+            let mut message = match from_var {
                 Some(o) => format!("{} (the value of {})", v.message, o.origins.join(", ")),
                 None => v.message.clone(),
             };
+            // A value from the environment is a secret: the message names its template.
+            for secret in &secrets {
+                let p = secret.path.pointer();
+                if (v.pointer == p || v.pointer.starts_with(&format!("{p}/")))
+                    && let Some(value) = secret.path.get(&doc).and_then(Value::as_str)
+                    && !value.is_empty()
+                {
+                    message = message.replace(value, &secret.template);
+                }
+            }
             self.diags
                 .push(here(root.locate(&v.pointer, v.at_key), message));
         }
