@@ -22,6 +22,7 @@ mod search;
 mod store;
 mod strategies;
 mod users;
+mod v2;
 mod wire;
 
 use std::collections::{BTreeMap, HashMap};
@@ -239,6 +240,13 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
 
 /// The routes that need a token: the API and the emulator's own routes.
 fn authed_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    let mut routes = v1_routes();
+    routes.extend(v2::routes());
+    routes
+}
+
+/// v1's routes and the emulator's own.
+fn v1_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     use axum::routing::{delete, put};
     vec![
         ("/api/users", get(users::list).post(users::create)),
@@ -322,6 +330,10 @@ fn authed_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/__emulator/users/{id}/refresh_tokens",
             post(users::seed_refresh_token),
         ),
+        (
+            "/__emulator/clients/{id}/scopes",
+            get(auth::get_scopes).put(auth::set_scopes),
+        ),
     ]
 }
 
@@ -358,6 +370,8 @@ fn router(app: AppState) -> Router {
         // methods (405) are API traffic too (counted, limited, failed and delayed).
         .layer(middleware::from_fn_with_state(app.clone(), traffic))
         .layer(middleware::from_fn(json_errors))
+        // Outermost: v2's error shape and rate-limit headers on every `/api/v2` answer.
+        .layer(middleware::from_fn_with_state(app.clone(), v2::shape))
         .with_state(app)
 }
 
@@ -455,7 +469,7 @@ pub const MAX_JSON_DEPTH: usize = 32;
 
 /// Whether JSON text nests arrays and objects deeper than `max` (strings are skipped, so
 /// brackets inside them do not count). Runs before parsing, in constant stack.
-fn nests_deeper_than(text: &[u8], max: usize) -> bool {
+pub(crate) fn nests_deeper_than(text: &[u8], max: usize) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in text {
         if in_string {
