@@ -1,4 +1,5 @@
-//! `emulator`: the Management API v1 as a local server (axum) over an SQLite store (rusqlite).
+//! `emulator`: the Management API, v1 and v2 (`v2/`), as a local server (axum) over one SQLite
+//! store (rusqlite).
 //! It is the tenant every reconciler test talks to over real HTTP, the sandbox users try
 //! manifests against, and what `--local` embeds. It follows `docs/emulator.md` (the reference and
 //! the decisions about bodies, status codes and errors), plus fault injection for tests:
