@@ -258,3 +258,26 @@ async fn the_rate_limit_answers_429_in_v2_s_shape() {
     assert!(r.header("x-ratelimit-reset").is_some());
     let _: Value = r.json();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_injected_failure_on_a_v2_route_has_v2_s_shape() {
+    let emu = Emu::with(Config {
+        fail_routes: vec!["PATCH /api/v2/rules/{id}".to_string()],
+        ..config()
+    })
+    .await;
+    let token = emu.v2_token().await;
+    let r = emu
+        .send(
+            Method::PATCH,
+            "/api/v2/rules/rul_x",
+            Some(&token),
+            Some(&json!({})),
+        )
+        .await;
+    assert_v2_error(&r, 500, "internal_error");
+    let r = emu
+        .send(Method::GET, "/api/v2/rules/rul_x", Some(&token), None)
+        .await;
+    assert_v2_error(&r, 404, "inexistent_rule");
+}

@@ -303,6 +303,21 @@ async fn connections_crud_paging_and_enabled_clients() {
                "options": {"mfa": {"active": true}}, "enabled_clients": ["<app>"],
                "is_domain_connection": false, "realms": ["db"], "display_name": "Database"})
     );
+    assert_eq!(
+        v2.ok(Method::GET, &format!("/connections/{id}"), None, 200)
+            .await,
+        created
+    );
+    assert_eq!(
+        v2.ok(
+            Method::GET,
+            &format!("/connections/{id}?fields=name,strategy"),
+            None,
+            200
+        )
+        .await,
+        json!({"name": "db", "strategy": "auth0"})
+    );
     let r = v2
         .call(
             Method::POST,
@@ -737,6 +752,30 @@ async fn email_templates_and_the_v1_view() {
         ),
         (Some(false), Some("Hello"), Some("a@example.com"))
     );
+    let r = v2
+        .call(
+            Method::PATCH,
+            "/email-templates/welcome_email",
+            Some(json!({"syntax": "markdown"})),
+        )
+        .await;
+    assert_v2_error(&r, 400, "invalid_body");
+    let md = v2
+        .ok(
+            Method::PATCH,
+            "/email-templates/welcome_email",
+            Some(json!({"syntax": "md_with_macros"})),
+            200,
+        )
+        .await;
+    assert_eq!(md["syntax"], "md_with_macros");
+    v2.ok(
+        Method::PATCH,
+        "/email-templates/welcome_email",
+        Some(json!({"syntax": null})),
+        200,
+    )
+    .await;
     // v1: disabled is NOT enabled, and v1 shows only its own keys.
     let v1 = v2.emu.get("/api/emails/welcome_email").await.json();
     assert_eq!(

@@ -36,7 +36,7 @@ const FIELDS: &[(&str, Ty)] = &[
     ("from", Ty::Str),
     ("resultUrl", Ty::Str),
     ("subject", Ty::Str),
-    ("syntax", Ty::OneOf(&["liquid"])),
+    ("syntax", Ty::OneOf(&["liquid", "md_with_macros"])),
     ("urlLifetimeInSeconds", Ty::Int),
     ("includeEmailInRedirect", Ty::Bool),
     ("enabled", Ty::Bool),
