@@ -212,7 +212,7 @@ async fn clients_page_across_boundaries_and_filter_global() {
         v2.ok(
             Method::POST,
             "/clients",
-            Some(json!({"name": format!("c{i}")})),
+            Some(json!({"name": format!("c{i}"), "app_type": if i % 2 == 0 { "spa" } else { "native" }, "is_first_party": i != 3})),
             201,
         )
         .await;
@@ -265,6 +265,29 @@ async fn clients_page_across_boundaries_and_filter_global() {
         )
         .await;
     assert_eq!(global, json!([{"name": "Global Client", "global": true}]));
+    let spa = v2
+        .ok(
+            Method::GET,
+            "/clients?app_type=spa,regular_web&fields=name",
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(spa, json!([{"name": "c0"}, {"name": "c2"}]));
+    let third = v2
+        .ok(
+            Method::GET,
+            "/clients?is_first_party=false&fields=name",
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(third, json!([{"name": "c3"}]));
+    assert_v2_error(
+        &v2.get("/clients?is_first_party=maybe").await,
+        400,
+        "invalid_query_string",
+    );
     assert_v2_error(
         &v2.get("/clients?per_page=101").await,
         400,
@@ -873,6 +896,16 @@ async fn the_email_provider_is_a_singleton_with_write_only_credentials() {
         patched,
         json!({"enabled": false, "name": "smtp",
         "default_from_address": "a@example.com", "settings": {"x": 1}})
+    );
+    assert_eq!(
+        v2.ok(
+            Method::GET,
+            "/emails/provider?fields=name,enabled",
+            None,
+            200
+        )
+        .await,
+        json!({"enabled": false, "name": "smtp"})
     );
     let read = v2.get("/emails/provider").await;
     assert!(

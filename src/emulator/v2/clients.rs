@@ -3,6 +3,8 @@
 //! PATCH sets the given fields and `null` removes one; unknown fields are 400. `client_secret`
 //! is shown only to tokens with `read:client_keys`.
 
+use std::collections::HashMap;
+
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::Uri;
@@ -147,21 +149,29 @@ fn not_found(id: &str) -> ApiError {
     )
 }
 
-/// `GET /api/v2/clients`: `is_global`, `fields`/`include_fields`, paging.
+/// A `true`/`false` query parameter; absent or empty is `None`, anything else 400.
+fn boolean(params: &HashMap<String, String>, name: &str) -> Result<Option<bool>, ApiError> {
+    match params.get(name).map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some("true") => Ok(Some(true)),
+        Some("false") => Ok(Some(false)),
+        Some(v) => Err(super::invalid_query(format!(
+            "Query validation error: '{name}' must be true or false, not '{v}'"
+        ))),
+    }
+}
+
+/// `GET /api/v2/clients`: `is_global`, `is_first_party`, `app_type` (comma-separated), `fields`/`include_fields`, paging.
 pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) -> ApiResult {
     caller.require_scope("read:clients")?;
     let params = params(&uri);
     let paging = paging(&params)?;
-    let is_global = match params.get("is_global").map(String::as_str) {
-        None | Some("") => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(v) => {
-            return Err(super::invalid_query(format!(
-                "Query validation error: 'is_global' must be true or false, not '{v}'"
-            )));
-        }
-    };
+    let is_global = boolean(&params, "is_global")?;
+    let is_first_party = boolean(&params, "is_first_party")?;
+    let app_types: Vec<&str> = params
+        .get("app_type")
+        .map(|t| t.split(',').filter(|t| !t.is_empty()).collect())
+        .unwrap_or_default();
     let clients: Vec<Value> = app.store.read(|c| {
         let mut stmt = c.prepare_cached(&format!("SELECT {COLUMNS} FROM clients ORDER BY seq"))?;
         let rows = stmt.query_map([], |r| row_to_json(r, &app.tenant))?;
@@ -170,6 +180,13 @@ pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) 
     let clients: Vec<Value> = clients
         .into_iter()
         .filter(|c| is_global.is_none_or(|g| c["global"].as_bool() == Some(g)))
+        .filter(|c| is_first_party.is_none_or(|f| c["is_first_party"].as_bool() == Some(f)))
+        .filter(|c| {
+            app_types.is_empty()
+                || c["app_type"]
+                    .as_str()
+                    .is_some_and(|t| app_types.contains(&t))
+        })
         .map(|c| select_fields(visible(c, &caller), &params))
         .collect();
     Ok(ok_json(&page_of(clients, &paging, "clients")))

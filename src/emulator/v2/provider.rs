@@ -4,13 +4,13 @@
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value};
 
 use super::{Ty, check_body, conflict, created, invalid_body, no_content};
 use crate::emulator::caller::Caller;
-use crate::emulator::{ApiError, ApiResult, AppState, json_body, ok_json};
+use crate::emulator::{ApiError, ApiResult, AppState, json_body, ok_json, params};
 
 const NAMES: &[&str] = &[
     "mailgun",
@@ -81,11 +81,12 @@ fn set(stored: &mut Map<String, Value>, body: &Map<String, Value>) {
     }
 }
 
-/// `GET /api/v2/emails/provider`.
-pub(crate) async fn get_one(State(app): State<AppState>, caller: Caller) -> ApiResult {
+/// `GET /api/v2/emails/provider[?fields=&include_fields=]`.
+pub(crate) async fn get_one(State(app): State<AppState>, caller: Caller, uri: Uri) -> ApiResult {
     caller.require_scope("read:email_provider")?;
     let stored = app.store.read(|c| Ok(load(c)))??;
-    Ok(ok_json(&view(&stored.ok_or_else(not_found)?)))
+    let shown = view(&stored.ok_or_else(not_found)?);
+    Ok(ok_json(&super::select_fields(shown, &params(&uri))))
 }
 
 /// `POST /api/v2/emails/provider {name, credentials, …}`: 201; 409 when one exists.
