@@ -58,9 +58,19 @@ fn interop_dir(test: &str) -> Option<PathBuf> {
     Some(dir)
 }
 
+/// A child process killed (and reaped) when dropped, so a failing test leaves no emulator behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// `a0ctl emulator --tls` on a free port with the given global client: the process, its
 /// `HOST:PORT`, and the path of its certificate (in `tmp`).
-fn start_tls_emulator(tmp: &Path, id: &str, secret: &str) -> (Child, String, PathBuf) {
+fn start_tls_emulator(tmp: &Path, id: &str, secret: &str) -> (Running, String, PathBuf) {
     let cert = tmp.join("emulator.pem");
     let mut emulator = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
         .args([
@@ -75,9 +85,10 @@ fn start_tls_emulator(tmp: &Path, id: &str, secret: &str) -> (Child, String, Pat
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
+        .map(Running)
         .expect("start the emulator");
     let mut line = String::new();
-    BufReader::new(emulator.stdout.take().unwrap())
+    BufReader::new(emulator.0.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
     let domain = line
@@ -94,8 +105,7 @@ fn the_unmodified_auth0_sdk_manages_the_emulator_over_tls() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let (mut emulator, domain, cert) =
-        start_tls_emulator(tmp.path(), "interop-id", "interop-secret");
+    let (emulator, domain, cert) = start_tls_emulator(tmp.path(), "interop-id", "interop-secret");
 
     let out = Command::new("node")
         .arg("sdk.js")
@@ -106,8 +116,7 @@ fn the_unmodified_auth0_sdk_manages_the_emulator_over_tls() {
         .env("NODE_EXTRA_CA_CERTS", &cert)
         .output()
         .expect("run node");
-    let _ = emulator.kill();
-    let _ = emulator.wait();
+    drop(emulator);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let last = stdout.lines().last().unwrap_or_default();
@@ -169,7 +178,7 @@ async fn auth0_deploy_cli_exports_and_imports_an_edit_over_tls() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let (mut emulator, domain, cert) = start_tls_emulator(tmp.path(), "deploy-id", "deploy-secret");
+    let (emulator, domain, cert) = start_tls_emulator(tmp.path(), "deploy-id", "deploy-secret");
     let pem = std::fs::read(&cert).unwrap();
     let http = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
@@ -296,6 +305,5 @@ async fn auth0_deploy_cli_exports_and_imports_an_edit_over_tls() {
             .map(Vec::len),
         Some(2)
     );
-    let _ = emulator.kill();
-    let _ = emulator.wait();
+    drop(emulator);
 }
