@@ -649,6 +649,12 @@ async fn json_errors(req: Request, next: Next) -> Response {
     headers.remove(header::CONTENT_TYPE);
     headers.remove(header::CONTENT_LENGTH);
     out.headers_mut().extend(headers);
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body is never read, so the connection cannot carry another request:
+        // say so, or a client would reuse it and find it closed.
+        out.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     out
 }
 
