@@ -217,7 +217,7 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
-    /// Run a local Management API v1 server (a tenant you can break).
+    /// Run a local Management API server, v1 and v2 (a tenant you can break).
     Emulator(EmulatorArgs),
     /// Run the rules on the fixture logins of *.test.yaml files, offline.
     Test(TestArgs),

@@ -415,7 +415,7 @@ async fn a_version_0_state_is_migrated_and_deletes_cascade() {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, 2);
     for table in ["users", "devices", "user_clients", "connection_clients"] {
         assert_eq!(count(table), 0, "{table}");
     }

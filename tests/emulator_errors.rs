@@ -158,5 +158,7 @@ async fn extractor_rejections_have_the_error_body_too() {
         .post("/api/rules", json!({"name": "big", "script": script}))
         .await;
     assert_error(&r, 413, "payload_too_large");
+    // The unread rest of the body makes the connection unusable: the answer says it closes.
+    assert_eq!(r.header("connection"), Some("close"));
     assert_eq!(emu.get_ok("/api/rules").await, json!([]));
 }

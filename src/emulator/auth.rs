@@ -7,14 +7,14 @@
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rusqlite::OptionalExtension;
 use serde_json::{Value, json};
 
-use super::caller::Caller;
+use super::caller::{Caller, SCOPES};
 use super::wire::Peer;
 use super::{
     ApiError, ApiResult, App, AppState, clients, logs, now_secs, ok_json, params, random_id,
@@ -24,6 +24,13 @@ use super::{
 pub(crate) struct TokenInfo {
     pub client_id: String,
     pub expires_at: u64,
+    /// A v2 token's scopes; `None` for a v1 token.
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Whether a path is the Management API v2's.
+pub(crate) fn is_v2_path(path: &str) -> bool {
+    path == "/api/v2" || path.starts_with("/api/v2/")
 }
 
 /// Where a request came from: its peer address and user agent, each cut to
@@ -55,7 +62,23 @@ pub(crate) async fn require(State(app): State<AppState>, mut req: Request, next:
     };
     let peer = req.extensions().get::<ConnectInfo<Peer>>().map(|c| c.0.0);
     let (ip, user_agent) = origin(req.headers(), peer);
-    match resolve(&app, &token) {
+    let path = req.uri().path().to_string();
+    let resolved = resolve(&app, &token).and_then(|caller| {
+        // A token is for one API, as the real service's audiences are: a v1 token is refused on
+        // v2 routes and a v2 token on v1 routes; the emulator's own routes take either.
+        match (is_v2_path(&path), path.starts_with("/api/"), &caller.scopes) {
+            (true, _, None) => Err(ApiError::unauthorized(
+                "invalid_token",
+                "Bad audience: this token is for the v1 API; get one with `audience` = this emulator's /api/v2/",
+            )),
+            (false, true, Some(_)) => Err(ApiError::unauthorized(
+                "invalid_token",
+                "Bad audience: this token is for /api/v2/; get a v1 token without `audience`",
+            )),
+            _ => Ok(caller),
+        }
+    });
+    match resolved {
         Ok(caller) => {
             req.extensions_mut().insert(Caller {
                 ip,
@@ -83,12 +106,19 @@ fn resolve(app: &App, token: &str) -> Result<Caller, ApiError> {
         None => {
             let found = app.store.read(|c| {
                 c.query_row(
-                    "SELECT client_id, expires_at FROM tokens WHERE token = ?1",
+                    "SELECT client_id, expires_at, scopes FROM tokens WHERE token = ?1",
                     [token],
                     |r| {
+                        let scopes: Option<String> = r.get(2)?;
                         Ok(TokenInfo {
                             client_id: r.get(0)?,
                             expires_at: r.get::<_, i64>(1)? as u64,
+                            scopes: scopes.map(|s| {
+                                s.split(' ')
+                                    .filter(|s| !s.is_empty())
+                                    .map(str::to_string)
+                                    .collect()
+                            }),
                         })
                     },
                 )
@@ -123,6 +153,7 @@ fn resolve(app: &App, token: &str) -> Result<Caller, ApiError> {
         token: token.to_string(),
         ip: String::new(),
         user_agent: String::new(),
+        scopes: info.scopes,
     })
 }
 
@@ -173,6 +204,22 @@ pub(crate) async fn token(
         ));
     }
     let (client_id, secret) = (get("client_id"), get("client_secret"));
+    // `audience`: absent or empty is the v1 API; the emulator's own `…/api/v2/` (with or without
+    // the trailing slash) is v2; anything else is an API this tenant does not have.
+    let audience = Some(get("audience")).filter(|a| !a.is_empty());
+    if let Some(aud) = audience {
+        let own = format!("{}/api/v2", super::base_url(&app, &headers));
+        if aud.trim_end_matches('/') != own {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "access_denied",
+                format!(
+                    "Service not found: {}; this emulator's API is {own}/",
+                    logs::bounded(aud)
+                ),
+            ));
+        }
+    }
     let known = clients::credentials(&app.store, client_id)?;
     if known
         .as_ref()
@@ -212,12 +259,21 @@ pub(crate) async fn token(
             )
         });
     };
+    let scopes = match audience {
+        None => None,
+        Some(_) if client_id == app.global_client_id => {
+            Some(SCOPES.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        }
+        Some(_) => Some(granted_scopes(&app, client_id)?),
+    };
     let token = random_id(48);
-    let expires_at = now_secs().saturating_add(app.config.token_lifetime.as_secs());
+    let lifetime = app.config.token_lifetime.as_secs();
+    let expires_at = now_secs().saturating_add(lifetime);
+    let scope_text = scopes.as_ref().map(|s| s.join(" "));
     app.store.write(|tx| {
         tx.execute(
-            "INSERT INTO tokens (token, client_id, expires_at) VALUES (?1, ?2, ?3)",
-            rusqlite::params![token, client_id, expires_at as i64],
+            "INSERT INTO tokens (token, client_id, expires_at, scopes) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![token, client_id, expires_at as i64, scope_text],
         )?;
         Ok(())
     })?;
@@ -226,9 +282,88 @@ pub(crate) async fn token(
         TokenInfo {
             client_id: client_id.to_string(),
             expires_at,
+            scopes,
         },
     );
-    Ok(ok_json(
-        &json!({"access_token": token, "token_type": "bearer"}),
-    ))
+    Ok(ok_json(&match scope_text {
+        // As the real service answers a token for an API.
+        Some(scope) => json!({"access_token": token, "scope": scope,
+                              "expires_in": lifetime, "token_type": "Bearer"}),
+        None => json!({"access_token": token, "token_type": "bearer"}),
+    }))
+}
+
+/// The scopes granted to a (non-global) client, sorted.
+fn granted_scopes(app: &App, client_id: &str) -> Result<Vec<String>, ApiError> {
+    app.store.read(|c| {
+        let mut stmt = c.prepare_cached(
+            "SELECT scope FROM client_scopes WHERE client_id = ?1 ORDER BY scope",
+        )?;
+        let rows = stmt.query_map([client_id], |r| r.get(0))?;
+        rows.collect()
+    })
+}
+
+/// `GET /__emulator/clients/{id}/scopes` (global token): the v2 scopes granted to a client.
+pub(crate) async fn get_scopes(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult {
+    caller.require_global()?;
+    if clients::name_of(&app.store, &id)?.is_none() {
+        return Err(ApiError::not_found(format!("client `{id}` not found")));
+    }
+    let scopes = if id == app.global_client_id {
+        SCOPES.iter().map(|s| s.to_string()).collect()
+    } else {
+        granted_scopes(&app, &id)?
+    };
+    Ok(ok_json(&json!({"client_id": id, "scopes": scopes})))
+}
+
+/// `PUT /__emulator/clients/{id}/scopes {"scopes": [..]}` (global token): replace the v2 scopes
+/// granted to a client; its v2 tokens minted from then on carry them (tokens already minted keep
+/// theirs, as real tokens do). The global client always has every scope.
+pub(crate) async fn set_scopes(
+    State(app): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    caller.require_global()?;
+    let body = super::json_body(&body)?;
+    let scopes: Vec<String> = match body.get("scopes") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v.as_str() {
+                Some(s) if SCOPES.contains(&s) => Ok(s.to_string()),
+                _ => Err(ApiError::bad_request(format!(
+                    "unknown scope {v}; the emulator knows {}",
+                    SCOPES.join(", ")
+                ))),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => return Err(ApiError::bad_request("`scopes` must be an array of scopes")),
+    };
+    if id == app.global_client_id {
+        return Err(ApiError::bad_request(
+            "the global client has every scope; its grants cannot change",
+        ));
+    }
+    app.store.write(|tx| {
+        if clients::name_of_in(tx, &id)?.is_none() {
+            return Err(ApiError::not_found(format!("client `{id}` not found")));
+        }
+        tx.execute("DELETE FROM client_scopes WHERE client_id = ?1", [&id])?;
+        for scope in &scopes {
+            tx.execute(
+                "INSERT OR IGNORE INTO client_scopes (client_id, scope) VALUES (?1, ?2)",
+                [&id, scope],
+            )?;
+        }
+        Ok(())
+    })?;
+    let scopes = granted_scopes(&app, &id)?;
+    Ok(ok_json(&json!({"client_id": id, "scopes": scopes})))
 }

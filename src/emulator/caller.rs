@@ -16,7 +16,38 @@ pub(crate) struct Caller {
     pub token: String,
     pub ip: String,
     pub user_agent: String,
+    /// The scopes of a Management API v2 token (`audience` = `…/api/v2/`); `None` for a v1
+    /// token.
+    pub scopes: Option<Vec<String>>,
 }
+
+/// Every scope the v2 surface checks; the global client's v2 tokens carry them all.
+pub(crate) const SCOPES: [&str; 24] = [
+    "read:clients",
+    "create:clients",
+    "update:clients",
+    "delete:clients",
+    "read:client_keys",
+    "read:connections",
+    "create:connections",
+    "update:connections",
+    "delete:connections",
+    "read:connections_options",
+    "update:connections_options",
+    "read:rules",
+    "create:rules",
+    "update:rules",
+    "delete:rules",
+    "read:email_templates",
+    "create:email_templates",
+    "update:email_templates",
+    "read:email_provider",
+    "create:email_provider",
+    "update:email_provider",
+    "delete:email_provider",
+    "read:actions",
+    "read:directory_provisionings",
+];
 
 impl Caller {
     /// Tenant-wide writes (connections, clients, rules, emails) need the global client.
@@ -27,6 +58,28 @@ impl Caller {
             Err(ApiError::unauthorized(
                 "insufficient_scope",
                 "only a token of the global client may change tenant-wide settings",
+            ))
+        }
+    }
+}
+
+impl Caller {
+    /// Whether a v2 token carries `scope`.
+    pub(crate) fn has_scope(&self, scope: &str) -> bool {
+        self.scopes
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|s| s == scope))
+    }
+
+    /// 403 `insufficient_scope` unless the token carries `scope`.
+    pub(crate) fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
+        if self.has_scope(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("Insufficient scope, expected any of: {scope}"),
             ))
         }
     }

@@ -205,6 +205,15 @@ pub(crate) fn credentials(store: &Store, id: &str) -> Result<Option<(String, Str
     })
 }
 
+/// A client's name, inside a write.
+pub(crate) fn name_of_in(tx: &rusqlite::Connection, id: &str) -> Result<Option<String>, ApiError> {
+    Ok(tx
+        .query_row("SELECT name FROM clients WHERE client_id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?)
+}
+
 /// A client's name.
 pub(crate) fn name_of(store: &Store, id: &str) -> Result<Option<String>, ApiError> {
     Ok(credentials(store, id)?.map(|(_, name)| name))

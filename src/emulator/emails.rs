@@ -79,6 +79,12 @@ fn merge(stored: &mut Map<String, Value>, body: &Map<String, Value>) -> Result<(
     Ok(())
 }
 
+/// What v1 shows of a stored template: its own keys (v2 may have stored more).
+fn v1_view(mut stored: Map<String, Value>) -> Value {
+    stored.retain(|k, _| defaults("").contains_key(k));
+    Value::Object(stored)
+}
+
 fn load(app: &AppState, template: &str) -> Result<Option<Map<String, Value>>, ApiError> {
     let data: Option<String> = app.store.read(|c| {
         c.query_row(
@@ -98,7 +104,7 @@ fn load(app: &AppState, template: &str) -> Result<Option<Map<String, Value>>, Ap
 pub(crate) async fn get_one(State(app): State<AppState>, Path(name): Path<String>) -> ApiResult {
     check_template(&name)?;
     match load(&app, &name)? {
-        Some(t) => Ok(ok_json(&Value::Object(t))),
+        Some(t) => Ok(ok_json(&v1_view(t))),
         None => Err(ApiError::not_found(format!(
             "email template `{name}` has not been created"
         ))),
@@ -127,7 +133,7 @@ pub(crate) async fn create(State(app): State<AppState>, caller: Caller, body: By
         }
         Ok(())
     })?;
-    Ok(ok_json(&Value::Object(stored)))
+    Ok(ok_json(&v1_view(stored)))
 }
 
 /// `PUT /api/emails/{template}`: merge the given fields.
@@ -164,5 +170,5 @@ pub(crate) async fn update(
         )?;
         Ok(stored)
     })?;
-    Ok(ok_json(&Value::Object(stored)))
+    Ok(ok_json(&v1_view(stored)))
 }

@@ -1,4 +1,5 @@
-//! `emulator`: the Management API v1 as a local server (axum) over an SQLite store (rusqlite).
+//! `emulator`: the Management API, v1 and v2 (`v2/`), as a local server (axum) over one SQLite
+//! store (rusqlite).
 //! It is the tenant every reconciler test talks to over real HTTP, the sandbox users try
 //! manifests against, and what `--local` embeds. It follows `docs/emulator.md` (the reference and
 //! the decisions about bodies, status codes and errors), plus fault injection for tests:
@@ -23,6 +24,7 @@ mod search;
 mod store;
 mod strategies;
 mod users;
+mod v2;
 mod wire;
 
 use std::collections::{BTreeMap, HashMap};
@@ -240,6 +242,13 @@ pub async fn serve(config: Config) -> anyhow::Result<Handle> {
 
 /// The routes that need a token: the API and the emulator's own routes.
 fn authed_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    let mut routes = v1_routes();
+    routes.extend(v2::routes());
+    routes
+}
+
+/// v1's routes and the emulator's own.
+fn v1_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
     use axum::routing::{delete, put};
     vec![
         ("/api/users", get(users::list).post(users::create)),
@@ -323,6 +332,10 @@ fn authed_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/__emulator/users/{id}/refresh_tokens",
             post(users::seed_refresh_token),
         ),
+        (
+            "/__emulator/clients/{id}/scopes",
+            get(auth::get_scopes).put(auth::set_scopes),
+        ),
     ]
 }
 
@@ -359,6 +372,8 @@ fn router(app: AppState) -> Router {
         // methods (405) are API traffic too (counted, limited, failed and delayed).
         .layer(middleware::from_fn_with_state(app.clone(), traffic))
         .layer(middleware::from_fn(json_errors))
+        // Outermost: v2's error shape and rate-limit headers on every `/api/v2` answer.
+        .layer(middleware::from_fn_with_state(app.clone(), v2::shape))
         .with_state(app)
 }
 
@@ -456,7 +471,7 @@ pub const MAX_JSON_DEPTH: usize = 32;
 
 /// Whether JSON text nests arrays and objects deeper than `max` (strings are skipped, so
 /// brackets inside them do not count). Runs before parsing, in constant stack.
-fn nests_deeper_than(text: &[u8], max: usize) -> bool {
+pub(crate) fn nests_deeper_than(text: &[u8], max: usize) -> bool {
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in text {
         if in_string {
@@ -635,6 +650,12 @@ async fn json_errors(req: Request, next: Next) -> Response {
     headers.remove(header::CONTENT_TYPE);
     headers.remove(header::CONTENT_LENGTH);
     out.headers_mut().extend(headers);
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body is never read, so the connection cannot carry another request:
+        // say so, or a client would reuse it and find it closed.
+        out.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     out
 }
 

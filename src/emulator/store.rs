@@ -14,8 +14,10 @@ use rusqlite::{Connection, Transaction};
 use super::ApiError;
 
 /// The version of [`SCHEMA`], kept in SQLite's `user_version`. 0: no foreign keys (before the
-/// emulator let the store cascade deletes); 1: foreign keys with `ON DELETE CASCADE`.
-pub(crate) const STORE_VERSION: i64 = 1;
+/// emulator let the store cascade deletes); 1: foreign keys with `ON DELETE CASCADE`; 2: the
+/// Management API v2's fields (clients' and connections' `v2` objects, rules' `stage`, tokens' scopes, the
+/// clients' granted scopes, the email provider).
+pub(crate) const STORE_VERSION: i64 = 2;
 
 /// Every table. Rows that hang off another (a user's devices, a connection's users, a client's
 /// tokens) name it in a foreign key that cascades, so a resource module deletes its own rows and
@@ -30,14 +32,16 @@ CREATE TABLE IF NOT EXISTS clients (
     global INTEGER NOT NULL DEFAULT 0,
     callbacks TEXT NOT NULL DEFAULT '[]',
     owners TEXT NOT NULL DEFAULT '[]',
-    signing_key TEXT
+    signing_key TEXT,
+    v2 TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS connections (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     id TEXT NOT NULL UNIQUE,
     name TEXT NOT NULL UNIQUE,
     strategy TEXT NOT NULL,
-    options TEXT NOT NULL DEFAULT '{}'
+    options TEXT NOT NULL DEFAULT '{}',
+    v2 TEXT NOT NULL DEFAULT '{}'
 );
 CREATE TABLE IF NOT EXISTS connection_clients (
     connection_id TEXT NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
@@ -52,7 +56,8 @@ CREATE TABLE IF NOT EXISTS rules (
     name TEXT NOT NULL UNIQUE,
     script TEXT NOT NULL,
     status INTEGER NOT NULL,
-    ord INTEGER NOT NULL UNIQUE
+    ord INTEGER NOT NULL UNIQUE,
+    stage TEXT NOT NULL DEFAULT 'login_success'
 );
 CREATE TABLE IF NOT EXISTS emails (template TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS users (
@@ -94,7 +99,8 @@ CREATE TABLE IF NOT EXISTS tokens (
     token TEXT PRIMARY KEY,
     client_id TEXT NOT NULL
         REFERENCES clients (client_id) ON DELETE CASCADE ON UPDATE CASCADE,
-    expires_at INTEGER NOT NULL
+    expires_at INTEGER NOT NULL,
+    scopes TEXT
 );
 CREATE INDEX IF NOT EXISTS tokens_client ON tokens (client_id);
 CREATE TABLE IF NOT EXISTS logs (
@@ -112,7 +118,43 @@ CREATE TABLE IF NOT EXISTS logs (
     details TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS logs_user ON logs (user_id);
+CREATE TABLE IF NOT EXISTS client_scopes (
+    client_id TEXT NOT NULL
+        REFERENCES clients (client_id) ON DELETE CASCADE ON UPDATE CASCADE,
+    scope TEXT NOT NULL,
+    PRIMARY KEY (client_id, scope)
+);
+CREATE TABLE IF NOT EXISTS email_provider (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    data TEXT NOT NULL
+);
 "#;
+
+/// The columns version 2 added to tables older stores already have (`table`, `column`,
+/// declaration); the new tables come with [`SCHEMA`].
+const COLUMNS_1_TO_2: [(&str, &str, &str); 4] = [
+    ("clients", "v2", "TEXT NOT NULL DEFAULT '{}'"),
+    ("connections", "v2", "TEXT NOT NULL DEFAULT '{}'"),
+    ("rules", "stage", "TEXT NOT NULL DEFAULT 'login_success'"),
+    ("tokens", "scopes", "TEXT"),
+];
+
+/// Add the columns of [`COLUMNS_1_TO_2`] a table lacks (a table rebuilt from 0 to 1 has them).
+fn add_missing_columns(tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    for (table, column, declaration) in COLUMNS_1_TO_2 {
+        let present: bool = tx.query_row(
+            &format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1)"),
+            [column],
+            |r| r.get(0),
+        )?;
+        if !present {
+            tx.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {declaration};"
+            ))?;
+        }
+    }
+    Ok(())
+}
 
 /// From version 0 to 1: the tables that gained foreign keys are rebuilt, keeping every row whose
 /// references hold (a version-0 store could keep rows of deleted parents; they were unreachable).
@@ -169,10 +211,14 @@ fn migrate(conn: &mut Connection) -> Result<(), OpenError> {
         |r| r.get(0),
     )?;
     if version == 0 && existing {
+        add_missing_columns(&tx)?;
         tx.execute_batch(MIGRATE_0_TO_1)?;
         tx.execute_batch(SCHEMA)?;
         tx.execute_batch(COPY_0_TO_1)?;
     } else {
+        if existing {
+            add_missing_columns(&tx)?;
+        }
         tx.execute_batch(SCHEMA)?;
     }
     tx.pragma_update(None, "user_version", STORE_VERSION)?;

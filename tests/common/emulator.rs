@@ -292,3 +292,65 @@ pub fn assert_ok_text(r: &Resp) {
         "{r:?}"
     );
 }
+
+impl Emu {
+    /// The audience of the emulator's Management API v2: `http://127.0.0.1:PORT/api/v2/`.
+    pub fn v2_audience(&self) -> String {
+        format!("{}/api/v2/", self.base)
+    }
+
+    /// The token answer for these credentials with the v2 audience (panics unless 200).
+    pub async fn v2_token_answer(&self, id: &str, secret: &str) -> Value {
+        let body = json!({"client_id": id, "client_secret": secret,
+                          "grant_type": "client_credentials", "audience": self.v2_audience()});
+        let r = self
+            .send(Method::POST, "/oauth/token", None, Some(&body))
+            .await;
+        assert_eq!(r.status, 200, "v2 token: {}", r.body);
+        r.json()
+    }
+
+    /// A v2 token for these credentials.
+    pub async fn v2_token_for(&self, id: &str, secret: &str) -> String {
+        self.v2_token_answer(id, secret).await["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_string()
+    }
+
+    /// A v2 token of the global client (every scope).
+    pub async fn v2_token(&self) -> String {
+        let (id, secret) = (
+            self.handle.global_client_id.clone(),
+            self.handle.global_client_secret.clone(),
+        );
+        self.v2_token_for(&id, &secret).await
+    }
+}
+
+/// The v2 error body: exactly `{"statusCode": status, "error": <reason>, "message": <non-empty>,
+/// "errorCode": code}`, JSON, and the status.
+pub fn assert_v2_error(r: &Resp, status: u16, code: &str) {
+    assert_eq!(r.status, status, "status of {}", r.body);
+    assert!(
+        r.header("content-type")
+            .is_some_and(|c| c.starts_with("application/json")),
+        "content type {:?} of {}",
+        r.header("content-type"),
+        r.body
+    );
+    let v = r.json();
+    let map = v.as_object().expect("error body is an object");
+    assert_eq!(map.len(), 4, "error body {v}");
+    assert_eq!(v["statusCode"], status, "error body {v}");
+    assert_eq!(v["errorCode"], code, "error body {v}");
+    let reason = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or_default();
+    assert_eq!(v["error"], reason, "error body {v}");
+    assert!(
+        v["message"].as_str().is_some_and(|d| !d.is_empty()),
+        "error body {v}"
+    );
+}

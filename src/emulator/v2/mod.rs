@@ -1,0 +1,295 @@
+//! The Management API v2 under `/api/v2`, over the same store as v1: one module per resource
+//! beside v1's, each owning its SQL on the shared tables (a client created through v1 is the same
+//! client here, `clientID` = `client_id`; v1's rule `status` is `enabled`; an email template's
+//! `disabled` is NOT `enabled`). v2 tokens carry scopes (see `auth`); handlers check them.
+//!
+//! Errors here have v2's shape, `{"statusCode", "error", "message", "errorCode"}`: the handlers
+//! raise the emulator's one error type and [`shape`], the outermost layer of `/api/v2` answers,
+//! rewrites every error body (faults' 429/503/500, extractor rejections and unknown routes
+//! included) and adds the `x-ratelimit-*` headers every v2 answer carries.
+
+mod clients;
+mod connections;
+mod emails;
+mod provider;
+mod rules;
+mod startup;
+
+use std::collections::HashMap;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use serde_json::{Map, Value, json};
+
+use super::{ApiError, AppState};
+
+/// The nominal bucket the `x-ratelimit-*` headers name when no `--rate-limit` is set (nothing
+/// is enforced then).
+pub(crate) const NOMINAL_RATE_LIMIT: u32 = 1000;
+
+/// The v2 routes, all behind the token layer.
+pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
+    vec![
+        ("/api/v2/clients", get(clients::list).post(clients::create)),
+        (
+            "/api/v2/clients/{id}",
+            get(clients::get_one)
+                .patch(clients::update)
+                .delete(clients::delete),
+        ),
+        (
+            "/api/v2/connections",
+            get(connections::list).post(connections::create),
+        ),
+        (
+            "/api/v2/connections/{id}",
+            get(connections::get_one)
+                .patch(connections::update)
+                .delete(connections::delete),
+        ),
+        (
+            "/api/v2/connections/{id}/clients",
+            get(connections::enabled_clients).patch(connections::set_enabled_clients),
+        ),
+        (
+            "/api/v2/connections/{id}/scim-configuration",
+            get(startup::scim_configuration),
+        ),
+        ("/api/v2/rules", get(rules::list).post(rules::create)),
+        (
+            "/api/v2/rules/{id}",
+            get(rules::get_one)
+                .patch(rules::update)
+                .delete(rules::delete),
+        ),
+        ("/api/v2/email-templates", post(emails::create)),
+        (
+            "/api/v2/email-templates/{template}",
+            get(emails::get_one)
+                .patch(emails::update)
+                .put(emails::replace),
+        ),
+        (
+            "/api/v2/emails/provider",
+            get(provider::get_one)
+                .post(provider::create)
+                .patch(provider::update)
+                .delete(provider::delete),
+        ),
+        ("/api/v2/actions/actions", get(startup::actions)),
+        (
+            "/api/v2/connections-directory-provisionings",
+            get(startup::directory_provisionings),
+        ),
+    ]
+}
+
+/// The outermost layer of `/api/v2` answers: v2's error shape and the rate-limit headers.
+pub(crate) async fn shape(State(app): State<AppState>, req: Request, next: Next) -> Response {
+    if !super::auth::is_v2_path(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let response = next.run(req).await;
+    let (mut parts, body) = response.into_parts();
+    if !parts.headers.contains_key("x-ratelimit-limit") {
+        if let Some(headers) = app.faults.rate_headers(Some(NOMINAL_RATE_LIMIT)) {
+            parts.headers.extend(headers);
+        }
+    }
+    let status = parts.status;
+    if !(status.is_client_error() || status.is_server_error()) {
+        return Response::from_parts(parts, body);
+    }
+    let bytes = axum::body::to_bytes(body, 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let v1: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    let code = v1["error"].as_str().unwrap_or("error").to_string();
+    let message = v1["error_description"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).into_owned());
+    let body = json!({
+        "statusCode": status.as_u16(),
+        "error": status.canonical_reason().unwrap_or("Error"),
+        "message": message,
+        "errorCode": code,
+    });
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    Response::from_parts(parts, axum::body::Body::from(body.to_string()))
+}
+
+/// 409 in v2 (v1 answered conflicts with 400).
+pub(crate) fn conflict(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, "conflict", message)
+}
+
+/// 400 `invalid_body`.
+pub(crate) fn invalid_body(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
+}
+
+/// 400 `invalid_query_string`.
+pub(crate) fn invalid_query(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_query_string", message)
+}
+
+/// 400 naming the first body field not in `known`.
+pub(crate) fn refuse_unknown(body: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
+    match body.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(invalid_body(format!(
+            "Payload validation error: 'Additional properties not allowed: {k}'"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Offset paging: `page` (from 0), `per_page` (1 to 100, default 50), `include_totals`.
+pub(crate) struct Paging {
+    pub page: usize,
+    pub per_page: usize,
+    pub totals: bool,
+}
+
+/// A non-negative integer query parameter, or 400.
+pub(crate) fn number(
+    params: &HashMap<String, String>,
+    name: &str,
+) -> Result<Option<usize>, ApiError> {
+    match params.get(name).map(|v| v.trim()) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse::<usize>().map(Some).map_err(|_| {
+            invalid_query(format!(
+                "Query validation error: '{name}' must be a non-negative integer, not '{v}'"
+            ))
+        }),
+    }
+}
+
+pub(crate) fn paging(params: &HashMap<String, String>) -> Result<Paging, ApiError> {
+    let per_page = number(params, "per_page")?.unwrap_or(50);
+    if !(1..=100).contains(&per_page) {
+        return Err(invalid_query(format!(
+            "Query validation error: 'per_page' must be from 1 to 100, not {per_page}"
+        )));
+    }
+    Ok(Paging {
+        page: number(params, "page")?.unwrap_or(0),
+        per_page,
+        totals: super::flag(params, "include_totals"),
+    })
+}
+
+/// One page of `items`: a bare array, or `{start, limit, total, <key>}` with totals.
+pub(crate) fn page_of(items: Vec<Value>, paging: &Paging, key: &str) -> Value {
+    let total = items.len();
+    let start = paging.page.saturating_mul(paging.per_page);
+    let page: Vec<Value> = items
+        .into_iter()
+        .skip(start)
+        .take(paging.per_page)
+        .collect();
+    if paging.totals {
+        let mut out = Map::new();
+        out.insert("start".into(), json!(start));
+        out.insert("limit".into(), json!(paging.per_page));
+        out.insert("total".into(), json!(total));
+        out.insert(key.into(), Value::Array(page));
+        Value::Object(out)
+    } else {
+        Value::Array(page)
+    }
+}
+
+/// `fields=a,b` with `include_fields=true` (default) keeps those fields; with `false` drops them.
+pub(crate) fn select_fields(value: Value, params: &HashMap<String, String>) -> Value {
+    let Some(fields) = params.get("fields").filter(|f| !f.trim().is_empty()) else {
+        return value;
+    };
+    let names: Vec<&str> = fields.split(',').map(str::trim).collect();
+    let include = params.get("include_fields").is_none_or(|v| v != "false");
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(k, _)| names.contains(&k.as_str()) == include)
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// The type a writable field must have.
+#[derive(Clone, Copy)]
+pub(crate) enum Ty {
+    Str,
+    Bool,
+    Int,
+    Strings,
+    Object,
+    OneOf(&'static [&'static str]),
+}
+
+/// 400 unless `value` has type `ty` (`null` is checked by the caller).
+pub(crate) fn check_type(key: &str, value: &Value, ty: Ty) -> Result<(), ApiError> {
+    let ok = match ty {
+        Ty::Str => value.is_string(),
+        Ty::Bool => value.is_boolean(),
+        Ty::Int => value.as_i64().is_some(),
+        Ty::Strings => value
+            .as_array()
+            .is_some_and(|a| a.iter().all(Value::is_string)),
+        Ty::Object => value.is_object(),
+        Ty::OneOf(values) => value.as_str().is_some_and(|s| values.contains(&s)),
+    };
+    if ok {
+        return Ok(());
+    }
+    let expected = match ty {
+        Ty::Str => "a string".to_string(),
+        Ty::Bool => "a boolean".to_string(),
+        Ty::Int => "an integer".to_string(),
+        Ty::Strings => "an array of strings".to_string(),
+        Ty::Object => "an object".to_string(),
+        Ty::OneOf(values) => format!("one of {}", values.join(", ")),
+    };
+    Err(invalid_body(format!(
+        "Payload validation error: '{key}' must be {expected}"
+    )))
+}
+
+/// Check every field of `body` against `fields` (unknown names refused, types checked;
+/// `null` allowed where `nullable`).
+pub(crate) fn check_body(
+    body: &Map<String, Value>,
+    fields: &[(&str, Ty)],
+    nullable: bool,
+) -> Result<(), ApiError> {
+    let names: Vec<&str> = fields.iter().map(|(k, _)| *k).collect();
+    refuse_unknown(body, &names)?;
+    for (key, ty) in fields {
+        match body.get(*key) {
+            None => {}
+            Some(Value::Null) if nullable => {}
+            Some(v) => check_type(key, v, *ty)?,
+        }
+    }
+    Ok(())
+}
+
+/// 200 with a JSON body; 201 for creates, 204 for deletes.
+pub(crate) fn created(value: &Value) -> Response {
+    let mut r = super::ok_json(value);
+    *r.status_mut() = StatusCode::CREATED;
+    r
+}
+
+pub(crate) fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}

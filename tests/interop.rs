@@ -1,0 +1,309 @@
+//! Interop with unmodified clients (versions pinned in `tests/interop/package.json`, installed
+//! with `npm ci` from the checked-in lock file), against the emulator started with `--tls` and
+//! trusted through NODE_EXTRA_CA_CERTS:
+//! - the `auth0` npm SDK runs `tests/interop/sdk.js`, whose last line must be `5 passed, 0 failed`;
+//! - auth0-deploy-cli (`a0deploy`) exports a seeded tenant limited to clients, connections,
+//!   databases, rules and email templates, and imports an edited export; both exit 0 and the
+//!   tenant then holds the edits.
+//!
+//! Without `node` or `npm` on the PATH each test says so and skips.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+/// How many checks `sdk.js` makes: a script that ran fewer did not prove them.
+const SDK_CHECKS: usize = 5;
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The interop directory with its packages installed, or `None` (with the reason printed)
+/// when `node` or `npm` is missing.
+fn interop_dir(test: &str) -> Option<PathBuf> {
+    if !have("node") || !have("npm") {
+        eprintln!(
+            "SKIPPED {test}: `node` and `npm` are needed on the PATH to run the unmodified \
+             clients of tests/interop; nothing was checked"
+        );
+        return None;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
+    let installed = ["auth0", "auth0-deploy-cli"].iter().all(|p| {
+        dir.join("node_modules")
+            .join(p)
+            .join("package.json")
+            .exists()
+    });
+    if !installed {
+        let out = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .output()
+            .expect("run npm ci");
+        assert!(
+            out.status.success(),
+            "npm ci in tests/interop failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Some(dir)
+}
+
+/// A child process killed (and reaped) when dropped, so a failing test leaves no emulator behind.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `a0ctl emulator --tls` on a free port with the given global client: the process, its
+/// `HOST:PORT`, and the path of its certificate (in `tmp`).
+fn start_tls_emulator(tmp: &Path, id: &str, secret: &str) -> (Running, String, PathBuf) {
+    let cert = tmp.join("emulator.pem");
+    let mut emulator = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+        .args([
+            "emulator",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls",
+            "--tls-cert-out",
+        ])
+        .arg(&cert)
+        .args(["--client-id", id, "--client-secret", secret])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Running)
+        .expect("start the emulator");
+    let mut line = String::new();
+    BufReader::new(emulator.0.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let domain = line
+        .trim()
+        .strip_prefix("listening on https://")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_string();
+    (emulator, domain, cert)
+}
+
+#[test]
+fn the_unmodified_auth0_sdk_manages_the_emulator_over_tls() {
+    let Some(dir) = interop_dir("the_unmodified_auth0_sdk_manages_the_emulator_over_tls") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (emulator, domain, cert) = start_tls_emulator(tmp.path(), "interop-id", "interop-secret");
+
+    let out = Command::new("node")
+        .arg("sdk.js")
+        .current_dir(&dir)
+        .env("A0_DOMAIN", &domain)
+        .env("A0_CLIENT_ID", "interop-id")
+        .env("A0_CLIENT_SECRET", "interop-secret")
+        .env("NODE_EXTRA_CA_CERTS", &cert)
+        .output()
+        .expect("run node");
+    drop(emulator);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stdout.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        format!("{SDK_CHECKS} passed, 0 failed"),
+        "sdk.js:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        out.status.success(),
+        "sdk.js exited {:?}:\n{stdout}\n{stderr}",
+        out.status
+    );
+}
+
+/// `a0deploy` with the tenant's credentials in its environment, limited to the kinds it
+/// round-trips here; its output when it exits 0.
+fn a0deploy(dir: &Path, domain: &str, cert: &Path, args: &[&str]) -> String {
+    let out = Command::new(dir.join("node_modules/.bin/a0deploy"))
+        .args(args)
+        .current_dir(cert.parent().unwrap())
+        .env("AUTH0_DOMAIN", domain)
+        .env("AUTH0_CLIENT_ID", "deploy-id")
+        .env("AUTH0_CLIENT_SECRET", "deploy-secret")
+        .env(
+            "AUTH0_INCLUDED_ONLY",
+            r#"["clients","connections","databases","rules","emailTemplates"]"#,
+        )
+        .env("NODE_EXTRA_CA_CERTS", cert)
+        .output()
+        .expect("run a0deploy");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success(),
+        "a0deploy {args:?} exited {:?}:\n{text}",
+        out.status
+    );
+    text
+}
+
+/// Replace `from` (which must occur) by `to` in a file.
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.contains(from),
+        "{} has no {from:?}:\n{text}",
+        path.display()
+    );
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auth0_deploy_cli_exports_and_imports_an_edit_over_tls() {
+    let Some(dir) = interop_dir("auth0_deploy_cli_exports_and_imports_an_edit_over_tls") else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let (emulator, domain, cert) = start_tls_emulator(tmp.path(), "deploy-id", "deploy-secret");
+    let pem = std::fs::read(&cert).unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let base = format!("https://{domain}");
+    let token: Value = http
+        .post(format!("{base}/oauth/token"))
+        .json(
+            &json!({"client_id": "deploy-id", "client_secret": "deploy-secret",
+                      "grant_type": "client_credentials", "audience": format!("{base}/api/v2/")}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_string();
+    let call = |method: reqwest::Method, path: &str, body: Option<Value>| {
+        let mut req = http
+            .request(method, format!("{base}/api/v2{path}"))
+            .bearer_auth(&token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            assert!(status < 300, "{status}: {body}");
+            body
+        }
+    };
+    use reqwest::Method;
+    let app = call(Method::POST, "/clients",
+        Some(json!({"name": "web", "app_type": "regular_web", "callbacks": ["https://web.example/cb"]}))).await;
+    let app = app["client_id"].as_str().unwrap().to_string();
+    call(
+        Method::POST,
+        "/connections",
+        Some(json!({"name": "Username-Password", "strategy": "auth0",
+        "options": {"requires_username": false}, "enabled_clients": [app]})),
+    )
+    .await;
+    call(
+        Method::POST,
+        "/connections",
+        Some(json!({"name": "google-oauth2",
+        "strategy": "google-oauth2", "options": {"email": true}, "enabled_clients": [app]})),
+    )
+    .await;
+    call(
+        Method::POST,
+        "/rules",
+        Some(json!({"name": "hello",
+        "script": "function (user, context, callback) { callback(null, user, context); }"})),
+    )
+    .await;
+    call(
+        Method::POST,
+        "/email-templates",
+        Some(json!({"template": "welcome_email",
+        "body": "<p>hi</p>", "from": "a@example.com", "subject": "Hi", "syntax": "liquid",
+        "enabled": true})),
+    )
+    .await;
+
+    let export = tmp.path().join("export");
+    a0deploy(
+        &dir,
+        &domain,
+        &cert,
+        &["export", "-f", "yaml", "-o", export.to_str().unwrap()],
+    );
+    let tenant = export.join("tenant.yaml");
+    edit(&tenant, "subject: Hi", "subject: Edited");
+    edit(
+        &tenant,
+        "requires_username: false",
+        "requires_username: true",
+    );
+    edit(
+        &tenant,
+        "https://web.example/cb",
+        "https://web.example/edited",
+    );
+    let rule = export.join("rules/hello.js");
+    edit(&rule, "{ callback", "{ /* edited */ callback");
+    a0deploy(
+        &dir,
+        &domain,
+        &cert,
+        &["import", "-i", tenant.to_str().unwrap()],
+    );
+
+    let rules = call(Method::GET, "/rules", None).await;
+    assert!(
+        rules[0]["script"]
+            .as_str()
+            .unwrap()
+            .contains("/* edited */"),
+        "{rules}"
+    );
+    let client = call(Method::GET, &format!("/clients/{app}"), None).await;
+    assert_eq!(client["callbacks"], json!(["https://web.example/edited"]));
+    let db = call(Method::GET, "/connections?name=Username-Password", None).await;
+    assert_eq!(db[0]["options"]["requires_username"], true, "{db}");
+    assert_eq!(db[0]["enabled_clients"], json!([app]), "{db}");
+    let template = call(Method::GET, "/email-templates/welcome_email", None).await;
+    assert_eq!(template["subject"], "Edited");
+    // Nothing was created twice.
+    assert_eq!(
+        call(Method::GET, "/clients?is_global=false", None)
+            .await
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(
+        call(Method::GET, "/connections", None)
+            .await
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+    drop(emulator);
+}

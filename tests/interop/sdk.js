@@ -1,0 +1,151 @@
+// The unmodified `auth0` npm SDK (pinned in package.json) against the a0ctl emulator over TLS.
+// Run by tests/interop.rs with A0_DOMAIN=127.0.0.1:PORT, A0_CLIENT_ID, A0_CLIENT_SECRET and
+// NODE_EXTRA_CA_CERTS=<the emulator's certificate>. Prints one line per check and, last,
+// `N passed, M failed`.
+'use strict';
+
+const assert = require('node:assert/strict');
+const { ManagementClient } = require('auth0');
+
+const mgmt = new ManagementClient({
+  domain: process.env.A0_DOMAIN,
+  clientId: process.env.A0_CLIENT_ID,
+  clientSecret: process.env.A0_CLIENT_SECRET,
+});
+
+const SCRIPT = 'function (user, context, callback) { callback(null, user, context); }';
+
+async function all(pagePromise) {
+  const items = [];
+  for await (const item of await pagePromise) items.push(item);
+  return items;
+}
+
+const checks = [];
+const check = (name, fn) => checks.push([name, fn]);
+
+check('clients: create, list across pages, update, delete', async () => {
+  const made = [];
+  for (const name of ['sdk-a', 'sdk-b', 'sdk-c']) {
+    const c = await mgmt.clients.create({ name, app_type: 'spa', callbacks: [`https://${name}.example/cb`] });
+    assert.equal(c.name, name);
+    assert.ok(c.client_id && c.client_secret, 'id and secret');
+    made.push(c);
+  }
+  const listed = await all(mgmt.clients.list({ per_page: 2, is_global: false }));
+  const names = listed.map((c) => c.name);
+  for (const c of made) assert.ok(names.includes(c.name), `${c.name} listed in ${names}`);
+  const updated = await mgmt.clients.update(made[0].client_id, {
+    description: 'changed', client_metadata: { team: 'x' },
+  });
+  assert.equal(updated.description, 'changed');
+  assert.deepEqual(updated.client_metadata, { team: 'x' });
+  const read = await mgmt.clients.get(made[0].client_id);
+  assert.equal(read.description, 'changed');
+  for (const c of made) await mgmt.clients.delete(c.client_id);
+  await assert.rejects(mgmt.clients.get(made[0].client_id), (e) => e.statusCode === 404);
+});
+
+check('connections: create, list by checkpoint, update options, enabled clients, delete', async () => {
+  const app = await mgmt.clients.create({ name: 'sdk-conn-app' });
+  const made = [];
+  for (const name of ['sdk-db-1', 'sdk-db-2', 'sdk-db-3']) {
+    made.push(await mgmt.connections.create({ name, strategy: 'auth0', options: { mfa: { active: true } } }));
+  }
+  assert.ok(made[0].id.startsWith('con_'));
+  const listed = await all(mgmt.connections.list({ take: 2, strategy: ['auth0'] }));
+  const names = listed.map((c) => c.name);
+  for (const c of made) assert.ok(names.includes(c.name), `${c.name} listed in ${names}`);
+  const updated = await mgmt.connections.update(made[0].id, { options: { brute_force_protection: true } });
+  assert.deepEqual(updated.options, { brute_force_protection: true });
+  await mgmt.connections.clients.update(made[0].id, [{ client_id: app.client_id, status: true }]);
+  const enabled = await all(mgmt.connections.clients.get(made[0].id, { take: 10 }));
+  assert.deepEqual(enabled.map((c) => c.client_id), [app.client_id]);
+  const again = await mgmt.connections.get(made[0].id);
+  assert.deepEqual(again.enabled_clients, [app.client_id]);
+  await mgmt.connections.clients.update(made[0].id, [{ client_id: app.client_id, status: false }]);
+  assert.deepEqual(await all(mgmt.connections.clients.get(made[0].id)), []);
+  await assert.rejects(
+    mgmt.connections.create({ name: 'sdk-db-1', strategy: 'auth0' }),
+    (e) => e.statusCode === 409,
+  );
+  for (const c of made) await mgmt.connections.delete(c.id);
+  await mgmt.clients.delete(app.client_id);
+  await assert.rejects(mgmt.connections.get(made[0].id), (e) => e.statusCode === 404);
+});
+
+check('rules: create, list across pages, update, conflict, delete', async () => {
+  const made = [];
+  for (const name of ['sdk-r1', 'sdk-r2', 'sdk-r3']) {
+    made.push(await mgmt.rules.create({ name, script: SCRIPT }));
+  }
+  const listed = await all(mgmt.rules.list({ per_page: 2 }));
+  assert.deepEqual(listed.map((r) => r.name), ['sdk-r1', 'sdk-r2', 'sdk-r3']);
+  const updated = await mgmt.rules.update(made[1].id, { enabled: false, order: 10 });
+  assert.equal(updated.enabled, false);
+  assert.equal(updated.order, 10);
+  await assert.rejects(mgmt.rules.update(made[2].id, { order: 10 }), (e) => e.statusCode === 409);
+  for (const r of made) await mgmt.rules.delete(r.id);
+  assert.deepEqual(await all(mgmt.rules.list()), []);
+});
+
+check('email templates: 404, create, get, update, set', async () => {
+  await assert.rejects(mgmt.emailTemplates.get('welcome_email'), (e) => e.statusCode === 404);
+  const created = await mgmt.emailTemplates.create({
+    template: 'welcome_email', body: '<p>hi</p>', from: 'a@example.com', subject: 'Hi',
+    syntax: 'liquid', enabled: true,
+  });
+  assert.equal(created.template, 'welcome_email');
+  assert.equal(created.enabled, true);
+  await assert.rejects(
+    mgmt.emailTemplates.create({ template: 'welcome_email', body: 'x', from: 'a@example.com', subject: 'x', syntax: 'liquid', enabled: true }),
+    (e) => e.statusCode === 409,
+  );
+  const updated = await mgmt.emailTemplates.update('welcome_email', { subject: 'Hello', enabled: false });
+  assert.equal(updated.subject, 'Hello');
+  assert.equal(updated.enabled, false);
+  const set = await mgmt.emailTemplates.set('welcome_email', {
+    template: 'welcome_email', body: 'new', from: 'b@example.com', subject: 'New', syntax: 'liquid', enabled: true,
+  });
+  assert.equal(set.body, 'new');
+  const read = await mgmt.emailTemplates.get('welcome_email');
+  assert.equal(read.from, 'b@example.com');
+});
+
+check('email provider: create, conflict, get without credentials, update, delete', async () => {
+  const created = await mgmt.emails.provider.create({
+    name: 'smtp', credentials: { smtp_host: 'mail.example', smtp_port: 587, smtp_user: 'u', smtp_pass: 'p' },
+    default_from_address: 'a@example.com',
+  });
+  assert.equal(created.name, 'smtp');
+  assert.equal(created.credentials, undefined);
+  await assert.rejects(
+    mgmt.emails.provider.create({ name: 'smtp', credentials: { smtp_host: 'x', smtp_port: 25, smtp_user: 'u', smtp_pass: 'p' } }),
+    (e) => e.statusCode === 409,
+  );
+  const updated = await mgmt.emails.provider.update({ enabled: false });
+  assert.equal(updated.enabled, false);
+  const read = await mgmt.emails.provider.get();
+  assert.equal(read.default_from_address, 'a@example.com');
+  assert.equal(read.credentials, undefined);
+  await mgmt.emails.provider.delete();
+  await assert.rejects(mgmt.emails.provider.get(), (e) => e.statusCode === 404);
+});
+
+(async () => {
+  let passed = 0;
+  let failed = 0;
+  for (const [name, fn] of checks) {
+    try {
+      await fn();
+      passed += 1;
+      console.log(`ok - ${name}`);
+    } catch (e) {
+      failed += 1;
+      console.log(`not ok - ${name}: ${e && e.stack ? e.stack : e}`);
+      if (e && e.body) console.log(`  body: ${JSON.stringify(e.body)}`);
+    }
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed === 0 ? 0 : 1;
+})();
