@@ -122,10 +122,10 @@ fn row_to_json(r: &rusqlite::Row<'_>, tenant: &str) -> rusqlite::Result<Value> {
 const COLUMNS: &str = "client_id, client_secret, name, global, callbacks, v2";
 
 fn visible(mut client: Value, caller: &Caller) -> Value {
-    if !caller.has_scope("read:client_keys") {
-        if let Some(map) = client.as_object_mut() {
-            map.remove("client_secret");
-        }
+    if !caller.has_scope("read:client_keys")
+        && let Some(map) = client.as_object_mut()
+    {
+        map.remove("client_secret");
     }
     client
 }

@@ -130,12 +130,12 @@ fn checked(
 ) -> Result<Map<String, Value>, ApiError> {
     let body = json_body(body)?;
     check_body(&body, FIELDS, nullable)?;
-    if let (Some(url), Some(t)) = (url, body.get("template").and_then(Value::as_str)) {
-        if t != url {
-            return Err(invalid_body(format!(
-                "Payload validation error: the body's template '{t}' is not the URL's '{url}'"
-            )));
-        }
+    if let (Some(url), Some(t)) = (url, body.get("template").and_then(Value::as_str))
+        && t != url
+    {
+        return Err(invalid_body(format!(
+            "Payload validation error: the body's template '{t}' is not the URL's '{url}'"
+        )));
     }
     Ok(body)
 }

@@ -94,10 +94,10 @@ pub(crate) async fn shape(State(app): State<AppState>, req: Request, next: Next)
     }
     let response = next.run(req).await;
     let (mut parts, body) = response.into_parts();
-    if !parts.headers.contains_key("x-ratelimit-limit") {
-        if let Some(headers) = app.faults.rate_headers(Some(NOMINAL_RATE_LIMIT)) {
-            parts.headers.extend(headers);
-        }
+    if !parts.headers.contains_key("x-ratelimit-limit")
+        && let Some(headers) = app.faults.rate_headers(Some(NOMINAL_RATE_LIMIT))
+    {
+        parts.headers.extend(headers);
     }
     let status = parts.status;
     if !(status.is_client_error() || status.is_server_error()) {

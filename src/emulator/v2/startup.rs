@@ -23,12 +23,12 @@ pub(crate) async fn actions(caller: Caller, uri: Uri) -> ApiResult {
 pub(crate) async fn directory_provisionings(caller: Caller, uri: Uri) -> ApiResult {
     caller.require_scope("read:directory_provisionings")?;
     let params = params(&uri);
-    if let Some(take) = number(&params, "take")? {
-        if !(1..=100).contains(&take) {
-            return Err(super::invalid_query(format!(
-                "Query validation error: 'take' must be from 1 to 100, not {take}"
-            )));
-        }
+    if let Some(take) = number(&params, "take")?
+        && !(1..=100).contains(&take)
+    {
+        return Err(super::invalid_query(format!(
+            "Query validation error: 'take' must be from 1 to 100, not {take}"
+        )));
     }
     Ok(ok_json(&json!({"directory_provisionings": []})))
 }
