@@ -292,6 +292,15 @@ fn io_reason(e: &std::io::Error) -> String {
 
 /// What the cross-file checks need of an item, read from the raw document so that an item with
 /// a schema error still takes part (its duplicate name is a problem too).
+/// Where a file's items come from: its index among the files read, its name as shown, its
+/// parsed tree (for places) and its directory (for `{file: …}`).
+struct FileAt<'a> {
+    index: usize,
+    shown: &'a str,
+    root: &'a Node,
+    base_dir: &'a Path,
+}
+
 struct RawItem {
     kind: &'static str,
     file: usize,
@@ -335,30 +344,61 @@ impl Loader<'_, '_> {
         }
     }
 
+    /// One manifest file: read and parse it, resolve its variables, check it against the schema,
+    /// record what it manages, then take its items.
     fn load_file(&mut self, path: &Path) {
         let shown = path.display().to_string();
-        let here = |pos: Pos, message: String| Diagnostic::new(shown.clone(), pos, message);
+        let Some((root, mut doc)) = self.read_document(path, &shown) else {
+            return;
+        };
+        // Variables first, so a whole `${NAME}` from a var file takes its value's type before the
+        // schema sees it; a value that does not fit names the var file's line.
+        let lookup = interp::Lookup {
+            vars: self.opts.vars,
+            env: self.opts.env,
+        };
+        let found = interp::interpolate(&mut doc, lookup, self.opts.lenient_env);
+        let violations = self.check_document(&doc, &root, &shown, &found);
+        let invalid = |prefix: &str| {
+            violations
+                .iter()
+                .any(|v| v.pointer == prefix || v.pointer.starts_with(&format!("{prefix}/")))
+        };
+        self.record_scope(&doc, &root, &shown, &invalid);
+        self.warn_yaml11_words(&doc, &root, &shown);
+        let file = LoadedFile {
+            shown: shown.clone(),
+            root: root.clone(),
+        };
+        self.files.push(file);
+        let base_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let at = FileAt {
+            index: self.files.len() - 1,
+            shown: &shown,
+            root: &root,
+            base_dir: &base_dir,
+        };
+        self.load_items(&doc, &at, &found.secrets, &invalid);
+    }
+
+    /// The file as a JSON document with every node's place kept in `root`; `None` (with the
+    /// problem recorded) when it cannot be read or is not a mapping.
+    fn read_document(&mut self, path: &Path, shown: &str) -> Option<(Rc<Node>, Value)> {
+        let here = |pos: Pos, message: String| Diagnostic::new(shown, pos, message);
         let bytes = match crate::fsutil::read_bounded(path, MAX_MANIFEST_BYTES) {
             Ok(b) => b,
             Err(e) => {
                 self.diags
                     .push(here(Pos { line: 1, col: 1 }, format!("cannot read: {e}")));
-                return;
+                return None;
             }
         };
-        let text = match yaml::decode(&bytes) {
-            Ok(t) => t,
-            Err(e) => {
-                self.diags.push(here(e.pos, e.message));
-                return;
-            }
-        };
-        let root = match yaml::parse(text) {
+        let root = match yaml::decode(&bytes).and_then(yaml::parse) {
             Ok(Some(root)) => root,
-            Ok(None) => return,
+            Ok(None) => return None,
             Err(e) => {
                 self.diags.push(here(e.pos, e.message));
-                return;
+                return None;
             }
         };
         if !matches!(root.value, Val::Map(_)) {
@@ -367,53 +407,57 @@ impl Loader<'_, '_> {
                 "a manifest is a mapping with keys connections, clients, rules and emails"
                     .to_string(),
             ));
-            return;
+            return None;
         }
         let mut doc = root.to_json();
         // `x-…` keys hold anchors for the rest of the file; they are not resources.
         if let Value::Object(map) = &mut doc {
             map.retain(|k, _| !k.starts_with("x-"));
         }
-        // Variables first, so a whole `${NAME}` from a var file takes its value's type before the
-        // schema sees it; a value that does not fit names the var file's line.
-        let lookup = interp::Lookup {
-            vars: self.opts.vars,
-            env: self.opts.env,
-        };
-        let found = interp::interpolate(&mut doc, lookup, self.opts.lenient_env);
-        let secrets = found.secrets;
-        // A value whose variable could not be resolved is reported once, for the variable.
-        let unresolved: Vec<String> = found.errors.iter().map(|e| e.pointer.clone()).collect();
-        for e in found.errors {
+        Some((root, doc))
+    }
+
+    /// Record the variables' problems (an unset one once, for all its uses) and the schema's,
+    /// naming a var file's line for a value from it and never an environment value; returns
+    /// the schema's violations.
+    fn check_document(
+        &mut self,
+        doc: &Value,
+        root: &Node,
+        shown: &str,
+        found: &interp::Interpolated,
+    ) -> Vec<crate::schema::Violation> {
+        let here = |pos: Pos, message: String| Diagnostic::new(shown, pos, message);
+        let under = |pointer: &str, p: &str| pointer == p || pointer.starts_with(&format!("{p}/"));
+        for e in &found.errors {
             let pos = root.locate(&e.pointer, false);
-            match e.unset {
+            match &e.unset {
                 Some(name) => self
                     .unset
-                    .entry(name)
+                    .entry(name.clone())
                     .or_default()
-                    .push((shown.clone(), pos)),
-                None => self.diags.push(here(pos, e.message)),
+                    .push((shown.to_string(), pos)),
+                None => self.diags.push(here(pos, e.message.clone())),
             }
         }
-        let violations = crate::schema::check(&doc);
-        for v in violations.iter().filter(|v| {
-            !unresolved
+        let violations = crate::schema::check(doc);
+        // A value whose variable could not be resolved is reported once, for the variable.
+        for v in violations
+            .iter()
+            .filter(|v| !found.errors.iter().any(|e| under(&v.pointer, &e.pointer)))
+        {
+            let from_var = found
+                .from_vars
                 .iter()
-                .any(|p| v.pointer == *p || v.pointer.starts_with(&format!("{p}/")))
-        }) {
-            let from_var = found.from_vars.iter().find(|o| {
-                let p = o.path.pointer();
-                v.pointer == p || v.pointer.starts_with(&format!("{p}/"))
-            });
+                .find(|o| under(&v.pointer, &o.path.pointer()));
             let mut message = match from_var {
                 Some(o) => format!("{} (the value of {})", v.message, o.origins.join(", ")),
                 None => v.message.clone(),
             };
             // A value from the environment is a secret: the message names its template.
-            for secret in &secrets {
-                let p = secret.path.pointer();
-                if (v.pointer == p || v.pointer.starts_with(&format!("{p}/")))
-                    && let Some(value) = secret.path.get(&doc).and_then(Value::as_str)
+            for secret in &found.secrets {
+                if under(&v.pointer, &secret.path.pointer())
+                    && let Some(value) = secret.path.get(doc).and_then(Value::as_str)
                     && !value.is_empty()
                 {
                     message = message.replace(value, &secret.template);
@@ -422,17 +466,17 @@ impl Loader<'_, '_> {
             self.diags
                 .push(here(root.locate(&v.pointer, v.at_key), message));
         }
-        let file_index = self.files.len();
-        self.files.push(LoadedFile {
-            shown: shown.clone(),
-            root: root.clone(),
-        });
-        let invalid = |prefix: &str| {
-            violations
-                .iter()
-                .any(|v| v.pointer == prefix || v.pointer.starts_with(&format!("{prefix}/")))
-        };
-        let base_dir = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        violations
+    }
+
+    /// The kinds this file has a section for, and its `ignore:` patterns.
+    fn record_scope(
+        &mut self,
+        doc: &Value,
+        root: &Node,
+        shown: &str,
+        invalid: &dyn Fn(&str) -> bool,
+    ) {
         for (key, kind) in [
             ("connections", Kind::Connection),
             ("clients", Kind::Client),
@@ -443,23 +487,30 @@ impl Loader<'_, '_> {
                 self.desired.sections.insert(kind);
             }
         }
-        for (i, p) in doc
-            .get("ignore")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        let patterns = doc.get("ignore").and_then(Value::as_array);
+        for (i, p) in patterns.into_iter().flatten().enumerate() {
             let Some(text) = p.as_str() else { continue };
+            let pointer = format!("/ignore/{i}");
             match Pattern::parse(text) {
                 Ok(pattern) => self.desired.ignore.push(pattern),
-                Err(e) if !invalid(&format!("/ignore/{i}")) => self
-                    .diags
-                    .push(here(root.locate(&format!("/ignore/{i}"), false), e)),
+                Err(e) if !invalid(&pointer) => {
+                    self.diags
+                        .push(Diagnostic::new(shown, root.locate(&pointer, false), e))
+                }
                 Err(_) => {}
             }
         }
-        self.warn_yaml11_words(&doc, &root, &shown);
+    }
+
+    /// Every item of every section: kept raw for the cross-file checks, and, when the schema
+    /// found nothing wrong with it, typed, with its files read and its script parsed.
+    fn load_items(
+        &mut self,
+        doc: &Value,
+        at: &FileAt<'_>,
+        secrets: &[interp::SecretOrigin],
+        invalid: &dyn Fn(&str) -> bool,
+    ) {
         for kind in ["connections", "clients", "rules", "emails"] {
             let Some(items) = doc.get(kind).and_then(Value::as_array) else {
                 continue;
@@ -468,7 +519,7 @@ impl Loader<'_, '_> {
                 let pointer = format!("/{kind}/{i}");
                 self.raw.push(RawItem {
                     kind,
-                    file: file_index,
+                    file: at.index,
                     pointer: pointer.clone(),
                     value: raw.clone(),
                 });
@@ -476,61 +527,72 @@ impl Loader<'_, '_> {
                     continue;
                 }
                 let origin = Origin {
-                    file: shown.clone(),
-                    pos: root.locate(&pointer, false),
+                    file: at.shown.to_string(),
+                    pos: at.root.locate(&pointer, false),
                 };
+                let item = FieldPath::from_segments([kind.to_string(), i.to_string()]);
                 let item_secrets: Vec<Secret> = secrets
                     .iter()
                     .filter_map(|s| {
-                        let item = FieldPath::from_segments([kind.to_string(), i.to_string()]);
                         Some(Secret {
                             path: s.path.strip_prefix(&item)?,
                             template: s.template.clone(),
                         })
                     })
                     .collect();
-                match kind {
-                    "connections" => {
-                        if let Some(value) = self.typed::<Connection>(raw, &origin) {
-                            self.push_item(value, origin, item_secrets, BTreeMap::new());
-                        }
+                self.load_item(kind, raw, origin, item_secrets, at, &pointer);
+            }
+        }
+    }
+
+    fn load_item(
+        &mut self,
+        kind: &str,
+        raw: &Value,
+        origin: Origin,
+        item_secrets: Vec<Secret>,
+        at: &FileAt<'_>,
+        pointer: &str,
+    ) {
+        let (root, shown, base_dir) = (at.root, at.shown, at.base_dir);
+        match kind {
+            "connections" => {
+                if let Some(value) = self.typed::<Connection>(raw, &origin) {
+                    self.push_item(value, origin, item_secrets, BTreeMap::new());
+                }
+            }
+            "clients" => {
+                if let Some(value) = self.typed::<Client>(raw, &origin) {
+                    self.push_item(value, origin, item_secrets, BTreeMap::new());
+                }
+            }
+            "rules" => {
+                if let Some(mut value) = self.typed::<Rule>(raw, &origin) {
+                    let mut files = BTreeMap::new();
+                    let script_ok = self.resolve_source(
+                        &mut value.script,
+                        "script",
+                        &mut files,
+                        base_dir,
+                        root,
+                        shown,
+                        pointer,
+                    );
+                    if script_ok {
+                        self.check_script(&value, &files, base_dir, root, shown, pointer);
                     }
-                    "clients" => {
-                        if let Some(value) = self.typed::<Client>(raw, &origin) {
-                            self.push_item(value, origin, item_secrets, BTreeMap::new());
-                        }
+                    self.push_item(value, origin, item_secrets, files);
+                }
+            }
+            _ => {
+                if let Some(mut value) = self.typed::<EmailTemplate>(raw, &origin) {
+                    let mut files = BTreeMap::new();
+                    if let Some(body) = value.body.as_mut() {
+                        self.resolve_source(
+                            body, "body", &mut files, base_dir, root, shown, pointer,
+                        );
                     }
-                    "rules" => {
-                        if let Some(mut value) = self.typed::<Rule>(raw, &origin) {
-                            let mut files = BTreeMap::new();
-                            let script_ok = self.resolve_source(
-                                &mut value.script,
-                                "script",
-                                &mut files,
-                                &base_dir,
-                                &root,
-                                &shown,
-                                &pointer,
-                            );
-                            if script_ok {
-                                self.check_script(
-                                    &value, &files, &base_dir, &root, &shown, &pointer,
-                                );
-                            }
-                            self.push_item(value, origin, item_secrets, files);
-                        }
-                    }
-                    _ => {
-                        if let Some(mut value) = self.typed::<EmailTemplate>(raw, &origin) {
-                            let mut files = BTreeMap::new();
-                            if let Some(body) = value.body.as_mut() {
-                                self.resolve_source(
-                                    body, "body", &mut files, &base_dir, &root, &shown, &pointer,
-                                );
-                            }
-                            self.push_item(value, origin, item_secrets, files);
-                        }
-                    }
+                    self.push_item(value, origin, item_secrets, files);
                 }
             }
         }
