@@ -37,6 +37,12 @@ fn interop_dir(test: &str) -> Option<PathBuf> {
         return None;
     }
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop");
+    // The tests of this file run at once: one `npm ci` at a time, or two would write the same
+    // node_modules together.
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _installing = INSTALL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let installed = ["auth0", "auth0-deploy-cli"].iter().all(|p| {
         dir.join("node_modules")
             .join(p)
