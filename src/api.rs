@@ -375,6 +375,8 @@ pub struct Api {
 
 struct Inner {
     dialect: Box<dyn crate::dialect::Dialect>,
+    /// The token's scopes, when the token says (v2); `None`: unknown or none (v1).
+    scopes: RwLock<Option<std::collections::BTreeSet<String>>>,
     http: reqwest::Client,
     base: String,
     auth: Auth,
@@ -384,8 +386,14 @@ struct Inner {
 }
 
 impl Api {
-    /// Connect to `base` and authenticate (for client credentials, one token request).
-    pub async fn connect(base: &url::Url, auth: Auth, settings: Settings) -> anyhow::Result<Api> {
+    /// Connect to `base`, which speaks `dialect`, and authenticate (for client credentials, one
+    /// token request for the dialect's audience).
+    pub async fn connect(
+        base: &url::Url,
+        auth: Auth,
+        settings: Settings,
+        dialect: Box<dyn crate::dialect::Dialect>,
+    ) -> anyhow::Result<Api> {
         // Every credential is scrubbed from anything printed from here on (a tenant may echo a
         // request body or a header in an error).
         match &auth {
@@ -404,13 +412,14 @@ impl Api {
             .fold(http, reqwest::ClientBuilder::add_root_certificate)
             .build()
             .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
-        let token = match &auth {
-            Auth::Token(t) => t.clone(),
-            Auth::ClientCredentials { .. } => String::new(),
+        let (token, scopes) = match &auth {
+            Auth::Token(t) => (t.clone(), jwt_scopes(t)),
+            Auth::ClientCredentials { .. } => (String::new(), None),
         };
         let api = Api {
             inner: Arc::new(Inner {
-                dialect: Box::new(crate::dialect::V1),
+                scopes: RwLock::new(scopes),
+                dialect,
                 http,
                 base: base.as_str().trim_end_matches('/').to_string(),
                 auth,
@@ -446,6 +455,12 @@ impl Api {
         self.inner.dialect.as_ref()
     }
 
+    /// The scopes the token carries, when it says (a v2 token's `scope`); `None` when a0ctl
+    /// cannot tell (an opaque token) or the API has none (v1).
+    pub fn scopes(&self) -> Option<std::collections::BTreeSet<String>> {
+        self.inner.scopes.read().expect("scopes lock").clone()
+    }
+
     /// The client whose credentials get the token (none for a given token).
     pub fn client_id(&self) -> Option<&str> {
         match &self.inner.auth {
@@ -463,11 +478,14 @@ impl Api {
         let Auth::ClientCredentials { client_id, secret } = &self.inner.auth else {
             return Ok(());
         };
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "client_id": client_id,
             "client_secret": secret,
             "grant_type": "client_credentials",
         });
+        if let Some(audience) = self.inner.dialect.audience(&self.inner.base) {
+            body["audience"] = Value::String(audience);
+        }
         let answer = (|| self.paced(Method::POST, "/oauth/token", Some(&body), false))
             .retry(self.backoff())
             .when(CallError::is_transient)
@@ -483,6 +501,13 @@ impl Api {
                 kind: ErrorKind::Other("the answer carries no access_token".into()),
             })?;
         crate::secret::learn_value(token);
+        let scopes = answer
+            .body
+            .get("scope")
+            .and_then(Value::as_str)
+            .map(|s| s.split_whitespace().map(str::to_string).collect())
+            .or_else(|| jwt_scopes(token));
+        *self.inner.scopes.write().expect("scopes lock") = scopes;
         *self.inner.token.write().expect("token lock") = token.to_string();
         Ok(())
     }
@@ -683,10 +708,7 @@ impl Api {
         if !status.is_success() {
             let (code, description) = match &json {
                 Some(v) => (
-                    v.get("error")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
+                    self.inner.dialect.error_code(v).unwrap_or_default(),
                     v.get("error_description")
                         .or_else(|| v.get("message"))
                         .and_then(Value::as_str)
@@ -979,6 +1001,28 @@ impl Pace {
 }
 
 /// Percent-encode one path segment (names may hold spaces, `/`, `|`, …).
+/// The scopes a JWT access token carries (`scope`, space-separated, or `permissions`); `None`
+/// for a token that is not a JWT a0ctl can read. Only read to tell the user early what the
+/// tenant would refuse: the tenant checks the signature and the scopes again.
+fn jwt_scopes(token: &str) -> Option<std::collections::BTreeSet<String>> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    match (claims.get("scope"), claims.get("permissions")) {
+        (Some(Value::String(s)), _) => Some(s.split_whitespace().map(str::to_string).collect()),
+        (_, Some(Value::Array(p))) => Some(
+            p.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        ),
+        _ => None,
+    }
+}
+
 pub fn segment(s: &str) -> String {
     const SET: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
         .remove(b'-')

@@ -18,9 +18,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::{Answer, Api, CallError, ErrorKind, segment};
-use crate::dialect::Target;
 use crate::model::Kind;
-use crate::plan::{Call, Check, client_placeholder};
+use crate::plan::{Call, Check};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -107,24 +106,18 @@ pub async fn apply(
         })
         .collect();
     let mut ready: VecDeque<usize> = (0..calls.len()).filter(|i| waiting[*i] == 0).collect();
-    let mut created_clients: HashMap<String, String> = HashMap::new();
+    // Placeholder → the id its create answered.
+    let mut created: HashMap<String, String> = HashMap::new();
     let mut running = FuturesUnordered::new();
     let parallelism = options.parallelism.max(1);
     loop {
         while running.len() < parallelism {
             let Some(i) = ready.pop_front() else { break };
-            let call = &calls[i];
-            let path = match &call.needs_client {
-                Some(name) => match created_clients.get(name) {
-                    Some(id) => call.path.replace(&client_placeholder(name), &segment(id)),
-                    None => call.path.clone(),
-                },
-                None => call.path.clone(),
-            };
-            reports[i].path = path.clone();
+            let call = filled(&calls[i], &created);
+            reports[i].path = call.path.clone();
             running.push(async move {
                 let t = Instant::now();
-                let result = run(api, call, &path).await;
+                let result = run(api, &call).await;
                 (i, result, t.elapsed())
             });
         }
@@ -138,10 +131,10 @@ pub async fn apply(
                 report.outcome = Outcome::Applied;
                 report.status = Some(answer.status);
                 report.note = note;
-                if let Some(name) = &calls[i].creates_client
-                    && let Some(id) = answer.body.get("clientID").and_then(Value::as_str)
+                if let Some(c) = &calls[i].creates
+                    && let Some(id) = answer.body.get(c.id_field).and_then(Value::as_str)
                 {
-                    created_clients.insert(name.clone(), id.to_string());
+                    created.insert(c.placeholder.clone(), id.to_string());
                 }
                 for &d in &dependents[i] {
                     waiting[d] -= 1;
@@ -164,8 +157,29 @@ pub async fn apply(
     }
 }
 
+/// The call with the ids of the resources it needs in place of their placeholders (in its path,
+/// as path segments, and in its body's strings).
+fn filled(call: &Call, created: &HashMap<String, String>) -> Call {
+    let mut call = call.clone();
+    for placeholder in &call.needs {
+        let Some(id) = created.get(placeholder) else {
+            continue;
+        };
+        call.path = call.path.replace(placeholder.as_str(), &segment(id));
+        if let Some(body) = call.body.as_mut() {
+            crate::path::leaves_mut(body, &crate::path::FieldPath::root(), &mut |_, leaf| {
+                if leaf.as_str() == Some(placeholder.as_str()) {
+                    *leaf = Value::String(id.clone());
+                }
+            });
+        }
+    }
+    call
+}
+
 /// Send one call; the note says when the outcome needed a second look.
-async fn run(api: &Api, call: &Call, path: &str) -> Result<(Answer, Option<String>), CallError> {
+async fn run(api: &Api, call: &Call) -> Result<(Answer, Option<String>), CallError> {
+    let path = call.path.as_str();
     let method = Method::from_bytes(call.method.as_bytes()).unwrap_or(Method::GET);
     if let Some(check) = &call.check {
         return create(api, call, path, check).await;
@@ -242,31 +256,17 @@ fn short_reason(e: &CallError) -> String {
 
 /// The resource a create would have made, if the tenant has it.
 async fn existing(api: &Api, check: &Check) -> Result<Option<Value>, CallError> {
-    let one = |path: String| async move {
-        match api.get(&path).await {
-            Ok(v) => Ok(Some(v)),
-            Err(e) if e.status() == Some(404) => Ok(None),
-            Err(e) => Err(e),
-        }
-    };
-    let d = api.dialect();
     match check {
-        Check::Connection(name) => one(d.item(Target::named(Kind::Connection, name))).await,
-        Check::Rule(name) => one(d.item(Target::named(Kind::Rule, name))).await,
-        Check::Email(t) => one(d.item(Target::named(Kind::Email, t))).await,
+        Check::Named(kind, name) => crate::live::find(api, *kind, name).await,
         Check::Client { name, known } => {
-            let all = api.get(&d.collection(Kind::Client)).await?;
-            Ok(all.as_array().and_then(|clients| {
-                clients
-                    .iter()
-                    .find(|c| {
-                        c.get("name").and_then(Value::as_str) == Some(name.as_str())
-                            && c.get("global").and_then(Value::as_bool) != Some(true)
-                            && c.get("clientID")
-                                .and_then(Value::as_str)
-                                .is_some_and(|id| !known.contains(id))
-                    })
-                    .cloned()
+            let d = api.dialect();
+            let all = crate::live::read_all(api, &d.listing(Kind::Client)).await?;
+            Ok(all.into_iter().find(|c| {
+                c.get("name").and_then(Value::as_str) == Some(name.as_str())
+                    && c.get("global").and_then(Value::as_bool) != Some(true)
+                    && c.get(d.id_field(Kind::Client))
+                        .and_then(Value::as_str)
+                        .is_some_and(|id| !known.contains(id))
             }))
         }
     }

@@ -91,7 +91,21 @@ pub async fn compute(
     let mut client_views = resources
         .iter()
         .any(|r| r.kind == Kind::Connection && r.fields.contains_key("enabled_clients"));
-    let mut live = fetch(api, client_views).await?;
+    let options = &diff::Options {
+        own_client: api.client_id().map(str::to_string),
+        ..options.clone()
+    };
+    let kinds = &options.scope.kinds;
+    check_scopes(
+        api,
+        kinds
+            .iter()
+            .chain([&Kind::Client])
+            .flat_map(|k| api.dialect().scopes("GET", *k, None)),
+        "reading the tenant",
+    )?;
+    let templates = declared_templates(resources);
+    let mut live = fetch(api, client_views, Some(kinds), Some(&templates)).await?;
     let mut changes = diff_or_explain(resources, &live, options)?;
     let replacing = changes
         .changes
@@ -100,7 +114,7 @@ pub async fn compute(
     if replacing && !client_views {
         // A recreated connection must be enabled again for the clients it had.
         client_views = true;
-        live = fetch(api, true).await?;
+        live = fetch(api, true, Some(kinds), Some(&templates)).await?;
         changes = diff_or_explain(resources, &live, options)?;
     }
     for t in targets {
@@ -138,10 +152,78 @@ fn plan_calls(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Pl
     plan::plan(changes, live, dialect).map_err(|e| hinted(e.to_string(), e.hint()))
 }
 
-async fn fetch(api: &Api, client_views: bool) -> Result<Live> {
-    live::fetch(api, FetchOptions { client_views })
+/// The email templates the manifests declare: the only ones a plan reads.
+fn declared_templates(resources: &[Resource]) -> std::collections::BTreeSet<String> {
+    resources
+        .iter()
+        .filter(|r| r.kind == Kind::Email)
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+async fn fetch(
+    api: &Api,
+    client_views: bool,
+    kinds: Option<&std::collections::BTreeSet<Kind>>,
+    templates: Option<&std::collections::BTreeSet<String>>,
+) -> Result<Live> {
+    let options = FetchOptions {
+        client_views,
+        kinds: kinds.cloned(),
+        templates: templates.cloned(),
+    };
+    live::fetch(api, options)
         .await
         .map_err(|e| e.into_anyhow().context("cannot read the tenant"))
+}
+
+/// The token's scopes cover `needs`, or one error lists every missing scope before anything
+/// is sent (only when the token says what it carries: v2).
+fn check_scopes<'a>(api: &Api, needs: impl Iterator<Item = &'a str>, what: &str) -> Result<()> {
+    let Some(granted) = api.scopes() else {
+        return Ok(());
+    };
+    let missing: std::collections::BTreeSet<&str> =
+        needs.filter(|s| !granted.contains(*s)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<&str> = missing.into_iter().collect();
+    Err(hinted(
+        format!(
+            "the token lacks {} {what} needs: {}; nothing was sent",
+            if list.len() == 1 { "a scope" } else { "scopes" },
+            list.join(", ")
+        ),
+        "grant them to the client (Dashboard → Applications → APIs → Auth0 Management API → Machine to Machine Applications), or use credentials that have them",
+    ))
+}
+
+/// The token may send the plan's calls and hold the apply lease, or nothing is sent.
+fn check_write_scopes(api: &Api, plan: &Plan) -> Result<()> {
+    let d = api.dialect();
+    let lease = [
+        ("POST", None),
+        ("PATCH", Some(serde_json::json!({"options": {}}))),
+        ("DELETE", None),
+    ];
+    let lease_scopes: Vec<&'static str> = lease
+        .iter()
+        .flat_map(|(m, b)| d.scopes(m, Kind::Connection, b.as_ref()))
+        .collect();
+    check_scopes(api, call_scopes(api, plan).chain(lease_scopes), "this plan")
+}
+
+/// The scopes a plan's calls need.
+fn call_scopes<'a>(api: &'a Api, plan: &'a Plan) -> impl Iterator<Item = &'static str> + 'a {
+    plan.calls.iter().flat_map(move |c| {
+        let kind = c
+            .resource
+            .split_once('/')
+            .and_then(|(k, _)| Kind::parse(k))
+            .unwrap_or(Kind::Connection);
+        api.dialect().scopes(&c.method, kind, c.body.as_ref())
+    })
 }
 
 fn diff_or_explain(
@@ -160,12 +242,19 @@ async fn count_users(api: &Api, changes: &mut Changes) -> Result<()> {
         }
         let mut total = 0usize;
         let per_page = 100;
+        let target = Target::with_id(Kind::Connection, &c.name, c.live_id());
+        if api
+            .dialect()
+            .connection_users(target, 0, per_page)
+            .is_none()
+        {
+            c.notes.push("deletes its users".to_string());
+            continue;
+        }
         for page in 0.. {
-            let path = api.dialect().connection_users(
-                Target::named(Kind::Connection, &c.name),
-                page,
-                per_page,
-            );
+            let Some(path) = api.dialect().connection_users(target, page, per_page) else {
+                break;
+            };
             let users = api.get(&path).await.map_err(|e| {
                 e.into_anyhow()
                     .context("cannot count the connection's users")
@@ -217,7 +306,7 @@ pub async fn plan(
     out: Out,
 ) -> Result<ExitCode> {
     let (resources, scope) = load_resources(&args.paths, &args.vars, &args.ignore)?;
-    let tenant = Tenant::connect(&args.tenant).await?;
+    let tenant = Tenant::connect(&args.tenant, Some(scope.api)).await?;
     let result = plan_on(
         &tenant,
         &args,
@@ -328,7 +417,7 @@ pub struct Gates {
 /// `a0ctl apply`.
 pub async fn apply(args: PlanArgs, apply_args: ApplyArgs, out: Out) -> Result<ExitCode> {
     let (resources, scope) = load_resources(&args.paths, &args.vars, &args.ignore)?;
-    let tenant = Tenant::connect(&args.tenant).await?;
+    let tenant = Tenant::connect(&args.tenant, Some(scope.api)).await?;
     let options = diff_options(&args, scope);
     let result = apply_on(&tenant, &args, &apply_args, &resources, &options, out).await;
     tenant.close().await;
@@ -356,6 +445,7 @@ async fn apply_on(
             }
             return Err(e);
         }
+        check_write_scopes(&tenant.api, &computed.plan)?;
         let lease = lease::acquire(&tenant.api, apply_args.lock_timeout).await?;
         match compute(&tenant.api, resources, options, &args.targets).await {
             Ok(c) => computed = c,
@@ -480,7 +570,7 @@ pub async fn apply_saved(
     out: Out,
 ) -> Result<ExitCode> {
     let saved = planfile::read(&path)?;
-    let tenant = Tenant::connect(&tenant_args).await?;
+    let tenant = Tenant::connect(&tenant_args, Some(saved.options.scope.api)).await?;
     let result = apply_saved_on(&tenant, &saved, &apply_args, format, out).await;
     tenant.close().await;
     result
@@ -507,6 +597,7 @@ async fn apply_saved_on(
     } else {
         let (computed, plan) = saved_plan(tenant, saved, &desired, &options).await?;
         gate(&plan.changes, &computed.live, &apply_args.gates)?;
+        check_write_scopes(&tenant.api, &plan)?;
         Some(lease::acquire(&tenant.api, apply_args.lock_timeout).await?)
     };
     let result = apply_saved_held(tenant, saved, &desired, &options, apply_args, format, out).await;
@@ -701,7 +792,14 @@ async fn run(
 /// After an apply, the tenant must match: read it again and diff (for a saved plan, only the
 /// resources it changes).
 async fn verify(api: &Api, run: &Execution<'_>) -> Result<()> {
-    let live = fetch(api, run.client_views).await?;
+    let templates = declared_templates(run.desired);
+    let live = fetch(
+        api,
+        run.client_views,
+        Some(&run.options.scope.kinds),
+        Some(&templates),
+    )
+    .await?;
     let options = diff::Options {
         rotate_signing_keys: false,
         ..run.options.clone()
@@ -744,23 +842,35 @@ pub async fn export(
     force: bool,
     vars: &Vars,
 ) -> Result<ExitCode> {
-    let tenant = Tenant::connect(&tenant_args).await?;
+    let tenant = Tenant::connect(&tenant_args, None).await?;
     let result = async {
-        let live = fetch(&tenant.api, true).await?;
-        let exported = crate::export::export(&live, &dir, force, vars)?;
+        let d = tenant.api.dialect();
+        check_scopes(
+            &tenant.api,
+            d.kinds().iter().flat_map(|k| d.scopes("GET", *k, None)),
+            "export",
+        )?;
+        let live = fetch(&tenant.api, true, None, None).await?;
+        let exported = crate::export::export(&live, d.version(), &dir, force, vars)?;
         for w in &exported.warnings {
             eprintln!("warning: {w}");
         }
         for r in &exported.removed {
             eprintln!("removed {}, which an earlier export wrote", r.display());
         }
+        let provider = if live.count(Kind::EmailProvider) > 0 {
+            ", the email provider"
+        } else {
+            ""
+        };
         let mut text = format!(
-            "Exported {} connections, {} clients, {} rules and {} email templates from {} to {}.\n",
+            "Exported {} connections, {} clients, {} rules and {} email templates{provider} from {} ({}) to {}.\n",
             live.count(Kind::Connection),
             live.count(Kind::Client),
             live.count(Kind::Rule),
             live.count(Kind::Email),
             tenant.label,
+            d.name(),
             dir.display()
         );
         if !exported.variables.is_empty() {

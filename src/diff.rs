@@ -175,8 +175,10 @@ pub struct Options {
     /// Both sides are manifests (`a0ctl diff OLD NEW`): a client pinned in NEW but not in OLD
     /// is matched by name (pinning, or renaming with a pin, is the safe change it proposes).
     pub offline: bool,
-    /// What this run manages (kinds with a section; nothing ignored).
+    /// What this run manages (kinds with a section; nothing ignored), and the API.
     pub scope: crate::scope::Scope,
+    /// The client whose credentials a0ctl uses: never changed or deleted.
+    pub own_client: Option<String>,
 }
 
 /// A manifest that cannot be reconciled with this tenant.
@@ -213,6 +215,10 @@ pub enum DiffError {
         connection: String,
         client: String,
     },
+    #[error(
+        "{at}client `{name}` is the client whose credentials a0ctl uses ({id}): a0ctl never changes it"
+    )]
+    OwnClient { at: At, name: String, id: String },
     #[error("{at}rule `{rule}` wants order {order}, which unmanaged rule `{holder}` holds")]
     OrderHeldByUnmanaged {
         at: At,
@@ -235,6 +241,9 @@ impl DiffError {
                 "remove this client from the manifest: the global client holds the credentials a0ctl uses"
             }
             DiffError::UnknownClient { .. } => "declare the client under `clients:`",
+            DiffError::OwnClient { .. } => {
+                "leave this client out of the manifests (or change it by hand), or run a0ctl with other credentials"
+            }
             DiffError::OrderHeldByUnmanaged { .. } => {
                 "choose another order, declare the other rule in the manifest, or pass --allow-delete to delete it"
             }
@@ -281,6 +290,15 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
     // Clients first: connections refer to them.
     for (d, l) in &clients {
         let change = compare(d, *l, options);
+        if let (Some(c), Some(own)) = (&change, &options.own_client)
+            && c.live_id() == Some(own.as_str())
+        {
+            return Err(DiffError::OwnClient {
+                at: at(d),
+                name: d.name.clone(),
+                id: own.clone(),
+            });
+        }
         push(&mut out, change);
     }
     let name_to_ref = client_refs(&clients);
@@ -302,13 +320,19 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
     for change in rule_changes {
         push(&mut out, change);
     }
-    for d in desired.iter().filter(|d| d.kind == Kind::Email) {
-        let l = live_by_name.get(&(Kind::Email, d.name.as_str())).copied();
+    for d in desired
+        .iter()
+        .filter(|d| matches!(d.kind, Kind::Email | Kind::EmailProvider))
+    {
+        let l = live_by_name.get(&(d.kind, d.name.as_str())).copied();
+        matched_live.insert((d.kind, d.name.clone()));
         push(&mut out, compare(d, l, options));
     }
-    // What the tenant has and the manifest does not.
+    // What the tenant has and the manifest does not (templates cannot be deleted; a0ctl's own
+    // client is never touched).
     for l in &live.resources {
         let key = match l.kind {
+            Kind::Client if l.id.is_some() && l.id == options.own_client => continue,
             Kind::Client => l.id.clone().unwrap_or_default(),
             Kind::Email => continue,
             _ => l.name.clone(),
@@ -346,6 +370,14 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
             "signingKey is write-only (the API never returns it, so a change to it cannot be seen); pass --rotate-signing-keys to send it (declared by {})",
             signing.join(", ")
         ));
+    }
+    let provider_credentials = desired
+        .iter()
+        .any(|d| d.kind == Kind::EmailProvider && d.write_only.contains_key("credentials"));
+    if provider_credentials && !options.rotate_signing_keys && !options.compare_write_only {
+        out.notices.push(
+            "the email provider's credentials are write-only (the API never returns them, so a change to them cannot be seen); they are sent when the provider is created; pass --rotate-signing-keys to send them again".to_string(),
+        );
     }
     Ok(out)
 }
@@ -526,15 +558,18 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
         }
         if have != Some(want) {
             let mut f = FieldChange::new(FieldPath::field(key), have, Some(want), Some(l), Some(d));
-            f.forces_replacement = d.kind == Kind::Connection && key == "strategy";
+            f.forces_replacement = crate::dialect::for_version(options.scope.api)
+                .replaced_by(d.kind)
+                .contains(&key.as_str());
             fields.push(f);
         }
     }
-    if options.rotate_signing_keys
-        && let Some(key) = d.write_only.get("signingKey")
-    {
-        let path = FieldPath::field("signingKey");
-        fields.push(FieldChange::new(path, None, Some(key), Some(l), Some(d)));
+    // Write-only fields (a signing key, the provider's credentials) go again only when asked.
+    if options.rotate_signing_keys && !options.compare_write_only {
+        for (key, value) in &d.write_only {
+            let path = FieldPath::field(key);
+            fields.push(FieldChange::new(path, None, Some(value), Some(l), Some(d)));
+        }
     }
     if fields.is_empty() {
         return None;

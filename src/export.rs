@@ -13,8 +13,9 @@ use serde_json::Value;
 
 use crate::diag::hinted;
 use crate::live::Live;
+use crate::manifest::types::ApiVersion;
 use crate::manifest::{Vars, yaml};
-use crate::model::Kind;
+use crate::model::{Kind, Resource};
 use crate::path::{FieldPath, leaves_mut};
 use crate::secret::Secrecy;
 
@@ -34,7 +35,13 @@ pub struct Exported {
 }
 
 /// Write `live` into `dir` (which must be empty unless `force`).
-pub fn export(live: &Live, dir: &Path, force: bool, vars: &Vars) -> Result<Exported> {
+pub fn export(
+    live: &Live,
+    api: ApiVersion,
+    dir: &Path,
+    force: bool,
+    vars: &Vars,
+) -> Result<Exported> {
     if dir.exists() {
         let mut entries =
             std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
@@ -45,7 +52,7 @@ pub fn export(live: &Live, dir: &Path, force: bool, vars: &Vars) -> Result<Expor
             ));
         }
     }
-    let files = render(live, vars)?;
+    let files = render(live, api, vars)?;
     let mut out = Exported {
         variables: files.variables.clone(),
         warnings: files.warnings.clone(),
@@ -133,7 +140,49 @@ pub struct Files {
     pub warnings: Vec<String>,
 }
 
-pub fn render(live: &Live, vars: &Vars) -> Result<Files> {
+/// What writing one export shares: the header of each file, the values to re-template, and
+/// what was written so far.
+struct Writer<'v> {
+    header: String,
+    api: ApiVersion,
+    /// A variable's value → its name.
+    by_value: BTreeMap<&'v str, &'v str>,
+    files: Files,
+}
+
+impl Writer<'_> {
+    fn item(&mut self, m: Map, owner: &str, what: &str) -> Value {
+        written_item(m, owner, what, &mut self.files.variables, &self.by_value)
+    }
+
+    /// `SECTION:` and its items, or `SECTION: []`.
+    fn section(&mut self, file: &str, section: &str, items: &[Value]) {
+        let mut text = self.header.clone();
+        if items.is_empty() {
+            text.push_str(&format!("{section}: []\n"));
+        } else {
+            text.push_str(&format!("{section}:\n"));
+            for v in items {
+                text.push_str(&list_item(v, 1));
+            }
+        }
+        self.files.files.insert(file.into(), text);
+    }
+
+    /// The fields of `r` not yet in `m`, in name order (v2 writes every field it compares).
+    fn rest(&self, m: &mut Map, r: &Resource, skip: &[&str]) {
+        if self.api == ApiVersion::V1 {
+            return;
+        }
+        for (k, v) in &r.fields {
+            if !skip.contains(&k.as_str()) && !m.has(k) {
+                m.push(k, v.clone());
+            }
+        }
+    }
+}
+
+pub fn render(live: &Live, api: ApiVersion, vars: &Vars) -> Result<Files> {
     // A whole string equal to a variable's value is written back as `${NAME}` (the first name,
     // in order, when several variables hold it), so an export re-templates itself.
     let mut by_value: BTreeMap<&str, &str> = BTreeMap::new();
@@ -142,18 +191,30 @@ pub fn render(live: &Live, vars: &Vars) -> Result<Files> {
             by_value.entry(value).or_insert(name);
         }
     }
-    let written_item =
-        |m: Map, owner: &str, what: &str, variables: &mut BTreeMap<String, String>| {
-            written_item(m, owner, what, variables, &by_value)
-        };
-    let mut files = Files::default();
-    let modeline = format!("# yaml-language-server: $schema={SCHEMA_FILE}\n");
-    files
+    let mut header = format!("# yaml-language-server: $schema={SCHEMA_FILE}\n");
+    if api == ApiVersion::V2 {
+        header.push_str("api: v2\n");
+    }
+    let mut w = Writer {
+        header,
+        api,
+        by_value,
+        files: Files::default(),
+    };
+    w.files
         .files
         .insert(SCHEMA_FILE.to_string(), crate::schema::render());
+    let name_count = write_clients(&mut w, live);
+    write_connections(&mut w, live, &name_count);
+    write_rules(&mut w, live);
+    write_emails(&mut w, live);
+    write_provider(&mut w, live);
+    Ok(w.files)
+}
 
-    // Clients, each pinned by client_id: a rename in the manifest then keeps the client (and its
-    // credentials) instead of creating another.
+/// Clients, each pinned by client_id: a rename in the manifest then keeps the client (and its
+/// credentials) instead of creating another. Returns how many clients hold each name.
+fn write_clients<'l>(w: &mut Writer<'_>, live: &'l Live) -> HashMap<&'l str, usize> {
     let mut clients: Vec<(&String, &String, Value)> = Vec::new();
     let mut name_count: HashMap<&str, usize> = HashMap::new();
     for c in live.of_kind(Kind::Client) {
@@ -171,31 +232,20 @@ pub fn render(live: &Live, vars: &Vars) -> Result<Files> {
                 .cloned()
                 .unwrap_or(Value::Array(vec![])),
         );
-        let item = written_item(m, &c.name, "client", &mut files.variables);
+        w.rest(&mut m, c, &[]);
+        let item = w.item(m, &c.name, "client");
         clients.push((&c.name, id, item));
     }
     clients.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let mut text = modeline.clone();
-    text.push_str("clients:");
-    if clients.is_empty() {
-        text.push_str(" []\n");
-    } else {
-        text.push('\n');
-        for (_, _, v) in &clients {
-            text.push_str(&list_item(v, 1));
-        }
-    }
-    files.files.insert("clients.yaml".into(), text);
+    let items: Vec<Value> = clients.into_iter().map(|(_, _, v)| v).collect();
+    w.section("clients.yaml", "clients", &items);
+    name_count
+}
 
-    // Connections, with secret options as variables.
-    let mut text = modeline.clone();
-    let connections: Vec<_> = live.of_kind(Kind::Connection).collect();
-    text.push_str(if connections.is_empty() {
-        "connections: []\n"
-    } else {
-        "connections:\n"
-    });
-    for c in connections {
+/// Connections, with secret options as variables.
+fn write_connections(w: &mut Writer<'_>, live: &Live, name_count: &HashMap<&str, usize>) {
+    let mut items = Vec::new();
+    for c in live.of_kind(Kind::Connection) {
         let mut m = Map::new();
         m.push("name", Value::String(c.name.clone()));
         m.push(
@@ -208,6 +258,7 @@ pub fn render(live: &Live, vars: &Vars) -> Result<Files> {
             .cloned()
             .unwrap_or(Value::Object(Default::default()));
         m.push("options", options);
+        w.rest(&mut m, c, &["enabled_clients"]);
         if let Some(enabled) = live.enabled.as_ref().and_then(|e| e.get(&c.name)) {
             // By name; by pin for a client whose name another shares (every client is pinned).
             let mut entries: Vec<(String, Value)> = enabled
@@ -227,13 +278,13 @@ pub fn render(live: &Live, vars: &Vars) -> Result<Files> {
                 Value::Array(entries.into_iter().map(|(_, v)| v).collect()),
             );
         }
-        let item = written_item(m, &c.name, "connection", &mut files.variables);
-        text.push_str(&list_item(&item, 1));
+        items.push(w.item(m, &c.name, "connection"));
     }
-    files.files.insert("connections.yaml".into(), text);
+    w.section("connections.yaml", "connections", &items);
+}
 
-    // Rules, scripts in files.
-    let mut text = modeline.clone();
+/// Rules in their order, scripts in files.
+fn write_rules(w: &mut Writer<'_>, live: &Live) {
     let mut rules: Vec<_> = live.of_kind(Kind::Rule).collect();
     rules.sort_by_key(|r| {
         (
@@ -241,12 +292,12 @@ pub fn render(live: &Live, vars: &Vars) -> Result<Files> {
             r.name.clone(),
         )
     });
-    text.push_str(if rules.is_empty() {
-        "rules: []\n"
-    } else {
-        "rules:\n"
-    });
+    let runs = match w.api {
+        ApiVersion::V1 => "status",
+        ApiVersion::V2 => "enabled",
+    };
     let mut used = BTreeSet::new();
+    let mut items = Vec::new();
     for r in rules {
         let file = format!("rules/{}.js", unique_file_name(&r.name, &mut used));
         let script = r
@@ -254,55 +305,93 @@ pub fn render(live: &Live, vars: &Vars) -> Result<Files> {
             .get("script")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        files.files.insert(file.clone(), script.to_string());
+        w.files.files.insert(file.clone(), script.to_string());
         let mut m = Map::new();
         m.push("name", Value::String(r.name.clone()));
         m.push(
-            "status",
-            r.fields.get("status").cloned().unwrap_or(Value::Bool(true)),
+            runs,
+            r.fields.get(runs).cloned().unwrap_or(Value::Bool(true)),
         );
         if let Some(order) = r.fields.get("order").filter(|o| o.is_u64()) {
             m.push("order", order.clone());
         }
+        w.rest(&mut m, r, &["order", "script"]);
         m.push("script", file_ref(&file));
-        let item = written_item(m, &r.name, "rule", &mut files.variables);
-        text.push_str(&list_item(&item, 1));
+        items.push(w.item(m, &r.name, "rule"));
     }
-    files.files.insert("rules.yaml".into(), text);
+    w.section("rules.yaml", "rules", &items);
+}
 
-    // Email templates, bodies in files.
-    let mut text = modeline;
-    let emails: Vec<_> = live.of_kind(Kind::Email).collect();
-    text.push_str(if emails.is_empty() {
-        "emails: []\n"
-    } else {
-        "emails:\n"
-    });
-    for e in emails {
+/// Email templates, bodies in files.
+fn write_emails(w: &mut Writer<'_>, live: &Live) {
+    let mut items = Vec::new();
+    for e in live.of_kind(Kind::Email) {
         let mut m = Map::new();
         m.push("template", Value::String(e.name.clone()));
         // Empty strings are the service's defaults, not something a person writes.
         let written = |v: &&Value| v.as_str() != Some("");
-        for key in ["disabled", "from", "subject"] {
+        for key in ["disabled", "enabled", "from", "subject"] {
             if let Some(v) = e.fields.get(key).filter(written) {
                 m.push(key, v.clone());
             }
         }
         if let Some(body) = e.fields.get("body").and_then(Value::as_str) {
             let file = format!("emails/{}.html", e.name);
-            files.files.insert(file.clone(), body.to_string());
+            w.files.files.insert(file.clone(), body.to_string());
             m.push("body", file_ref(&file));
         }
-        for key in ["resultUrl", "urlLifetimeInSeconds", "syntax"] {
+        for key in [
+            "resultUrl",
+            "urlLifetimeInSeconds",
+            "syntax",
+            "includeEmailInRedirect",
+        ] {
             if let Some(v) = e.fields.get(key).filter(written) {
                 m.push(key, v.clone());
             }
         }
-        let item = written_item(m, &e.name, "email template", &mut files.variables);
-        text.push_str(&list_item(&item, 1));
+        items.push(w.item(m, &e.name, "email template"));
     }
-    files.files.insert("emails.yaml".into(), text);
-    Ok(files)
+    w.section("emails.yaml", "emails", &items);
+}
+
+/// The email provider (v2), when the tenant has one: its credentials are never returned, so
+/// they are written as variables, one per key its kind of provider takes.
+fn write_provider(w: &mut Writer<'_>, live: &Live) {
+    let Some(p) = live.of_kind(Kind::EmailProvider).next() else {
+        return;
+    };
+    let mut m = Map::new();
+    let name = p
+        .fields
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    m.push("name", Value::String(name.to_string()));
+    w.rest(&mut m, p, &[]);
+    let mut credentials = Map::new();
+    for key in credential_keys(name) {
+        // Any value: `written_item` turns every credential into a variable.
+        credentials.push(key, Value::String(String::new()));
+    }
+    m.push("credentials", credentials.into_value());
+    let item = w.item(m, "email provider", "the");
+    let mut text = w.header.clone();
+    text.push_str("email_provider:\n");
+    text.push_str(&block(&item, 1));
+    w.files.files.insert("email_provider.yaml".into(), text);
+}
+
+/// The credentials each provider takes (Auth0's `emailProviderCredentials`).
+fn credential_keys(provider: &str) -> &'static [&'static str] {
+    match provider {
+        "smtp" => &["smtp_host", "smtp_port", "smtp_user", "smtp_pass"],
+        "ses" => &["accessKeyId", "secretAccessKey", "region"],
+        "mailgun" => &["api_key", "domain", "region"],
+        "azure_cs" => &["connectionString"],
+        "ms365" => &["tenantId", "clientId", "clientSecret"],
+        _ => &["api_key"],
+    }
 }
 
 fn file_ref(path: &str) -> Value {
@@ -417,6 +506,9 @@ impl Map {
     }
     fn push(&mut self, k: &str, v: Value) {
         self.0.push((k.to_string(), v));
+    }
+    fn has(&self, k: &str) -> bool {
+        self.0.iter().any(|(key, _)| key == k)
     }
     fn into_value(self) -> Value {
         Value::Object(self.0.into_iter().collect())

@@ -68,9 +68,11 @@ fn now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn path(api: &Api) -> String {
+/// The marker's path, from the connection as the tenant shows it (v2 addresses it by id).
+fn path_of(api: &Api, connection: &Value) -> String {
+    let id = connection.get("id").and_then(Value::as_str);
     api.dialect()
-        .item(Target::named(Kind::Connection, LOCK_NAME))
+        .item(Target::with_id(Kind::Connection, LOCK_NAME, id))
 }
 
 fn marker(owner: &str, token: &str, since: u64) -> Value {
@@ -151,11 +153,11 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
             )
             .await
         {
-            Ok(_) => true,
-            Err(e) if e.is_conflict() => false,
+            Ok(a) => Some(path_of(api, &a.body)),
+            Err(e) if e.is_conflict() => None,
             // The answer was lost: the marker says whether the create took effect.
             Err(e) if e.is_ambiguous() => match read(api).await.map_err(failed)? {
-                Some(h) => h.token == token,
+                Some((h, path)) => (h.token == token).then_some(path),
                 None if lost < api.retries() => {
                     lost += 1;
                     continue;
@@ -164,8 +166,14 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
             },
             Err(e) => return Err(failed(e)),
         };
-        if held {
-            let renewer = tokio::spawn(renew(api.clone(), owner.clone(), token.clone(), since));
+        if let Some(path) = held {
+            let renewer = tokio::spawn(renew(
+                api.clone(),
+                path,
+                owner.clone(),
+                token.clone(),
+                since,
+            ));
             return Ok(Lease {
                 api: api.clone(),
                 token,
@@ -173,18 +181,18 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
             });
         }
         let current = read(api).await.map_err(failed)?;
-        if let Some(h) = &current
+        if let Some((h, path)) = &current
             && h.is_stale()
         {
             tracing::info!("breaking the stale apply lease of {}", h.owner);
-            match api.send(Method::DELETE, &path(api), None).await {
+            match api.send(Method::DELETE, path, None).await {
                 Ok(_) => continue,
                 Err(e) if e.status() == Some(404) => continue,
                 Err(e) => return Err(failed(e)),
             }
         }
         if tokio::time::Instant::now() >= give_up {
-            let who = match current {
+            let who = match current.map(|(h, _)| h) {
                 Some(h) => format!(
                     "{} holds it since {} s ago (it expires in {} s unless renewed)",
                     h.owner,
@@ -202,28 +210,30 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
     }
 }
 
-/// The marker's holder, if there is a marker.
-async fn read(api: &Api) -> Result<Option<Holder>, CallError> {
-    match api.get(&path(api)).await {
-        Ok(v) => Ok(holder(&v).or(Some(Holder {
-            owner: "an unknown holder".into(),
-            host: String::new(),
-            pidns: String::new(),
-            pid: 0,
-            token: String::new(),
-            since: 0,
-            expires: u64::MAX,
-        }))),
-        Err(e) if e.status() == Some(404) => Ok(None),
-        Err(e) => Err(e),
-    }
+/// The marker's holder and path, if there is a marker.
+async fn read(api: &Api) -> Result<Option<(Holder, String)>, CallError> {
+    let Some(v) = crate::live::find(api, Kind::Connection, LOCK_NAME).await? else {
+        return Ok(None);
+    };
+    let h = holder(&v).unwrap_or(Holder {
+        owner: "an unknown holder".into(),
+        host: String::new(),
+        pidns: String::new(),
+        pid: 0,
+        token: String::new(),
+        since: 0,
+        expires: u64::MAX,
+    });
+    Ok(Some((h, path_of(api, &v))))
 }
 
-async fn renew(api: Api, owner: String, token: String, since: u64) {
+async fn renew(api: Api, path: String, owner: String, token: String, since: u64) {
+    let method = Method::from_bytes(api.dialect().update_method(Kind::Connection).as_bytes())
+        .unwrap_or(Method::PUT);
     loop {
         tokio::time::sleep(RENEW_EVERY).await;
         let body = json!({"options": marker(&owner, &token, since)});
-        if let Err(e) = api.send(Method::PUT, &path(&api), Some(&body)).await {
+        if let Err(e) = api.send(method.clone(), &path, Some(&body)).await {
             tracing::warn!("cannot renew the apply lease: {e}");
         }
     }
@@ -234,8 +244,8 @@ impl Lease {
     pub async fn release(self) {
         self.renewer.abort();
         match read(&self.api).await {
-            Ok(Some(h)) if h.token == self.token => {
-                if let Err(e) = self.api.send(Method::DELETE, &path(&self.api), None).await {
+            Ok(Some((h, path))) if h.token == self.token => {
+                if let Err(e) = self.api.send(Method::DELETE, &path, None).await {
                     tracing::warn!("cannot release the apply lease (it expires by itself): {e}");
                 }
             }

@@ -1,24 +1,29 @@
-//! `live`: the tenant as it is, read with list calls (one per kind, plus the four template GETs,
-//! 404 = absent, plus one connection view per client only when enabled clients are managed) and
-//! normalised into [`Resource`]s: server-owned fields (ids, secrets, `global`, `tenant`, …) are
+//! `live`: the tenant as it is, read with the dialect's listings (v1: one call per kind, plus
+//! the four template GETs, 404 = absent, plus one connection view per client only when enabled
+//! clients are managed; v2: ⌈N/100⌉ pages per kind, a GET per template and the provider) and
+//! normalised by the dialect into [`Resource`]s: server-owned fields (ids, secrets, `global`, `tenant`, …) are
 //! dropped so that apply-then-plan is empty. The global client is recorded but never part of the
 //! managed set.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use futures::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::api::{Api, CallError, ErrorKind};
-use crate::dialect::Target;
-use crate::manifest::types::TemplateName;
+use crate::dialect::{ByName, Enablement, Listing, Target, text};
 use crate::model::{Kind, Resource};
 
 /// What to read beyond the lists.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct FetchOptions {
-    /// Read each client's view of the connections, to know their enabled clients.
+    /// Read which clients each connection is enabled for.
     pub client_views: bool,
+    /// The kinds to read (clients are always read); `None`: every kind.
+    pub kinds: Option<BTreeSet<Kind>>,
+    /// The email templates to read (the tenant's others are never a plan's business: templates
+    /// cannot be deleted); `None`: every template the API has.
+    pub templates: Option<BTreeSet<String>>,
 }
 
 /// The tenant, normalised.
@@ -57,101 +62,205 @@ fn array<'a>(v: &'a Value, path: &str) -> Result<&'a Vec<Value>, CallError> {
         .ok_or_else(|| malformed(path, "expected a JSON array"))
 }
 
-fn text(v: &Value, key: &str) -> String {
-    v.get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
-/// Read the tenant.
+/// Read the tenant: every kind the dialect has (clients always; the others when `options`
+/// asks for them), each listing as few requests as its paging allows.
 pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> {
     let d = api.dialect();
-    let emails = futures::future::join_all(TemplateName::ALL.iter().map(|t| async move {
-        match api
-            .get(&d.item(Target::named(Kind::Email, t.as_str())))
-            .await
-        {
-            Ok(v) => Ok(Some((*t, v))),
-            Err(e) if e.status() == Some(404) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }));
-    let (connections_path, clients_path, rules_path) = (
-        d.collection(Kind::Connection),
-        d.collection(Kind::Client),
-        d.collection(Kind::Rule),
-    );
-    let (connections, clients, rules, emails) = futures::join!(
-        api.get(&connections_path),
-        api.get(&clients_path),
-        api.get(&rules_path),
-        emails
-    );
-    let (connections, clients, rules) = (connections?, clients?, rules?);
-    let mut live = Live::default();
-
-    for c in array(&clients, &clients_path)? {
-        let id = text(c, "clientID");
-        let name = text(c, "name");
-        if c.get("global").and_then(Value::as_bool) == Some(true) {
-            live.global_client_id = Some(id);
-            continue;
-        }
-        let mut r = Resource::new(Kind::Client, &name);
-        r.id = Some(id.clone());
-        r.fields.insert("name".into(), json!(name));
-        r.fields.insert(
-            "callbacks".into(),
-            c.get("callbacks").cloned().unwrap_or_else(|| json!([])),
-        );
-        live.client_names.insert(id, name);
-        live.resources.push(r);
-    }
-    for c in array(&connections, &connections_path)? {
-        let name = text(c, "name");
-        if name == crate::lease::LOCK_NAME {
-            continue;
-        }
-        let mut r = Resource::new(Kind::Connection, &name);
-        r.id = Some(text(c, "id"));
-        r.fields
-            .insert("strategy".into(), json!(text(c, "strategy")));
-        r.fields.insert(
-            "options".into(),
-            c.get("options").cloned().unwrap_or_else(|| json!({})),
-        );
-        live.resources.push(r);
-    }
-    for rule in array(&rules, &rules_path)? {
-        let mut r = Resource::new(Kind::Rule, text(rule, "name"));
-        r.id = Some(text(rule, "id"));
-        for key in ["status", "script", "order"] {
-            r.fields
-                .insert(key.into(), rule.get(key).cloned().unwrap_or(Value::Null));
-        }
-        live.resources.push(r);
-    }
-    for found in emails {
-        let Some((template, body)) = found? else {
-            continue;
+    let kinds: Vec<Kind> = d
+        .kinds()
+        .iter()
+        .copied()
+        .filter(|k| *k == Kind::Client || options.kinds.as_ref().is_none_or(|ks| ks.contains(k)))
+        .collect();
+    let lists = futures::future::join_all(kinds.iter().map(|k| {
+        let listing = match (&options.templates, k) {
+            (Some(names), Kind::Email) => Listing::Each(
+                names
+                    .iter()
+                    .map(|n| d.item(Target::named(Kind::Email, n)))
+                    .collect(),
+            ),
+            _ => d.listing(*k),
         };
-        let mut r = Resource::new(Kind::Email, template.as_str());
-        if let Some(obj) = body.as_object() {
-            for (k, v) in obj {
-                if k != "template" {
-                    r.fields.insert(k.clone(), v.clone());
+        async move { read_all(api, &listing).await.map(|v| (*k, v)) }
+    }))
+    .await;
+    let mut live = Live::default();
+    let mut on_connection: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut without_list: Vec<(String, String)> = Vec::new();
+    for list in lists {
+        let (kind, objects) = list?;
+        for obj in &objects {
+            let r = d.read(kind, obj);
+            match kind {
+                Kind::Client => {
+                    let id = r.id.clone().unwrap_or_default();
+                    if obj.get("global").and_then(Value::as_bool) == Some(true) {
+                        live.global_client_id = Some(id);
+                        continue;
+                    }
+                    live.client_names.insert(id, r.name.clone());
                 }
+                Kind::Connection => {
+                    if r.name == crate::lease::LOCK_NAME {
+                        continue;
+                    }
+                    match obj.get("enabled_clients").and_then(Value::as_array) {
+                        Some(ids) => {
+                            on_connection.insert(
+                                r.name.clone(),
+                                ids.iter()
+                                    .filter_map(Value::as_str)
+                                    .map(str::to_string)
+                                    .collect(),
+                            );
+                        }
+                        None => {
+                            without_list.push((r.name.clone(), r.id.clone().unwrap_or_default()))
+                        }
+                    }
+                }
+                _ => {}
             }
+            live.resources.push(r);
         }
-        live.resources.push(r);
     }
     if options.client_views {
-        live.enabled = Some(fetch_views(api, &live).await?);
+        live.enabled = Some(match d.enablement() {
+            Enablement::ClientViews => fetch_views(api, &live).await?,
+            Enablement::OnConnection => {
+                for (name, id) in without_list {
+                    let target = Target::with_id(Kind::Connection, &name, Some(&id));
+                    let Some(listing) = d.connection_clients(target) else {
+                        continue;
+                    };
+                    let clients = read_all(api, &listing).await?;
+                    on_connection.insert(
+                        name,
+                        clients
+                            .iter()
+                            .map(|c| text(c, d.id_field(Kind::Client)))
+                            .collect(),
+                    );
+                }
+                on_connection
+            }
+        });
     }
     live.resources
         .sort_by(|a, b| (a.kind, &a.name, &a.id).cmp(&(b.kind, &b.name, &b.id)));
     Ok(live)
+}
+
+/// Most pages a listing may take (a tenant that pages on forever is refused, not followed).
+const MAX_PAGES: usize = 2_000;
+
+fn with_query(path: &str, query: &str) -> String {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    format!("{path}{sep}{query}")
+}
+
+/// One page: its items and the total the tenant announces.
+type Page = (Vec<Value>, Option<u64>);
+
+/// Every object of a listing, in the order the tenant lists them.
+pub async fn read_all(api: &Api, listing: &Listing) -> Result<Vec<Value>, CallError> {
+    match listing {
+        Listing::Bare(path) => Ok(array(&api.get(path).await?, path)?.clone()),
+        Listing::Each(paths) => {
+            let found = futures::future::join_all(paths.iter().map(|p| async move {
+                match api.get(p).await {
+                    Ok(v) => Ok(Some(v)),
+                    Err(e) if e.status() == Some(404) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }))
+            .await;
+            found.into_iter().filter_map(Result::transpose).collect()
+        }
+        Listing::Pages {
+            path,
+            key,
+            per_page,
+        } => {
+            let page = |n: usize| {
+                let p = with_query(
+                    path,
+                    &format!("per_page={per_page}&page={n}&include_totals=true"),
+                );
+                async move {
+                    let v = api.get(&p).await?;
+                    let items = array(v.get(*key).unwrap_or(&Value::Null), &p)?.clone();
+                    Ok::<_, CallError>((items, v.get("total").and_then(Value::as_u64)))
+                }
+            };
+            let (mut out, total) = page(0).await?;
+            let total = total.unwrap_or(out.len() as u64) as usize;
+            let pages = total.div_ceil((*per_page).max(1));
+            if pages > MAX_PAGES {
+                return Err(malformed(
+                    path,
+                    &format!("the tenant says it has {total} items"),
+                ));
+            }
+            if out.len() < total {
+                // The rest at once: the count is known.
+                let rest: Vec<Result<Page, CallError>> = futures::stream::iter(1..pages)
+                    .map(page)
+                    .buffered(4)
+                    .collect()
+                    .await;
+                for r in rest {
+                    out.extend(r?.0);
+                }
+            }
+            Ok(out)
+        }
+        Listing::Checkpoint { path, key, take } => {
+            let mut out = Vec::new();
+            let mut from: Option<String> = None;
+            for _ in 0..MAX_PAGES {
+                let query = match &from {
+                    None => format!("take={take}"),
+                    Some(f) => format!("take={take}&from={}", crate::api::segment(f)),
+                };
+                let p = with_query(path, &query);
+                let v = api.get(&p).await?;
+                out.extend(
+                    array(v.get(*key).unwrap_or(&Value::Null), &p)?
+                        .iter()
+                        .cloned(),
+                );
+                match v.get("next").and_then(Value::as_str) {
+                    Some(next) if Some(next) != from.as_deref() => from = Some(next.to_string()),
+                    _ => return Ok(out),
+                }
+            }
+            Err(malformed(path, &format!("more than {MAX_PAGES} pages")))
+        }
+    }
+}
+
+/// One resource found by its name, if the tenant has it.
+pub async fn find(api: &Api, kind: Kind, name: &str) -> Result<Option<Value>, CallError> {
+    let d = api.dialect();
+    let named = |v: &&Value| d.read(kind, v).name == name;
+    match d.by_name(kind, name) {
+        ByName::Item(path) => match api.get(&path).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        },
+        ByName::Filter(path) => {
+            let v = api.get(&path).await?;
+            Ok(array(&v, &path)?.iter().find(named).cloned())
+        }
+        ByName::Scan => Ok(read_all(api, &d.listing(kind))
+            .await?
+            .iter()
+            .find(named)
+            .cloned()),
+    }
 }
 
 /// Each non-global client's view of the connections: which are enabled for it.

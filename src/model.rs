@@ -9,23 +9,31 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::manifest::types::Source;
+use crate::manifest::types::ApiVersion;
 use crate::manifest::{Desired, Origin};
 use crate::path::FieldPath;
 use crate::secret::{Redactor, Secrecy};
 
-/// The four kinds of resources a0ctl manages, in the order plans list them.
+/// The kinds of resources a0ctl manages, in the order plans list them (the email provider is
+/// v2's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     Connection,
     Client,
     Rule,
     Email,
+    EmailProvider,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Connection, Kind::Client, Kind::Rule, Kind::Email];
+    pub const ALL: [Kind; 5] = [
+        Kind::Connection,
+        Kind::Client,
+        Kind::Rule,
+        Kind::Email,
+        Kind::EmailProvider,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,6 +41,7 @@ impl Kind {
             Kind::Client => "client",
             Kind::Rule => "rule",
             Kind::Email => "email",
+            Kind::EmailProvider => "email_provider",
         }
     }
 
@@ -42,9 +51,32 @@ impl Kind {
             Kind::Client => "clients",
             Kind::Rule => "rules",
             Kind::Email => "email templates",
+            Kind::EmailProvider => "email providers",
         }
     }
+
+    /// The manifest section that declares this kind.
+    pub fn section(self) -> &'static str {
+        match self {
+            Kind::Connection => "connections",
+            Kind::Client => "clients",
+            Kind::Rule => "rules",
+            Kind::Email => "emails",
+            Kind::EmailProvider => "email_provider",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    pub fn of_section(section: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.section() == section)
+    }
 }
+
+/// The one email provider's name as a resource (`email_provider/default`).
+pub const PROVIDER_NAME: &str = "default";
 
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -124,98 +156,88 @@ pub fn redactor<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Redact
     Redactor::from_values(values.iter().map(|(v, r)| (v, r.secrecy())))
 }
 
-/// The desired side as resources, per kind, in manifest order.
+/// The desired side as resources, per kind, in manifest order: each declared entry's fields as
+/// its API names them (absent fields are not managed), minus its identity; write-only fields
+/// (a v1 client's `signingKey`, the provider's `credentials`) apart.
 pub fn desired_resources(desired: &Desired) -> Vec<Resource> {
     let mut out = Vec::new();
-    let env_paths = |secrets: &[crate::manifest::Secret]| {
-        secrets
-            .iter()
-            .map(|s| (s.path.clone(), s.template.clone()))
-            .collect::<BTreeMap<FieldPath, String>>()
-    };
     for item in &desired.connections {
         let c = &item.value;
-        let mut fields = BTreeMap::new();
-        fields.insert("strategy".into(), json!(c.strategy));
-        fields.insert("options".into(), Value::Object(c.options.clone()));
+        let mut fields = fields_of(c, &["name", "enabled_clients"]);
+        fields
+            .entry("options".to_string())
+            .or_insert_with(|| json!({}));
         if let Some(clients) = &c.enabled_clients {
             // By name, or by pin (`types::pin_key`) for clients that share a name.
             let set: BTreeSet<String> = clients.iter().map(|e| e.key()).collect();
             fields.insert("enabled_clients".into(), json!(set));
         }
-        out.push(Resource {
-            fields,
-            from_env: env_paths(&item.secrets),
-            origin: Some(item.origin.clone()),
-            ..Resource::new(Kind::Connection, &c.name)
-        });
+        out.push(resource(Kind::Connection, &c.name, fields, item));
     }
     for item in &desired.clients {
         let c = &item.value;
-        let mut fields = BTreeMap::new();
-        fields.insert("name".into(), json!(c.name));
-        if let Some(cb) = &c.callbacks {
-            fields.insert("callbacks".into(), json!(cb));
-        }
-        let mut write_only = BTreeMap::new();
-        if let Some(key) = &c.signing_key {
-            write_only.insert(
-                "signingKey".into(),
-                serde_json::to_value(key).unwrap_or(Value::Null),
-            );
-        }
-        out.push(Resource {
-            id: c.client_id.clone(),
-            fields,
-            write_only,
-            from_env: env_paths(&item.secrets),
-            origin: Some(item.origin.clone()),
-            ..Resource::new(Kind::Client, &c.name)
-        });
+        let mut fields = fields_of(c, &["client_id"]);
+        let mut r = resource(Kind::Client, &c.name, BTreeMap::new(), item);
+        r.write_only.extend(fields.remove_entry("signingKey"));
+        r.fields = fields;
+        r.id = c.client_id.clone();
+        out.push(r);
     }
     for item in &desired.rules {
         let r = &item.value;
-        let mut fields = BTreeMap::new();
-        fields.insert("status".into(), json!(r.status.unwrap_or(true)));
-        fields.insert("script".into(), json!(r.script.text()));
-        if let Some(order) = r.order {
-            fields.insert("order".into(), json!(order));
-        }
-        out.push(Resource {
-            fields,
-            from_env: env_paths(&item.secrets),
-            origin: Some(item.origin.clone()),
-            files: item.files.clone(),
-            ..Resource::new(Kind::Rule, &r.name)
-        });
+        let mut fields = fields_of(r, &["name"]);
+        // Whether a rule runs is always managed; absent means it runs.
+        let runs = match desired.api {
+            ApiVersion::V1 => "status",
+            ApiVersion::V2 => "enabled",
+        };
+        fields.entry(runs.to_string()).or_insert(json!(true));
+        out.push(resource(Kind::Rule, &r.name, fields, item));
     }
     for item in &desired.emails {
         let e = &item.value;
-        let mut fields = BTreeMap::new();
-        let mut put = |k: &str, v: Option<Value>| {
-            if let Some(v) = v {
-                fields.insert(k.to_string(), v);
-            }
-        };
-        put("disabled", e.disabled.map(Value::Bool));
-        put("from", e.from.clone().map(Value::String));
-        put("subject", e.subject.clone().map(Value::String));
-        put("body", e.body.as_ref().map(|b| json!(Source::text(b))));
-        put("resultUrl", e.result_url.clone().map(Value::String));
-        put(
-            "urlLifetimeInSeconds",
-            e.url_lifetime_in_seconds.map(|n| json!(n)),
-        );
-        put("syntax", e.syntax.map(|s| json!(s.as_str())));
-        out.push(Resource {
-            fields,
-            from_env: env_paths(&item.secrets),
-            origin: Some(item.origin.clone()),
-            files: item.files.clone(),
-            ..Resource::new(Kind::Email, e.template.as_str())
-        });
+        let fields = fields_of(e, &["template"]);
+        out.push(resource(Kind::Email, e.template.as_str(), fields, item));
+    }
+    if let Some(item) = &desired.email_provider {
+        let mut fields = fields_of(&item.value, &[]);
+        let mut r = resource(Kind::EmailProvider, PROVIDER_NAME, BTreeMap::new(), item);
+        r.write_only.extend(fields.remove_entry("credentials"));
+        r.fields = fields;
+        out.push(r);
     }
     out
+}
+
+/// A declared entry's fields as the manifest names them (the API's names), without `skip`.
+/// `{file: …}` sources are resolved to their text by the loader, so they serialise as strings.
+fn fields_of<T: Serialize>(value: &T, skip: &[&str]) -> BTreeMap<String, Value> {
+    match serde_json::to_value(value) {
+        Ok(Value::Object(map)) => map
+            .into_iter()
+            .filter(|(k, _)| !skip.contains(&k.as_str()))
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+fn resource<T>(
+    kind: Kind,
+    name: &str,
+    fields: BTreeMap<String, Value>,
+    item: &crate::manifest::Item<T>,
+) -> Resource {
+    Resource {
+        fields,
+        from_env: item
+            .secrets
+            .iter()
+            .map(|s| (s.path.clone(), s.template.clone()))
+            .collect(),
+        origin: Some(item.origin.clone()),
+        files: item.files.clone(),
+        ..Resource::new(kind, name)
+    }
 }
 
 #[cfg(test)]

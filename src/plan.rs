@@ -11,8 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::api::segment;
-use crate::dialect::{Dialect, Target};
+use crate::dialect::{Dialect, StatusChange, Target};
 use crate::diff::{Action, Change, Changes, ClientRef};
 use crate::live::Live;
 use crate::model::{Kind, Resource};
@@ -29,7 +28,8 @@ pub struct Plan {
 pub struct Call {
     pub id: usize,
     pub method: String,
-    /// The path; `{clientID of NAME}` stands for the id of a client this plan creates.
+    /// The path; a placeholder such as `{clientID of NAME}` stands for the id of a resource this
+    /// plan creates.
     pub path: String,
     /// The resource it changes, e.g. `rule/add-country`.
     pub resource: String,
@@ -45,21 +45,26 @@ pub struct Call {
     /// A create whose answer may be lost, and how to see whether it took effect.
     #[serde(skip)]
     pub check: Option<Check>,
-    /// The client (by manifest name) whose new id fills the path's placeholder.
+    /// Placeholders in the path or body that the answers of earlier creates fill.
     #[serde(skip)]
-    pub needs_client: Option<String>,
-    /// This call creates the client of that name: its answer's `clientID` fills placeholders.
+    pub needs: Vec<String>,
+    /// This call creates a resource whose id fills a placeholder.
     #[serde(skip)]
-    pub creates_client: Option<String>,
+    pub creates: Option<Creates>,
+}
+
+/// The placeholder a create fills, and the field of its answer that holds the id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Creates {
+    pub placeholder: String,
+    pub id_field: &'static str,
 }
 
 /// How to tell whether a create whose answer was lost took effect.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Check {
-    Connection(String),
-    Rule(String),
-    Email(String),
+    /// A resource of this kind and name.
+    Named(Kind, String),
     /// A client of this name that was not in the tenant when the plan was made.
     Client {
         name: String,
@@ -67,14 +72,11 @@ pub enum Check {
     },
 }
 
-/// Placeholder for a client created by the plan.
-pub fn client_placeholder(name: &str) -> String {
-    format!("{{clientID of {name}}}")
-}
-
 struct Builder<'d> {
     calls: Vec<Call>,
     dialect: &'d dyn Dialect,
+    /// The create call of each resource this plan creates, by kind and name.
+    created: HashMap<(Kind, String), usize>,
 }
 
 impl Builder<'_> {
@@ -89,8 +91,8 @@ impl Builder<'_> {
             note: None,
             body: None,
             check: None,
-            needs_client: None,
-            creates_client: None,
+            needs: Vec::new(),
+            creates: None,
         });
         id
     }
@@ -101,6 +103,46 @@ impl Builder<'_> {
 
     fn body(&mut self, id: usize, body: Value) {
         self.calls[id].body = Some(body);
+    }
+
+    /// A POST that creates `kind/name`, read back by `check` when its answer is lost; later
+    /// calls may use its placeholder.
+    fn create(&mut self, kind: Kind, name: &str, body: Value, check: Check) -> usize {
+        let resource = format!("{kind}/{name}");
+        let id = self.add("POST", self.dialect.collection(kind), resource);
+        self.body(id, body);
+        let creates = Creates {
+            placeholder: self.dialect.placeholder(kind, name),
+            id_field: self.dialect.id_field(kind),
+        };
+        let call = self.call(id);
+        call.check = Some(check);
+        call.creates = Some(creates);
+        self.created.insert((kind, name.to_string()), id);
+        id
+    }
+
+    /// This call uses the id of `kind/name`, which this plan creates: wait for it.
+    fn needs(&mut self, id: usize, kind: Kind, name: &str) {
+        let placeholder = self.dialect.placeholder(kind, name);
+        if let Some(&create) = self.created.get(&(kind, name.to_string())) {
+            self.calls[id].after.push(create);
+        }
+        self.calls[id].needs.push(placeholder);
+    }
+
+    /// The update of a changed resource: its changed fields that the API updates in place.
+    fn update(&mut self, c: &Change, d: &Resource) -> Option<usize> {
+        let body = changed_fields(c, d, self.dialect);
+        if body.as_object().is_some_and(Map::is_empty) {
+            return None;
+        }
+        let path = self
+            .dialect
+            .item(Target::with_id(c.kind, &c.name, c.live_id()));
+        let id = self.add(self.dialect.update_method(c.kind), path, c.key());
+        self.body(id, body);
+        Some(id)
     }
 }
 
@@ -124,20 +166,21 @@ pub fn plan(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Plan
     let mut b = Builder {
         calls: Vec::new(),
         dialect,
+        created: HashMap::new(),
     };
     let by_kind = |kind: Kind| changes.changes.iter().filter(move |c| c.kind == kind);
     // Clients first: connections wait for the clients they are enabled for.
-    let client_created = plan_clients(&mut b, by_kind(Kind::Client), live);
+    plan_clients(&mut b, by_kind(Kind::Client), live);
     let deleted_clients: BTreeSet<String> = by_kind(Kind::Client)
         .filter(|c| c.action == Action::Delete)
         .filter_map(|c| c.live_id().map(str::to_string))
         .collect();
     for c in by_kind(Kind::Connection) {
-        plan_connection(&mut b, c, &client_created, &deleted_clients);
+        plan_connection(&mut b, c, &deleted_clients);
     }
     plan_rules(&mut b, by_kind(Kind::Rule), live);
-    for c in by_kind(Kind::Email) {
-        plan_email(&mut b, c);
+    for c in by_kind(Kind::Email).chain(by_kind(Kind::EmailProvider)) {
+        plan_simple(&mut b, c);
     }
     Ok(Plan {
         calls: topological(b.calls)?,
@@ -145,87 +188,80 @@ pub fn plan(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Plan
     })
 }
 
-/// Client creates, updates and deletes; returns the call that creates each new client, by name.
-fn plan_clients<'a>(
-    b: &mut Builder<'_>,
-    changes: impl Iterator<Item = &'a Change>,
-    live: &Live,
-) -> HashMap<String, usize> {
-    let mut created = HashMap::new();
+/// The body of a create: the name (as the kind's API names its identity) and every declared
+/// field but the enabled clients, write-only ones included.
+fn create_body(kind: Kind, name: &str, d: &Resource) -> Value {
+    let mut body = Map::new();
+    match kind {
+        Kind::Client | Kind::EmailProvider => {}
+        Kind::Email => {
+            body.insert("template".into(), json!(name));
+        }
+        Kind::Connection | Kind::Rule => {
+            body.insert("name".into(), json!(name));
+        }
+    }
+    for (k, v) in d.fields.iter().chain(d.write_only.iter()) {
+        if k != "enabled_clients" {
+            body.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(body)
+}
+
+/// Client creates, updates and deletes.
+fn plan_clients<'a>(b: &mut Builder<'_>, changes: impl Iterator<Item = &'a Change>, live: &Live) {
     let known_client_ids: BTreeSet<String> = live.client_names.keys().cloned().collect();
     for c in changes {
-        let resource = c.key();
-        let item = || {
-            b.dialect.item(Target {
-                kind: Kind::Client,
-                name: &c.name,
-                id: c.live_id(),
-            })
-        };
         match c.action {
             Action::Create => {
                 let d = c.desired.as_ref().expect("a create has a desired side");
-                let id = b.add("POST", b.dialect.collection(Kind::Client), resource);
-                let mut body = Map::new();
-                for (k, v) in d.fields.iter().chain(d.write_only.iter()) {
-                    body.insert(k.clone(), v.clone());
-                }
-                b.body(id, Value::Object(body));
-                let call = b.call(id);
-                call.check = Some(Check::Client {
+                let check = Check::Client {
                     name: c.name.clone(),
                     known: known_client_ids.clone(),
-                });
-                call.creates_client = Some(c.name.clone());
-                created.insert(c.name.clone(), id);
+                };
+                b.create(
+                    Kind::Client,
+                    &c.name,
+                    create_body(c.kind, &c.name, d),
+                    check,
+                );
             }
             Action::Update => {
                 let d = c.desired.as_ref().expect("an update has a desired side");
-                let path = item();
-                let id = b.add(b.dialect.update_method(Kind::Client), path, resource);
-                b.body(id, changed_fields(c, d));
+                b.update(c, d);
             }
             Action::Delete => {
-                let path = item();
-                b.add("DELETE", path, resource);
+                let path = b.dialect.item(Target::of(
+                    c.live.as_ref().expect("a delete has a live side"),
+                ));
+                b.add("DELETE", path, c.key());
             }
             Action::Replace | Action::Unmanaged => {}
         }
     }
-    created
 }
 
-/// One connection: its create (after the delete, for a replacement), update or delete, then a
-/// status call per client it is enabled or disabled for.
-fn plan_connection(
-    b: &mut Builder<'_>,
-    c: &Change,
-    client_created: &HashMap<String, usize>,
-    deleted_clients: &BTreeSet<String>,
-) {
+/// One connection: its create (after the delete, for a replacement), update or delete, then the
+/// calls that set its status for the clients it is enabled or disabled for.
+fn plan_connection(b: &mut Builder<'_>, c: &Change, deleted_clients: &BTreeSet<String>) {
     let resource = c.key();
-    let target = Target::named(Kind::Connection, &c.name);
-    let path = b.dialect.item(target);
+    let live_target = Target::with_id(Kind::Connection, &c.name, c.live_id());
     let mut created = None;
     match c.action {
         Action::Create | Action::Replace => {
             let d = c.desired.as_ref().expect("a create has a desired side");
             let deleted = (c.action == Action::Replace)
-                .then(|| b.add("DELETE", path.clone(), resource.clone()));
-            let id = b.add(
-                "POST",
-                b.dialect.collection(Kind::Connection),
-                resource.clone(),
+                .then(|| b.add("DELETE", b.dialect.item(live_target), resource.clone()));
+            let check = Check::Named(Kind::Connection, c.name.clone());
+            let id = b.create(
+                Kind::Connection,
+                &c.name,
+                create_body(c.kind, &c.name, d),
+                check,
             );
-            let body = json!({
-                "name": c.name,
-                "strategy": d.fields.get("strategy").cloned().unwrap_or(Value::Null),
-                "options": d.fields.get("options").cloned().unwrap_or_else(|| json!({})),
-            });
-            b.body(id, body);
-            let call = b.call(id);
-            call.check = Some(Check::Connection(c.name.clone()));
             if let Some(del) = deleted {
+                let call = b.call(id);
                 call.after.push(del);
                 call.note =
                     Some("replacement: the old connection and its users are deleted first".into());
@@ -234,78 +270,119 @@ fn plan_connection(
         }
         Action::Update => {
             let d = c.desired.as_ref().expect("an update has a desired side");
-            if c.fields.iter().any(|f| f.path.top() == "options") {
-                let method = b.dialect.update_method(Kind::Connection);
-                let id = b.add(method, path.clone(), resource.clone());
-                let options = d
-                    .fields
-                    .get("options")
-                    .cloned()
-                    .unwrap_or_else(|| json!({}));
-                b.body(id, json!({ "options": options }));
+            if let Some(id) = b.update(c, d) {
+                b.calls[id].note = options_note(c, d, b.dialect);
             }
         }
         Action::Delete => {
-            b.add("DELETE", path.clone(), resource.clone());
+            b.add("DELETE", b.dialect.item(live_target), resource.clone());
         }
         Action::Unmanaged => {}
     }
+    let mut statuses: Vec<StatusChange> = Vec::new();
+    let mut new_clients: Vec<&str> = Vec::new();
     for r in &c.enable {
-        let (query, needs, wait) = match r {
-            ClientRef::Id(id) => (segment(id), None, None),
-            ClientRef::New(name) => (
-                client_placeholder(name),
-                Some(name.clone()),
-                client_created.get(name).copied(),
-            ),
-        };
-        let id = b.add(
-            "PUT",
-            b.dialect.client_status(target, &query),
-            resource.clone(),
-        );
-        b.calls[id].body = Some(json!({"status": true}));
-        b.calls[id].needs_client = needs;
-        b.calls[id].after.extend(created.into_iter().chain(wait));
+        statuses.push(match r {
+            ClientRef::Id(id) => StatusChange {
+                client: id.clone(),
+                pending: false,
+                status: true,
+            },
+            ClientRef::New(name) => {
+                new_clients.push(name);
+                StatusChange {
+                    client: b.dialect.placeholder(Kind::Client, name),
+                    pending: true,
+                    status: true,
+                }
+            }
+        });
     }
-    for client in c.disable.iter().filter(|id| !deleted_clients.contains(*id)) {
-        let path = b.dialect.client_status(target, &segment(client));
-        let id = b.add("PUT", path, resource.clone());
-        b.calls[id].body = Some(json!({"status": false}));
+    statuses.extend(
+        c.disable
+            .iter()
+            .filter(|id| !deleted_clients.contains(*id))
+            .map(|id| StatusChange {
+                client: id.clone(),
+                pending: false,
+                status: false,
+            }),
+    );
+    let placeholder = b.dialect.placeholder(Kind::Connection, &c.name);
+    let target = match created {
+        Some(_) => Target::pending(Kind::Connection, &c.name, &placeholder),
+        None => live_target,
+    };
+    for call in b.dialect.status_calls(target, &statuses) {
+        let id = b.add(call.method, call.path, resource.clone());
+        b.calls[id].body = Some(call.body);
+        if created.is_some() {
+            b.needs(id, Kind::Connection, &c.name);
+        }
+        for name in &new_clients {
+            if call
+                .clients
+                .contains(&b.dialect.placeholder(Kind::Client, name))
+            {
+                b.needs(id, Kind::Client, name);
+            }
+        }
     }
 }
 
-/// An email template's create or update (templates cannot be deleted).
-fn plan_email(b: &mut Builder<'_>, c: &Change) {
-    let resource = c.key();
-    let Some(d) = &c.desired else {
-        return;
-    };
-    match c.action {
-        Action::Create => {
-            let id = b.add("POST", b.dialect.collection(Kind::Email), resource);
-            let mut body = Map::new();
-            body.insert("template".into(), json!(c.name));
-            for (k, v) in &d.fields {
-                body.insert(k.clone(), v.clone());
-            }
-            b.body(id, Value::Object(body));
-            b.call(id).check = Some(Check::Email(c.name.clone()));
+/// A connection update sends `options` whole: where the update is a PATCH (which reads like a
+/// merge), say which keys of the tenant's it removes.
+fn options_note(c: &Change, d: &Resource, dialect: &dyn Dialect) -> Option<String> {
+    if dialect.update_method(Kind::Connection) != "PATCH" {
+        return None;
+    }
+    let sent = d.fields.get("options")?.as_object()?;
+    let held = c.live.as_ref()?.fields.get("options")?.as_object()?;
+    let removed: Vec<&str> = held
+        .keys()
+        .filter(|k| !sent.contains_key(*k))
+        .map(String::as_str)
+        .collect();
+    (!removed.is_empty()).then(|| {
+        format!(
+            "options are replaced whole: the tenant's {} not in the manifest {} removed",
+            removed
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if removed.len() == 1 { "is" } else { "are" }
+        )
+    })
+}
+
+/// An email template or the email provider: create, update, or (the provider) delete.
+fn plan_simple(b: &mut Builder<'_>, c: &Change) {
+    match (c.action, &c.desired) {
+        (Action::Create, Some(d)) => {
+            let check = Check::Named(c.kind, c.name.clone());
+            b.create(c.kind, &c.name, create_body(c.kind, &c.name, d), check);
         }
-        Action::Update => {
-            let path = b.dialect.item(Target::named(Kind::Email, &c.name));
-            let id = b.add(b.dialect.update_method(Kind::Email), path, resource);
-            b.body(id, changed_fields(c, d));
+        (Action::Update, Some(d)) => {
+            b.update(c, d);
+        }
+        (Action::Delete, _) => {
+            let path = b.dialect.item(Target::named(c.kind, &c.name));
+            b.add("DELETE", path, c.key());
         }
         _ => {}
     }
 }
 
-/// The body of an update: the changed top-level fields, with their whole desired values.
-fn changed_fields(c: &Change, d: &Resource) -> Value {
+/// The body of an update: the changed top-level fields the API updates in place, with their
+/// whole desired values.
+fn changed_fields(c: &Change, d: &Resource, dialect: &dyn Dialect) -> Value {
     let mut body = Map::new();
     for f in &c.fields {
         let top = f.path.top();
+        if !dialect.updatable(c.kind, top) {
+            continue;
+        }
         if let Some(v) = d.fields.get(top).or_else(|| d.write_only.get(top)) {
             body.insert(top.to_string(), v.clone());
         }
@@ -374,19 +451,33 @@ fn plan_rules<'a>(b: &mut Builder<'_>, changes: impl Iterator<Item = &'a Change>
         }
     }
 
-    // The call that frees each currently held order.
+    // The call that frees each currently held order; a replacement (v2: a new `stage`) deletes
+    // first too.
     let mut frees: BTreeMap<u64, usize> = BTreeMap::new();
-    for c in changes.iter().filter(|c| c.action == Action::Delete) {
-        let path = b.dialect.item(Target::named(Kind::Rule, &c.name));
-        let id = b.add("DELETE", path, c.key());
+    let mut deleted: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+    {
+        let live_rule = c.live.as_ref().expect("a delete has a live side");
+        let id = b.add("DELETE", b.dialect.item(Target::of(live_rule)), c.key());
         if let Some(o) = order(c.live.as_ref()) {
             frees.insert(o, id);
         }
+        deleted.insert(&c.name, id);
     }
+    let live_id = |name: &str| {
+        live.of_kind(Kind::Rule)
+            .find(|r| r.name == name)
+            .and_then(|r| r.id.clone())
+    };
     let mut temp_calls: BTreeMap<String, usize> = BTreeMap::new();
     for name in &temp_for {
         let (from, _) = moves[name];
-        let path = b.dialect.item(Target::named(Kind::Rule, name));
+        let id_of = live_id(name);
+        let path = b
+            .dialect
+            .item(Target::with_id(Kind::Rule, name, id_of.as_deref()));
         let id = b.add(
             b.dialect.update_method(Kind::Rule),
             path,
@@ -404,9 +495,7 @@ fn plan_rules<'a>(b: &mut Builder<'_>, changes: impl Iterator<Item = &'a Change>
     let mut update_calls: Vec<(usize, Option<u64>)> = Vec::new();
     for c in changes.iter().filter(|c| c.action == Action::Update) {
         let d = c.desired.as_ref().expect("an update has a desired side");
-        let path = b.dialect.item(Target::named(Kind::Rule, &c.name));
-        let id = b.add(b.dialect.update_method(Kind::Rule), path, c.key());
-        b.body(id, changed_fields(c, d));
+        let Some(id) = b.update(c, d) else { continue };
         let target = moves.get(&c.name).map(|(_, to)| *to);
         if let Some((from, _)) = moves.get(&c.name) {
             if let Some(t) = temp_calls.get(&c.name) {
@@ -417,13 +506,14 @@ fn plan_rules<'a>(b: &mut Builder<'_>, changes: impl Iterator<Item = &'a Change>
         }
         update_calls.push((id, target));
     }
-    for c in changes.iter().filter(|c| c.action == Action::Create) {
+    for c in changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Replace))
+    {
         let d = c.desired.as_ref().expect("a create has a desired side");
-        let mut body = Map::new();
-        body.insert("name".into(), json!(c.name));
-        for (k, v) in &d.fields {
-            body.insert(k.clone(), v.clone());
-        }
+        let Value::Object(mut body) = create_body(Kind::Rule, &c.name, d) else {
+            continue;
+        };
         let target = match order(Some(d)) {
             Some(o) => o,
             None => {
@@ -434,9 +524,13 @@ fn plan_rules<'a>(b: &mut Builder<'_>, changes: impl Iterator<Item = &'a Change>
                 o
             }
         };
-        let id = b.add("POST", b.dialect.collection(Kind::Rule), c.key());
-        b.body(id, Value::Object(body));
-        b.calls[id].check = Some(Check::Rule(c.name.clone()));
+        let check = Check::Named(Kind::Rule, c.name.clone());
+        let id = b.create(Kind::Rule, &c.name, Value::Object(body), check);
+        if let Some(del) = deleted.get(c.name.as_str()) {
+            let call = b.call(id);
+            call.after.push(*del);
+            call.note = Some("replacement: the old rule is deleted first".into());
+        }
         update_calls.push((id, Some(target)));
     }
     // Whoever goes to an order waits for the call that frees it.

@@ -440,6 +440,10 @@ fn markdown_with(changes: &Changes, tenant: &str, what: &str, drift: bool) -> St
         }
     }
     for (kind, row) in &counts {
+        // The provider is v2's; a plan that does not touch it has no row for it.
+        if *kind == Kind::EmailProvider && row.iter().all(|n| *n == 0) {
+            continue;
+        }
         head.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             kind.plural(),

@@ -301,6 +301,16 @@ fn expand<'a>(root: &'a Value, node: &'a Value) -> Vec<&'a Value> {
     out
 }
 
+/// The one API the key at `pointer` belongs to (`"v1"` or `"v2"`), when it is not shared: the
+/// `x-api` the types give the field in the schema.
+pub fn api_of(pointer: &str) -> Option<&'static str> {
+    let (parent, key) = pointer.rsplit_once('/')?;
+    let key = key.replace("~1", "/").replace("~0", "~");
+    schema_nodes(parent)
+        .iter()
+        .find_map(|n| n.get("properties")?.get(&key)?.get("x-api")?.as_str())
+}
+
 /// The keys the schema allows in the mapping at `pointer`.
 pub fn allowed_keys(pointer: &str) -> Vec<String> {
     let mut keys: Vec<String> = schema_nodes(pointer)
@@ -384,6 +394,19 @@ mod tests {
     }
 
     #[test]
+    fn the_schema_names_each_fields_api() {
+        assert_eq!(api_of("/rules/0/status"), Some("v1"));
+        assert_eq!(api_of("/rules/0/enabled"), Some("v2"));
+        assert_eq!(api_of("/rules/0/script"), None);
+        assert_eq!(api_of("/clients/3/token_endpoint_auth_method"), Some("v2"));
+        assert_eq!(api_of("/clients/0/signingKey"), Some("v1"));
+        assert_eq!(api_of("/connections/0/display_name"), Some("v2"));
+        assert_eq!(api_of("/emails/0/disabled"), Some("v1"));
+        assert_eq!(api_of("/email_provider"), Some("v2"));
+        assert_eq!(api_of("/connections"), None);
+    }
+
+    #[test]
     fn allowed_keys_follow_refs_and_alternatives() {
         assert!(allowed_keys("").contains(&"rules".to_string()));
         assert!(allowed_keys("/clients/3").contains(&"callbacks".to_string()));
@@ -406,8 +429,8 @@ mod tests {
         let expected = [
             "clients[0] is missing the required key `name`",
             "unknown key `calbacks` in clients[0]; did you mean `callbacks`?",
-            "emails[0].template: `goodbye` is not one of: verify_email, welcome_email, reset_email, blocked_account",
-            "unknown key `extra` in the manifest; expected one of: clients, connections, emails, ignore, rules",
+            "emails[0].template: `goodbye` is not one of: verify_email, welcome_email, reset_email, blocked_account, verify_email_by_code, reset_email_by_code, stolen_credentials, enrollment_email, mfa_oob_code, user_invitation, change_password, password_reset, async_approval",
+            "unknown key `extra` in the manifest; expected one of: api, clients, connections, email_provider, emails, ignore, rules",
             "rules[0].order: must be at least 0, found -1",
             "rules[0].status: expected a boolean, found a string (YAML 1.2 reads yes/no/on/off as strings: write true or false)",
             "unknown key `fle` in rules[0].script; did you mean `file`?",

@@ -95,6 +95,9 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 /// What a run manages.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scope {
+    /// The API the manifests are written for.
+    #[serde(default, skip_serializing_if = "is_v1")]
+    pub api: crate::manifest::types::ApiVersion,
     /// Kinds with a section in some manifest.
     pub kinds: BTreeSet<Kind>,
     /// Resources left alone.
@@ -102,10 +105,15 @@ pub struct Scope {
     pub ignore: Vec<Pattern>,
 }
 
+fn is_v1(api: &crate::manifest::types::ApiVersion) -> bool {
+    *api == crate::manifest::types::ApiVersion::V1
+}
+
 impl Default for Scope {
     /// Every kind, nothing ignored.
     fn default() -> Scope {
         Scope {
+            api: Default::default(),
             kinds: Kind::ALL.into_iter().collect(),
             ignore: Vec::new(),
         }

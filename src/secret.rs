@@ -110,10 +110,23 @@ impl Secrecy<'static> {
     }
 }
 
+/// Fields of a resource (v2 clients) named like secrets that hold settings: the key at the end
+/// of each of these paths is not judged by its name (what lies below it still is).
+const SETTINGS: [&[&str]; 2] = [&["refresh_token"], &["jwt_configuration", "secret_encoded"]];
+
+/// Whether the key at `segments[i]` names a secret, at that place.
+fn names_a_secret(segments: &[String], i: usize) -> bool {
+    is_sensitive_key(&segments[i])
+        && !SETTINGS
+            .iter()
+            .any(|s| s.len() == i + 1 && s.iter().zip(segments).all(|(a, b)| a == b))
+}
+
 impl Secrecy<'_> {
     /// Whether the value at `path` is secret (or lies inside a secret value).
     pub fn is_secret(&self, path: &FieldPath) -> bool {
-        path.segments().iter().any(|s| is_sensitive_key(s))
+        let segments = path.segments();
+        (0..segments.len()).any(|i| names_a_secret(segments, i))
             || self.from_env.keys().any(|p| path.starts_with(p))
     }
 

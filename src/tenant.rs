@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use crate::api::{self, Api, Auth, Settings};
 use crate::diag::hinted;
 use crate::emulator;
+use crate::manifest::types::ApiVersion;
 
 /// Tenant selection, shared by every command that talks to a tenant.
 #[derive(Debug, Clone, clap::Args)]
@@ -39,6 +40,14 @@ pub struct TenantArgs {
     /// Use the embedded emulator with its state in .a0ctl/local.db (no account needed).
     #[arg(long)]
     pub local: bool,
+    /// The Management API to speak, v1 or v2 (default: the manifests' `api:`, else v1).
+    #[arg(
+        long,
+        env = "AUTH0_API",
+        value_name = "API",
+        hide_possible_values = true
+    )]
+    pub api: Option<crate::manifest::types::ApiVersion>,
     /// Seconds allowed for each request.
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
@@ -59,7 +68,19 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    pub async fn connect(args: &TenantArgs) -> Result<Tenant> {
+    /// Connect to the tenant the arguments name, speaking the API the manifests are written for
+    /// (`manifests`; `None` for commands without manifests, which take `--api`, else v1).
+    pub async fn connect(args: &TenantArgs, manifests: Option<ApiVersion>) -> Result<Tenant> {
+        let api_version = match (args.api, manifests) {
+            (Some(flag), Some(written)) if flag != written => {
+                return Err(hinted(
+                    format!("--api {flag} (AUTH0_API) but the manifests are written for {written}"),
+                    "drop --api: the manifests' `api:` decides, or write the manifests for the other API",
+                ));
+            }
+            (flag, written) => written.or(flag).unwrap_or_default(),
+        };
+        let dialect = || crate::dialect::for_version(api_version);
         let settings = Settings {
             timeout: Duration::from_secs(args.timeout.max(1)),
             max_rps: args.max_rps,
@@ -87,7 +108,7 @@ impl Tenant {
                 client_id: handle.global_client_id.clone(),
                 secret: handle.global_client_secret.clone(),
             };
-            let api = Api::connect(&base, auth, settings).await?;
+            let api = Api::connect(&base, auth, settings, dialect()).await?;
             return Ok(Tenant {
                 api,
                 label: "local (.a0ctl/local.db)".into(),
@@ -118,7 +139,7 @@ impl Tenant {
             }
         };
         let label = base.as_str().trim_end_matches('/').to_string();
-        let api = Api::connect(&base, auth, settings).await?;
+        let api = Api::connect(&base, auth, settings, dialect()).await?;
         Ok(Tenant {
             api,
             label,

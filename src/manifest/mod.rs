@@ -22,7 +22,7 @@ use crate::diag::{Diagnostic, InvalidManifests};
 use crate::model::Kind;
 use crate::path::FieldPath;
 use crate::scope::{Pattern, Scope};
-use types::{Client, Connection, EmailTemplate, Rule, Source};
+use types::{ApiVersion, Client, Connection, EmailProvider, EmailTemplate, Rule, Source};
 pub use vars::Vars;
 use yaml::{Node, Pos, Style, Val};
 
@@ -68,10 +68,13 @@ pub struct Item<T> {
 /// text and `${VAR}` into values.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Desired {
+    /// The API the manifests are written for (all agree).
+    pub api: ApiVersion,
     pub connections: Vec<Item<Connection>>,
     pub clients: Vec<Item<Client>>,
     pub rules: Vec<Item<Rule>>,
     pub emails: Vec<Item<EmailTemplate>>,
+    pub email_provider: Option<Item<EmailProvider>>,
     /// Kinds with a section (even empty) in some manifest: the kinds this tree manages.
     pub sections: BTreeSet<Kind>,
     /// `ignore:` patterns of every manifest, and `--ignore`s.
@@ -84,21 +87,26 @@ impl Desired {
     /// What this tree manages.
     pub fn scope(&self) -> Scope {
         Scope {
+            api: self.api,
             kinds: self.sections.clone(),
             ignore: self.ignore.clone(),
         }
     }
 
-    /// `2 connections, 3 clients, 4 rules, 4 emails`.
+    /// `2 connections, 3 clients, 4 rules, 4 emails` (and `, an email provider` when declared).
     pub fn summary(&self) -> String {
         use crate::diag::plural;
-        format!(
+        let mut s = format!(
             "{}, {}, {}, {}",
             plural(self.connections.len(), "connection"),
             plural(self.clients.len(), "client"),
             plural(self.rules.len(), "rule"),
             plural(self.emails.len(), "email template"),
-        )
+        );
+        if self.email_provider.is_some() {
+            s.push_str(", an email provider");
+        }
+        s
     }
 }
 
@@ -153,6 +161,7 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions<'_>) -> Result<Desired, Invali
         desired: Desired::default(),
         raw: Vec::new(),
         unset: BTreeMap::new(),
+        api_seen: None,
     };
     for path in files {
         loader.load_file(&path);
@@ -251,13 +260,7 @@ fn looks_like_a_path(text: &str) -> bool {
 }
 
 fn kind_of_section(section: &str) -> Option<Kind> {
-    match section {
-        "connections" => Some(Kind::Connection),
-        "clients" => Some(Kind::Client),
-        "rules" => Some(Kind::Rule),
-        "emails" => Some(Kind::Email),
-        _ => None,
-    }
+    Kind::of_section(section)
 }
 
 /// The longest connection or rule name a0ctl sends: both are addressed by name in the URL, and
@@ -265,8 +268,9 @@ fn kind_of_section(section: &str) -> Option<Kind> {
 /// read, updated or deleted again.
 pub const MAX_NAME_CHARS: usize = 255;
 
-/// Why the API could not address a resource by this name, if it cannot.
-fn unaddressable(kind: &str, name: &str) -> Option<String> {
+/// Why the API could not address a resource by this name, if it cannot (v2 addresses
+/// connections and rules by id, so only the lease's name is reserved there).
+fn unaddressable(kind: &str, name: &str, api: ApiVersion) -> Option<String> {
     if !matches!(kind, "connections" | "rules") {
         return None;
     }
@@ -274,6 +278,9 @@ fn unaddressable(kind: &str, name: &str) -> Option<String> {
         return Some(format!(
             "`{name}` is reserved: a0ctl holds the tenant with a connection of that name while it applies"
         ));
+    }
+    if api == ApiVersion::V2 {
+        return None;
     }
     if name == "." || name == ".." {
         return Some(format!(
@@ -321,6 +328,8 @@ struct Loader<'o, 'e> {
     raw: Vec<RawItem>,
     /// Unset variables: name → every use.
     unset: BTreeMap<String, Vec<(String, Pos)>>,
+    /// The API of the first file read, and where that file says so.
+    api_seen: Option<(ApiVersion, String)>,
 }
 
 impl Loader<'_, '_> {
@@ -359,6 +368,7 @@ impl Loader<'_, '_> {
         };
         let found = interp::interpolate(&mut doc, lookup, self.opts.lenient_env);
         let violations = self.check_document(&doc, &root, &shown, &found);
+        self.check_api(&doc, &root, &shown);
         let invalid = |prefix: &str| {
             violations
                 .iter()
@@ -454,6 +464,23 @@ impl Loader<'_, '_> {
                 Some(o) => format!("{} (the value of {})", v.message, o.origins.join(", ")),
                 None => v.message.clone(),
             };
+            // The schema knows every API's templates; name this manifest's API's only.
+            if let Some((_, rest)) = v.pointer.split_once("/emails/")
+                && rest.ends_with("/template")
+                && let Some((head, _)) = message.split_once(" is not one of: ")
+            {
+                let api = doc
+                    .get("api")
+                    .and_then(Value::as_str)
+                    .and_then(ApiVersion::parse)
+                    .unwrap_or_default();
+                let names: Vec<&str> = crate::dialect::for_version(api)
+                    .templates()
+                    .iter()
+                    .map(|t| t.as_str())
+                    .collect();
+                message = format!("{head} is not one of: {}", names.join(", "));
+            }
             // A value from the environment is a secret: the message names its template.
             for secret in &found.secrets {
                 if under(&v.pointer, &secret.path.pointer())
@@ -469,6 +496,101 @@ impl Loader<'_, '_> {
         violations
     }
 
+    /// The file's API (`api:`, absent = v1) agrees with the first file's, and each key names a
+    /// field of that API (the schema's `x-api`); a v1-only email template is refused in v1.
+    fn check_api(&mut self, doc: &Value, root: &Node, shown: &str) {
+        let written = doc.get("api").and_then(Value::as_str);
+        let api = written.and_then(ApiVersion::parse).unwrap_or_default();
+        let api_pos = || root.locate("/api", true);
+        match &self.api_seen {
+            None => {
+                let at = match written {
+                    Some(_) => {
+                        let p = api_pos();
+                        format!("{shown}:{}:{}", p.line, p.col)
+                    }
+                    None => format!("{shown} (no `api:`)"),
+                };
+                self.api_seen = Some((api, at));
+                self.desired.api = api;
+            }
+            Some((first, at)) if *first != api => {
+                let pos = match written {
+                    Some(_) => api_pos(),
+                    None => Pos { line: 1, col: 1 },
+                };
+                self.diags.push(Diagnostic::new(
+                    shown,
+                    pos,
+                    format!(
+                        "this file is written for {api}{} but {at} is for {first}: every file of a tree names the same API",
+                        if written.is_none() { " (no `api:`)" } else { "" }
+                    ),
+                ));
+                return;
+            }
+            Some(_) => {}
+        }
+        let mut keys: Vec<String> = Vec::new();
+        if let Value::Object(top) = doc {
+            for (section, value) in top {
+                keys.push(format!("/{section}"));
+                match value {
+                    Value::Array(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            for k in item.as_object().into_iter().flat_map(|o| o.keys()) {
+                                keys.push(format!("/{section}/{i}/{}", path_escape(k)));
+                            }
+                        }
+                    }
+                    Value::Object(o) if section == "email_provider" => {
+                        keys.extend(o.keys().map(|k| format!("/{section}/{}", path_escape(k))));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for pointer in keys {
+            let Some(only) = crate::schema::api_of(&pointer) else {
+                continue;
+            };
+            if only == api.as_str() {
+                continue;
+            }
+            let key = pointer.rsplit('/').next().unwrap_or_default();
+            let twin = api_twin(key, api)
+                .map(|t| format!(" ({api} names it `{t}`)"))
+                .unwrap_or_default();
+            let fix = match api {
+                ApiVersion::V1 => "; write `api: v2` at the top of every file to use v2",
+                ApiVersion::V2 => "",
+            };
+            self.diags.push(Diagnostic::new(
+                shown,
+                root.locate(&pointer, true),
+                format!(
+                    "`{key}` is a Management API {only} field, and this manifest is written for {api}{twin}{fix}"
+                ),
+            ));
+        }
+        if api == ApiVersion::V1 {
+            let emails = doc.get("emails").and_then(Value::as_array);
+            for (i, e) in emails.into_iter().flatten().enumerate() {
+                if let Some(t) = e.get("template").and_then(Value::as_str)
+                    && types::TemplateName::parse(t).is_some_and(|t| !t.in_v1())
+                {
+                    self.diags.push(Diagnostic::new(
+                        shown,
+                        root.locate(&format!("/emails/{i}/template"), false),
+                        format!(
+                            "email template `{t}` exists in Management API v2 only, and this manifest is written for v1 (v1 has verify_email, welcome_email, reset_email and blocked_account)"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
     /// The kinds this file has a section for, and its `ignore:` patterns.
     fn record_scope(
         &mut self,
@@ -477,13 +599,8 @@ impl Loader<'_, '_> {
         shown: &str,
         invalid: &dyn Fn(&str) -> bool,
     ) {
-        for (key, kind) in [
-            ("connections", Kind::Connection),
-            ("clients", Kind::Client),
-            ("rules", Kind::Rule),
-            ("emails", Kind::Email),
-        ] {
-            if doc.get(key).is_some() {
+        for kind in Kind::ALL {
+            if doc.get(kind.section()).is_some() {
                 self.desired.sections.insert(kind);
             }
         }
@@ -511,12 +628,29 @@ impl Loader<'_, '_> {
         secrets: &[interp::SecretOrigin],
         invalid: &dyn Fn(&str) -> bool,
     ) {
-        for kind in ["connections", "clients", "rules", "emails"] {
-            let Some(items) = doc.get(kind).and_then(Value::as_array) else {
-                continue;
+        for kind in [
+            "connections",
+            "clients",
+            "rules",
+            "emails",
+            "email_provider",
+        ] {
+            // The provider is one mapping; the other sections are lists.
+            let items: Vec<(String, &Value)> = match doc.get(kind) {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (i.to_string(), v))
+                    .collect(),
+                Some(v @ Value::Object(_)) if kind == "email_provider" => vec![(String::new(), v)],
+                _ => continue,
             };
-            for (i, raw) in items.iter().enumerate() {
-                let pointer = format!("/{kind}/{i}");
+            for (i, raw) in items {
+                let pointer = if i.is_empty() {
+                    format!("/{kind}")
+                } else {
+                    format!("/{kind}/{i}")
+                };
                 self.raw.push(RawItem {
                     kind,
                     file: at.index,
@@ -530,7 +664,11 @@ impl Loader<'_, '_> {
                     file: at.shown.to_string(),
                     pos: at.root.locate(&pointer, false),
                 };
-                let item = FieldPath::from_segments([kind.to_string(), i.to_string()]);
+                let item = if i.is_empty() {
+                    FieldPath::from_segments([kind.to_string()])
+                } else {
+                    FieldPath::from_segments([kind.to_string(), i.clone()])
+                };
                 let item_secrets: Vec<Secret> = secrets
                     .iter()
                     .filter_map(|s| {
@@ -582,6 +720,16 @@ impl Loader<'_, '_> {
                         self.check_script(&value, &files, base_dir, root, shown, pointer);
                     }
                     self.push_item(value, origin, item_secrets, files);
+                }
+            }
+            "email_provider" => {
+                if let Some(value) = self.typed::<EmailProvider>(raw, &origin) {
+                    self.desired.email_provider = Some(Item {
+                        value,
+                        origin,
+                        secrets: item_secrets,
+                        files: BTreeMap::new(),
+                    });
                 }
             }
             _ => {
@@ -782,7 +930,8 @@ impl Loader<'_, '_> {
                 "connections" => ("connection", "name"),
                 "clients" => ("client", "name"),
                 "rules" => ("rule", "name"),
-                _ => ("email template", "template"),
+                "emails" => ("email template", "template"),
+                _ => continue,
             };
             let mut keys: Vec<(&str, String, Option<String>, &str)> = Vec::new();
             if let Some(name) = text(key_field) {
@@ -793,7 +942,7 @@ impl Loader<'_, '_> {
                         p,
                         format!("{what} name must not be empty"),
                     ));
-                } else if let Some(problem) = unaddressable(item.kind, name) {
+                } else if let Some(problem) = unaddressable(item.kind, name, self.desired.api) {
                     let (f, p) = at(key_field);
                     diags.push(Diagnostic::new(f, p, format!("{what} name {problem}")));
                 } else if let Some(pattern) = self
@@ -923,6 +1072,23 @@ push_impl!(Connection, connections);
 push_impl!(Client, clients);
 push_impl!(Rule, rules);
 push_impl!(EmailTemplate, emails);
+
+/// A key as a JSON pointer segment.
+fn path_escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The other API's name for a field that only one API has under this name.
+fn api_twin(key: &str, api: ApiVersion) -> Option<&'static str> {
+    match (key, api) {
+        ("status", ApiVersion::V2) => Some("enabled"),
+        ("disabled", ApiVersion::V2) => Some("enabled, with the opposite meaning"),
+        ("enabled", ApiVersion::V1) => {
+            Some("status for a rule, disabled with the opposite meaning for an email")
+        }
+        _ => None,
+    }
+}
 
 /// Read a file named by `{file: …}`, refusing paths that leave the manifest's directory (checked
 /// before the file is opened, lexically and again after resolving symbolic links).

@@ -8,13 +8,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// An a0ctl manifest: the desired connections, clients (applications), rules and email templates
-/// of an Auth0 tenant (Management API v1). Several files may be merged. Top-level keys starting
+/// of an Auth0 tenant, and with `api: v2` its email provider. Several files may be merged. Top-level keys starting
 /// with `x-` are ignored (a place for YAML anchors shared between sections).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "a0ctl manifest")]
 #[schemars(extend("patternProperties" = {"^x-": {}}))]
 pub struct Manifest {
+    /// The Management API this manifest is written for: `v1` (the default) or `v2`. Fields are
+    /// named as that API names them; every file of a tree names the same API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<ApiVersion>,
     /// Identity providers (database, social, enterprise), identified by `name`.
     #[serde(
         default,
@@ -47,6 +51,10 @@ pub struct Manifest {
     )]
     #[schemars(with = "Option<Vec<EmailTemplate>>")]
     pub emails: Vec<EmailTemplate>,
+    /// The email provider that sends the templates (v2 only). Absent: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub email_provider: Option<EmailProvider>,
     /// Resources of the tenant a0ctl leaves alone (never listed, changed or deleted): `KIND` or
     /// `KIND/NAME`, where `*` matches any run of characters; KIND is connection, client, rule or
     /// email. Examples: `client/Legacy *`, `connection/partner-*`, `rule`.
@@ -63,7 +71,57 @@ pub struct Manifest {
 #[derive(JsonSchema)]
 #[schemars(transparent)]
 #[allow(dead_code)]
-struct IgnorePattern(#[schemars(pattern(r"^(connection|client|rule|email)(/.+)?$"))] String);
+struct IgnorePattern(
+    #[schemars(pattern(r"^(connection|client|rule|email|email_provider)(/.+)?$"))] String,
+);
+
+/// The Management API a manifest is written for.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiVersion {
+    /// Management API v1 (`/api/…`).
+    #[default]
+    V1,
+    /// Management API v2 (`/api/v2/…`).
+    V2,
+}
+
+impl ApiVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V1 => "v1",
+            ApiVersion::V2 => "v2",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ApiVersion> {
+        match s {
+            "v1" => Some(ApiVersion::V1),
+            "v2" => Some(ApiVersion::V2),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for ApiVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// An empty section (`clients:` with every entry commented out) is an empty list.
 fn null_as_empty<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
@@ -90,6 +148,26 @@ pub struct Connection {
     /// client whose name another shares. Absent: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled_clients: Option<Vec<EnabledClient>>,
+    /// The name shown on the login page (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub display_name: Option<String>,
+    /// Up to 10 string values (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub metadata: Option<Map<String, Value>>,
+    /// Realms for the connection's domains (v2; the API defaults to `[name]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub realms: Option<Vec<String>>,
+    /// Whether this is a domain connection (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub is_domain_connection: Option<bool>,
+    /// Whether the connection is shown as a button on the login page (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub show_as_button: Option<bool>,
 }
 
 /// One entry of `enabled_clients`.
@@ -144,7 +222,183 @@ pub struct Client {
         default,
         skip_serializing_if = "Option::is_none"
     )]
+    #[schemars(extend("x-api" = "v1"))]
     pub signing_key: Option<SigningKey>,
+    /// Free text (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub description: Option<String>,
+    /// The logo's URL (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub logo_uri: Option<String>,
+    /// Origins allowed to call the API from a browser (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub allowed_origins: Option<Vec<String>>,
+    /// Origins allowed for web message responses and CORS (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub web_origins: Option<Vec<String>>,
+    /// Audiences for SAML protocol (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub client_aliases: Option<Vec<String>>,
+    /// Client ids allowed to delegate (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub allowed_clients: Option<Vec<String>>,
+    /// URLs allowed after logout (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub allowed_logout_urls: Option<Vec<String>>,
+    /// Grant types the client may use (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub grant_types: Option<Vec<String>>,
+    /// How the client authenticates at the token endpoint (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub token_endpoint_auth_method: Option<TokenEndpointAuthMethod>,
+    /// `native`, `spa`, `regular_web`, `non_interactive`, or a third-party type (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub app_type: Option<String>,
+    /// Whether the client is first party (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub is_first_party: Option<bool>,
+    /// Whether the client follows OIDC strictly (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub oidc_conformant: Option<bool>,
+    /// `lifetime_in_seconds`, `secret_encoded`, `scopes`, `alg` (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub jwt_configuration: Option<Map<String, Value>>,
+    /// The encryption key (`pub`, `cert`, `subject`); secret (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub encryption_key: Option<Map<String, Value>>,
+    /// Whether Auth0 rather than the IdP does single sign-on (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub sso: Option<bool>,
+    /// Whether cross-origin authentication is allowed (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub cross_origin_authentication: Option<bool>,
+    /// The cross-origin verification page's URL (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub cross_origin_loc: Option<String>,
+    /// Whether single sign-on is disabled (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub sso_disabled: Option<bool>,
+    /// Whether the custom login page is used (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub custom_login_page_on: Option<bool>,
+    /// The custom login page's HTML (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub custom_login_page: Option<String>,
+    /// The custom login page's preview HTML (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub custom_login_page_preview: Option<String>,
+    /// The WS-Federation form template (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub form_template: Option<String>,
+    /// Add-on settings (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub addons: Option<Map<String, Value>>,
+    /// String values for rules and actions (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub client_metadata: Option<Map<String, Value>>,
+    /// Android and iOS settings (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub mobile: Option<Map<String, Value>>,
+    /// The URL that starts a login (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub initiate_login_uri: Option<String>,
+    /// Native social login settings (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub native_social_login: Option<Map<String, Value>>,
+    /// Refresh token settings: rotation and expiration (v2; settings, not a token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub refresh_token: Option<Map<String, Value>>,
+    /// The default organization (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub default_organization: Option<Map<String, Value>>,
+    /// `deny`, `allow` or `require` (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub organization_usage: Option<OrganizationUsage>,
+    /// `no_prompt`, `pre_login_prompt` or `post_login_prompt` (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub organization_require_behavior: Option<OrganizationRequireBehavior>,
+    /// Private-key JWT and TLS client authentication (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub client_authentication_methods: Option<Map<String, Value>>,
+    /// Whether PAR is required (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub require_pushed_authorization_requests: Option<bool>,
+    /// Whether proof of possession is required (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub require_proof_of_possession: Option<bool>,
+    /// JAR settings (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub signed_request_object: Option<Map<String, Value>>,
+    /// The compliance level (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub compliance_level: Option<String>,
+    /// OIDC back-channel logout settings (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub oidc_logout: Option<Map<String, Value>>,
+}
+
+/// `token_endpoint_auth_method` of a v2 client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenEndpointAuthMethod {
+    None,
+    ClientSecretPost,
+    ClientSecretBasic,
+}
+
+/// `organization_usage` of a v2 client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationUsage {
+    Deny,
+    Allow,
+    Require,
+}
+
+/// `organization_require_behavior` of a v2 client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationRequireBehavior {
+    NoPrompt,
+    PreLoginPrompt,
+    PostLoginPrompt,
 }
 
 /// One of the three signing-key formats of `PATCH /api/clients/{id}`.
@@ -165,15 +419,34 @@ pub enum SigningKey {
 pub struct Rule {
     /// Unique rule name, as used in `/api/rules/{name}`.
     pub name: String,
-    /// Whether the rule runs. Default: `true`.
+    /// Whether the rule runs (v1). Default: `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v1"))]
     pub status: Option<bool>,
+    /// Whether the rule runs (v2). Default: `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub enabled: Option<bool>,
+    /// When the rule runs (v2): `login_success` (the API's default), `login_failure` or
+    /// `pre_authorize`. Cannot change in place: a change replaces the rule. Absent: not managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub stage: Option<RuleStage>,
     /// Execution order, unique in the tenant. Absent: not managed (new rules go last).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = u32::MAX))]
     pub order: Option<u32>,
     /// The rule's JavaScript: inline, or `{file: PATH}` relative to this manifest.
     pub script: Source,
+}
+
+/// When a v2 rule runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleStage {
+    LoginSuccess,
+    LoginFailure,
+    PreAuthorize,
 }
 
 /// Text given inline or read from a file relative to the manifest that names it.
@@ -204,7 +477,7 @@ impl Source {
     }
 }
 
-/// The four email templates of v1.
+/// The email templates: v1 has the first four, v2 all of them.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
@@ -214,14 +487,41 @@ pub enum TemplateName {
     WelcomeEmail,
     ResetEmail,
     BlockedAccount,
+    VerifyEmailByCode,
+    ResetEmailByCode,
+    StolenCredentials,
+    EnrollmentEmail,
+    MfaOobCode,
+    UserInvitation,
+    ChangePassword,
+    PasswordReset,
+    AsyncApproval,
 }
 
 impl TemplateName {
-    pub const ALL: [TemplateName; 4] = [
+    /// v1's templates.
+    pub const V1: [TemplateName; 4] = [
         TemplateName::VerifyEmail,
         TemplateName::WelcomeEmail,
         TemplateName::ResetEmail,
         TemplateName::BlockedAccount,
+    ];
+
+    /// v2's templates (the spec's twelve and `async_approval`).
+    pub const V2: [TemplateName; 13] = [
+        TemplateName::VerifyEmail,
+        TemplateName::WelcomeEmail,
+        TemplateName::ResetEmail,
+        TemplateName::BlockedAccount,
+        TemplateName::VerifyEmailByCode,
+        TemplateName::ResetEmailByCode,
+        TemplateName::StolenCredentials,
+        TemplateName::EnrollmentEmail,
+        TemplateName::MfaOobCode,
+        TemplateName::UserInvitation,
+        TemplateName::ChangePassword,
+        TemplateName::PasswordReset,
+        TemplateName::AsyncApproval,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -230,11 +530,25 @@ impl TemplateName {
             TemplateName::WelcomeEmail => "welcome_email",
             TemplateName::ResetEmail => "reset_email",
             TemplateName::BlockedAccount => "blocked_account",
+            TemplateName::VerifyEmailByCode => "verify_email_by_code",
+            TemplateName::ResetEmailByCode => "reset_email_by_code",
+            TemplateName::StolenCredentials => "stolen_credentials",
+            TemplateName::EnrollmentEmail => "enrollment_email",
+            TemplateName::MfaOobCode => "mfa_oob_code",
+            TemplateName::UserInvitation => "user_invitation",
+            TemplateName::ChangePassword => "change_password",
+            TemplateName::PasswordReset => "password_reset",
+            TemplateName::AsyncApproval => "async_approval",
         }
     }
 
     pub fn parse(s: &str) -> Option<TemplateName> {
-        TemplateName::ALL.into_iter().find(|t| t.as_str() == s)
+        TemplateName::V2.into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The APIs that have this template.
+    pub fn in_v1(self) -> bool {
+        TemplateName::V1.contains(&self)
     }
 }
 
@@ -261,9 +575,14 @@ impl Syntax {
 pub struct EmailTemplate {
     /// Which template.
     pub template: TemplateName,
-    /// Whether the email is not sent.
+    /// Whether the email is not sent (v1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v1"))]
     pub disabled: Option<bool>,
+    /// Whether the email is sent (v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-api" = "v2"))]
+    pub enabled: Option<bool>,
     /// Sender address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
@@ -286,4 +605,50 @@ pub struct EmailTemplate {
     /// `liquid` (the API's default) or `md_with_macros`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub syntax: Option<Syntax>,
+    /// Whether the user's email is added to the redirect (v2).
+    #[serde(
+        rename = "includeEmailInRedirect",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(extend("x-api" = "v2"))]
+    pub include_email_in_redirect: Option<bool>,
+}
+
+/// The email provider (v2): one per tenant. Absent fields are not managed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmailProvider {
+    /// Which provider: `mailgun`, `mandrill`, `sendgrid`, `ses`, `sparkpost`, `smtp`,
+    /// `azure_cs`, `ms365` or `custom`.
+    pub name: ProviderName,
+    /// Whether the provider is used. The API's default: `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// The sender address when a template names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_from_address: Option<String>,
+    /// The provider's credentials (`api_key`, `smtp_host`, `smtp_pass`, …): secret and
+    /// write-only (the API never returns them): sent when the provider is created, and on every
+    /// apply with `--rotate-signing-keys`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Map<String, Value>>,
+    /// Provider-specific settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Map<String, Value>>,
+}
+
+/// The email providers v2 knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ProviderName {
+    Mailgun,
+    Mandrill,
+    Sendgrid,
+    Ses,
+    Sparkpost,
+    Smtp,
+    AzureCs,
+    Ms365,
+    Custom,
 }

@@ -214,7 +214,11 @@ fn calls_carry_only_changed_fields_and_wait_for_clients() {
         ]
     );
     assert_eq!(p.calls[1].body, Some(json!({"callbacks": ["https://new"]})));
-    assert_eq!(p.calls[3].needs_client.as_deref(), Some("New"));
+    assert!(
+        p.calls[3].needs.contains(&"{clientID of New}".to_string()),
+        "{:?}",
+        p.calls[3].needs
+    );
 }
 
 #[test]
@@ -228,8 +232,8 @@ fn topological_refuses_a_cycle_instead_of_dropping_calls() {
         note: None,
         body: None,
         check: None,
-        needs_client: None,
-        creates_client: None,
+        needs: Vec::new(),
+        creates: None,
     };
     let err = topological(vec![call(0, vec![]), call(1, vec![2]), call(2, vec![1])])
         .expect_err("a cycle");

@@ -1,0 +1,231 @@
+//! The API dialect: everything in which Management API versions differ, behind one trait, so
+//! that the stages (`live`, `diff`, `plan`, `apply`, `export`, the lease, `api`) are written once
+//! for all of them. A dialect says how a resource is addressed (`item`, `collection`, by name or
+//! by id), changed (`update_method`, `status_calls`), listed (`listing`: bare arrays, offset
+//! pages, checkpoints), named on the wire (`read`: the tenant's object as a [`Resource`] of the
+//! fields a0ctl compares), which fields cannot change in place (`replaced_by`), what its errors
+//! look like (`error_code`), which token it takes (`audience`) and which scopes a call needs
+//! (`scopes`). Adding a dialect is one module here and one arm of [`for_version`].
+
+mod v1;
+mod v2;
+
+use serde_json::Value;
+
+pub use v1::V1;
+pub use v2::V2;
+
+pub use crate::api::segment;
+use crate::manifest::types::{ApiVersion, TemplateName};
+use crate::model::{Kind, Resource};
+
+/// Items per page when a listing pages (the most v2 allows).
+pub const PAGE: usize = 100;
+
+/// A resource as a path may name it.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub kind: Kind,
+    pub name: &'a str,
+    /// The server's id; when `pending`, the placeholder of an id this plan creates.
+    pub id: Option<&'a str>,
+    pub pending: bool,
+}
+
+impl<'a> Target<'a> {
+    pub fn named(kind: Kind, name: &'a str) -> Target<'a> {
+        Target {
+            kind,
+            name,
+            id: None,
+            pending: false,
+        }
+    }
+
+    pub fn with_id(kind: Kind, name: &'a str, id: Option<&'a str>) -> Target<'a> {
+        Target {
+            kind,
+            name,
+            id,
+            pending: false,
+        }
+    }
+
+    /// A resource this plan creates: `placeholder` stands for its id until the create answers.
+    pub fn pending(kind: Kind, name: &'a str, placeholder: &'a str) -> Target<'a> {
+        Target {
+            kind,
+            name,
+            id: Some(placeholder),
+            pending: true,
+        }
+    }
+
+    pub fn of(r: &'a Resource) -> Target<'a> {
+        Target::with_id(r.kind, &r.name, r.id.as_deref())
+    }
+}
+
+/// How a kind's resources are read, all of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Listing {
+    /// One GET answering a JSON array.
+    Bare(String),
+    /// Offset pages: `PATH?per_page=N&page=P&include_totals=true` answering `{KEY: [...],
+    /// total}`.
+    Pages {
+        path: String,
+        key: &'static str,
+        per_page: usize,
+    },
+    /// Checkpoint pages: `PATH?take=N` then `&from=NEXT` answering `{KEY: [...], next?}`.
+    Checkpoint {
+        path: String,
+        key: &'static str,
+        take: usize,
+    },
+    /// One GET per item, 404 meaning absent.
+    Each(Vec<String>),
+}
+
+/// How one resource is found by its name (a create's read-back, the lease).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ByName {
+    /// A GET of this path answers the object, or 404.
+    Item(String),
+    /// A GET of this path answers a list of the matching objects.
+    Filter(String),
+    /// Read the whole listing and look.
+    Scan,
+}
+
+/// How a tenant tells which clients a connection is enabled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enablement {
+    /// Each client's view of the connections (`status` per connection): one GET per client.
+    ClientViews,
+    /// The connection object's `enabled_clients`, else its `/clients` pages.
+    OnConnection,
+}
+
+/// A change of a connection's status for one client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The client's id, or the placeholder of a client this plan creates (`pending`).
+    pub client: String,
+    pub pending: bool,
+    pub status: bool,
+}
+
+/// One call that sets statuses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusCall {
+    pub method: &'static str,
+    pub path: String,
+    pub body: Value,
+    /// The clients (ids or placeholders) it sets.
+    pub clients: Vec<String>,
+}
+
+/// How one Management API version addresses, reads and changes resources.
+pub trait Dialect: Send + Sync {
+    fn version(&self) -> ApiVersion;
+    /// `v1` or `v2`.
+    fn name(&self) -> &'static str {
+        self.version().as_str()
+    }
+    /// The kinds this API has.
+    fn kinds(&self) -> &'static [Kind];
+    /// The email templates this API has.
+    fn templates(&self) -> &'static [TemplateName];
+    /// The `audience` of a token request for the API at `base` (v1: none).
+    fn audience(&self, base: &str) -> Option<String>;
+    /// The machine-readable code of an error answer.
+    fn error_code(&self, body: &Value) -> Option<String>;
+    /// Where a kind's resources are listed and created.
+    fn collection(&self, kind: Kind) -> String;
+    /// One resource.
+    fn item(&self, target: Target<'_>) -> String;
+    /// The text that stands for the id of a resource this plan creates, until it is known.
+    fn placeholder(&self, kind: Kind, name: &str) -> String;
+    /// The method that changes a resource in place.
+    fn update_method(&self, kind: Kind) -> &'static str;
+    /// The field of a created resource's answer that holds its id.
+    fn id_field(&self, kind: Kind) -> &'static str;
+    /// How to read all of a kind.
+    fn listing(&self, kind: Kind) -> Listing;
+    /// How to find one resource by its name.
+    fn by_name(&self, kind: Kind, name: &str) -> ByName;
+    /// The tenant's object as the fields a0ctl compares (server-owned fields dropped).
+    fn read(&self, kind: Kind, obj: &Value) -> Resource;
+    /// Fields whose change replaces the resource (DELETE, then POST).
+    fn replaced_by(&self, kind: Kind) -> &'static [&'static str];
+    /// Whether an update sends this field (others change otherwise, or not at all).
+    fn updatable(&self, kind: Kind, field: &str) -> bool;
+    /// How enabled clients are read.
+    fn enablement(&self) -> Enablement;
+    /// Where a connection's clients are listed (`Enablement::OnConnection`, when the connection
+    /// object does not carry `enabled_clients`).
+    fn connection_clients(&self, connection: Target<'_>) -> Option<Listing>;
+    /// Where one client's view of the connections is read (`Enablement::ClientViews`).
+    fn client_view(&self, client_id: &str) -> String;
+    /// The calls that change a connection's status for clients.
+    fn status_calls(&self, connection: Target<'_>, changes: &[StatusChange]) -> Vec<StatusCall>;
+    /// One page of a connection's users, where the API lists them.
+    fn connection_users(
+        &self,
+        connection: Target<'_>,
+        page: usize,
+        per_page: usize,
+    ) -> Option<String>;
+    /// The token scopes a call needs (v1: none).
+    fn scopes(&self, method: &str, kind: Kind, body: Option<&Value>) -> Vec<&'static str>;
+
+    /// The id of `target` as a path segment (a placeholder stays as it is, to be filled).
+    fn id_segment(&self, t: Target<'_>) -> String {
+        id_or_placeholder(t.id.unwrap_or_default(), t.pending)
+    }
+}
+
+/// The dialect of an API version.
+pub fn for_version(api: ApiVersion) -> Box<dyn Dialect> {
+    match api {
+        ApiVersion::V1 => Box::new(V1),
+        ApiVersion::V2 => Box::new(V2),
+    }
+}
+
+pub(crate) fn id_or_placeholder(id: &str, pending: bool) -> String {
+    if pending { id.to_string() } else { segment(id) }
+}
+
+pub(crate) fn text(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A listed object's name as a resource name.
+pub(crate) fn name_of(d: &(impl Dialect + ?Sized), kind: Kind, obj: &Value) -> String {
+    let _ = d;
+    match kind {
+        Kind::Email => text(obj, "template"),
+        Kind::EmailProvider => crate::model::PROVIDER_NAME.to_string(),
+        _ => text(obj, "name"),
+    }
+}
+
+/// Every field of `obj` but `skip` into `r`.
+pub(crate) fn copy_fields(obj: &Value, r: &mut Resource, skip: &[&str]) {
+    if let Some(obj) = obj.as_object() {
+        for (k, v) in obj {
+            if !skip.contains(&k.as_str()) {
+                r.fields.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
