@@ -127,8 +127,11 @@ pub async fn compute(
         }
     }
     let mut changes = diff::target(changes, targets);
+    // Where the API has no scopes (v1), only the global client may write.
+    let scopeless = api.dialect().scopes("POST", Kind::Client, None).is_empty();
     if let (Some(mine), Some(global)) = (api.client_id(), live.global_client_id.as_deref())
         && mine != global
+        && scopeless
         && changes.has_changes()
     {
         changes.notices.push(format!(
@@ -802,6 +805,7 @@ async fn verify(api: &Api, run: &Execution<'_>) -> Result<()> {
     .await?;
     let options = diff::Options {
         rotate_signing_keys: false,
+        own_client: api.client_id().map(str::to_string),
         ..run.options.clone()
     };
     let mut changes = diff_or_explain(run.desired, &live, &options)?;

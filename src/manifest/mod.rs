@@ -558,7 +558,8 @@ impl Loader<'_, '_> {
                 continue;
             }
             let key = pointer.rsplit('/').next().unwrap_or_default();
-            let twin = api_twin(key, api)
+            let section = pointer.split('/').nth(1).unwrap_or_default();
+            let twin = api_twin(section, key, api)
                 .map(|t| format!(" ({api} names it `{t}`)"))
                 .unwrap_or_default();
             let fix = match api {
@@ -1078,14 +1079,13 @@ fn path_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-/// The other API's name for a field that only one API has under this name.
-fn api_twin(key: &str, api: ApiVersion) -> Option<&'static str> {
-    match (key, api) {
-        ("status", ApiVersion::V2) => Some("enabled"),
-        ("disabled", ApiVersion::V2) => Some("enabled, with the opposite meaning"),
-        ("enabled", ApiVersion::V1) => {
-            Some("status for a rule, disabled with the opposite meaning for an email")
-        }
+/// The other API's name for a field of `section` that only one API has under this name.
+fn api_twin(section: &str, key: &str, api: ApiVersion) -> Option<&'static str> {
+    match (section, key, api) {
+        ("rules", "status", ApiVersion::V2) => Some("enabled"),
+        ("rules", "enabled", ApiVersion::V1) => Some("status"),
+        ("emails", "disabled", ApiVersion::V2) => Some("enabled, with the opposite meaning"),
+        ("emails", "enabled", ApiVersion::V1) => Some("disabled, with the opposite meaning"),
         _ => None,
     }
 }
