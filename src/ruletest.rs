@@ -317,7 +317,7 @@ fn load_rules(dir: &Path, vars: &manifest::Vars) -> Result<Vec<LoadedRule>, Inva
             LoadedRule {
                 name: item.value.name.clone(),
                 script: item.value.script.text().to_string(),
-                enabled: item.value.status.unwrap_or(true),
+                enabled: item.value.runs(),
                 order: item.value.order,
                 origin,
             }

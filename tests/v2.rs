@@ -713,6 +713,19 @@ async fn v2_a0ctl_never_changes_or_deletes_its_own_client() {
         "{}",
         stderr(&out)
     );
+    // Nor is the global client ever managed.
+    let pin = format!(
+        "api: v2\nclients:\n  - name: Global\n    client_id: {}\n",
+        env.handle.global_client_id
+    );
+    write(dir.path(), "t.yaml", &pin);
+    let out = env.run(&["plan", d]).await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("the tenant's global client, which a0ctl never manages"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -844,5 +857,21 @@ async fn a_field_of_the_other_api_is_a_located_error_naming_it() {
         stderr(&out).contains("--api v1 (AUTH0_API) but the manifests are written for v2"),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn the_v2_example_s_rule_tests_pass() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+        .args(["test", "examples/tenant-v2"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("10 passed, 0 failed"),
+        "{}",
+        stdout(&out)
     );
 }

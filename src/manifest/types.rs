@@ -440,6 +440,13 @@ pub struct Rule {
     pub script: Source,
 }
 
+impl Rule {
+    /// Whether the rule runs, as either API writes it (absent: it runs).
+    pub fn runs(&self) -> bool {
+        self.status.or(self.enabled).unwrap_or(true)
+    }
+}
+
 /// When a v2 rule runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
