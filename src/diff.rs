@@ -328,13 +328,13 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
         matched_live.insert((d.kind, d.name.clone()));
         push(&mut out, compare(d, l, options));
     }
-    // What the tenant has and the manifest does not (templates cannot be deleted; a0ctl's own
-    // client is never touched).
+    // What the tenant has and the manifest does not (kinds that cannot be deleted and a0ctl's
+    // own client are left out).
     for l in &live.resources {
         let key = match l.kind {
+            _ if !l.kind.spec().deletable() => continue,
             Kind::Client if l.id.is_some() && l.id == options.own_client => continue,
             Kind::Client => l.id.clone().unwrap_or_default(),
-            Kind::Email => continue,
             _ => l.name.clone(),
         };
         if matched_live.contains(&(l.kind, key)) {

@@ -5,7 +5,7 @@
 //! connection options become `${A0_…}` references; their values are never written. The global
 //! client is left out.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -15,7 +15,7 @@ use crate::diag::hinted;
 use crate::live::Live;
 use crate::manifest::types::ApiVersion;
 use crate::manifest::{Vars, yaml};
-use crate::model::{Kind, Resource};
+use crate::model::Resource;
 use crate::path::{FieldPath, leaves_mut};
 use crate::secret::Secrecy;
 
@@ -141,22 +141,28 @@ pub struct Files {
 }
 
 /// What writing one export shares: the header of each file, the values to re-template, and
-/// what was written so far.
-struct Writer<'v> {
+/// what was written so far. Each kind writes its files through it (`KindSpec::export`).
+pub struct Writer<'v> {
     header: String,
-    api: ApiVersion,
+    pub api: ApiVersion,
     /// A variable's value → its name.
     by_value: BTreeMap<&'v str, &'v str>,
     files: Files,
 }
 
 impl Writer<'_> {
-    fn item(&mut self, m: Map, owner: &str, what: &str) -> Value {
+    /// An item as written: secrets as variables, variables' values re-templated.
+    pub fn item(&mut self, m: Map, owner: &str, what: &str) -> Value {
         written_item(m, owner, what, &mut self.files.variables, &self.by_value)
     }
 
+    /// A file written as it is (a script, a body).
+    pub fn file(&mut self, rel: &str, text: &str) {
+        self.files.files.insert(rel.to_string(), text.to_string());
+    }
+
     /// `SECTION:` and its items, or `SECTION: []`.
-    fn section(&mut self, file: &str, section: &str, items: &[Value]) {
+    pub fn section(&mut self, file: &str, section: &str, items: &[Value]) {
         let mut text = self.header.clone();
         if items.is_empty() {
             text.push_str(&format!("{section}: []\n"));
@@ -169,8 +175,16 @@ impl Writer<'_> {
         self.files.files.insert(file.into(), text);
     }
 
+    /// `SECTION:` holding one mapping.
+    pub fn mapping(&mut self, file: &str, section: &str, item: &Value) {
+        let mut text = self.header.clone();
+        text.push_str(&format!("{section}:\n"));
+        text.push_str(&block(item, 1));
+        self.files.files.insert(file.into(), text);
+    }
+
     /// The fields of `r` not yet in `m`, in name order (v2 writes every field it compares).
-    fn rest(&self, m: &mut Map, r: &Resource, skip: &[&str]) {
+    pub fn rest(&self, m: &mut Map, r: &Resource, skip: &[&str]) {
         if self.api == ApiVersion::V1 {
             return;
         }
@@ -201,200 +215,17 @@ pub fn render(live: &Live, api: ApiVersion, vars: &Vars) -> Result<Files> {
         by_value,
         files: Files::default(),
     };
-    w.files
-        .files
-        .insert(SCHEMA_FILE.to_string(), crate::schema::render());
-    let name_count = write_clients(&mut w, live);
-    write_connections(&mut w, live, &name_count);
-    write_rules(&mut w, live);
-    write_emails(&mut w, live);
-    write_provider(&mut w, live);
+    w.file(SCHEMA_FILE, &crate::schema::render());
+    let dialect = crate::dialect::for_version(api);
+    for spec in crate::kinds::ALL {
+        if dialect.kinds().contains(&spec.kind()) {
+            spec.export(&mut w, live);
+        }
+    }
     Ok(w.files)
 }
 
-/// Clients, each pinned by client_id: a rename in the manifest then keeps the client (and its
-/// credentials) instead of creating another. Returns how many clients hold each name.
-fn write_clients<'l>(w: &mut Writer<'_>, live: &'l Live) -> HashMap<&'l str, usize> {
-    let mut clients: Vec<(&String, &String, Value)> = Vec::new();
-    let mut name_count: HashMap<&str, usize> = HashMap::new();
-    for c in live.of_kind(Kind::Client) {
-        *name_count.entry(c.name.as_str()).or_default() += 1;
-    }
-    for c in live.of_kind(Kind::Client) {
-        let id = c.id.as_ref().expect("live clients have ids");
-        let mut m = Map::new();
-        m.push("name", Value::String(c.name.clone()));
-        m.push("client_id", Value::String(id.clone()));
-        m.push(
-            "callbacks",
-            c.fields
-                .get("callbacks")
-                .cloned()
-                .unwrap_or(Value::Array(vec![])),
-        );
-        w.rest(&mut m, c, &[]);
-        let item = w.item(m, &c.name, "client");
-        clients.push((&c.name, id, item));
-    }
-    clients.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    let items: Vec<Value> = clients.into_iter().map(|(_, _, v)| v).collect();
-    w.section("clients.yaml", "clients", &items);
-    name_count
-}
-
-/// Connections, with secret options as variables.
-fn write_connections(w: &mut Writer<'_>, live: &Live, name_count: &HashMap<&str, usize>) {
-    let mut items = Vec::new();
-    for c in live.of_kind(Kind::Connection) {
-        let mut m = Map::new();
-        m.push("name", Value::String(c.name.clone()));
-        m.push(
-            "strategy",
-            c.fields.get("strategy").cloned().unwrap_or(Value::Null),
-        );
-        let options = c
-            .fields
-            .get("options")
-            .cloned()
-            .unwrap_or(Value::Object(Default::default()));
-        m.push("options", options);
-        w.rest(&mut m, c, &["enabled_clients"]);
-        if let Some(enabled) = live.enabled.as_ref().and_then(|e| e.get(&c.name)) {
-            // By name; by pin for a client whose name another shares (every client is pinned).
-            let mut entries: Vec<(String, Value)> = enabled
-                .iter()
-                .filter_map(|id| live.client_names.get(id).map(|name| (id, name)))
-                .map(|(id, name)| {
-                    if name_count.get(name.as_str()).copied().unwrap_or(0) > 1 {
-                        (format!("{name} {id}"), serde_json::json!({"client_id": id}))
-                    } else {
-                        (name.clone(), Value::String(name.clone()))
-                    }
-                })
-                .collect();
-            entries.sort_by(|a, b| a.0.cmp(&b.0));
-            m.push(
-                "enabled_clients",
-                Value::Array(entries.into_iter().map(|(_, v)| v).collect()),
-            );
-        }
-        items.push(w.item(m, &c.name, "connection"));
-    }
-    w.section("connections.yaml", "connections", &items);
-}
-
-/// Rules in their order, scripts in files.
-fn write_rules(w: &mut Writer<'_>, live: &Live) {
-    let mut rules: Vec<_> = live.of_kind(Kind::Rule).collect();
-    rules.sort_by_key(|r| {
-        (
-            r.fields.get("order").and_then(Value::as_u64),
-            r.name.clone(),
-        )
-    });
-    let runs = match w.api {
-        ApiVersion::V1 => "status",
-        ApiVersion::V2 => "enabled",
-    };
-    let mut used = BTreeSet::new();
-    let mut items = Vec::new();
-    for r in rules {
-        let file = format!("rules/{}.js", unique_file_name(&r.name, &mut used));
-        let script = r
-            .fields
-            .get("script")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        w.files.files.insert(file.clone(), script.to_string());
-        let mut m = Map::new();
-        m.push("name", Value::String(r.name.clone()));
-        m.push(
-            runs,
-            r.fields.get(runs).cloned().unwrap_or(Value::Bool(true)),
-        );
-        if let Some(order) = r.fields.get("order").filter(|o| o.is_u64()) {
-            m.push("order", order.clone());
-        }
-        w.rest(&mut m, r, &["order", "script"]);
-        m.push("script", file_ref(&file));
-        items.push(w.item(m, &r.name, "rule"));
-    }
-    w.section("rules.yaml", "rules", &items);
-}
-
-/// Email templates, bodies in files.
-fn write_emails(w: &mut Writer<'_>, live: &Live) {
-    let mut items = Vec::new();
-    for e in live.of_kind(Kind::Email) {
-        let mut m = Map::new();
-        m.push("template", Value::String(e.name.clone()));
-        // Empty strings are the service's defaults, not something a person writes.
-        let written = |v: &&Value| v.as_str() != Some("");
-        for key in ["disabled", "enabled", "from", "subject"] {
-            if let Some(v) = e.fields.get(key).filter(written) {
-                m.push(key, v.clone());
-            }
-        }
-        if let Some(body) = e.fields.get("body").and_then(Value::as_str) {
-            let file = format!("emails/{}.html", e.name);
-            w.files.files.insert(file.clone(), body.to_string());
-            m.push("body", file_ref(&file));
-        }
-        for key in [
-            "resultUrl",
-            "urlLifetimeInSeconds",
-            "syntax",
-            "includeEmailInRedirect",
-        ] {
-            if let Some(v) = e.fields.get(key).filter(written) {
-                m.push(key, v.clone());
-            }
-        }
-        items.push(w.item(m, &e.name, "email template"));
-    }
-    w.section("emails.yaml", "emails", &items);
-}
-
-/// The email provider (v2), when the tenant has one: its credentials are never returned, so
-/// they are written as variables, one per key its kind of provider takes.
-fn write_provider(w: &mut Writer<'_>, live: &Live) {
-    let Some(p) = live.of_kind(Kind::EmailProvider).next() else {
-        return;
-    };
-    let mut m = Map::new();
-    let name = p
-        .fields
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    m.push("name", Value::String(name.to_string()));
-    w.rest(&mut m, p, &[]);
-    let mut credentials = Map::new();
-    for key in credential_keys(name) {
-        // Any value: `written_item` turns every credential into a variable.
-        credentials.push(key, Value::String(String::new()));
-    }
-    m.push("credentials", credentials.into_value());
-    let item = w.item(m, "email provider", "the");
-    let mut text = w.header.clone();
-    text.push_str("email_provider:\n");
-    text.push_str(&block(&item, 1));
-    w.files.files.insert("email_provider.yaml".into(), text);
-}
-
-/// The credentials each provider takes (Auth0's `emailProviderCredentials`).
-fn credential_keys(provider: &str) -> &'static [&'static str] {
-    match provider {
-        "smtp" => &["smtp_host", "smtp_port", "smtp_user", "smtp_pass"],
-        "ses" => &["accessKeyId", "secretAccessKey", "region"],
-        "mailgun" => &["api_key", "domain", "region"],
-        "azure_cs" => &["connectionString"],
-        "ms365" => &["tenantId", "clientId", "clientSecret"],
-        _ => &["api_key"],
-    }
-}
-
-fn file_ref(path: &str) -> Value {
+pub(crate) fn file_ref(path: &str) -> Value {
     let mut m = Map::new();
     m.push("file", Value::String(path.to_string()));
     m.into_value()
@@ -498,19 +329,20 @@ fn is_reserved_on_windows(base: &str) -> bool {
 
 /// An ordered mapping for emission (serde_json's map may be sorted or not, depending on
 /// features; exports keep the order a person would use).
-struct Map(Vec<(String, Value)>);
+#[derive(Default)]
+pub struct Map(Vec<(String, Value)>);
 
 impl Map {
-    fn new() -> Map {
+    pub fn new() -> Map {
         Map(Vec::new())
     }
-    fn push(&mut self, k: &str, v: Value) {
+    pub fn push(&mut self, k: &str, v: Value) {
         self.0.push((k.to_string(), v));
     }
     fn has(&self, k: &str) -> bool {
         self.0.iter().any(|(key, _)| key == k)
     }
-    fn into_value(self) -> Value {
+    pub fn into_value(self) -> Value {
         Value::Object(self.0.into_iter().collect())
     }
 }

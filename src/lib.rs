@@ -13,6 +13,7 @@ pub mod diff;
 pub mod emulator;
 pub mod export;
 pub mod fsutil;
+pub mod kinds;
 pub mod lease;
 pub mod live;
 pub mod manifest;

@@ -3,86 +3,19 @@
 //! produces the desired side (only the fields the manifest manages), `live` the tenant's side
 //! (normalised: server-owned fields dropped). Which values are secret is decided here too.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
+use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
-use crate::manifest::types::ApiVersion;
 use crate::manifest::{Desired, Origin};
 use crate::path::FieldPath;
 use crate::secret::{Redactor, Secrecy};
 
-/// The kinds of resources a0ctl manages, in the order plans list them (the email provider is
-/// v2's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Connection,
-    Client,
-    Rule,
-    Email,
-    EmailProvider,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 5] = [
-        Kind::Connection,
-        Kind::Client,
-        Kind::Rule,
-        Kind::Email,
-        Kind::EmailProvider,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Connection => "connection",
-            Kind::Client => "client",
-            Kind::Rule => "rule",
-            Kind::Email => "email",
-            Kind::EmailProvider => "email_provider",
-        }
-    }
-
-    pub fn plural(self) -> &'static str {
-        match self {
-            Kind::Connection => "connections",
-            Kind::Client => "clients",
-            Kind::Rule => "rules",
-            Kind::Email => "email templates",
-            Kind::EmailProvider => "email providers",
-        }
-    }
-
-    /// The manifest section that declares this kind.
-    pub fn section(self) -> &'static str {
-        match self {
-            Kind::Connection => "connections",
-            Kind::Client => "clients",
-            Kind::Rule => "rules",
-            Kind::Email => "emails",
-            Kind::EmailProvider => "email_provider",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    pub fn of_section(section: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.section() == section)
-    }
-}
+pub use crate::kinds::Kind;
 
 /// The one email provider's name as a resource (`email_provider/default`).
 pub const PROVIDER_NAME: &str = "default";
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One resource reduced to what a0ctl compares.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,62 +89,18 @@ pub fn redactor<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Redact
     Redactor::from_values(values.iter().map(|(v, r)| (v, r.secrecy())))
 }
 
-/// The desired side as resources, per kind, in manifest order: each declared entry's fields as
-/// its API names them (absent fields are not managed), minus its identity; write-only fields
-/// (a v1 client's `signingKey`, the provider's `credentials`) apart.
+/// The desired side as resources, per kind (each kind's `desired`), in manifest order: each
+/// declared entry's fields as its API names them (absent fields are not managed), minus its
+/// identity; write-only fields (a v1 client's `signingKey`, the provider's `credentials`) apart.
 pub fn desired_resources(desired: &Desired) -> Vec<Resource> {
-    let mut out = Vec::new();
-    for item in &desired.connections {
-        let c = &item.value;
-        let mut fields = fields_of(c, &["name", "enabled_clients"]);
-        fields
-            .entry("options".to_string())
-            .or_insert_with(|| json!({}));
-        if let Some(clients) = &c.enabled_clients {
-            // By name, or by pin (`types::pin_key`) for clients that share a name.
-            let set: BTreeSet<String> = clients.iter().map(|e| e.key()).collect();
-            fields.insert("enabled_clients".into(), json!(set));
-        }
-        out.push(resource(Kind::Connection, &c.name, fields, item));
-    }
-    for item in &desired.clients {
-        let c = &item.value;
-        let mut fields = fields_of(c, &["client_id"]);
-        let mut r = resource(Kind::Client, &c.name, BTreeMap::new(), item);
-        r.write_only.extend(fields.remove_entry("signingKey"));
-        r.fields = fields;
-        r.id = c.client_id.clone();
-        out.push(r);
-    }
-    for item in &desired.rules {
-        let r = &item.value;
-        let mut fields = fields_of(r, &["name"]);
-        // Whether a rule runs is always managed; absent means it runs.
-        let runs = match desired.api {
-            ApiVersion::V1 => "status",
-            ApiVersion::V2 => "enabled",
-        };
-        fields.entry(runs.to_string()).or_insert(json!(true));
-        out.push(resource(Kind::Rule, &r.name, fields, item));
-    }
-    for item in &desired.emails {
-        let e = &item.value;
-        let fields = fields_of(e, &["template"]);
-        out.push(resource(Kind::Email, e.template.as_str(), fields, item));
-    }
-    if let Some(item) = &desired.email_provider {
-        let mut fields = fields_of(&item.value, &[]);
-        let mut r = resource(Kind::EmailProvider, PROVIDER_NAME, BTreeMap::new(), item);
-        r.write_only.extend(fields.remove_entry("credentials"));
-        r.fields = fields;
-        out.push(r);
-    }
-    out
+    Kind::all()
+        .flat_map(|k| k.spec().desired(desired))
+        .collect()
 }
 
 /// A declared entry's fields as the manifest names them (the API's names), without `skip`.
 /// `{file: …}` sources are resolved to their text by the loader, so they serialise as strings.
-fn fields_of<T: Serialize>(value: &T, skip: &[&str]) -> BTreeMap<String, Value> {
+pub(crate) fn fields_of<T: Serialize>(value: &T, skip: &[&str]) -> BTreeMap<String, Value> {
     match serde_json::to_value(value) {
         Ok(Value::Object(map)) => map
             .into_iter()
@@ -221,7 +110,7 @@ fn fields_of<T: Serialize>(value: &T, skip: &[&str]) -> BTreeMap<String, Value> 
     }
 }
 
-fn resource<T>(
+pub(crate) fn resource<T>(
     kind: Kind,
     name: &str,
     fields: BTreeMap<String, Value>,

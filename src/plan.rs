@@ -72,15 +72,18 @@ pub enum Check {
     },
 }
 
-struct Builder<'d> {
+/// The calls of a plan as they are built, kind by kind (`KindSpec::plan`).
+pub struct Builder<'d> {
     calls: Vec<Call>,
-    dialect: &'d dyn Dialect,
+    pub dialect: &'d dyn Dialect,
     /// The create call of each resource this plan creates, by kind and name.
     created: HashMap<(Kind, String), usize>,
+    /// The clients this plan deletes (no connection needs disabling for them).
+    deleted_clients: BTreeSet<String>,
 }
 
 impl Builder<'_> {
-    fn add(&mut self, method: &str, path: String, resource: String) -> usize {
+    pub fn add(&mut self, method: &str, path: String, resource: String) -> usize {
         let id = self.calls.len();
         self.calls.push(Call {
             id,
@@ -97,7 +100,7 @@ impl Builder<'_> {
         id
     }
 
-    fn call(&mut self, id: usize) -> &mut Call {
+    pub fn call(&mut self, id: usize) -> &mut Call {
         &mut self.calls[id]
     }
 
@@ -105,9 +108,15 @@ impl Builder<'_> {
         self.calls[id].body = Some(body);
     }
 
+    /// The DELETE of the tenant's resource `l`.
+    pub fn delete(&mut self, c: &Change, l: &Resource) -> usize {
+        let path = self.dialect.item(Target::of(l));
+        self.add("DELETE", path, c.key())
+    }
+
     /// A POST that creates `kind/name`, read back by `check` when its answer is lost; later
     /// calls may use its placeholder.
-    fn create(&mut self, kind: Kind, name: &str, body: Value, check: Check) -> usize {
+    pub fn create(&mut self, kind: Kind, name: &str, body: Value, check: Check) -> usize {
         let resource = format!("{kind}/{name}");
         let id = self.add("POST", self.dialect.collection(kind), resource);
         self.body(id, body);
@@ -123,7 +132,7 @@ impl Builder<'_> {
     }
 
     /// This call uses the id of `kind/name`, which this plan creates: wait for it.
-    fn needs(&mut self, id: usize, kind: Kind, name: &str) {
+    pub fn needs(&mut self, id: usize, kind: Kind, name: &str) {
         let placeholder = self.dialect.placeholder(kind, name);
         if let Some(&create) = self.created.get(&(kind, name.to_string())) {
             self.calls[id].after.push(create);
@@ -132,7 +141,7 @@ impl Builder<'_> {
     }
 
     /// The update of a changed resource: its changed fields that the API updates in place.
-    fn update(&mut self, c: &Change, d: &Resource) -> Option<usize> {
+    pub fn update(&mut self, c: &Change, d: &Resource) -> Option<usize> {
         let body = changed_fields(c, d, self.dialect);
         if body.as_object().is_some_and(Map::is_empty) {
             return None;
@@ -161,26 +170,28 @@ impl CycleError {
 }
 
 /// Plan the calls for a set of changes against the tenant they were computed from, addressed
-/// as `dialect` addresses them.
+/// as `dialect` addresses them: each kind plans its own (`KindSpec::plan`), in `kinds::ALL`'s
+/// order, then the calls are ordered by what they wait for.
 pub fn plan(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Plan, CycleError> {
+    let deleted_clients = changes
+        .changes
+        .iter()
+        .filter(|c| c.kind == Kind::Client && c.action == Action::Delete)
+        .filter_map(|c| c.live_id().map(str::to_string))
+        .collect();
     let mut b = Builder {
         calls: Vec::new(),
         dialect,
         created: HashMap::new(),
+        deleted_clients,
     };
-    let by_kind = |kind: Kind| changes.changes.iter().filter(move |c| c.kind == kind);
-    // Clients first: connections wait for the clients they are enabled for.
-    plan_clients(&mut b, by_kind(Kind::Client), live);
-    let deleted_clients: BTreeSet<String> = by_kind(Kind::Client)
-        .filter(|c| c.action == Action::Delete)
-        .filter_map(|c| c.live_id().map(str::to_string))
-        .collect();
-    for c in by_kind(Kind::Connection) {
-        plan_connection(&mut b, c, &deleted_clients);
-    }
-    plan_rules(&mut b, by_kind(Kind::Rule), live);
-    for c in by_kind(Kind::Email).chain(by_kind(Kind::EmailProvider)) {
-        plan_simple(&mut b, c);
+    for spec in crate::kinds::ALL {
+        let of_kind: Vec<&Change> = changes
+            .changes
+            .iter()
+            .filter(|c| c.kind == spec.kind())
+            .collect();
+        spec.plan(&mut b, &of_kind, live);
     }
     Ok(Plan {
         calls: topological(b.calls)?,
@@ -188,18 +199,12 @@ pub fn plan(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Plan
     })
 }
 
-/// The body of a create: the name (as the kind's API names its identity) and every declared
-/// field but the enabled clients, write-only ones included.
-fn create_body(kind: Kind, name: &str, d: &Resource) -> Value {
+/// The body of a create: the name (as the kind names its identity, if it is not a field) and
+/// every declared field but the enabled clients, write-only ones included.
+pub(crate) fn create_body(d: &Resource) -> Value {
     let mut body = Map::new();
-    match kind {
-        Kind::Client | Kind::EmailProvider => {}
-        Kind::Email => {
-            body.insert("template".into(), json!(name));
-        }
-        Kind::Connection | Kind::Rule => {
-            body.insert("name".into(), json!(name));
-        }
+    if let Some(key) = d.kind.spec().identity() {
+        body.insert(key.into(), json!(d.name));
     }
     for (k, v) in d.fields.iter().chain(d.write_only.iter()) {
         if k != "enabled_clients" {
@@ -209,76 +214,10 @@ fn create_body(kind: Kind, name: &str, d: &Resource) -> Value {
     Value::Object(body)
 }
 
-/// Client creates, updates and deletes.
-fn plan_clients<'a>(b: &mut Builder<'_>, changes: impl Iterator<Item = &'a Change>, live: &Live) {
-    let known_client_ids: BTreeSet<String> = live.client_names.keys().cloned().collect();
-    for c in changes {
-        match c.action {
-            Action::Create => {
-                let d = c.desired.as_ref().expect("a create has a desired side");
-                let check = Check::Client {
-                    name: c.name.clone(),
-                    known: known_client_ids.clone(),
-                };
-                b.create(
-                    Kind::Client,
-                    &c.name,
-                    create_body(c.kind, &c.name, d),
-                    check,
-                );
-            }
-            Action::Update => {
-                let d = c.desired.as_ref().expect("an update has a desired side");
-                b.update(c, d);
-            }
-            Action::Delete => {
-                let path = b.dialect.item(Target::of(
-                    c.live.as_ref().expect("a delete has a live side"),
-                ));
-                b.add("DELETE", path, c.key());
-            }
-            Action::Replace | Action::Unmanaged => {}
-        }
-    }
-}
-
-/// One connection: its create (after the delete, for a replacement), update or delete, then the
-/// calls that set its status for the clients it is enabled or disabled for.
-fn plan_connection(b: &mut Builder<'_>, c: &Change, deleted_clients: &BTreeSet<String>) {
-    let resource = c.key();
-    let live_target = Target::with_id(Kind::Connection, &c.name, c.live_id());
-    let mut created = None;
-    match c.action {
-        Action::Create | Action::Replace => {
-            let d = c.desired.as_ref().expect("a create has a desired side");
-            let deleted = (c.action == Action::Replace)
-                .then(|| b.add("DELETE", b.dialect.item(live_target), resource.clone()));
-            let check = Check::Named(Kind::Connection, c.name.clone());
-            let id = b.create(
-                Kind::Connection,
-                &c.name,
-                create_body(c.kind, &c.name, d),
-                check,
-            );
-            if let Some(del) = deleted {
-                let call = b.call(id);
-                call.after.push(del);
-                call.note =
-                    Some("replacement: the old connection and its users are deleted first".into());
-            }
-            created = Some(id);
-        }
-        Action::Update => {
-            let d = c.desired.as_ref().expect("an update has a desired side");
-            if let Some(id) = b.update(c, d) {
-                b.calls[id].note = options_note(c, d, b.dialect);
-            }
-        }
-        Action::Delete => {
-            b.add("DELETE", b.dialect.item(live_target), resource.clone());
-        }
-        Action::Unmanaged => {}
-    }
+/// Enabled clients, across kinds: the calls that set a connection's status for the clients it
+/// is enabled or disabled for, after the clients they name (and the connection, when `created`)
+/// exist.
+pub(crate) fn enabled_clients(b: &mut Builder<'_>, c: &Change, created: bool) {
     let mut statuses: Vec<StatusChange> = Vec::new();
     let mut new_clients: Vec<&str> = Vec::new();
     for r in &c.enable {
@@ -301,7 +240,7 @@ fn plan_connection(b: &mut Builder<'_>, c: &Change, deleted_clients: &BTreeSet<S
     statuses.extend(
         c.disable
             .iter()
-            .filter(|id| !deleted_clients.contains(*id))
+            .filter(|id| !b.deleted_clients.contains(*id))
             .map(|id| StatusChange {
                 client: id.clone(),
                 pending: false,
@@ -309,14 +248,15 @@ fn plan_connection(b: &mut Builder<'_>, c: &Change, deleted_clients: &BTreeSet<S
             }),
     );
     let placeholder = b.dialect.placeholder(Kind::Connection, &c.name);
-    let target = match created {
-        Some(_) => Target::pending(Kind::Connection, &c.name, &placeholder),
-        None => live_target,
+    let target = if created {
+        Target::pending(Kind::Connection, &c.name, &placeholder)
+    } else {
+        Target::with_id(Kind::Connection, &c.name, c.live_id())
     };
     for call in b.dialect.status_calls(target, &statuses) {
-        let id = b.add(call.method, call.path, resource.clone());
+        let id = b.add(call.method, call.path, c.key());
         b.calls[id].body = Some(call.body);
-        if created.is_some() {
+        if created {
             b.needs(id, Kind::Connection, &c.name);
         }
         for name in &new_clients {
@@ -330,45 +270,19 @@ fn plan_connection(b: &mut Builder<'_>, c: &Change, deleted_clients: &BTreeSet<S
     }
 }
 
-/// A connection update sends `options` whole: where the update is a PATCH (which reads like a
-/// merge), say which keys of the tenant's it removes.
-fn options_note(c: &Change, d: &Resource, dialect: &dyn Dialect) -> Option<String> {
-    if dialect.update_method(Kind::Connection) != "PATCH" {
-        return None;
-    }
-    let sent = d.fields.get("options")?.as_object()?;
-    let held = c.live.as_ref()?.fields.get("options")?.as_object()?;
-    let removed: Vec<&str> = held
-        .keys()
-        .filter(|k| !sent.contains_key(*k))
-        .map(String::as_str)
-        .collect();
-    (!removed.is_empty()).then(|| {
-        format!(
-            "options are replaced whole: the tenant's {} not in the manifest {} removed",
-            removed
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            if removed.len() == 1 { "is" } else { "are" }
-        )
-    })
-}
-
-/// An email template or the email provider: create, update, or (the provider) delete.
-fn plan_simple(b: &mut Builder<'_>, c: &Change) {
-    match (c.action, &c.desired) {
-        (Action::Create, Some(d)) => {
+/// A kind whose calls are the create, update or delete of one object (email templates, the
+/// provider).
+pub(crate) fn simple(b: &mut Builder<'_>, c: &Change) {
+    match (c.action, &c.desired, &c.live) {
+        (Action::Create, Some(d), _) => {
             let check = Check::Named(c.kind, c.name.clone());
-            b.create(c.kind, &c.name, create_body(c.kind, &c.name, d), check);
+            b.create(c.kind, &c.name, create_body(d), check);
         }
-        (Action::Update, Some(d)) => {
+        (Action::Update, Some(d), _) => {
             b.update(c, d);
         }
-        (Action::Delete, _) => {
-            let path = b.dialect.item(Target::named(c.kind, &c.name));
-            b.add("DELETE", path, c.key());
+        (Action::Delete, _, Some(l)) => {
+            b.delete(c, l);
         }
         _ => {}
     }
@@ -390,14 +304,14 @@ fn changed_fields(c: &Change, d: &Resource, dialect: &dyn Dialect) -> Value {
     Value::Object(body)
 }
 
-/// Rules: deletes free their orders; each moving rule is one PUT; a cycle of orders takes one
-/// temporary move to an order nobody holds; new rules without an order get one after the last.
-fn plan_rules<'a>(b: &mut Builder<'_>, changes: impl Iterator<Item = &'a Change>, live: &Live) {
+/// Rule orders, across rules: deletes free their orders; each moving rule is one update; a
+/// cycle of orders takes one temporary move to an order nobody holds; new rules without an
+/// order get one after the last.
+pub(crate) fn rule_orders(b: &mut Builder<'_>, changes: &[&Change], live: &Live) {
     let order = |r: Option<&Resource>| {
         r.and_then(|r| r.fields.get("order"))
             .and_then(Value::as_u64)
     };
-    let changes: Vec<&Change> = changes.collect();
     // Who holds each order now.
     let holder: BTreeMap<u64, String> = live
         .of_kind(Kind::Rule)
@@ -511,7 +425,7 @@ fn plan_rules<'a>(b: &mut Builder<'_>, changes: impl Iterator<Item = &'a Change>
         .filter(|c| matches!(c.action, Action::Create | Action::Replace))
     {
         let d = c.desired.as_ref().expect("a create has a desired side");
-        let Value::Object(mut body) = create_body(Kind::Rule, &c.name, d) else {
+        let Value::Object(mut body) = create_body(d) else {
             continue;
         };
         let target = match order(Some(d)) {

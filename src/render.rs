@@ -426,7 +426,7 @@ fn markdown_with(changes: &Changes, tenant: &str, what: &str, drift: bool) -> St
     }
     head.push_str("| kind | create | update | replace | delete | unmanaged |\n");
     head.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
-    let mut counts: BTreeMap<Kind, [usize; 5]> = Kind::ALL.iter().map(|k| (*k, [0; 5])).collect();
+    let mut counts: BTreeMap<Kind, [usize; 5]> = Kind::all().map(|k| (k, [0; 5])).collect();
     for c in &changes.changes {
         let i = match c.action {
             Action::Create => 0,

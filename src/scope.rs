@@ -26,10 +26,7 @@ impl Pattern {
             Some((k, n)) => (k, Some(n)),
             None => (text, None),
         };
-        let kind = Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == kind)
-            .ok_or_else(|| {
+        let kind = Kind::parse(kind).ok_or_else(|| {
                 format!(
                     "`{text}` does not start with a kind (connection, client, rule or email): write KIND or KIND/NAME"
                 )
@@ -114,7 +111,7 @@ impl Default for Scope {
     fn default() -> Scope {
         Scope {
             api: Default::default(),
-            kinds: Kind::ALL.into_iter().collect(),
+            kinds: Kind::all().collect(),
             ignore: Vec::new(),
         }
     }

@@ -49,7 +49,13 @@ impl Dialect for V2 {
     }
 
     fn kinds(&self) -> &'static [Kind] {
-        &Kind::ALL
+        &[
+            Kind::Connection,
+            Kind::Client,
+            Kind::Rule,
+            Kind::Email,
+            Kind::EmailProvider,
+        ]
     }
 
     fn templates(&self) -> &'static [TemplateName] {

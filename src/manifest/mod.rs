@@ -600,7 +600,7 @@ impl Loader<'_, '_> {
         shown: &str,
         invalid: &dyn Fn(&str) -> bool,
     ) {
-        for kind in Kind::ALL {
+        for kind in Kind::all() {
             if doc.get(kind.section()).is_some() {
                 self.desired.sections.insert(kind);
             }

@@ -1,0 +1,168 @@
+//! Connections: named by `name`; a new `strategy` replaces one (DELETE, then POST, which loses
+//! its users). Its status for clients (`enabled_clients`) spans kinds: `diff` compares it by
+//! client identity and `plan::enabled_clients` sends it.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::{Value, json};
+
+use super::{Kind, KindSpec};
+use crate::dialect::{Dialect, Target};
+use crate::diff::{Action, Change};
+use crate::export::{Map, Writer};
+use crate::live::Live;
+use crate::manifest::Desired;
+use crate::model::{Resource, fields_of, resource};
+use crate::plan::{Builder, Check};
+
+pub struct Connection;
+
+impl KindSpec for Connection {
+    fn kind(&self) -> Kind {
+        Kind::Connection
+    }
+
+    fn name(&self) -> &'static str {
+        "connection"
+    }
+
+    fn plural(&self) -> &'static str {
+        "connections"
+    }
+
+    fn section(&self) -> &'static str {
+        "connections"
+    }
+
+    fn identity(&self) -> Option<&'static str> {
+        Some("name")
+    }
+
+    fn desired(&self, desired: &Desired) -> Vec<Resource> {
+        desired
+            .connections
+            .iter()
+            .map(|item| {
+                let c = &item.value;
+                let mut fields = fields_of(c, &["name", "enabled_clients"]);
+                fields
+                    .entry("options".to_string())
+                    .or_insert_with(|| json!({}));
+                if let Some(clients) = &c.enabled_clients {
+                    // By name, or by pin (`types::pin_key`) for clients that share a name.
+                    let set: BTreeSet<String> = clients.iter().map(|e| e.key()).collect();
+                    fields.insert("enabled_clients".into(), json!(set));
+                }
+                resource(Kind::Connection, &c.name, fields, item)
+            })
+            .collect()
+    }
+
+    /// Its create (after the delete, for a replacement), update or delete, then the calls that
+    /// set its status for the clients it is enabled or disabled for.
+    fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], _live: &Live) {
+        for c in changes {
+            let live_target = Target::with_id(Kind::Connection, &c.name, c.live_id());
+            let mut created = None;
+            match (c.action, &c.desired) {
+                (Action::Create | Action::Replace, Some(d)) => {
+                    let deleted = (c.action == Action::Replace)
+                        .then(|| b.add("DELETE", b.dialect.item(live_target), c.key()));
+                    let check = Check::Named(Kind::Connection, c.name.clone());
+                    let body = crate::plan::create_body(d);
+                    let id = b.create(Kind::Connection, &c.name, body, check);
+                    if let Some(del) = deleted {
+                        let call = b.call(id);
+                        call.after.push(del);
+                        call.note = Some(
+                            "replacement: the old connection and its users are deleted first"
+                                .into(),
+                        );
+                    }
+                    created = Some(id);
+                }
+                (Action::Update, Some(d)) => {
+                    if let Some(id) = b.update(c, d) {
+                        b.call(id).note = options_note(c, d, b.dialect);
+                    }
+                }
+                (Action::Delete, _) => {
+                    b.add("DELETE", b.dialect.item(live_target), c.key());
+                }
+                _ => {}
+            }
+            crate::plan::enabled_clients(b, c, created.is_some());
+        }
+    }
+
+    /// Secret options become variables; enabled clients by name, or by pin for a client whose
+    /// name another shares.
+    fn export(&self, w: &mut Writer<'_>, live: &Live) {
+        let mut name_count: HashMap<&str, usize> = HashMap::new();
+        for c in live.of_kind(Kind::Client) {
+            *name_count.entry(c.name.as_str()).or_default() += 1;
+        }
+        let mut items = Vec::new();
+        for c in live.of_kind(Kind::Connection) {
+            let mut m = Map::new();
+            m.push("name", Value::String(c.name.clone()));
+            m.push(
+                "strategy",
+                c.fields.get("strategy").cloned().unwrap_or(Value::Null),
+            );
+            let options = c
+                .fields
+                .get("options")
+                .cloned()
+                .unwrap_or(Value::Object(Default::default()));
+            m.push("options", options);
+            w.rest(&mut m, c, &["enabled_clients"]);
+            if let Some(enabled) = live.enabled.as_ref().and_then(|e| e.get(&c.name)) {
+                let mut entries: Vec<(String, Value)> = enabled
+                    .iter()
+                    .filter_map(|id| live.client_names.get(id).map(|name| (id, name)))
+                    .map(|(id, name)| {
+                        if name_count.get(name.as_str()).copied().unwrap_or(0) > 1 {
+                            (format!("{name} {id}"), json!({"client_id": id}))
+                        } else {
+                            (name.clone(), Value::String(name.clone()))
+                        }
+                    })
+                    .collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                m.push(
+                    "enabled_clients",
+                    Value::Array(entries.into_iter().map(|(_, v)| v).collect()),
+                );
+            }
+            items.push(w.item(m, &c.name, "connection"));
+        }
+        w.section("connections.yaml", "connections", &items);
+    }
+}
+
+/// A connection update sends `options` whole: where the update is a PATCH (which reads like a
+/// merge), say which keys of the tenant's it removes.
+fn options_note(c: &Change, d: &Resource, dialect: &dyn Dialect) -> Option<String> {
+    if dialect.update_method(Kind::Connection) != "PATCH" {
+        return None;
+    }
+    let sent = d.fields.get("options")?.as_object()?;
+    let held = c.live.as_ref()?.fields.get("options")?.as_object()?;
+    let removed: Vec<&str> = held
+        .keys()
+        .filter(|k| !sent.contains_key(*k))
+        .map(String::as_str)
+        .collect();
+    (!removed.is_empty()).then(|| {
+        format!(
+            "options are replaced whole: the tenant's {} not in the manifest {} removed",
+            removed
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            if removed.len() == 1 { "is" } else { "are" }
+        )
+    })
+}

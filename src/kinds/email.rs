@@ -1,0 +1,82 @@
+//! Email templates: named by `template` (v1 has four, v2 thirteen); they cannot be deleted, so
+//! the tenant's undeclared templates are neither read by a plan nor shown.
+
+use serde_json::Value;
+
+use super::{Kind, KindSpec};
+use crate::export::{Map, Writer, file_ref};
+use crate::live::Live;
+use crate::manifest::Desired;
+use crate::model::{Resource, fields_of, resource};
+
+pub struct Email;
+
+impl KindSpec for Email {
+    fn kind(&self) -> Kind {
+        Kind::Email
+    }
+
+    fn name(&self) -> &'static str {
+        "email"
+    }
+
+    fn plural(&self) -> &'static str {
+        "email templates"
+    }
+
+    fn section(&self) -> &'static str {
+        "emails"
+    }
+
+    fn identity(&self) -> Option<&'static str> {
+        Some("template")
+    }
+
+    fn deletable(&self) -> bool {
+        false
+    }
+
+    fn desired(&self, desired: &Desired) -> Vec<Resource> {
+        desired
+            .emails
+            .iter()
+            .map(|item| {
+                let e = &item.value;
+                let fields = fields_of(e, &["template"]);
+                resource(Kind::Email, e.template.as_str(), fields, item)
+            })
+            .collect()
+    }
+
+    /// Bodies in files; empty strings (the service's defaults) left out.
+    fn export(&self, w: &mut Writer<'_>, live: &Live) {
+        let mut items = Vec::new();
+        for e in live.of_kind(Kind::Email) {
+            let mut m = Map::new();
+            m.push("template", Value::String(e.name.clone()));
+            let written = |v: &&Value| v.as_str() != Some("");
+            for key in ["disabled", "enabled", "from", "subject"] {
+                if let Some(v) = e.fields.get(key).filter(written) {
+                    m.push(key, v.clone());
+                }
+            }
+            if let Some(body) = e.fields.get("body").and_then(Value::as_str) {
+                let file = format!("emails/{}.html", e.name);
+                w.file(&file, body);
+                m.push("body", file_ref(&file));
+            }
+            for key in [
+                "resultUrl",
+                "urlLifetimeInSeconds",
+                "syntax",
+                "includeEmailInRedirect",
+            ] {
+                if let Some(v) = e.fields.get(key).filter(written) {
+                    m.push(key, v.clone());
+                }
+            }
+            items.push(w.item(m, &e.name, "email template"));
+        }
+        w.section("emails.yaml", "emails", &items);
+    }
+}

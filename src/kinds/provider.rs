@@ -1,0 +1,84 @@
+//! The email provider (v2): one per tenant, named `default`; its `credentials` are secret and
+//! write-only (never returned, so never compared: sent on create, and with
+//! `--rotate-signing-keys`).
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{Kind, KindSpec};
+use crate::export::{Map, Writer};
+use crate::live::Live;
+use crate::manifest::Desired;
+use crate::model::{PROVIDER_NAME, Resource, fields_of, resource};
+
+pub struct Provider;
+
+impl KindSpec for Provider {
+    fn kind(&self) -> Kind {
+        Kind::EmailProvider
+    }
+
+    fn name(&self) -> &'static str {
+        "email_provider"
+    }
+
+    fn plural(&self) -> &'static str {
+        "email providers"
+    }
+
+    fn section(&self) -> &'static str {
+        "email_provider"
+    }
+
+    fn identity(&self) -> Option<&'static str> {
+        None
+    }
+
+    fn desired(&self, desired: &Desired) -> Vec<Resource> {
+        let Some(item) = &desired.email_provider else {
+            return Vec::new();
+        };
+        let mut fields = fields_of(&item.value, &[]);
+        let mut r = resource(Kind::EmailProvider, PROVIDER_NAME, BTreeMap::new(), item);
+        r.write_only.extend(fields.remove_entry("credentials"));
+        r.fields = fields;
+        vec![r]
+    }
+
+    /// Its credentials are never returned, so they are written as variables, one per key its
+    /// kind of provider takes.
+    fn export(&self, w: &mut Writer<'_>, live: &Live) {
+        let Some(p) = live.of_kind(Kind::EmailProvider).next() else {
+            return;
+        };
+        let mut m = Map::new();
+        let name = p
+            .fields
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        m.push("name", Value::String(name.to_string()));
+        w.rest(&mut m, p, &[]);
+        let mut credentials = Map::new();
+        for key in credential_keys(name) {
+            // Any value: every credential is secret, so it is written as a variable.
+            credentials.push(key, Value::String(String::new()));
+        }
+        m.push("credentials", credentials.into_value());
+        let item = w.item(m, "email provider", "the");
+        w.mapping("email_provider.yaml", "email_provider", &item);
+    }
+}
+
+/// The credentials each provider takes (Auth0's `emailProviderCredentials`).
+fn credential_keys(provider: &str) -> &'static [&'static str] {
+    match provider {
+        "smtp" => &["smtp_host", "smtp_port", "smtp_user", "smtp_pass"],
+        "ses" => &["accessKeyId", "secretAccessKey", "region"],
+        "mailgun" => &["api_key", "domain", "region"],
+        "azure_cs" => &["connectionString"],
+        "ms365" => &["tenantId", "clientId", "clientSecret"],
+        _ => &["api_key"],
+    }
+}

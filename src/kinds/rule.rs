@@ -1,0 +1,103 @@
+//! Rules: named by `name`; their `order`s are unique across the tenant, so reorders span rules
+//! (`plan::rule_orders`, `diff`). v2's `stage` cannot change in place (a replacement).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::{Kind, KindSpec};
+use crate::diff::Change;
+use crate::export::{Map, Writer, file_ref, unique_file_name};
+use crate::live::Live;
+use crate::manifest::Desired;
+use crate::manifest::types::ApiVersion;
+use crate::model::{Resource, fields_of, resource};
+use crate::plan::Builder;
+
+pub struct Rule;
+
+/// The field that says whether a rule runs, as each API names it.
+fn runs_field(api: ApiVersion) -> &'static str {
+    match api {
+        ApiVersion::V1 => "status",
+        ApiVersion::V2 => "enabled",
+    }
+}
+
+impl KindSpec for Rule {
+    fn kind(&self) -> Kind {
+        Kind::Rule
+    }
+
+    fn name(&self) -> &'static str {
+        "rule"
+    }
+
+    fn plural(&self) -> &'static str {
+        "rules"
+    }
+
+    fn section(&self) -> &'static str {
+        "rules"
+    }
+
+    fn identity(&self) -> Option<&'static str> {
+        Some("name")
+    }
+
+    fn desired(&self, desired: &Desired) -> Vec<Resource> {
+        desired
+            .rules
+            .iter()
+            .map(|item| {
+                let r = &item.value;
+                let mut fields = fields_of(r, &["name"]);
+                // Whether a rule runs is always managed; absent means it runs.
+                fields
+                    .entry(runs_field(desired.api).to_string())
+                    .or_insert(json!(true));
+                resource(Kind::Rule, &r.name, fields, item)
+            })
+            .collect()
+    }
+
+    fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], live: &Live) {
+        crate::plan::rule_orders(b, changes, live);
+    }
+
+    /// In their order, scripts in files.
+    fn export(&self, w: &mut Writer<'_>, live: &Live) {
+        let mut rules: Vec<_> = live.of_kind(Kind::Rule).collect();
+        rules.sort_by_key(|r| {
+            (
+                r.fields.get("order").and_then(Value::as_u64),
+                r.name.clone(),
+            )
+        });
+        let runs = runs_field(w.api);
+        let mut used = BTreeSet::new();
+        let mut items = Vec::new();
+        for r in rules {
+            let file = format!("rules/{}.js", unique_file_name(&r.name, &mut used));
+            let script = r
+                .fields
+                .get("script")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            w.file(&file, script);
+            let mut m = Map::new();
+            m.push("name", Value::String(r.name.clone()));
+            m.push(
+                runs,
+                r.fields.get(runs).cloned().unwrap_or(Value::Bool(true)),
+            );
+            if let Some(order) = r.fields.get("order").filter(|o| o.is_u64()) {
+                m.push("order", order.clone());
+            }
+            w.rest(&mut m, r, &["order", "script"]);
+            m.push("script", file_ref(&file));
+            items.push(w.item(m, &r.name, "rule"));
+        }
+        w.section("rules.yaml", "rules", &items);
+    }
+}
