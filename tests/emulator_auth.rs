@@ -3,11 +3,11 @@
 //! sent, and the 401s: missing, unknown, expired, and a non-global client writing tenant-wide
 //! settings.
 
-mod common;
+mod harness;
 
 use std::time::Duration;
 
-use common::emulator::{Emu, assert_error, config};
+use harness::{Emu, assert_error, config};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -34,7 +34,7 @@ async fn token_as_json_form_and_unlabelled_form() {
     assert_eq!(emu.scrub(&json_answer.json(), &[]), expected);
 
     let form = format!("client_id={id}&client_secret={secret}&grant_type=client_credentials");
-    let form_answer = common::emulator::read(
+    let form_answer = harness::read(
         emu.http
             .post(emu.url("/oauth/token"))
             .header("content-type", "application/x-www-form-urlencoded")
@@ -48,7 +48,7 @@ async fn token_as_json_form_and_unlabelled_form() {
     assert_eq!(emu.scrub(&form_answer.json(), &[]), expected);
 
     // Some historical clients sent the form without a content type.
-    let bare_answer = common::emulator::read(
+    let bare_answer = harness::read(
         emu.http
             .post(emu.url("/oauth/token"))
             .body(form)
@@ -150,7 +150,7 @@ async fn token_in_header_any_case_or_query_and_the_401s() {
     let emu = Emu::start().await;
     let url = emu.url("/api/rules");
     for scheme in ["Bearer", "bearer", "BEARER"] {
-        let r = common::emulator::read(
+        let r = harness::read(
             emu.http
                 .get(&url)
                 .header("authorization", format!("{scheme} {}", emu.token))
@@ -161,7 +161,7 @@ async fn token_in_header_any_case_or_query_and_the_401s() {
         .await;
         assert_eq!((r.status, r.json()), (200, json!([])), "scheme {scheme}");
     }
-    let r = common::emulator::read(
+    let r = harness::read(
         emu.http
             .get(format!("{url}?access_token={}", emu.token))
             .send()
@@ -182,7 +182,7 @@ async fn token_in_header_any_case_or_query_and_the_401s() {
         emu.http.get(format!("{url}?access_token=")),
     ];
     for req in missing {
-        let r = common::emulator::read(req.send().await.unwrap()).await;
+        let r = harness::read(req.send().await.unwrap()).await;
         assert_error(&r, 401, "unauthorized");
     }
 
@@ -191,7 +191,7 @@ async fn token_in_header_any_case_or_query_and_the_401s() {
         .send(Method::GET, "/api/rules", Some("not-a-token"), None)
         .await;
     assert_error(&r, 401, "invalid_token");
-    let r = common::emulator::read(
+    let r = harness::read(
         emu.http
             .get(format!("{url}?access_token=not-a-token"))
             .send()
@@ -220,7 +220,7 @@ async fn token_in_header_any_case_or_query_and_the_401s() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_token_is_401_invalid_token() {
-    let emu = Emu::with(common::emulator::Config {
+    let emu = Emu::with(harness::Config {
         token_lifetime: Duration::from_secs(1),
         ..config()
     })
@@ -358,7 +358,7 @@ async fn deleting_a_client_revokes_its_tokens() {
         .send(Method::GET, "/api/rules", Some(&token), None)
         .await;
     assert_eq!(r.status, 200);
-    common::emulator::assert_ok_text(&emu.delete(&format!("/api/clients/{id}")).await);
+    harness::assert_ok_text(&emu.delete(&format!("/api/clients/{id}")).await);
     let r = emu
         .send(Method::GET, "/api/rules", Some(&token), None)
         .await;

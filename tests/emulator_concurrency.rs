@@ -1,12 +1,12 @@
 //! Concurrent writers: 64 tasks creating 3,200 rules, 64 creates racing for one order, 64 PUTs
 //! racing to move different rules to one order, and 64 concurrent metadata merges of one user.
 
-mod common;
+mod harness;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use common::emulator::{Emu, assert_error};
+use harness::{Emu, assert_error};
 use serde_json::{Value, json};
 
 const SCRIPT: &str = "function (user, context, callback) { callback(null, user, context); }";

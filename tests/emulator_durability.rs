@@ -3,14 +3,14 @@
 //! server; state files of an older store version migrated (foreign keys that cascade), and of a
 //! newer one refused.
 
-mod common;
+mod harness;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::emulator::{Emu, assert_error, config, http_client, read};
+use harness::{Emu, assert_error, config, http_client, read};
 use serde_json::{Value, json};
 
 const ID: &str = "durable-global-client";
@@ -97,7 +97,7 @@ async fn call(
     url: String,
     token: &str,
     body: Option<Value>,
-) -> common::emulator::Resp {
+) -> harness::Resp {
     let mut req = http.request(method, url).bearer_auth(token);
     if let Some(b) = body {
         req = req.json(&b);
@@ -323,7 +323,7 @@ async fn the_fault_flags_reach_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_in_process_emulator_shuts_down() {
-    let emu = common::emulator::Emu::start().await;
+    let emu = harness::Emu::start().await;
     assert_eq!(emu.get_ok("/api/rules").await, json!([]));
     let (base, http) = (emu.base.clone(), emu.http.clone());
     tokio::time::timeout(Duration::from_secs(10), emu.handle.shutdown())
@@ -387,7 +387,7 @@ async fn a_version_0_state_is_migrated_and_deletes_cascade() {
         .unwrap()
         .execute_batch(SCHEMA_V0)
         .unwrap();
-    let emu = Emu::with(common::emulator::Config {
+    let emu = Emu::with(harness::Config {
         state: Some(state.clone()),
         ..config()
     })
@@ -456,7 +456,7 @@ async fn a_state_of_a_newer_store_version_is_refused() {
         .unwrap()
         .execute_batch("PRAGMA user_version = 99;")
         .unwrap();
-    let refused = a0ctl::emulator::serve(common::emulator::Config {
+    let refused = a0ctl::emulator::serve(harness::Config {
         state: Some(state.clone()),
         ..config()
     })
@@ -470,7 +470,7 @@ async fn a_state_of_a_newer_store_version_is_refused() {
 async fn new_global_credentials_keep_the_clients_place_and_end_its_old_tokens() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("tenant.db");
-    let with = |id: &str, secret: &str| common::emulator::Config {
+    let with = |id: &str, secret: &str| harness::Config {
         state: Some(state.clone()),
         client_id: Some(id.to_string()),
         client_secret: Some(secret.to_string()),

@@ -4,9 +4,9 @@
 //! emulator_auth, conflicts in emulator_resources and emulator_users, 429 and 503 in
 //! emulator_faults, the HTTP layer's own errors in emulator_security.)
 
-mod common;
+mod harness;
 
-use common::emulator::{Emu, assert_error, read};
+use harness::{Emu, assert_error, read};
 use reqwest::Method;
 use serde_json::json;
 

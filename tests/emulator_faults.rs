@@ -3,12 +3,12 @@
 //! latency is a lower bound; the rate limit answers 429 with its headers; and the stats count
 //! API requests by route and status.
 
-mod common;
+mod harness;
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::emulator::{Config, Emu, assert_error, config};
+use harness::{Config, Emu, assert_error, config};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -232,7 +232,7 @@ async fn the_rate_limit_answers_429_with_its_headers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_api_answer_carries_the_rate_limit_headers() {
-    let has_headers = |r: &common::emulator::Resp| {
+    let has_headers = |r: &harness::Resp| {
         assert_eq!(r.header("x-ratelimit-limit"), Some("1000"), "{r:?}");
         let remaining: u32 = r.header("x-ratelimit-remaining").unwrap().parse().unwrap();
         assert!(remaining < 1000, "{r:?}");

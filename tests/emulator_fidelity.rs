@@ -3,9 +3,9 @@
 //! telling a conflict apart, counted by that code in the stats; `POST /oauth/token` of an
 //! unknown client is 404 (a wrong secret stays 401, in emulator_auth); `GET /api/strategies`.
 
-mod common;
+mod harness;
 
-use common::emulator::{Emu, assert_error, config};
+use harness::{Emu, assert_error, config};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -13,7 +13,7 @@ const SCRIPT: &str = "function (u, c, cb) { cb(null, u, c); }";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_body_carries_detail() {
-    let emu = Emu::with(common::emulator::Config {
+    let emu = Emu::with(harness::Config {
         fail_routes: vec!["GET /api/emails/{template}".into()],
         ..config()
     })

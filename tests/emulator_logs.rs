@@ -3,9 +3,9 @@
 //! with, quoted exact, ANDed, free text on all three), and checkpoints (`from`/`take`, oldest
 //! first, default and maximum 200).
 
-mod common;
+mod harness;
 
-use common::emulator::{Emu, assert_error};
+use harness::{Emu, assert_error};
 use reqwest::Method;
 use serde_json::{Value, json};
 

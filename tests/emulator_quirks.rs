@@ -5,9 +5,9 @@
 //! `Link` header without an Authorization header in emulator_users; `order: ""` and DELETE
 //! connection's `{"removed": id}` in emulator_resources.)
 
-mod common;
+mod harness;
 
-use common::emulator::{Emu, assert_ok_text, read};
+use harness::{Emu, assert_ok_text, read};
 use reqwest::Method;
 use serde_json::json;
 

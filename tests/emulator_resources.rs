@@ -3,9 +3,9 @@
 //! rule name, duplicate rule order, existing email template), and the rules of each resource (per-client connection status, merging updates,
 //! rule order, the undeletable global client).
 
-mod common;
+mod harness;
 
-use common::emulator::{Emu, assert_error, assert_ok_text};
+use harness::{Emu, assert_error, assert_ok_text};
 use serde_json::{Value, json};
 
 const SCRIPT: &str = "function (user, context, callback) { callback(null, user, context); }";

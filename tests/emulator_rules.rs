@@ -3,9 +3,9 @@
 //! order, a denial is a failed login (`f`, with the rule's message), the claims come back in the
 //! answer, and a broken rule fails the login instead of hanging it.
 
-mod common;
+mod harness;
 
-use common::emulator::{Emu, config};
+use harness::{Emu, config};
 use serde_json::{Value, json};
 
 const DB: &str = "Username-Password-Authentication";

@@ -3,13 +3,13 @@
 //! and a bounded rate of failed-login entries, bounded JSON nesting, names the API can address,
 //! the HTTP layer's own errors as JSON, and an out-of-range token lifetime refused.
 
-mod common;
+mod harness;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::emulator::{Emu, assert_error, config};
+use harness::{Emu, assert_error, config};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -34,7 +34,7 @@ fn mode(path: &std::path::Path) -> u32 {
 async fn state_files_are_created_owner_only() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("tenant.db");
-    let emu = Emu::with(common::emulator::Config {
+    let emu = Emu::with(harness::Config {
         state: Some(state.clone()),
         ..config()
     })
@@ -224,7 +224,7 @@ async fn a_non_global_token_never_sees_a_secret_on_any_route() {
 async fn a_second_emulator_on_the_same_state_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("tenant.db");
-    let with_state = || common::emulator::Config {
+    let with_state = || harness::Config {
         state: Some(state.clone()),
         ..config()
     };
@@ -297,7 +297,7 @@ fn a_second_emulator_process_on_the_same_state_exits_with_a_clear_error() {
 async fn a_failed_token_call_stores_a_bounded_entry() {
     let emu = Emu::start().await;
     let long = "A".repeat(150_000);
-    let r = common::emulator::read(
+    let r = harness::read(
         emu.http
             .post(emu.url("/oauth/token"))
             .header("user-agent", &long)
@@ -414,7 +414,7 @@ async fn bodies_nested_deeper_than_32_levels_are_400() {
     let post = |method: Method, path: String, body: String| {
         let emu = &emu;
         async move {
-            common::emulator::read(
+            harness::read(
                 emu.http
                     .request(method, emu.url(&path))
                     .bearer_auth(&emu.token)
@@ -577,7 +577,7 @@ async fn the_http_layers_own_errors_are_json() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_out_of_range_token_lifetime_is_refused() {
     for seconds in [0, 10 * 365 * 24 * 3600 + 1, u64::MAX] {
-        let refused = a0ctl::emulator::serve(common::emulator::Config {
+        let refused = a0ctl::emulator::serve(harness::Config {
             token_lifetime: Duration::from_secs(seconds),
             ..config()
         })
@@ -602,7 +602,7 @@ async fn an_out_of_range_token_lifetime_is_refused() {
     assert!(out.stdout.is_empty(), "{out:?}");
 
     // Ten years is accepted and its tokens work.
-    let emu = Emu::with(common::emulator::Config {
+    let emu = Emu::with(harness::Config {
         token_lifetime: Duration::from_secs(10 * 365 * 24 * 3600),
         ..config()
     })

@@ -2,14 +2,14 @@
 //! localhost and writes its PEM where clients can trust it; `--tls-cert`/`--tls-key` serve given
 //! files; and a0ctl's own client trusts the certificates of `SSL_CERT_FILE`.
 
-mod common;
+mod harness;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use a0ctl::emulator::{Config, Tls, serve};
-use common::emulator::config;
+use harness::config;
 use serde_json::json;
 
 fn trusting(pem: &[u8]) -> reqwest::Client {

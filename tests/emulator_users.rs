@@ -4,12 +4,12 @@
 //! tickets that really change the password or verify the email, public keys, refresh tokens,
 //! devices, verification emails, a user's logs and delete.
 
-mod common;
+mod harness;
 
 use std::path::Path;
 
 use argon2::{PasswordHash, PasswordVerifier};
-use common::emulator::{Emu, assert_error, assert_ok_text, config, http_client, read};
+use harness::{Emu, assert_error, assert_ok_text, config, http_client, read};
 use serde_json::{Value, json};
 
 const DB: &str = "Username-Password-Authentication";
@@ -658,7 +658,7 @@ async fn email_change_and_verification_requests() {
 async fn passwords_by_id_and_by_email_and_connection() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("tenant.db");
-    let emu = Emu::with(common::emulator::Config {
+    let emu = Emu::with(harness::Config {
         state: Some(state.clone()),
         ..config()
     })
@@ -763,7 +763,7 @@ async fn passwords_by_id_and_by_email_and_connection() {
 async fn tickets_are_links_that_really_change_the_password_or_verify_the_email() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("tenant.db");
-    let emu = Emu::with(common::emulator::Config {
+    let emu = Emu::with(harness::Config {
         state: Some(state.clone()),
         ..config()
     })

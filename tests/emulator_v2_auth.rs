@@ -1,9 +1,9 @@
 //! v2 tokens and scopes, v2's error shape, its rate-limit headers and the stats: what every
 //! `/api/v2` answer shares.
 
-mod common;
+mod harness;
 
-use common::emulator::{Config, Emu, assert_error, assert_v2_error, config};
+use harness::{Config, Emu, assert_error, assert_v2_error, config};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -206,7 +206,7 @@ async fn every_v2_answer_has_v2_s_error_shape_and_rate_limit_headers() {
         .send()
         .await
         .unwrap();
-    let r = common::emulator::read(r).await;
+    let r = harness::read(r).await;
     assert_v2_error(&r, 400, "invalid_body");
     let ok = emu
         .send(Method::GET, "/api/v2/rules", Some(&token), None)

@@ -1,9 +1,9 @@
 //! The Management API v2 under `/api/v2`: every resource's routes, status codes and JSON, paging
 //! across page boundaries, the 409/400/404 cases, and v1's and v2's views of the same objects.
 
-mod common;
+mod harness;
 
-use common::emulator::{Emu, Resp, assert_v2_error};
+use harness::{Emu, Resp, assert_v2_error};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -968,11 +968,11 @@ async fn start_up_reads_of_resources_the_emulator_does_not_hold() {
 async fn a_version_1_state_gains_v2_s_columns_and_keeps_its_objects() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("tenant.db");
-    let config = || common::emulator::Config {
+    let config = || harness::Config {
         state: Some(state.clone()),
         client_id: Some("g".into()),
         client_secret: Some("s".into()),
-        ..common::emulator::config()
+        ..harness::config()
     };
     let emu = Emu::with(config()).await;
     emu.post_ok(

@@ -4,70 +4,49 @@
 
 mod harness;
 
-use harness::{Env, assert_exit, stderr, stdout, write};
+use harness::{Env, assert_exit, outcome, stderr, stdout, write};
 
 const TREE: &str = "examples/environments/tenant";
 const SECRET: &str = "google-secret-value-31";
 
-async fn plan_and_apply(env: &Env, var_file: &str, callbacks: &[&str], not: &[&str]) {
-    let run = |args: Vec<&str>| {
-        let mut cmd = env.command(&args);
+/// Plan (the snapshot `name`: the var file's callbacks in clear, the secret `(sensitive)`), then
+/// apply, which plans again to no changes.
+async fn plan_and_apply(env: &Env, name: &str, var_file: &str, not: &[&str]) {
+    let secret = |cmd: &mut tokio::process::Command| {
         cmd.env("GOOGLE_CLIENT_SECRET", SECRET);
-        cmd
     };
-    let out = run(vec!["plan", TREE, "--var-file", var_file])
-        .output()
-        .await
-        .unwrap();
-    assert_exit(&out, 0);
+    let mut plan = env.command(&["plan", TREE, "--var-file", var_file]);
+    secret(&mut plan);
+    let out = plan.output().await.unwrap();
+    insta::assert_snapshot!(name, env.outcome(&out));
     let text = stdout(&out);
-    for cb in callbacks {
-        assert!(text.contains(cb), "{var_file}: {cb} in clear: {text}");
-    }
     for cb in not {
         assert!(!text.contains(cb), "{var_file}: not {cb}: {text}");
     }
     assert!(!text.contains(SECRET), "{text}");
-    assert!(text.contains("(sensitive)"), "{text}");
-    let out = run(vec!["apply", TREE, "--var-file", var_file, "--yes"])
-        .output()
-        .await
-        .unwrap();
+    let out = env
+        .apply_with(&[TREE, "--var-file", var_file, "--yes"], secret)
+        .await;
     assert_exit(&out, 0);
     assert!(!format!("{}{}", stdout(&out), stderr(&out)).contains(SECRET));
-    let out = run(vec![
-        "plan",
-        TREE,
-        "--var-file",
-        var_file,
-        "--detailed-exitcode",
-    ])
-    .output()
-    .await
-    .unwrap();
-    assert_exit(&out, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_environments_example_converges_on_a_dev_and_a_prod_tenant() {
     let (dev, prod) = tokio::join!(Env::start(), Env::start());
+    // `https://shop.dev.example.com/callback` and `https://admin.dev.example.com/callback`.
     plan_and_apply(
         &dev,
+        "plan_dev",
         "examples/environments/env/dev.yaml",
-        &[
-            "https://shop.dev.example.com/callback",
-            "https://admin.dev.example.com/callback",
-        ],
         &["https://shop.example.com/callback"],
     )
     .await;
+    // `https://shop.example.com/callback` and `https://admin.example.com/callback`.
     plan_and_apply(
         &prod,
+        "plan_prod",
         "examples/environments/env/prod.yaml",
-        &[
-            "https://shop.example.com/callback",
-            "https://admin.example.com/callback",
-        ],
         &["shop.dev.example.com"],
     )
     .await;
@@ -125,17 +104,9 @@ async fn diff_of_a_var_file_change_shows_the_changed_callbacks() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains(r#"callbacks = ["https://shop.example.com/callback"] -> ["https://store.example.com/callback"]"#),
-        "{text}"
-    );
+    // Exit 2, `callbacks = ["https://shop.example.com/callback"] ->
+    // ["https://store.example.com/callback"]`.
+    insta::assert_snapshot!(outcome(&out));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -172,13 +143,8 @@ async fn variables_resolve_from_vars_then_files_then_the_environment() {
         .output()
         .await
         .unwrap();
-    assert_exit(&out, 0);
-    let text = stdout(&out);
-    assert!(
-        text.contains(r#"callbacks = ["https://two.example.com/cb","from-var"]"#),
-        "{text}"
-    );
-    assert!(text.contains(r#"callbacks = ["https://a"]"#), "{text}");
+    // `callbacks = ["https://two.example.com/cb","from-var"]` and `callbacks = ["https://a"]`.
+    insta::assert_snapshot!("plan_with_variables", env.outcome(&out));
 
     // An unset variable: one located error naming every use and where it was looked for.
     write(
@@ -192,17 +158,9 @@ async fn variables_resolve_from_vars_then_files_then_the_environment() {
         .output()
         .await
         .unwrap();
-    assert_exit(&out, 1);
-    let t = dir.path().join("t.yaml");
-    assert!(
-        stderr(&out).contains(&format!(
-            "{0}:3:17: variable `NOPE` is not set (looked in {1} and the environment); also used at {0}:5:17",
-            t.display(),
-            v1.display()
-        )),
-        "{}",
-        stderr(&out)
-    );
+    // `t.yaml:3:17: variable `NOPE` is not set (looked in v1.yaml and the environment); also
+    // used at t.yaml:5:17`.
+    insta::assert_snapshot!("validate_an_unset_variable", env.outcome(&out));
 
     // A value of the wrong type: located in the manifest, naming the var file's line.
     write(
@@ -215,15 +173,8 @@ async fn variables_resolve_from_vars_then_files_then_the_environment() {
         .output()
         .await
         .unwrap();
-    assert_exit(&out, 1);
-    assert!(
-        stderr(&out).contains(&format!(
-            "expected a list, found a string (the value of `${{HOST}}` from {}:1:7)",
-            v1.display()
-        )),
-        "{}",
-        stderr(&out)
-    );
+    // `expected a list, found a string (the value of `${HOST}` from v1.yaml:1:7)`.
+    insta::assert_snapshot!("validate_a_variable_of_the_wrong_type", env.outcome(&out));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -235,10 +186,11 @@ async fn export_with_a_var_file_re_templates_itself() {
         cmd
     };
     let prod = "examples/environments/env/prod.yaml";
-    let out = run(vec!["apply", TREE, "--var-file", prod, "--yes"])
-        .output()
-        .await
-        .unwrap();
+    let out = env
+        .apply_with(&[TREE, "--var-file", prod, "--yes"], |c| {
+            c.env("GOOGLE_CLIENT_SECRET", SECRET);
+        })
+        .await;
     assert_exit(&out, 0);
     let dir = tempfile::tempdir().unwrap();
     let x = dir.path().join("x");

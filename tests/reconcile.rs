@@ -2,7 +2,7 @@
 
 mod harness;
 
-use harness::{Env, assert_exit, json, stderr, stdout, write};
+use harness::{Env, assert_exit, json, outcome, stdout, write};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -11,15 +11,13 @@ const SCRIPT: &str = "function (user, context, callback) { callback(null, user, 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_examples_then_plan_is_empty() {
     let env = Env::start().await;
-    let out = env.run(&["apply", "examples/tenant", "--yes"]).await;
-    assert_exit(&out, 0);
-    assert!(stdout(&out).contains("Plan: 13 to create, 0 to update, 0 to replace, 0 to delete."));
-    assert!(stdout(&out).contains("Apply complete"));
+    // 13 creates, then the connections enabled for their clients; planned again: no changes.
+    let out = env.apply(&["examples/tenant", "--yes"]).await;
+    insta::assert_snapshot!("apply_examples", env.outcome(&out));
     let out = env
         .run(&["plan", "examples/tenant", "--detailed-exitcode"])
         .await;
-    assert_exit(&out, 0);
-    assert!(stdout(&out).contains("No changes"), "{}", stdout(&out));
+    insta::assert_snapshot!("plan_after_apply_examples", env.outcome(&out));
     // The tenant holds what the manifests say.
     let rules = env.get("/api/rules").await;
     let names: Vec<&str> = rules
@@ -44,7 +42,7 @@ async fn apply_examples_then_plan_is_empty() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hand_edit_is_found_as_exactly_that_field() {
     let env = Env::start().await;
-    assert_exit(&env.run(&["apply", "examples/tenant", "--yes"]).await, 0);
+    assert_exit(&env.apply(&["examples/tenant", "--yes"]).await, 0);
     let (status, _) = env
         .call(
             Method::PUT,
@@ -105,13 +103,8 @@ async fn a_hand_edit_is_found_as_exactly_that_field() {
         conn_change["fields"],
         json!([{"path": "options.hd", "before": "example.com", "after": null}])
     );
-    // Applying converges again.
-    assert_exit(&env.run(&["apply", "examples/tenant", "--yes"]).await, 0);
-    assert_exit(
-        &env.run(&["plan", "examples/tenant", "--detailed-exitcode"])
-            .await,
-        0,
-    );
+    // Applying converges again (the apply plans again).
+    assert_exit(&env.apply(&["examples/tenant", "--yes"]).await, 0);
 }
 
 fn rules_manifest(rules: &[(&str, Option<u32>)]) -> String {
@@ -138,7 +131,7 @@ async fn a_rotation_of_k_rule_orders_takes_k_plus_one_calls_and_never_conflicts(
         .map(|(i, n)| (n.as_str(), Some(i as u32 + 1)))
         .collect();
     write(dir.path(), "rules.yaml", &rules_manifest(&initial));
-    assert_exit(&env.run(&["apply", d, "--yes"]).await, 0);
+    assert_exit(&env.apply(&[d, "--yes"]).await, 0);
 
     let rotated: Vec<(&str, Option<u32>)> = names
         .iter()
@@ -153,7 +146,8 @@ async fn a_rotation_of_k_rule_orders_takes_k_plus_one_calls_and_never_conflicts(
         "{plan:#}"
     );
     let before = env.get("/__emulator/stats").await;
-    let out = env.run(&["apply", d, "--yes", "--parallelism", "16"]).await;
+    // Planned again after it (reads only).
+    let out = env.apply(&[d, "--yes", "--parallelism", "16"]).await;
     assert_exit(&out, 0);
     let after = env.get("/__emulator/stats").await;
     let puts = after["by_route"]["PUT /api/rules/{name}"]
@@ -169,7 +163,6 @@ async fn a_rotation_of_k_rule_orders_takes_k_plus_one_calls_and_never_conflicts(
         None,
         "no conflict was ever answered"
     );
-    assert_exit(&env.run(&["plan", d, "--detailed-exitcode"]).await, 0);
     for (i, n) in names.iter().enumerate() {
         let rule = env.get(&format!("/api/rules/{n}")).await;
         assert_eq!(rule["order"], json!((i as u32 + 1) % k + 1));
@@ -184,7 +177,7 @@ async fn a_rotation_of_k_rule_orders_takes_k_plus_one_calls_and_never_conflicts(
         ("no-order", None),
     ];
     write(dir.path(), "rules.yaml", &rules_manifest(&mixed));
-    let out = env.run(&["apply", d, "--yes", "--allow-delete"]).await;
+    let out = env.apply(&[d, "--yes", "--allow-delete"]).await;
     assert_exit(&out, 0);
     let after2 = env.get("/__emulator/stats").await;
     assert_eq!(
@@ -193,7 +186,6 @@ async fn a_rotation_of_k_rule_orders_takes_k_plus_one_calls_and_never_conflicts(
         "{}",
         stdout(&out)
     );
-    assert_exit(&env.run(&["plan", d, "--detailed-exitcode"]).await, 0);
     let rules = env.get("/api/rules").await;
     let got: Vec<(String, u64)> = rules
         .as_array()
@@ -230,7 +222,7 @@ async fn a_strategy_change_needs_allow_replace() {
         )
     };
     write(dir.path(), "tenant.yaml", &manifest("github"));
-    assert_exit(&env.run(&["apply", d, "--yes"]).await, 0);
+    assert_exit(&env.apply(&[d, "--yes"]).await, 0);
     let (status, _) = env
         .call(
             Method::POST,
@@ -241,12 +233,9 @@ async fn a_strategy_change_needs_allow_replace() {
     assert_eq!(status, 200);
     write(dir.path(), "tenant.yaml", &manifest("google-oauth2"));
 
+    // `-/+ connection "social"`, `# forces replacement`, `deletes its 1 user`.
     let out = env.run(&["plan", d]).await;
-    assert_exit(&out, 0);
-    let text = stdout(&out);
-    assert!(text.contains("-/+ connection \"social\""), "{text}");
-    assert!(text.contains("# forces replacement"), "{text}");
-    assert!(text.contains("deletes its 1 user"), "{text}");
+    insta::assert_snapshot!("plan_of_a_strategy_change", env.outcome(&out));
 
     let writes = |stats: &Value| -> u64 {
         stats["by_route"]
@@ -258,12 +247,10 @@ async fn a_strategy_change_needs_allow_replace() {
             .sum()
     };
     let before = env.get("/__emulator/stats").await;
-    let out = env.run(&["apply", d, "--yes", "--allow-delete"]).await;
-    assert_exit(&out, 3);
-    assert!(
-        stderr(&out).contains("without --allow-replace"),
-        "{}",
-        stderr(&out)
+    let out = env.apply_no_replan(&[d, "--yes", "--allow-delete"]).await;
+    insta::assert_snapshot!(
+        "apply_of_a_strategy_change_without_allow_replace",
+        env.outcome(&out)
     );
     let conn = env.get("/api/connections/social").await;
     assert_eq!(conn["strategy"], "github", "nothing changed");
@@ -278,7 +265,7 @@ async fn a_strategy_change_needs_allow_replace() {
         "the tenant was read"
     );
 
-    let out = env.run(&["apply", d, "--yes", "--allow-replace"]).await;
+    let out = env.apply(&[d, "--yes", "--allow-replace"]).await;
     assert_exit(&out, 0);
     let conn = env.get("/api/connections/social").await;
     assert_eq!(conn["strategy"], "google-oauth2");
@@ -301,7 +288,6 @@ async fn a_strategy_change_needs_allow_replace() {
         view["status"], true,
         "the recreated connection is enabled again"
     );
-    assert_exit(&env.run(&["plan", d, "--detailed-exitcode"]).await, 0);
 
     // Without enabled_clients in the manifest, a replacement still restores them.
     write(
@@ -320,7 +306,7 @@ async fn a_strategy_change_needs_allow_replace() {
         .map(|c| c["method"].as_str().unwrap())
         .collect();
     assert_eq!(calls, ["DELETE", "POST", "PUT"], "{plan:#}");
-    assert_exit(&env.run(&["apply", d, "--yes", "--allow-replace"]).await, 0);
+    assert_exit(&env.apply(&[d, "--yes", "--allow-replace"]).await, 0);
     let view = env
         .get(&format!(
             "/api/connections/social?client={}",
@@ -342,7 +328,7 @@ async fn enabled_clients_round_trip() {
         )
     };
     write(dir.path(), "t.yaml", &manifest("A"));
-    assert_exit(&env.run(&["apply", d, "--yes"]).await, 0);
+    assert_exit(&env.apply(&[d, "--yes"]).await, 0);
     let clients = env.get("/api/clients").await;
     let id = |name: &str| {
         clients
@@ -369,10 +355,9 @@ async fn enabled_clients_round_trip() {
         json!([{"path": "enabled_clients", "before": ["A"], "after": ["B"]}])
     );
     assert_eq!(plan["calls"].as_array().unwrap().len(), 2);
-    assert_exit(&env.run(&["apply", d, "--yes"]).await, 0);
+    assert_exit(&env.apply(&[d, "--yes"]).await, 0);
     assert_eq!(status(id("A")).await, false);
     assert_eq!(status(id("B")).await, true);
-    assert_exit(&env.run(&["plan", d, "--detailed-exitcode"]).await, 0);
 
     // Enabled by hand for A: found and undone.
     env.call(
@@ -382,7 +367,7 @@ async fn enabled_clients_round_trip() {
     )
     .await;
     assert_exit(&env.run(&["plan", d, "--detailed-exitcode"]).await, 2);
-    assert_exit(&env.run(&["apply", d, "--yes"]).await, 0);
+    assert_exit(&env.apply(&[d, "--yes"]).await, 0);
     assert_eq!(status(id("A")).await, false);
 }
 
@@ -411,10 +396,7 @@ async fn a_no_change_plan_makes_a_constant_number_of_requests() {
         ));
     }
     write(dir.path(), "big.yaml", &m);
-    assert_exit(
-        &env.run(&["apply", d, "--yes", "--parallelism", "16"]).await,
-        0,
-    );
+    assert_exit(&env.apply(&[d, "--yes", "--parallelism", "16"]).await, 0);
     let before = env.requests().await;
     let out = env.run(&["plan", d, "--detailed-exitcode"]).await;
     assert_exit(&out, 0);
@@ -441,8 +423,7 @@ async fn local_mode_applies_then_converges() {
     assert_exit(&out, 0);
     assert!(dir.path().join(".a0ctl/local.db").exists());
     let out = run(&["plan", "--local", "--detailed-exitcode", examples]);
-    assert_exit(&out, 0);
-    assert!(stdout(&out).contains("No changes"));
+    insta::assert_snapshot!(outcome(&out));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -456,7 +437,7 @@ async fn unmanaged_resources_are_listed_not_changes_and_deleted_with_allow_delet
         "t.yaml",
         "clients:\n  - name: Keep\nrules: []\n",
     );
-    assert_exit(&env.run(&["apply", d, "--yes"]).await, 0);
+    assert_exit(&env.apply(&[d, "--yes"]).await, 0);
     env.call(Method::POST, "/api/clients", Some(json!({"name": "Stray"})))
         .await;
     env.call(
@@ -466,11 +447,9 @@ async fn unmanaged_resources_are_listed_not_changes_and_deleted_with_allow_delet
     )
     .await;
 
+    // Listed as what `--allow-delete` would delete; no changes (exit 0).
     let out = env.run(&["plan", d, "--detailed-exitcode"]).await;
-    assert_exit(&out, 0);
-    let text = stdout(&out);
-    assert!(text.contains("would delete with --allow-delete"), "{text}");
-    assert!(text.contains("client \"Stray\""), "{text}");
+    insta::assert_snapshot!("plan_with_unmanaged", env.outcome(&out));
 
     let out = env
         .run(&[
@@ -484,7 +463,7 @@ async fn unmanaged_resources_are_listed_not_changes_and_deleted_with_allow_delet
         .await;
     assert_exit(&out, 2);
     assert_eq!(json(&out)["summary"]["delete"], 2);
-    assert_exit(&env.run(&["apply", d, "--yes", "--allow-delete"]).await, 0);
+    assert_exit(&env.apply(&[d, "--yes", "--allow-delete"]).await, 0);
     let clients = env.get("/api/clients").await;
     let names: Vec<&str> = clients
         .as_array()
@@ -509,8 +488,7 @@ async fn apply_without_a_terminal_needs_yes_and_changes_nothing() {
         .output()
         .await
         .unwrap();
-    assert_exit(&out, 1);
-    assert!(stderr(&out).contains("--yes"), "{}", stderr(&out));
+    insta::assert_snapshot!(env.outcome(&out));
     assert_eq!(env.get("/api/rules").await, json!([]));
 }
 
@@ -529,16 +507,7 @@ async fn duplicate_client_names_in_the_tenant_ask_for_a_pin() {
         "clients:\n  - name: Twin\n    callbacks: [https://x]\n",
     );
     let out = env.run(&["plan", d]).await;
-    assert_exit(&out, 1);
-    let err = stderr(&out);
-    assert!(
-        err.contains("t.yaml:2:5: client `Twin` is ambiguous"),
-        "{err}"
-    );
-    assert!(
-        err.contains("hint: pin the client with `client_id: <clientID>`"),
-        "{err}"
-    );
+    insta::assert_snapshot!("plan_of_an_ambiguous_client", env.outcome(&out));
     let id = env.get("/api/clients").await.as_array().unwrap()[1]["clientID"]
         .as_str()
         .unwrap()
@@ -548,7 +517,7 @@ async fn duplicate_client_names_in_the_tenant_ask_for_a_pin() {
         "t.yaml",
         &format!("clients:\n  - name: Twin\n    client_id: {id}\n    callbacks: [https://x]\n"),
     );
-    let out = env.run(&["apply", d, "--yes"]).await;
+    let out = env.apply(&[d, "--yes"]).await;
     assert_exit(&out, 0);
     let twin: Value = env.get(&format!("/api/clients/{id}")).await;
     assert_eq!(twin["callbacks"], json!(["https://x"]));
