@@ -868,13 +868,16 @@ pub async fn export(
             ""
         };
         let mut text = format!(
-            "Exported {} connections, {} clients, {} rules and {} email templates{provider} from {} ({}) to {}.\n",
+            "Exported {} connections, {} clients, {} rules and {} email templates{provider} from {}{} to {}.\n",
             live.count(Kind::Connection),
             live.count(Kind::Client),
             live.count(Kind::Rule),
             live.count(Kind::Email),
             tenant.label,
-            d.name(),
+            match d.version() {
+                crate::manifest::types::ApiVersion::V1 => "",
+                crate::manifest::types::ApiVersion::V2 => " (v2)",
+            },
             dir.display()
         );
         if !exported.variables.is_empty() {

@@ -333,7 +333,12 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
     for l in &live.resources {
         let key = match l.kind {
             _ if !l.kind.spec().deletable() => continue,
-            Kind::Client if l.id.is_some() && l.id == options.own_client => continue,
+            // Listed as not managed, but never deleted.
+            Kind::Client
+                if options.allow_delete && l.id.is_some() && l.id == options.own_client =>
+            {
+                continue;
+            }
             Kind::Client => l.id.clone().unwrap_or_default(),
             _ => l.name.clone(),
         };
