@@ -74,7 +74,7 @@ pub const MAX_JSON_DEPTH: usize = 512;
 
 /// Certificates trusted besides the built-in roots: the PEM bundle named by `SSL_CERT_FILE`, as
 /// OpenSSL-based tools read it (a company CA, or a local emulator's self-signed certificate).
-fn extra_roots() -> anyhow::Result<Vec<reqwest::Certificate>> {
+fn extra_roots() -> crate::error::Result<Vec<reqwest::Certificate>> {
     let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) else {
         return Ok(Vec::new());
     };
@@ -103,7 +103,7 @@ fn extra_roots() -> anyhow::Result<Vec<reqwest::Certificate>> {
 
 /// Parse `--domain`: a bare host means `https://HOST`; a URL may carry a scheme and port; plain
 /// `http` is refused for anything but a loopback address (before any connection is made).
-pub fn parse_domain(domain: &str) -> anyhow::Result<url::Url> {
+pub fn parse_domain(domain: &str) -> crate::error::Result<url::Url> {
     let domain = domain.trim();
     if domain.is_empty() {
         return Err(hinted(
@@ -349,15 +349,7 @@ impl CallError {
 
 impl std::error::Error for CallError {}
 
-impl CallError {
-    /// This error as an `anyhow` error with its hint.
-    pub fn into_anyhow(self) -> anyhow::Error {
-        match self.hint() {
-            Some(h) => hinted(self.to_string(), h),
-            None => anyhow::Error::new(self),
-        }
-    }
-}
+impl CallError {}
 
 /// A successful answer.
 #[derive(Debug, Clone)]
@@ -393,7 +385,7 @@ impl Api {
         auth: Auth,
         settings: Settings,
         dialect: Box<dyn crate::dialect::Dialect>,
-    ) -> anyhow::Result<Api> {
+    ) -> crate::error::Result<Api> {
         // Every credential is scrubbed from anything printed from here on (a tenant may echo a
         // request body or a header in an error).
         match &auth {
@@ -411,7 +403,7 @@ impl Api {
             .into_iter()
             .fold(http, reqwest::ClientBuilder::add_root_certificate)
             .build()
-            .map_err(|e| anyhow::anyhow!("cannot build the HTTP client: {e}"))?;
+            .map_err(|e| hinted(format!("cannot build the HTTP client: {e}"), ""))?;
         let (token, scopes) = match &auth {
             Auth::Token(t) => (t.clone(), jwt_scopes(t)),
             Auth::ClientCredentials { .. } => (String::new(), None),

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use crate::error::{Error, Result, io};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::commands::{self, ApplyArgs, Gates, Out, PlanArgs};
@@ -530,7 +530,7 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")
+        .map_err(io("cannot start the async runtime"))
 }
 
 fn emulator(args: EmulatorArgs) -> Result<ExitCode> {
@@ -554,7 +554,12 @@ fn emulator(args: EmulatorArgs) -> Result<ExitCode> {
             _ => None,
         },
     };
-    runtime()?.block_on(crate::emulator::run_until_signal(config))?;
+    runtime()?
+        .block_on(crate::emulator::run_until_signal(config))
+        .map_err(|e| Error::Emulator {
+            doing: "the emulator stopped".into(),
+            source: e.into(),
+        })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -580,8 +585,9 @@ fn validate(
 fn schema(out: Option<PathBuf>) -> Result<ExitCode> {
     let text = crate::schema::render();
     match out {
-        Some(path) => std::fs::write(&path, text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => {
+            std::fs::write(&path, text).map_err(io(format!("cannot write {}", path.display())))?
+        }
         None => commands::print_stdout(&text)?,
     }
     Ok(ExitCode::SUCCESS)

@@ -6,7 +6,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, anyhow};
+use crate::error::{Result, io};
 use serde_json::Value;
 
 use crate::api::Api;
@@ -177,7 +177,7 @@ async fn fetch(
     };
     live::fetch(api, options)
         .await
-        .map_err(|e| e.into_anyhow().context("cannot read the tenant"))
+        .map_err(|e| e.doing("cannot read the tenant"))
 }
 
 /// The token's scopes cover `needs`, or one error lists every missing scope before anything
@@ -258,10 +258,10 @@ async fn count_users(api: &Api, changes: &mut Changes) -> Result<()> {
             let Some(path) = api.dialect().connection_users(target, page, per_page) else {
                 break;
             };
-            let users = api.get(&path).await.map_err(|e| {
-                e.into_anyhow()
-                    .context("cannot count the connection's users")
-            })?;
+            let users = api
+                .get(&path)
+                .await
+                .map_err(|e| e.doing("cannot count the connection's users"))?;
             let n = users.as_array().map_or(0, Vec::len);
             total += n;
             if n < per_page {
@@ -298,7 +298,7 @@ pub fn print_stdout(text: &str) -> Result<()> {
                 Err(e)
             }
         })
-        .map_err(|e| anyhow!("cannot write to stdout: {e}"))
+        .map_err(io("cannot write to stdout"))
 }
 
 /// `a0ctl plan`.
@@ -359,7 +359,7 @@ async fn plan_on(
         })?;
         // The file is data, not display: secrets are already references, so nothing is scrubbed.
         std::fs::write(path, text)
-            .map_err(|e| anyhow!("cannot write the plan file {}: {e}", path.display()))?;
+            .map_err(io(format!("cannot write the plan file {}", path.display())))?;
         eprintln!(
             "Saved the plan to {0}; apply it with `a0ctl apply --plan {0}{1}` (and the same tenant).",
             path.display(),
@@ -747,11 +747,14 @@ fn confirm(yes: bool, tenant: &str) -> Result<()> {
     eprint!("\nApply these changes to {tenant}? Only 'yes' will be accepted: ");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(io("cannot read the answer"))?;
     if answer.trim() == "yes" {
         Ok(())
     } else {
-        Err(anyhow!("apply cancelled: nothing was changed"))
+        Err(hinted("apply cancelled: nothing was changed", ""))
     }
 }
 
@@ -955,7 +958,8 @@ pub fn diff_trees(
             out.stdout,
         ),
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&render::json_changes(&changes, &label))?;
+            let mut s = serde_json::to_string_pretty(&render::json_changes(&changes, &label))
+                .unwrap_or_default();
             s.push('\n');
             s
         }

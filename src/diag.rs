@@ -6,6 +6,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::io::IsTerminal;
 
+use crate::error::Problem;
 use crate::manifest::yaml::Pos;
 
 /// A problem at a place in a manifest (or a file it names).
@@ -62,7 +63,7 @@ pub struct Refused {
 }
 
 /// Build an error with a hint.
-pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> crate::error::Error {
     Hinted {
         message: message.into(),
         hint: hint.into(),
@@ -160,14 +161,55 @@ pub fn visible(s: &str) -> Cow<'_, str> {
     escaped(s, |c| c == '\n' || c == '\t')
 }
 
+/// The boundary error types a chain may hold, as problems (their hints and exit codes).
+fn as_problem<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dyn Problem> {
+    use crate::api::CallError;
+    use crate::diff::DiffError;
+    use crate::plan::CycleError;
+    if let Some(p) = e.downcast_ref::<crate::error::Error>() {
+        return Some(p);
+    }
+    if let Some(p) = e.downcast_ref::<Hinted>() {
+        return Some(p);
+    }
+    if let Some(p) = e.downcast_ref::<Refused>() {
+        return Some(p);
+    }
+    if let Some(p) = e.downcast_ref::<CallError>() {
+        return Some(p);
+    }
+    if let Some(p) = e.downcast_ref::<DiffError>() {
+        return Some(p);
+    }
+    if let Some(p) = e.downcast_ref::<CycleError>() {
+        return Some(p);
+    }
+    e.downcast_ref::<InvalidManifests>()
+        .map(|p| p as &dyn Problem)
+}
+
+fn chain<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |e| e.source())
+}
+
 /// Render a top-level error: located diagnostics first, then `error:`, causes and hints. Every
 /// message is scrubbed of the secrets this process knows and shown with control characters
 /// escaped.
-pub fn render_error(err: &anyhow::Error, paint: Paint) -> String {
+pub fn render_error(err: &(dyn std::error::Error + 'static), paint: Paint) -> String {
     let redactor = crate::secret::redactor();
     let clean = |t: &str| visible(&redactor.scrub_message(t)).into_owned();
     let mut out = String::new();
-    if let Some(InvalidManifests(diags)) = err.downcast_ref::<InvalidManifests>() {
+    let manifests = chain(err).find_map(|e| {
+        e.downcast_ref::<InvalidManifests>().or_else(|| {
+            match e.downcast_ref::<crate::error::Error>() {
+                Some(crate::error::Error::Manifests(m)) => Some(m),
+                _ => None,
+            }
+        })
+    });
+    if let Some(InvalidManifests(diags)) = manifests {
         for d in diags {
             out.push_str(&clean(&format!("{d}\n")));
         }
@@ -177,17 +219,14 @@ pub fn render_error(err: &anyhow::Error, paint: Paint) -> String {
         paint.red(&paint.bold("error:")),
         clean(&err.to_string())
     ));
-    let mut hints = Vec::new();
-    for cause in err.chain() {
-        if let Some(h) = cause.downcast_ref::<Hinted>() {
-            hints.push(h.hint.clone());
-        }
-        if let Some(r) = cause.downcast_ref::<Refused>() {
-            hints.push(r.hint.clone());
+    let mut hints: Vec<String> = Vec::new();
+    for hint in chain(err).filter_map(|e| as_problem(e)?.hint()) {
+        if !hints.contains(&hint) {
+            hints.push(hint);
         }
     }
     let mut seen = err.to_string();
-    for cause in err.chain().skip(1) {
+    for cause in chain(err).skip(1) {
         let text = cause.to_string();
         if seen.contains(&text) {
             continue;
@@ -202,18 +241,17 @@ pub fn render_error(err: &anyhow::Error, paint: Paint) -> String {
 }
 
 /// The exit code an error maps to: 3 for a refusal by a safety gate, 1 otherwise.
-pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|c| c.is::<Refused>()) {
-        3
-    } else {
-        1
-    }
+pub fn exit_code(err: &(dyn std::error::Error + 'static)) -> u8 {
+    chain(err)
+        .filter_map(as_problem)
+        .map(|p| p.exit_code())
+        .max()
+        .unwrap_or(1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use anyhow::Context;
 
     #[test]
     fn control_characters_are_escaped() {
@@ -225,19 +263,26 @@ mod tests {
 
     #[test]
     fn errors_render_with_causes_and_hints() {
-        let err = Err::<(), _>(hinted("token request refused", "check AUTH0_CLIENT_SECRET"))
-            .context("cannot reach the tenant")
-            .unwrap_err();
+        let err = crate::error::Error::Emulator {
+            doing: "cannot reach the tenant".into(),
+            source: Box::new(Hinted {
+                message: "token request refused".into(),
+                hint: "check AUTH0_CLIENT_SECRET".into(),
+            }),
+        };
         assert_eq!(
             render_error(&err, Paint(false)),
             "error: cannot reach the tenant\n  caused by: token request refused\nhint: check AUTH0_CLIENT_SECRET\n"
         );
         assert_eq!(exit_code(&err), 1);
-        let refused: anyhow::Error = Refused {
+        let refused: crate::error::Error = Refused {
             message: "stale plan".into(),
             hint: "plan again".into(),
         }
         .into();
         assert_eq!(exit_code(&refused), 3);
+        // Through anyhow, as the cli holds it.
+        let wrapped = anyhow::Error::from(refused);
+        assert_eq!(exit_code(wrapped.as_ref()), 3);
     }
 }

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use crate::error::{Result, io};
 use serde_json::Value;
 
 use crate::diag::hinted;
@@ -44,7 +44,7 @@ pub fn export(
 ) -> Result<Exported> {
     if dir.exists() {
         let mut entries =
-            std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+            std::fs::read_dir(dir).map_err(io(format!("cannot read {}", dir.display())))?;
         if entries.next().is_some() && !force {
             return Err(hinted(
                 format!("{} is not empty: refusing to overwrite it", dir.display()),
@@ -67,9 +67,9 @@ pub fn export(
         let path = dir.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
+                .map_err(io(format!("cannot create {}", parent.display())))?;
         }
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(&path, text).map_err(io(format!("cannot write {}", path.display())))?;
         out.files.push(path);
     }
     // Files an earlier export wrote that this one does not (a deleted rule's script) go; files
@@ -78,14 +78,14 @@ pub fn export(
         let path = dir.join(rel);
         if refuse_links(dir, rel).is_ok() && path.symlink_metadata().is_ok_and(|m| m.is_file()) {
             std::fs::remove_file(&path)
-                .with_context(|| format!("cannot remove the stale {}", path.display()))?;
+                .map_err(io(format!("cannot remove the stale {}", path.display())))?;
             out.removed.push(path);
         }
     }
     let mut list: String = files.files.keys().map(|k| format!("{k}\n")).collect();
     list.insert_str(0, "# Files a0ctl export wrote here; the next export --force removes those it no longer writes.\n");
     let record = dir.join(RECORD_FILE);
-    std::fs::write(&record, list).with_context(|| format!("cannot write {}", record.display()))?;
+    std::fs::write(&record, list).map_err(io(format!("cannot write {}", record.display())))?;
     Ok(out)
 }
 

@@ -34,11 +34,19 @@ pub fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 }
 
 /// A regular UTF-8 text file of at most `max` bytes; errors name the file and what it is.
-pub fn read_regular(path: &Path, max: u64, what: &str) -> anyhow::Result<String> {
-    let bytes = read_bounded(path, max)
-        .map_err(|e| anyhow::anyhow!("cannot read the {what} {}: {e}", path.display()))?;
-    String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("cannot read the {what} {}: not UTF-8 text", path.display()))
+pub fn read_regular(path: &Path, max: u64, what: &str) -> crate::error::Result<String> {
+    let bytes = read_bounded(path, max).map_err(|e| {
+        crate::diag::hinted(
+            format!("cannot read the {what} {}: {e}", path.display()),
+            "",
+        )
+    })?;
+    String::from_utf8(bytes).map_err(|_| {
+        crate::diag::hinted(
+            format!("cannot read the {what} {}: not UTF-8 text", path.display()),
+            "",
+        )
+    })
 }
 
 /// An I/O error as a short reason.

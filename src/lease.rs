@@ -9,7 +9,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::Result;
+use crate::error::Result;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -137,7 +137,7 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
         .collect();
     let since = now();
     let give_up = tokio::time::Instant::now() + wait;
-    let failed = |e: CallError| e.into_anyhow().context("cannot take the apply lease");
+    let failed = |e: CallError| e.doing("cannot take the apply lease");
     let mut lost = 0;
     loop {
         let body = json!({

@@ -11,6 +11,7 @@ pub mod diag;
 pub mod dialect;
 pub mod diff;
 pub mod emulator;
+pub mod error;
 pub mod export;
 pub mod fsutil;
 pub mod kinds;

@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use anyhow::{Result, anyhow};
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -275,7 +275,8 @@ pub fn save(
         options,
         client_views,
     };
-    let mut text = serde_json::to_string_pretty(&file)?;
+    let mut text = serde_json::to_string_pretty(&file)
+        .map_err(|e| hinted(format!("cannot write the plan file: {e}"), ""))?;
     text.push('\n');
     Ok(text)
 }
@@ -330,13 +331,16 @@ pub fn read(path: &Path) -> Result<SavedPlan> {
         || saved.format_version != render::FORMAT_VERSION
         || saved.file_version != FILE_VERSION
     {
-        return Err(anyhow!(
-            "{}: plan file `{}` format {}.{} is not the one this a0ctl reads (`{KIND}` {}.{FILE_VERSION})",
-            path.display(),
-            saved.kind,
-            saved.format_version,
-            saved.file_version,
-            render::FORMAT_VERSION
+        return Err(hinted(
+            format!(
+                "{}: plan file `{}` format {}.{} is not the one this a0ctl reads (`{KIND}` {}.{FILE_VERSION})",
+                path.display(),
+                saved.kind,
+                saved.format_version,
+                saved.file_version,
+                render::FORMAT_VERSION
+            ),
+            "",
         ));
     }
     for c in &saved.changes {

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Duration;
 
-use anyhow::Result;
+use crate::error::Result;
 use serde_json::{Value, json};
 
 use crate::diag::{Diagnostic, InvalidManifests, Paint, visible_line};

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use crate::error::{Error, Result, io};
 
 use crate::api::{self, Api, Auth, Settings};
 use crate::diag::hinted;
@@ -94,7 +94,7 @@ impl Tenant {
             }
             let dir = PathBuf::from(".a0ctl");
             std::fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
+                .map_err(io(format!("cannot create {}", dir.display())))?;
             let handle = emulator::serve(emulator::Config {
                 listen: "127.0.0.1:0".parse().expect("a valid address"),
                 state: Some(dir.join("local.db")),
@@ -102,7 +102,10 @@ impl Tenant {
                 ..emulator::Config::default()
             })
             .await
-            .context("cannot start the embedded emulator")?;
+            .map_err(|e| Error::Emulator {
+                doing: "cannot start the embedded emulator".into(),
+                source: e.into(),
+            })?;
             let base = url::Url::parse(&handle.base_url).expect("the emulator's URL parses");
             let auth = Auth::ClientCredentials {
                 client_id: handle.global_client_id.clone(),
