@@ -152,7 +152,7 @@ pub async fn compute(
 }
 
 fn plan_calls(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Plan> {
-    plan::plan(changes, live, dialect).map_err(|e| hinted(e.to_string(), e.hint()))
+    Ok(plan::plan(changes, live, dialect)?)
 }
 
 /// The email templates the manifests declare: the only ones a plan reads.
@@ -234,7 +234,7 @@ fn diff_or_explain(
     live: &Live,
     options: &diff::Options,
 ) -> Result<Changes> {
-    diff::diff(resources, live, options).map_err(|e| hinted(e.to_string(), e.hint()))
+    Ok(diff::diff(resources, live, options)?)
 }
 
 /// A replacement or delete of a connection deletes its users: say how many.
@@ -920,6 +920,15 @@ pub fn diff_trees(
     };
     let old_set = manifest::load(old, &options(old_vars))?;
     let new_set = manifest::load(new, &options(new_vars))?;
+    if old_set.api != new_set.api {
+        return Err(hinted(
+            format!(
+                "the old tree is written for {} and the new one for {}: diff compares trees written for the same API",
+                old_set.api, new_set.api
+            ),
+            "to move a tree to v2, export the tenant with `a0ctl export --api v2` and diff against that",
+        ));
+    }
     let old_resources = model::desired_resources(&old_set);
     let new_resources = model::desired_resources(&new_set);
     let scope = new_set.scope();
@@ -934,8 +943,7 @@ pub fn diff_trees(
             scope,
             ..diff::Options::default()
         },
-    )
-    .map_err(|e| hinted(e.to_string(), e.hint()))?;
+    )?;
     let mut redactor = model::redactor(&old_resources);
     redactor.merge(model::redactor(&new_resources));
     let shown = |paths: &[PathBuf]| {

@@ -879,11 +879,13 @@ pub fn live_from_resources(resources: &[Resource]) -> Live {
     for r in resources {
         let mut l = r.clone();
         l.origin = None;
+        // Both sides are manifests: write-only fields (a signing key, the provider's
+        // credentials) can be compared.
+        l.fields.extend(r.write_only.clone());
+        l.write_only.clear();
         if r.kind == Kind::Client {
             l.id = Some(id_of(r));
             live.client_names.insert(id_of(r), r.name.clone());
-            l.fields.extend(r.write_only.clone());
-            l.write_only.clear();
         }
         if r.kind == Kind::Connection
             && let Some(names) = l.fields.remove("enabled_clients")

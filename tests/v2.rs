@@ -875,3 +875,54 @@ fn the_v2_example_s_rule_tests_pass() {
         stdout(&out)
     );
 }
+
+#[test]
+fn diff_compares_v2_trees_and_refuses_to_mix_apis() {
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("NO_COLOR", "1")
+            .env("SMTP_PASS", SMTP_PASS)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["diff", "examples/tenant-v2", "examples/tenant-v2"]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("No changes"), "{}", stdout(&out));
+    // A credential changed between two trees shows as changed, never its value.
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir("examples/tenant-v2").unwrap().flatten() {
+        let to = dir.path().join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&to).unwrap();
+            for f in std::fs::read_dir(entry.path()).unwrap().flatten() {
+                std::fs::copy(f.path(), to.join(f.file_name())).unwrap();
+            }
+        } else {
+            std::fs::copy(entry.path(), &to).unwrap();
+        }
+    }
+    let provider = dir.path().join("email_provider.yaml");
+    let text = std::fs::read_to_string(&provider).unwrap();
+    std::fs::write(
+        &provider,
+        text.replace("smtp_user: mailer", "smtp_user: postman"),
+    )
+    .unwrap();
+    let out = run(&["diff", "examples/tenant-v2", dir.path().to_str().unwrap()]);
+    assert_exit(&out, 2);
+    assert!(
+        stdout(&out).contains("email_provider \"default\""),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains(SMTP_PASS));
+    let out = run(&["diff", "examples/tenant", "examples/tenant-v2"]);
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("the old tree is written for v1 and the new one for v2"),
+        "{}",
+        stderr(&out)
+    );
+}
