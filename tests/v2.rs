@@ -926,3 +926,30 @@ fn diff_compares_v2_trees_and_refuses_to_mix_apis() {
         stderr(&out)
     );
 }
+
+#[test]
+fn local_mode_serves_v2_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("AUTH0_DOMAIN")
+            .env("NO_COLOR", "1")
+            .env("SMTP_PASS", SMTP_PASS)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["apply", "--local", "--yes", example_v2()]);
+    assert_exit(&out, 0);
+    assert!(
+        stderr(&out).contains("POST /api/v2/emails/provider"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&["plan", "--local", "--detailed-exitcode", example_v2()]);
+    assert_exit(&out, 0);
+    let out = run(&["export", "--local", "--api", "v2", "--out", "exported"]);
+    assert_exit(&out, 0);
+    assert!(dir.path().join("exported/email_provider.yaml").exists());
+}
