@@ -15,29 +15,9 @@ const SCRIPT: &str = "function (user, context, callback) { callback(null, user, 
 const SMTP_PASS: &str = "smtp-pass-7f3a9c";
 const GOOGLE_SECRET: &str = "google-secret-b61d04";
 
-/// A v2 token of the global client, for the test's own calls.
-async fn v2_token(env: &Env) -> String {
-    let answer: Value = env
-        .http
-        .post(format!("{}/oauth/token", env.handle.base_url))
-        .json(&json!({
-            "client_id": env.handle.global_client_id,
-            "client_secret": env.handle.global_client_secret,
-            "grant_type": "client_credentials",
-            "audience": format!("{}/api/v2/", env.handle.base_url),
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["access_token"].as_str().unwrap().to_string()
-}
-
 /// One v2 call: status and body.
 async fn v2(env: &Env, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let token = v2_token(env).await;
+    let token = env.v2_token().await;
     let mut req = env
         .http
         .request(method, format!("{}/api/v2{path}", env.handle.base_url))

@@ -28,24 +28,18 @@ impl Env {
         .await
         .expect("emulator starts");
         let http = reqwest::Client::new();
-        let token: Value = http
-            .post(format!("{}/oauth/token", handle.base_url))
-            .json(&serde_json::json!({
-                "client_id": handle.global_client_id,
-                "client_secret": handle.global_client_secret,
-                "grant_type": "client_credentials",
-            }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let token = global_token(&http, &handle, None).await;
         Env {
-            token: token["access_token"].as_str().unwrap().to_string(),
+            token,
             handle,
             http,
         }
+    }
+
+    /// A Management API v2 token of the global client (`Env::token` is a v1 token).
+    pub async fn v2_token(&self) -> String {
+        let audience = format!("{}/api/v2/", self.handle.base_url);
+        global_token(&self.http, &self.handle, Some(&audience)).await
     }
 
     /// The binary with this tenant in its environment.
@@ -261,4 +255,26 @@ pub fn write(dir: &Path, name: &str, text: &str) {
 
 pub fn json(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+/// A token of the emulator's global client, for v1 (no audience) or v2.
+async fn global_token(http: &reqwest::Client, handle: &Handle, audience: Option<&str>) -> String {
+    let mut body = serde_json::json!({
+        "client_id": handle.global_client_id,
+        "client_secret": handle.global_client_secret,
+        "grant_type": "client_credentials",
+    });
+    if let Some(a) = audience {
+        body["audience"] = Value::String(a.to_string());
+    }
+    let token: Value = http
+        .post(format!("{}/oauth/token", handle.base_url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    token["access_token"].as_str().unwrap().to_string()
 }
