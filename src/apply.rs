@@ -113,6 +113,17 @@ pub async fn apply(
     loop {
         while running.len() < parallelism {
             let Some(i) = ready.pop_front() else { break };
+            // A create that answered without an id leaves its dependents without an address:
+            // they fail unsent rather than reach a resource by a placeholder's text.
+            if let Some(missing) = calls[i].needs.iter().find(|p| !created.contains_key(*p)) {
+                let report = &mut reports[i];
+                report.outcome = Outcome::Failed;
+                report.error = Some(format!(
+                    "not sent: the create that stands for `{missing}` answered no id"
+                ));
+                progress(report);
+                continue;
+            }
             let call = filled(&calls[i], &created);
             reports[i].path = call.path.clone();
             running.push(async move {

@@ -205,8 +205,10 @@ fn check_scopes<'a>(api: &Api, needs: impl Iterator<Item = &'a str>, what: &str)
 /// The token may send the plan's calls and hold the apply lease, or nothing is sent.
 fn check_write_scopes(api: &Api, plan: &Plan) -> Result<()> {
     let d = api.dialect();
+    // The lease is a connection: created, read (its marker is in its options), renewed, deleted.
     let lease = [
         ("POST", None),
+        ("GET", None),
         ("PATCH", Some(serde_json::json!({"options": {}}))),
         ("DELETE", None),
     ];

@@ -270,6 +270,14 @@ fn at(r: &Resource) -> At {
 
 /// Compare the desired resources with the tenant.
 pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Changes, DiffError> {
+    // Ignored rules still hold their orders.
+    let ignored_rules: Vec<Resource> = live
+        .of_kind(Kind::Rule)
+        .filter(|r| {
+            options.scope.kinds.contains(&Kind::Rule) && options.scope.ignored(Kind::Rule, &r.name)
+        })
+        .cloned()
+        .collect();
     // Kinds without a section and ignored resources are invisible from here on.
     let live = &options.scope.filter(live);
     let mut out = Changes::default();
@@ -310,13 +318,20 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
             matched_live.insert((Kind::Connection, l.name.clone()));
         }
         let mut change = compare(d, l, options);
-        enabled_clients(&mut change, d, l, live, &name_to_ref)?;
+        enabled_clients(
+            &mut change,
+            d,
+            l,
+            live,
+            &name_to_ref,
+            options.own_client.as_deref(),
+        )?;
         if let (Some(c), Some(l)) = (change.as_mut(), l) {
             restore_enabled(c, d, l, live, &matched_live, options);
         }
         push(&mut out, change);
     }
-    let rule_changes = rules(desired, live, options, &mut matched_live)?;
+    let rule_changes = rules(desired, live, &ignored_rules, options, &mut matched_live)?;
     for change in rule_changes {
         push(&mut out, change);
     }
@@ -333,12 +348,8 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
     for l in &live.resources {
         let key = match l.kind {
             _ if !l.kind.spec().deletable() => continue,
-            // Listed as not managed, but never deleted.
-            Kind::Client
-                if options.allow_delete && l.id.is_some() && l.id == options.own_client =>
-            {
-                continue;
-            }
+            // Never listed: it is neither managed nor ever deleted.
+            Kind::Client if l.id.is_some() && l.id == options.own_client => continue,
             Kind::Client => l.id.clone().unwrap_or_default(),
             _ => l.name.clone(),
         };
@@ -569,11 +580,19 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
             fields.push(f);
         }
     }
-    // Write-only fields (a signing key, the provider's credentials) go again only when asked.
-    if options.rotate_signing_keys && !options.compare_write_only {
+    // Write-only fields (a signing key, the provider's credentials) go again when asked, or
+    // when a field they go with changed.
+    if !options.compare_write_only {
+        let spec = d.kind.spec();
+        let along: BTreeSet<&str> = fields
+            .iter()
+            .flat_map(|f| spec.sent_with(f.path.top()).iter().copied())
+            .collect();
         for (key, value) in &d.write_only {
-            let path = FieldPath::field(key);
-            fields.push(FieldChange::new(path, None, Some(value), Some(l), Some(d)));
+            if options.rotate_signing_keys || along.contains(key.as_str()) {
+                let path = FieldPath::field(key);
+                fields.push(FieldChange::new(path, None, Some(value), Some(l), Some(d)));
+            }
         }
     }
     if fields.is_empty() {
@@ -602,6 +621,7 @@ fn enabled_clients(
     l: Option<&Resource>,
     live: &Live,
     refs: &HashMap<String, ClientRef>,
+    own_client: Option<&str>,
 ) -> Result<(), DiffError> {
     let Some(names) = d.fields.get("enabled_clients").and_then(Value::as_array) else {
         return Ok(());
@@ -615,7 +635,7 @@ fn enabled_clients(
         })?;
         want.insert(r.clone());
     }
-    let have: BTreeSet<String> = match l {
+    let mut have: BTreeSet<String> = match l {
         None => BTreeSet::new(),
         Some(l) => live
             .enabled
@@ -624,6 +644,12 @@ fn enabled_clients(
             .cloned()
             .unwrap_or_default(),
     };
+    // a0ctl's own client keeps its connections unless the manifest names it.
+    if let Some(own) = own_client
+        && !want.contains(&ClientRef::Id(own.to_string()))
+    {
+        have.remove(own);
+    }
     let replacing = change.as_ref().is_some_and(|c| c.action == Action::Replace);
     let creating = l.is_none() || replacing;
     // A new or recreated connection starts enabled for no one.
@@ -723,6 +749,7 @@ fn restore_enabled(
 fn rules(
     desired: &[Resource],
     live: &Live,
+    ignored: &[Resource],
     options: &Options,
     matched_live: &mut BTreeSet<(Kind, String)>,
 ) -> Result<Vec<Option<Change>>, DiffError> {
@@ -742,9 +769,13 @@ fn rules(
         .filter(|d| d.kind == Kind::Rule)
         .filter_map(|d| order_of(d).map(|o| (o, d)))
         .collect();
-    // Unmanaged rules keep their orders unless they are deleted.
-    if !options.allow_delete {
-        for l in live.of_kind(Kind::Rule) {
+    // Unmanaged rules keep their orders unless they are deleted; ignored ones always do.
+    let unmanaged = live
+        .of_kind(Kind::Rule)
+        .filter(|_| !options.allow_delete)
+        .chain(ignored);
+    {
+        for l in unmanaged {
             if declared.contains(l.name.as_str()) {
                 continue;
             }
@@ -760,6 +791,7 @@ fn rules(
     }
     let mut next_free = live
         .of_kind(Kind::Rule)
+        .chain(ignored)
         .filter_map(order_of)
         .chain(targets.keys().copied())
         .max()

@@ -92,6 +92,7 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
         let (kind, objects) = list?;
         for obj in &objects {
             let r = d.read(kind, obj);
+            usable(&r, &d.collection(kind))?;
             match kind {
                 Kind::Client => {
                     let id = r.id.clone().unwrap_or_default();
@@ -125,6 +126,13 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
             live.resources.push(r);
         }
     }
+    // The global client is never part of a connection's managed clients (v1's client views
+    // leave it out too).
+    if let Some(global) = &live.global_client_id {
+        for set in on_connection.values_mut() {
+            set.remove(global);
+        }
+    }
     if options.client_views {
         live.enabled = Some(match d.enablement() {
             Enablement::ClientViews => fetch_views(api, &live).await?,
@@ -152,6 +160,27 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
     Ok(live)
 }
 
+/// A listed resource a0ctl can address: one with ids (clients, connections, rules) has a
+/// non-empty string id that cannot be taken for a plan's placeholder (`{…}`), and every one a
+/// name.
+fn usable(r: &Resource, path: &str) -> Result<(), CallError> {
+    if r.name.is_empty() {
+        return Err(malformed(path, &format!("a {} without a name", r.kind)));
+    }
+    let needs_id = matches!(r.kind, Kind::Client | Kind::Connection | Kind::Rule);
+    match r.id.as_deref() {
+        Some(id) if id.is_empty() || id.contains(['{', '}']) => Err(malformed(
+            path,
+            &format!("{} `{}` has an id a0ctl cannot use", r.kind, r.name),
+        )),
+        None if needs_id => Err(malformed(
+            path,
+            &format!("{} `{}` has no id", r.kind, r.name),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Most pages a listing may take (a tenant that pages on forever is refused, not followed).
 const MAX_PAGES: usize = 2_000;
 
@@ -159,9 +188,6 @@ fn with_query(path: &str, query: &str) -> String {
     let sep = if path.contains('?') { '&' } else { '?' };
     format!("{path}{sep}{query}")
 }
-
-/// One page: its items and the total the tenant announces.
-type Page = (Vec<Value>, Option<u64>);
 
 /// Every object of a listing, in the order the tenant lists them.
 pub async fn read_all(api: &Api, listing: &Listing) -> Result<Vec<Value>, CallError> {
@@ -195,7 +221,18 @@ pub async fn read_all(api: &Api, listing: &Listing) -> Result<Vec<Value>, CallEr
                 }
             };
             let (mut out, total) = page(0).await?;
-            let total = total.unwrap_or(out.len() as u64) as usize;
+            let Some(total) = total.map(|t| t as usize) else {
+                // No total: page until a short page.
+                let mut n = 1;
+                let mut last = out.len();
+                while last == *per_page && n < MAX_PAGES {
+                    let (items, _) = page(n).await?;
+                    last = items.len();
+                    out.extend(items);
+                    n += 1;
+                }
+                return Ok(out);
+            };
             let pages = total.div_ceil((*per_page).max(1));
             if pages > MAX_PAGES {
                 return Err(malformed(
@@ -203,22 +240,33 @@ pub async fn read_all(api: &Api, listing: &Listing) -> Result<Vec<Value>, CallEr
                     &format!("the tenant says it has {total} items"),
                 ));
             }
-            if out.len() < total {
-                // The rest at once: the count is known.
-                let rest: Vec<Result<Page, CallError>> = futures::stream::iter(1..pages)
-                    .map(page)
-                    .buffered(4)
-                    .collect()
-                    .await;
-                for r in rest {
-                    out.extend(r?.0);
+            // The rest at once (the count is known), stopping at an empty page.
+            let mut rest = futures::stream::iter(1..pages).map(page).buffered(4);
+            while out.len() < total
+                && let Some(r) = rest.next().await
+            {
+                let (items, _) = r?;
+                if items.is_empty() {
+                    break;
                 }
+                out.extend(items);
+            }
+            // A short read would plan creates of what the tenant has: refuse it.
+            if out.len() != total {
+                return Err(malformed(
+                    path,
+                    &format!(
+                        "the tenant listed {} items but says it has {total}",
+                        out.len()
+                    ),
+                ));
             }
             Ok(out)
         }
         Listing::Checkpoint { path, key, take } => {
             let mut out = Vec::new();
             let mut from: Option<String> = None;
+            let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
             for _ in 0..MAX_PAGES {
                 let query = match &from {
                     None => format!("take={take}"),
@@ -232,8 +280,11 @@ pub async fn read_all(api: &Api, listing: &Listing) -> Result<Vec<Value>, CallEr
                         .cloned(),
                 );
                 match v.get("next").and_then(Value::as_str) {
-                    Some(next) if Some(next) != from.as_deref() => from = Some(next.to_string()),
-                    _ => return Ok(out),
+                    Some(next) if !seen.insert(next.to_string()) => {
+                        return Err(malformed(path, &format!("the pages loop back to `{next}`")));
+                    }
+                    Some(next) => from = Some(next.to_string()),
+                    None => return Ok(out),
                 }
             }
             Err(malformed(path, &format!("more than {MAX_PAGES} pages")))

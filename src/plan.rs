@@ -137,7 +137,17 @@ impl Builder<'_> {
         if let Some(&create) = self.created.get(&(kind, name.to_string())) {
             self.calls[id].after.push(create);
         }
-        self.calls[id].needs.push(placeholder);
+        // Only a placeholder the call spells needs filling (v1 names a new connection by name).
+        let call = &self.calls[id];
+        let mut spelled = call.path.contains(&placeholder);
+        if let Some(body) = &call.body {
+            crate::path::leaves(body, &crate::path::FieldPath::root(), &mut |_, leaf| {
+                spelled |= leaf.as_str() == Some(placeholder.as_str());
+            });
+        }
+        if spelled {
+            self.calls[id].needs.push(placeholder);
+        }
     }
 
     /// The update of a changed resource: its changed fields that the API updates in place.
@@ -428,9 +438,14 @@ pub(crate) fn rule_orders(b: &mut Builder<'_>, changes: &[&Change], live: &Live)
         let Value::Object(mut body) = create_body(d) else {
             continue;
         };
-        let target = match order(Some(d)) {
-            Some(o) => o,
-            None => {
+        let target = match (order(Some(d)), order(c.live.as_ref())) {
+            (Some(o), _) => o,
+            // A replacement keeps its place when the manifest does not say.
+            (None, Some(o)) if c.action == Action::Replace => {
+                body.insert("order".into(), json!(o));
+                o
+            }
+            (None, _) => {
                 // "After the last", chosen here so it cannot race a temporary move.
                 let o = fresh;
                 fresh += 1;

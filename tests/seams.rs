@@ -1188,3 +1188,114 @@ async fn review_messages_are_right() {
         insta::assert_snapshot!("a_fifo_in_a_manifest_directory", outcome(&out));
     }
 }
+
+/// A tenant's answer to a read of this path, if it has one.
+type Lists = fn(&str) -> Option<Value>;
+
+/// A v2 tenant whose clients, connections and rules are as `lists` says (by path), every
+/// other read empty.
+fn v2_tenant(lists: Lists) -> Handler {
+    Arc::new(move |method, path, _| {
+        if method != Method::GET {
+            return json_response(500, json!({"error": "unexpected write"}));
+        }
+        if let Some(v) = lists(path) {
+            return json_response(200, v);
+        }
+        json_response(
+            404,
+            json!({"statusCode": 404, "errorCode": "inexistent", "message": "none"}),
+        )
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_v2_tenant_cannot_make_a_plan_from_a_partial_or_looping_listing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "api: v2\nclients:\n  - name: app-120\nconnections: []\nrules: []\n",
+    );
+    let cases: Vec<(&str, Lists, &str)> = vec![
+        (
+            // Pages of 50 though 100 were asked for: app-120 lies past what was read.
+            "short pages",
+            |path| {
+                if path.starts_with("/api/v2/clients") {
+                    let page: usize = path
+                        .split("page=")
+                        .nth(1)
+                        .and_then(|p| p.split('&').next())
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or(0);
+                    let items: Vec<Value> = (page * 50..page * 50 + 50)
+                        .map(|i| json!({"client_id": format!("c{i}"), "name": format!("app-{i}")}))
+                        .collect();
+                    return Some(json!({"clients": items, "total": 150}));
+                }
+                empty_lists_fn(path)
+            },
+            "the tenant listed 100 items but says it has 150",
+        ),
+        (
+            "checkpoints that loop",
+            |path| {
+                if path.starts_with("/api/v2/clients") {
+                    return Some(json!({"clients": [], "total": 0}));
+                }
+                if path.starts_with("/api/v2/connections") {
+                    let next = if path.contains("from=A") { "B" } else { "A" };
+                    return Some(json!({"connections": [], "next": next}));
+                }
+                empty_lists_fn(path)
+            },
+            "the pages loop back to `A`",
+        ),
+        (
+            "an id that reads as a placeholder",
+            |path| {
+                if path.starts_with("/api/v2/clients") {
+                    return Some(
+                        json!({"clients": [{"client_id": "{client_id of app-120}", "name": "x"}], "total": 1}),
+                    );
+                }
+                empty_lists_fn(path)
+            },
+            "client `x` has an id a0ctl cannot use",
+        ),
+        (
+            "a rule without an id",
+            |path| {
+                if path.starts_with("/api/v2/clients") {
+                    return Some(json!({"clients": [], "total": 0}));
+                }
+                if path.starts_with("/api/v2/rules") {
+                    return Some(json!({"rules": [{"id": 1, "name": "r"}], "total": 1}));
+                }
+                empty_lists_fn(path)
+            },
+            "rule `r` has an id a0ctl cannot use",
+        ),
+    ];
+    for (what, lists, expected) in cases {
+        let domain = hostile(v2_tenant(lists)).await;
+        let out = bounded(a0ctl(&domain, &["plan", d]), 60).await;
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains(expected),
+            "{what}: expected {expected:?} in\n{}",
+            stderr(&out)
+        );
+    }
+}
+
+fn empty_lists_fn(path: &str) -> Option<Value> {
+    match path.split('?').next().unwrap_or_default() {
+        "/api/v2/clients" => Some(json!({"clients": [], "total": 0})),
+        "/api/v2/connections" => Some(json!({"connections": []})),
+        "/api/v2/rules" => Some(json!({"rules": [], "total": 0})),
+        _ => None,
+    }
+}

@@ -792,7 +792,7 @@ async fn a_field_of_the_other_api_is_a_located_error_naming_it() {
     .await;
     check(
         vec![("t.yaml", "api: v2\nemails:\n  - template: verify_email\n    disabled: true\n")],
-        "t.yaml:4:5: `disabled` is a Management API v1 field, and this manifest is written for v2 (v2 names it `enabled, with the opposite meaning`)",
+        "t.yaml:4:5: `disabled` is a Management API v1 field, and this manifest is written for v2 (v2 names it `enabled`, with the opposite meaning)",
     )
     .await;
     check(
@@ -932,4 +932,95 @@ fn local_mode_serves_v2_too() {
     let out = run(&["export", "--local", "--api", "v2", "--out", "exported"]);
     assert_exit(&out, 0);
     assert!(dir.path().join("exported/email_provider.yaml").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v2_what_the_manifests_do_not_say_keeps_its_state() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let tree = |stage: &str, extra: &str| {
+        format!(
+            "api: v2\nclients:\n  - name: Web\nconnections:\n  - name: db\n    strategy: auth0\n    enabled_clients: [Web]\nrules:\n  - name: first\n    script: '{SCRIPT}'\n{stage}  - name: second\n    order: 2\n    script: '{SCRIPT}'\n{extra}"
+        )
+    };
+    write(dir.path(), "t.yaml", &tree("", ""));
+    assert_exit(&env.run(&["apply", "--yes", d]).await, 0);
+    // The global client enabled on the connection by hand stays enabled: a0ctl never manages it.
+    let conns = connections(&env).await;
+    let id = conns[0]["id"].as_str().unwrap().to_string();
+    let (status, _) = v2(
+        &env,
+        Method::PATCH,
+        &format!("/connections/{id}/clients"),
+        Some(json!([{"client_id": env.handle.global_client_id, "status": true}])),
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert_exit(&env.run(&["plan", "--detailed-exitcode", d]).await, 0);
+
+    // A replaced rule without a declared order keeps its place.
+    let first = all(&env, "rules").await;
+    let order_of =
+        |rules: &[Value], n: &str| rules.iter().find(|r| r["name"] == n).unwrap()["order"].clone();
+    let before = order_of(&first, "first");
+    write(
+        dir.path(),
+        "t.yaml",
+        &tree("    stage: login_failure\n", ""),
+    );
+    assert_exit(&env.run(&["apply", "--yes", "--allow-replace", d]).await, 0);
+    let after = all(&env, "rules").await;
+    assert_eq!(order_of(&after, "first"), before);
+    assert_eq!(
+        after.iter().find(|r| r["name"] == "first").unwrap()["stage"],
+        "login_failure"
+    );
+    assert_exit(&env.run(&["plan", "--detailed-exitcode", d]).await, 0);
+
+    // An ignored rule keeps its order: asking for it is an error at plan time, not a 409.
+    let (status, _) = v2(
+        &env,
+        Method::POST,
+        "/rules",
+        Some(json!({"name": "legacy", "script": SCRIPT, "order": 7})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    write(
+        dir.path(),
+        "t.yaml",
+        &tree(
+            "    stage: login_failure\n",
+            &format!(
+                "  - name: mine\n    order: 7\n    script: '{SCRIPT}'\nignore: [rule/legacy]\n"
+            ),
+        ),
+    );
+    let out = env.run(&["plan", d]).await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("rule `mine` wants order 7, which unmanaged rule `legacy` holds"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Another email provider takes its own credentials with it.
+    let provider = |name: &str, key: &str| {
+        format!(
+            "api: v2\nemail_provider:\n  name: {name}\n  default_from_address: a@example.com\n  credentials: {{api_key: {key}}}\n"
+        )
+    };
+    let p = tempfile::tempdir().unwrap();
+    let pd = p.path().to_str().unwrap();
+    write(p.path(), "p.yaml", &provider("sendgrid", "sg-key"));
+    assert_exit(&env.run(&["apply", "--yes", pd]).await, 0);
+    write(p.path(), "p.yaml", &provider("mailgun", "mg-key"));
+    let out = env.run(&["plan", "--detailed-exitcode", pd]).await;
+    assert_exit(&out, 2);
+    assert!(stdout(&out).contains("credentials"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("mg-key"));
+    assert_exit(&env.run(&["apply", "--yes", pd]).await, 0);
+    let (_, now) = v2(&env, Method::GET, "/emails/provider", None).await;
+    assert_eq!(now["name"], "mailgun");
 }

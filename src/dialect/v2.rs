@@ -260,6 +260,16 @@ impl Dialect for V2 {
             ],
         };
         let mut out = vec![table[verb]];
+        // Private-key JWT credentials are created and changed under scopes of their own.
+        if kind == Kind::Client
+            && body.is_some_and(|b| b.get("client_authentication_methods").is_some())
+        {
+            match verb {
+                1 => out.push("create:client_credentials"),
+                2 => out.push("update:client_credentials"),
+                _ => {}
+            }
+        }
         // Options are read and changed under scopes of their own.
         if kind == Kind::Connection {
             if verb == 0 {

@@ -52,6 +52,11 @@ pub trait KindSpec: Sync {
     fn deletable(&self) -> bool {
         true
     }
+    /// Write-only fields that must be sent again when `field` changes (they cannot be
+    /// compared, so the diff adds them).
+    fn sent_with(&self, _field: &str) -> &'static [&'static str] {
+        &[]
+    }
     /// The manifests' items of this kind as resources, in manifest order.
     fn desired(&self, desired: &Desired) -> Vec<Resource>;
     /// The calls that carry out this kind's changes.

@@ -46,6 +46,14 @@ impl KindSpec for Provider {
         vec![r]
     }
 
+    /// Another provider (a new `name`) cannot use the old one's credentials: they go with it.
+    fn sent_with(&self, field: &str) -> &'static [&'static str] {
+        match field {
+            "name" => &["credentials"],
+            _ => &[],
+        }
+    }
+
     /// Its credentials are never returned, so they are written as variables, one per key its
     /// kind of provider takes.
     fn export(&self, w: &mut Writer<'_>, live: &Live) {

@@ -560,7 +560,7 @@ impl Loader<'_, '_> {
             let key = pointer.rsplit('/').next().unwrap_or_default();
             let section = pointer.split('/').nth(1).unwrap_or_default();
             let twin = api_twin(section, key, api)
-                .map(|t| format!(" ({api} names it `{t}`)"))
+                .map(|t| format!(" ({api} names it {t})"))
                 .unwrap_or_default();
             let fix = match api {
                 ApiVersion::V1 => "; write `api: v2` at the top of every file to use v2",
@@ -1082,10 +1082,10 @@ fn path_escape(key: &str) -> String {
 /// The other API's name for a field of `section` that only one API has under this name.
 fn api_twin(section: &str, key: &str, api: ApiVersion) -> Option<&'static str> {
     match (section, key, api) {
-        ("rules", "status", ApiVersion::V2) => Some("enabled"),
-        ("rules", "enabled", ApiVersion::V1) => Some("status"),
-        ("emails", "disabled", ApiVersion::V2) => Some("enabled, with the opposite meaning"),
-        ("emails", "enabled", ApiVersion::V1) => Some("disabled, with the opposite meaning"),
+        ("rules", "status", ApiVersion::V2) => Some("`enabled`"),
+        ("rules", "enabled", ApiVersion::V1) => Some("`status`"),
+        ("emails", "disabled", ApiVersion::V2) => Some("`enabled`, with the opposite meaning"),
+        ("emails", "enabled", ApiVersion::V1) => Some("`disabled`, with the opposite meaning"),
         _ => None,
     }
 }

@@ -232,6 +232,10 @@ fn callbacks_text(body: &Map<String, Value>) -> Option<String> {
 pub(crate) async fn create(State(app): State<AppState>, caller: Caller, body: Bytes) -> ApiResult {
     caller.require_scope("create:clients")?;
     let body = json_body(&body)?;
+    // Private-key JWT credentials take a scope of their own (the spec's notes).
+    if body.contains_key("client_authentication_methods") {
+        caller.require_scope("create:client_credentials")?;
+    }
     if body.contains_key("client_secret") {
         return Err(super::invalid_body(
             "Payload validation error: 'Additional properties not allowed: client_secret'",
@@ -277,6 +281,9 @@ pub(crate) async fn update(
 ) -> ApiResult {
     caller.require_scope("update:clients")?;
     let body = json_body(&body)?;
+    if body.contains_key("client_authentication_methods") {
+        caller.require_scope("update:client_credentials")?;
+    }
     check_body(&body, FIELDS, true)?;
     let name = match body.get("name") {
         None => None,
