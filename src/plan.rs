@@ -333,7 +333,7 @@ struct RuleOrders {
     moves: BTreeMap<String, (u64, u64)>,
     /// The call that frees each currently held order.
     frees: BTreeMap<u64, usize>,
-    /// The calls that take a rule to an order, with that order.
+    /// The updates and creates of rules, each with the order it takes its rule to, if any.
     arrivals: Vec<(usize, Option<u64>)>,
 }
 
@@ -368,8 +368,8 @@ impl RuleOrders {
         }
     }
 
-    /// Cycles of moves: each rule's target is held by another moving rule, back to the start.
-    /// Each cycle is broken at its smallest name, for a deterministic plan.
+    /// The rule that breaks each cycle of moves (each rule's target is held by another moving
+    /// rule, back to the start): the cycle's smallest name, for a deterministic plan.
     fn cycle_breakers(&self) -> BTreeSet<String> {
         let mut breakers: BTreeSet<String> = BTreeSet::new();
         let mut seen: BTreeSet<String> = BTreeSet::new();

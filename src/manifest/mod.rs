@@ -1139,7 +1139,7 @@ push_impl!(Rule, rules);
 push_impl!(EmailTemplate, emails);
 
 /// The JSON pointers of a document's sections and of its items' keys (each item of a list
-/// section, and the email provider's mapping), in document order.
+/// section, and the email provider's mapping).
 fn key_pointers(doc: &Value) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
     if let Value::Object(top) = doc {
