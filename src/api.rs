@@ -636,6 +636,41 @@ impl Api {
         }
         self.inner.pace.wait().await;
         let started = Instant::now();
+        let response = self
+            .send_request(&method, path, body, authed)
+            .await
+            .map_err(&fail)?;
+        let status = response.status();
+        self.inner.pace.observe(response.headers());
+        let retry_after = retry_after(response.headers());
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        log_response_headers(&response, &content_type);
+        let bytes = read_bounded(response)
+            .await
+            .map_err(|e| fail(self.body_error(e)))?;
+        tracing::info!(
+            "{method} {path} -> {} in {} ms",
+            status.as_u16(),
+            started.elapsed().as_millis()
+        );
+        self.answer(status, content_type, retry_after, &bytes)
+            .map_err(fail)
+    }
+
+    /// Send the request, with the token when `authed` and the body as JSON; a failure to get
+    /// an answer (a timeout, a refused connection, …) as the kind of error it is.
+    async fn send_request(
+        &self,
+        method: &Method,
+        path: &str,
+        body: Option<&Value>,
+        authed: bool,
+    ) -> Result<reqwest::Response, ErrorKind> {
         let url = format!("{}{}", self.inner.base, path);
         let mut request = self.inner.http.request(method.clone(), &url);
         if authed {
@@ -649,91 +684,43 @@ impl Api {
             "-> {method} {url} (body: {} bytes)",
             body.map_or(0, |b| b.to_string().len())
         );
-        let response = request.send().await.map_err(|e| {
-            fail(if e.is_timeout() {
+        request.send().await.map_err(|e| {
+            if e.is_timeout() {
                 ErrorKind::Timeout(self.inner.settings.timeout)
             } else if e.is_connect() {
                 connect_error(&e)
             } else {
                 ErrorKind::Other(format!("request failed: {}", root_cause(&e)))
-            })
-        })?;
-        let status = response.status();
-        self.inner.pace.observe(response.headers());
-        let retry_after = retry_after(response.headers());
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string();
-        tracing::debug!(
-            "<- {} {}; content-type: {content_type:?}; content-length: {:?}; x-ratelimit-limit/remaining/reset: {:?}/{:?}/{:?}; retry-after: {:?}",
-            status.as_u16(),
-            status.canonical_reason().unwrap_or_default(),
-            response.content_length(),
-            header(response.headers(), "x-ratelimit-limit"),
-            header(response.headers(), "x-ratelimit-remaining"),
-            header(response.headers(), "x-ratelimit-reset"),
-            header(response.headers(), "retry-after"),
-        );
-        let bytes = read_bounded(response).await.map_err(|e| {
-            fail(match e {
-                BodyError::TooLarge => ErrorKind::Other(format!(
-                    "the answer is larger than {} MiB: a0ctl stopped reading it",
-                    MAX_BODY_BYTES >> 20
-                )),
-                BodyError::Read(e) if e.is_timeout() => {
-                    ErrorKind::Timeout(self.inner.settings.timeout)
-                }
-                BodyError::Read(e) => {
-                    ErrorKind::Other(format!("reading the answer failed: {}", root_cause(&e)))
-                }
-            })
-        })?;
-        tracing::info!(
-            "{method} {path} -> {} in {} ms",
-            status.as_u16(),
-            started.elapsed().as_millis()
-        );
-        let json: Option<Value> = parse_json(&bytes).ok();
+            }
+        })
+    }
+
+    /// A failure to read the answer's body (too large, too slow, cut) as the kind of error it
+    /// is.
+    fn body_error(&self, e: BodyError) -> ErrorKind {
+        match e {
+            BodyError::TooLarge => ErrorKind::Other(format!(
+                "the answer is larger than {} MiB: a0ctl stopped reading it",
+                MAX_BODY_BYTES >> 20
+            )),
+            BodyError::Read(e) if e.is_timeout() => ErrorKind::Timeout(self.inner.settings.timeout),
+            BodyError::Read(e) => {
+                ErrorKind::Other(format!("reading the answer failed: {}", root_cause(&e)))
+            }
+        }
+    }
+
+    /// The answer read: a success's JSON body (or v1's plain-text `OK`), or the error it is.
+    fn answer(
+        &self,
+        status: StatusCode,
+        content_type: String,
+        retry_after: Option<Duration>,
+        bytes: &[u8],
+    ) -> Result<Answer, ErrorKind> {
+        let json: Option<Value> = parse_json(bytes).ok();
         if !status.is_success() {
-            let (code, description) = match &json {
-                Some(v) => (
-                    self.inner.dialect.error_code(v).unwrap_or_default(),
-                    v.get("error_description")
-                        .or_else(|| v.get("message"))
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                ),
-                None if content_type.contains("json") || bytes.is_empty() => {
-                    (String::new(), String::new())
-                }
-                None => {
-                    return Err(fail(ErrorKind::NotJson {
-                        status: status.as_u16(),
-                        content_type,
-                    }));
-                }
-            };
-            let code = if code.is_empty() {
-                status
-                    .canonical_reason()
-                    .unwrap_or("error")
-                    .to_lowercase()
-                    .replace(' ', "_")
-            } else {
-                code
-            };
-            return Err(fail(ErrorKind::Status {
-                status: status.as_u16(),
-                code,
-                description,
-                retry_after: (status == StatusCode::TOO_MANY_REQUESTS)
-                    .then_some(retry_after)
-                    .flatten(),
-            }));
+            return Err(self.error_answer(status, content_type, retry_after, json.as_ref(), bytes));
         }
         match json {
             Some(body) => Ok(Answer {
@@ -747,12 +734,77 @@ impl Api {
                     body: Value::Null,
                 })
             }
-            None => Err(fail(ErrorKind::NotJson {
+            None => Err(ErrorKind::NotJson {
                 status: status.as_u16(),
                 content_type,
-            })),
+            }),
         }
     }
+
+    /// An error answer as the error it is: its status with the dialect's error code (else the
+    /// status's reason) and description, and a 429's `Retry-After`; an error answer that is
+    /// neither JSON nor empty is `NotJson`.
+    fn error_answer(
+        &self,
+        status: StatusCode,
+        content_type: String,
+        retry_after: Option<Duration>,
+        json: Option<&Value>,
+        bytes: &[u8],
+    ) -> ErrorKind {
+        let (code, description) = match json {
+            Some(v) => (
+                self.inner.dialect.error_code(v).unwrap_or_default(),
+                v.get("error_description")
+                    .or_else(|| v.get("message"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+            ),
+            None if content_type.contains("json") || bytes.is_empty() => {
+                (String::new(), String::new())
+            }
+            None => {
+                return ErrorKind::NotJson {
+                    status: status.as_u16(),
+                    content_type,
+                };
+            }
+        };
+        let code = if code.is_empty() {
+            status
+                .canonical_reason()
+                .unwrap_or("error")
+                .to_lowercase()
+                .replace(' ', "_")
+        } else {
+            code
+        };
+        ErrorKind::Status {
+            status: status.as_u16(),
+            code,
+            description,
+            retry_after: (status == StatusCode::TOO_MANY_REQUESTS)
+                .then_some(retry_after)
+                .flatten(),
+        }
+    }
+}
+
+/// The answer's status and headers (content type and length, rate limit, `Retry-After`), at
+/// debug level.
+fn log_response_headers(response: &reqwest::Response, content_type: &str) {
+    let status = response.status();
+    tracing::debug!(
+        "<- {} {}; content-type: {content_type:?}; content-length: {:?}; x-ratelimit-limit/remaining/reset: {:?}/{:?}/{:?}; retry-after: {:?}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or_default(),
+        response.content_length(),
+        header(response.headers(), "x-ratelimit-limit"),
+        header(response.headers(), "x-ratelimit-remaining"),
+        header(response.headers(), "x-ratelimit-reset"),
+        header(response.headers(), "retry-after"),
+    );
 }
 
 enum BodyError {

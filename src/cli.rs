@@ -99,119 +99,13 @@ pub enum Command {
         out: Option<PathBuf>,
     },
     /// Show what the tenant would have to change to match the manifests.
-    Plan {
-        /// Manifest files or directories.
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        /// Output format (stdout).
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Exit 2 when there are changes, 0 when there are none.
-        #[arg(long)]
-        detailed_exitcode: bool,
-        /// A drift report for on-call: --detailed-exitcode, with each update read as "tenant has
-        /// X, manifests say Y".
-        #[arg(long)]
-        drift: bool,
-        /// Also save the plan (without secret values) for `apply --plan`.
-        #[arg(long, value_name = "PLANFILE")]
-        out: Option<PathBuf>,
-        /// Plan deletes of resources the manifests do not declare.
-        #[arg(long)]
-        allow_delete: bool,
-        /// Allow replacements (a changed connection strategy: DELETE then POST, losing its users).
-        #[arg(long)]
-        allow_replace: bool,
-        #[command(flatten)]
-        select: SelectArgs,
-        /// Send every declared signingKey again (the API never returns it).
-        #[arg(long)]
-        rotate_signing_keys: bool,
-        #[command(flatten)]
-        vars: VarArgs,
-        #[command(flatten)]
-        tenant: TenantArgs,
-    },
+    Plan(PlanCommand),
     /// Make the tenant match the manifests (or apply a saved plan).
-    Apply {
-        /// Manifest files or directories.
-        #[arg(required_unless_present = "plan", conflicts_with = "plan")]
-        paths: Vec<PathBuf>,
-        /// Apply this saved plan (from `plan --out`) instead of planning again.
-        #[arg(long, value_name = "PLANFILE")]
-        plan: Option<PathBuf>,
-        /// Apply even past the deletion gate.
-        #[arg(long)]
-        force: bool,
-        /// Deletion gate: refuse to delete or replace more than PCT% of a kind's resources.
-        #[arg(long, value_name = "PCT", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=100))]
-        delete_threshold: u32,
-        /// The deletion gate applies to kinds with at least N resources in the tenant.
-        #[arg(long, value_name = "N", default_value_t = 10)]
-        delete_threshold_min: usize,
-        /// Do not ask for confirmation (required without a terminal).
-        #[arg(long)]
-        yes: bool,
-        /// Allow deletes and replacements (resources not in the manifests are deleted).
-        #[arg(long)]
-        allow_delete: bool,
-        /// Allow replacements (a changed connection strategy: DELETE then POST, losing its users).
-        #[arg(long)]
-        allow_replace: bool,
-        #[command(flatten)]
-        select: SelectArgs,
-        /// Send every declared signingKey again (the API never returns it).
-        #[arg(long)]
-        rotate_signing_keys: bool,
-        /// Calls in flight at once.
-        #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
-        parallelism: u16,
-        /// How long to wait while another apply holds the tenant (e.g. 30s, 5m; 0: fail at once).
-        #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
-        lock_timeout: std::time::Duration,
-        /// Output format (stdout).
-        #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
-        format: ApplyFormat,
-        #[command(flatten)]
-        vars: VarArgs,
-        #[command(flatten)]
-        tenant: TenantArgs,
-    },
+    Apply(ApplyCommand),
     /// Compare two manifest trees offline (no tenant, no credentials).
-    Diff {
-        /// The old manifests (a file or directory).
-        old: PathBuf,
-        /// The new manifests (a file or directory).
-        new: PathBuf,
-        /// Output format (stdout).
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-        /// Show resources removed from NEW as deletes rather than unmanaged.
-        #[arg(long)]
-        allow_delete: bool,
-        #[command(flatten)]
-        vars: VarArgs,
-        /// A var file for OLD only (after the --var-files both sides take).
-        #[arg(long, value_name = "FILE")]
-        old_var_file: Vec<PathBuf>,
-        /// A var file for NEW only (after the --var-files both sides take).
-        #[arg(long, value_name = "FILE")]
-        new_var_file: Vec<PathBuf>,
-    },
+    Diff(DiffCommand),
     /// Write the live tenant as manifests.
-    Export {
-        /// The directory to write (must be empty unless --force).
-        #[arg(long, value_name = "DIR")]
-        out: PathBuf,
-        /// Overwrite the files export writes in a non-empty directory.
-        #[arg(long)]
-        force: bool,
-        /// A value equal to a variable's (a whole string) is written as `${NAME}`.
-        #[command(flatten)]
-        vars: VarArgs,
-        #[command(flatten)]
-        tenant: TenantArgs,
-    },
+    Export(ExportCommand),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -221,6 +115,128 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// Run the rules on the fixture logins of *.test.yaml files, offline.
     Test(TestArgs),
+}
+
+/// The arguments of `plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanCommand {
+    /// Manifest files or directories.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Output format (stdout).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Exit 2 when there are changes, 0 when there are none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// A drift report for on-call: --detailed-exitcode, with each update read as "tenant has
+    /// X, manifests say Y".
+    #[arg(long)]
+    pub drift: bool,
+    /// Also save the plan (without secret values) for `apply --plan`.
+    #[arg(long, value_name = "PLANFILE")]
+    pub out: Option<PathBuf>,
+    /// Plan deletes of resources the manifests do not declare.
+    #[arg(long)]
+    pub allow_delete: bool,
+    /// Allow replacements (a changed connection strategy: DELETE then POST, losing its users).
+    #[arg(long)]
+    pub allow_replace: bool,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Send every declared signingKey again (the API never returns it).
+    #[arg(long)]
+    pub rotate_signing_keys: bool,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+}
+
+/// The arguments of `apply`.
+#[derive(Debug, clap::Args)]
+pub struct ApplyCommand {
+    /// Manifest files or directories.
+    #[arg(required_unless_present = "plan", conflicts_with = "plan")]
+    pub paths: Vec<PathBuf>,
+    /// Apply this saved plan (from `plan --out`) instead of planning again.
+    #[arg(long, value_name = "PLANFILE")]
+    pub plan: Option<PathBuf>,
+    /// Apply even past the deletion gate.
+    #[arg(long)]
+    pub force: bool,
+    /// Deletion gate: refuse to delete or replace more than PCT% of a kind's resources.
+    #[arg(long, value_name = "PCT", default_value_t = 30, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub delete_threshold: u32,
+    /// The deletion gate applies to kinds with at least N resources in the tenant.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub delete_threshold_min: usize,
+    /// Do not ask for confirmation (required without a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Allow deletes and replacements (resources not in the manifests are deleted).
+    #[arg(long)]
+    pub allow_delete: bool,
+    /// Allow replacements (a changed connection strategy: DELETE then POST, losing its users).
+    #[arg(long)]
+    pub allow_replace: bool,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Send every declared signingKey again (the API never returns it).
+    #[arg(long)]
+    pub rotate_signing_keys: bool,
+    /// Calls in flight at once.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallelism: u16,
+    /// How long to wait while another apply holds the tenant (e.g. 30s, 5m; 0: fail at once).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
+    /// Output format (stdout).
+    #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
+    pub format: ApplyFormat,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub tenant: TenantArgs,
+}
+
+/// The arguments of `diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffCommand {
+    /// The old manifests (a file or directory).
+    pub old: PathBuf,
+    /// The new manifests (a file or directory).
+    pub new: PathBuf,
+    /// Output format (stdout).
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Show resources removed from NEW as deletes rather than unmanaged.
+    #[arg(long)]
+    pub allow_delete: bool,
+    #[command(flatten)]
+    pub vars: VarArgs,
+    /// A var file for OLD only (after the --var-files both sides take).
+    #[arg(long, value_name = "FILE")]
+    pub old_var_file: Vec<PathBuf>,
+    /// A var file for NEW only (after the --var-files both sides take).
+    #[arg(long, value_name = "FILE")]
+    pub new_var_file: Vec<PathBuf>,
+}
+
+/// The arguments of `export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportCommand {
+    /// The directory to write (must be empty unless --force).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Overwrite the files export writes in a non-empty directory.
+    #[arg(long)]
+    pub force: bool,
+    /// A value equal to a variable's (a whole string) is written as `${NAME}`.
+    #[command(flatten)]
+    pub vars: VarArgs,
+    #[command(flatten)]
+    pub tenant: TenantArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -340,90 +356,15 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Run the parsed command; the process exit code.
 fn run(cli: Cli) -> Result<ExitCode> {
     let out = Out {
         stdout: cli.color.paint(false),
         stderr: cli.color.paint(true),
     };
     match cli.command {
-        Command::Plan {
-            paths,
-            format,
-            detailed_exitcode,
-            drift,
-            out: plan_out,
-            allow_delete,
-            allow_replace,
-            select,
-            rotate_signing_keys,
-            vars,
-            tenant,
-        } => {
-            let args = PlanArgs {
-                paths,
-                out: plan_out,
-                tenant,
-                allow_delete,
-                allow_replace,
-                rotate_signing_keys,
-                format,
-                vars: vars.load(&[])?,
-                ignore: select.ignore.clone(),
-                targets: select.target.clone(),
-            };
-            runtime()?.block_on(commands::plan(args, detailed_exitcode || drift, drift, out))
-        }
-        Command::Apply {
-            paths,
-            plan,
-            force,
-            delete_threshold,
-            delete_threshold_min,
-            yes,
-            allow_delete,
-            allow_replace,
-            select,
-            rotate_signing_keys,
-            parallelism,
-            lock_timeout,
-            format,
-            vars,
-            tenant,
-        } => {
-            let format = match format {
-                ApplyFormat::Text => Format::Text,
-                ApplyFormat::Json => Format::Json,
-            };
-            let apply_args = ApplyArgs {
-                yes,
-                parallelism: parallelism.into(),
-                lock_timeout,
-                gates: Gates {
-                    allow_delete,
-                    allow_replace,
-                    force,
-                    threshold_percent: delete_threshold,
-                    threshold_min: delete_threshold_min,
-                },
-            };
-            if let Some(plan) = plan {
-                return runtime()?
-                    .block_on(commands::apply_saved(plan, tenant, apply_args, format, out));
-            }
-            let args = PlanArgs {
-                paths,
-                out: None,
-                tenant,
-                allow_delete,
-                allow_replace,
-                rotate_signing_keys,
-                format,
-                vars: vars.load(&[])?,
-                ignore: select.ignore.clone(),
-                targets: select.target.clone(),
-            };
-            runtime()?.block_on(commands::apply(args, apply_args, out))
-        }
+        Command::Plan(args) => plan(args, out),
+        Command::Apply(args) => apply(args, out),
         Command::Validate {
             paths,
             allow_unset,
@@ -431,53 +372,145 @@ fn run(cli: Cli) -> Result<ExitCode> {
             vars,
         } => validate(&paths, allow_unset, &ignore, &vars.load(&[])?),
         Command::Schema { out } => schema(out),
-        Command::Diff {
-            old,
-            new,
-            format,
-            allow_delete,
-            vars,
-            old_var_file,
-            new_var_file,
-        } => {
-            let old_vars = vars.load(&old_var_file)?;
-            let new_vars = vars.load(&new_var_file)?;
-            commands::diff_trees(
-                (&[old], &old_vars),
-                (&[new], &new_vars),
-                allow_delete,
-                format,
-                out,
-            )
-        }
-        Command::Export {
-            out: dir,
-            force,
-            vars,
-            tenant,
-        } => runtime()?.block_on(commands::export(tenant, dir, force, &vars.load(&[])?)),
-        Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            let mut buffer = Vec::new();
-            clap_complete::generate(shell, &mut cmd, "a0ctl", &mut buffer);
-            commands::print_stdout(&String::from_utf8_lossy(&buffer))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Diff(args) => diff(args, out),
+        Command::Export(args) => export(args),
+        Command::Completions { shell } => completions(shell),
         Command::Emulator(args) => emulator(args),
-        Command::Test(args) => crate::ruletest::run(
-            &crate::ruletest::TestArgs {
-                paths: args.paths,
-                vars: args.vars.load(&[])?,
-                filter: args.filter,
-                limits: crate::rules_runtime::Limits {
-                    timeout: args.timeout,
-                    memory_bytes: (args.memory as usize) << 20,
-                },
-                json: args.format == ApplyFormat::Json,
-            },
-            out.stdout,
-        ),
+        Command::Test(args) => test_rules(args, out),
     }
+}
+
+/// `plan`: the plan of the manifests against the tenant, shown and optionally saved.
+fn plan(args: PlanCommand, out: Out) -> Result<ExitCode> {
+    let PlanCommand {
+        paths,
+        format,
+        detailed_exitcode,
+        drift,
+        out: plan_out,
+        allow_delete,
+        allow_replace,
+        select,
+        rotate_signing_keys,
+        vars,
+        tenant,
+    } = args;
+    let args = PlanArgs {
+        paths,
+        out: plan_out,
+        tenant,
+        allow_delete,
+        allow_replace,
+        rotate_signing_keys,
+        format,
+        vars: vars.load(&[])?,
+        ignore: select.ignore.clone(),
+        targets: select.target.clone(),
+    };
+    runtime()?.block_on(commands::plan(args, detailed_exitcode || drift, drift, out))
+}
+
+/// `apply`: a saved plan (`--plan`), or the manifests planned again and applied.
+fn apply(args: ApplyCommand, out: Out) -> Result<ExitCode> {
+    let ApplyCommand {
+        paths,
+        plan,
+        force,
+        delete_threshold,
+        delete_threshold_min,
+        yes,
+        allow_delete,
+        allow_replace,
+        select,
+        rotate_signing_keys,
+        parallelism,
+        lock_timeout,
+        format,
+        vars,
+        tenant,
+    } = args;
+    let format = match format {
+        ApplyFormat::Text => Format::Text,
+        ApplyFormat::Json => Format::Json,
+    };
+    let apply_args = ApplyArgs {
+        yes,
+        parallelism: parallelism.into(),
+        lock_timeout,
+        gates: Gates {
+            allow_delete,
+            allow_replace,
+            force,
+            threshold_percent: delete_threshold,
+            threshold_min: delete_threshold_min,
+        },
+    };
+    if let Some(plan) = plan {
+        return runtime()?.block_on(commands::apply_saved(plan, tenant, apply_args, format, out));
+    }
+    let args = PlanArgs {
+        paths,
+        out: None,
+        tenant,
+        allow_delete,
+        allow_replace,
+        rotate_signing_keys,
+        format,
+        vars: vars.load(&[])?,
+        ignore: select.ignore.clone(),
+        targets: select.target.clone(),
+    };
+    runtime()?.block_on(commands::apply(args, apply_args, out))
+}
+
+/// `diff`: two manifest trees compared offline, each with its own var files.
+fn diff(args: DiffCommand, out: Out) -> Result<ExitCode> {
+    let old_vars = args.vars.load(&args.old_var_file)?;
+    let new_vars = args.vars.load(&args.new_var_file)?;
+    commands::diff_trees(
+        (&[args.old], &old_vars),
+        (&[args.new], &new_vars),
+        args.allow_delete,
+        args.format,
+        out,
+    )
+}
+
+/// `export`: the tenant written as manifests.
+fn export(args: ExportCommand) -> Result<ExitCode> {
+    let ExportCommand {
+        out: dir,
+        force,
+        vars,
+        tenant,
+    } = args;
+    runtime()?.block_on(commands::export(tenant, dir, force, &vars.load(&[])?))
+}
+
+/// `completions`: the shell's completion script on stdout.
+fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut buffer = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "a0ctl", &mut buffer);
+    commands::print_stdout(&String::from_utf8_lossy(&buffer))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `test`: the rules run on the fixture logins of the test files.
+fn test_rules(args: TestArgs, out: Out) -> Result<ExitCode> {
+    crate::ruletest::run(
+        &crate::ruletest::TestArgs {
+            paths: args.paths,
+            vars: args.vars.load(&[])?,
+            filter: args.filter,
+            limits: crate::rules_runtime::Limits {
+                timeout: args.timeout,
+                memory_bytes: (args.memory as usize) << 20,
+            },
+            json: args.format == ApplyFormat::Json,
+        },
+        out.stdout,
+    )
 }
 
 fn init_logging(verbose: u8, color: bool) {

@@ -296,39 +296,19 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
         .collect();
 
     // Clients first: connections refer to them.
-    for (d, l) in &clients {
-        let change = compare(d, *l, options);
-        if let (Some(c), Some(own)) = (&change, &options.own_client)
-            && c.live_id() == Some(own.as_str())
-        {
-            return Err(DiffError::OwnClient {
-                at: at(d),
-                name: d.name.clone(),
-                id: own.clone(),
-            });
-        }
+    for change in client_changes(&clients, options)? {
         push(&mut out, change);
     }
     let name_to_ref = client_refs(&clients);
-    for d in desired.iter().filter(|d| d.kind == Kind::Connection) {
-        let l = live_by_name
-            .get(&(Kind::Connection, d.name.as_str()))
-            .copied();
-        if let Some(l) = l {
-            matched_live.insert((Kind::Connection, l.name.clone()));
-        }
-        let mut change = compare(d, l, options);
-        enabled_clients(
-            &mut change,
-            d,
-            l,
-            live,
-            &name_to_ref,
-            options.own_client.as_deref(),
-        )?;
-        if let (Some(c), Some(l)) = (change.as_mut(), l) {
-            restore_enabled(c, d, l, live, &matched_live, options);
-        }
+    let connections = connection_changes(
+        desired,
+        live,
+        &live_by_name,
+        &name_to_ref,
+        &mut matched_live,
+        options,
+    )?;
+    for change in connections {
         push(&mut out, change);
     }
     let rule_changes = rules(desired, live, &ignored_rules, options, &mut matched_live)?;
@@ -343,8 +323,75 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
         matched_live.insert((d.kind, d.name.clone()));
         push(&mut out, compare(d, l, options));
     }
-    // What the tenant has and the manifest does not (kinds that cannot be deleted and a0ctl's
-    // own client are left out).
+    out.changes
+        .extend(not_in_manifests(live, &matched_live, options));
+    out.changes.sort_by(|a, b| {
+        (a.kind, &a.name, a.action, a.live_id()).cmp(&(b.kind, &b.name, b.action, b.live_id()))
+    });
+    hint_renames(&mut out);
+    out.notices.extend(write_only_notices(desired, options));
+    Ok(out)
+}
+
+/// The change of each desired client paired with its live client; a change to the client whose
+/// credentials a0ctl uses is an error.
+fn client_changes(
+    clients: &[(&Resource, Option<&Resource>)],
+    options: &Options,
+) -> Result<Vec<Option<Change>>, DiffError> {
+    let mut out = Vec::new();
+    for (d, l) in clients {
+        let change = compare(d, *l, options);
+        if let (Some(c), Some(own)) = (&change, &options.own_client)
+            && c.live_id() == Some(own.as_str())
+        {
+            return Err(DiffError::OwnClient {
+                at: at(d),
+                name: d.name.clone(),
+                id: own.clone(),
+            });
+        }
+        out.push(change);
+    }
+    Ok(out)
+}
+
+/// The change of each desired connection, its enabled clients folded in (`refs`: how its
+/// entries refer to clients); records the live connections matched.
+fn connection_changes(
+    desired: &[Resource],
+    live: &Live,
+    live_by_name: &HashMap<(Kind, &str), &Resource>,
+    refs: &HashMap<String, ClientRef>,
+    matched_live: &mut BTreeSet<(Kind, String)>,
+    options: &Options,
+) -> Result<Vec<Option<Change>>, DiffError> {
+    let mut out = Vec::new();
+    for d in desired.iter().filter(|d| d.kind == Kind::Connection) {
+        let l = live_by_name
+            .get(&(Kind::Connection, d.name.as_str()))
+            .copied();
+        if let Some(l) = l {
+            matched_live.insert((Kind::Connection, l.name.clone()));
+        }
+        let mut change = compare(d, l, options);
+        enabled_clients(&mut change, d, l, live, refs, options.own_client.as_deref())?;
+        if let (Some(c), Some(l)) = (change.as_mut(), l) {
+            restore_enabled(c, d, l, live, matched_live, options);
+        }
+        out.push(change);
+    }
+    Ok(out)
+}
+
+/// What the tenant has and the manifest does not: unmanaged, or deletes with `--allow-delete`
+/// (kinds that cannot be deleted and a0ctl's own client are left out).
+fn not_in_manifests(
+    live: &Live,
+    matched_live: &BTreeSet<(Kind, String)>,
+    options: &Options,
+) -> Vec<Change> {
+    let mut out = Vec::new();
     for l in &live.resources {
         let key = match l.kind {
             _ if !l.kind.spec().deletable() => continue,
@@ -370,19 +417,22 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
                 .collect();
         }
         change.live = Some(l.clone());
-        out.changes.push(change);
+        out.push(change);
     }
-    out.changes.sort_by(|a, b| {
-        (a.kind, &a.name, a.action, a.live_id()).cmp(&(b.kind, &b.name, b.action, b.live_id()))
-    });
-    hint_renames(&mut out);
+    out
+}
+
+/// The notices for write-only values the plan cannot see change (declared signing keys, the
+/// email provider's credentials), unless they are sent again or compared.
+fn write_only_notices(desired: &[Resource], options: &Options) -> Vec<String> {
+    let mut notices = Vec::new();
     let signing: Vec<&str> = desired
         .iter()
         .filter(|d| d.write_only.contains_key("signingKey"))
         .map(|d| d.name.as_str())
         .collect();
     if !signing.is_empty() && !options.rotate_signing_keys && !options.compare_write_only {
-        out.notices.push(format!(
+        notices.push(format!(
             "signingKey is write-only (the API never returns it, so a change to it cannot be seen); pass --rotate-signing-keys to send it (declared by {})",
             signing.join(", ")
         ));
@@ -391,11 +441,11 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
         .iter()
         .any(|d| d.kind == Kind::EmailProvider && d.write_only.contains_key("credentials"));
     if provider_credentials && !options.rotate_signing_keys && !options.compare_write_only {
-        out.notices.push(
+        notices.push(
             "the email provider's credentials are write-only (the API never returns them, so a change to them cannot be seen); they are sent when the provider is created; pass --rotate-signing-keys to send them again".to_string(),
         );
     }
-    Ok(out)
+    notices
 }
 
 /// A client created while another with the same callbacks is left over (unmanaged or deleted)
@@ -626,24 +676,8 @@ fn enabled_clients(
     let Some(names) = d.fields.get("enabled_clients").and_then(Value::as_array) else {
         return Ok(());
     };
-    let mut want: BTreeSet<ClientRef> = BTreeSet::new();
-    for n in names.iter().filter_map(Value::as_str) {
-        let r = refs.get(n).ok_or_else(|| DiffError::UnknownClient {
-            at: at(d),
-            connection: d.name.clone(),
-            client: n.to_string(),
-        })?;
-        want.insert(r.clone());
-    }
-    let mut have: BTreeSet<String> = match l {
-        None => BTreeSet::new(),
-        Some(l) => live
-            .enabled
-            .as_ref()
-            .and_then(|e| e.get(&l.name))
-            .cloned()
-            .unwrap_or_default(),
-    };
+    let want = wanted_clients(d, names, refs)?;
+    let mut have = enabled_now(l, live);
     // a0ctl's own client keeps its connections unless the manifest names it.
     if let Some(own) = own_client
         && !want.contains(&ClientRef::Id(own.to_string()))
@@ -652,45 +686,16 @@ fn enabled_clients(
     }
     let replacing = change.as_ref().is_some_and(|c| c.action == Action::Replace);
     let creating = l.is_none() || replacing;
-    // A new or recreated connection starts enabled for no one.
-    let enable: BTreeSet<ClientRef> = want
-        .iter()
-        .filter(|r| creating || !matches!(r, ClientRef::Id(id) if have.contains(id)))
-        .cloned()
-        .collect();
-    let disable: BTreeSet<String> = if creating {
-        BTreeSet::new()
-    } else {
-        have.iter()
-            .filter(|id| !want.contains(&ClientRef::Id((*id).clone())))
-            .cloned()
-            .collect()
-    };
-    let pinned_here = |id: &String| {
-        names
-            .iter()
-            .any(|n| n.as_str() == Some(&crate::manifest::types::pin_key(id)))
-    };
-    let before_names: BTreeSet<String> = have
-        .iter()
-        .map(|id| {
-            if pinned_here(id) {
-                return shown_entry(&crate::manifest::types::pin_key(id));
-            }
-            live.client_names
-                .get(id)
-                .cloned()
-                .unwrap_or_else(|| id.clone())
-        })
-        .collect();
+    let (enable, disable) = status_changes(&want, &have, creating);
+    if enable.is_empty() && disable.is_empty() && !creating {
+        return Ok(());
+    }
+    let before_names = shown_before(&have, names, live);
     let after_names: BTreeSet<String> = names
         .iter()
         .filter_map(Value::as_str)
         .map(shown_entry)
         .collect();
-    if enable.is_empty() && disable.is_empty() && !creating {
-        return Ok(());
-    }
     let change = change.get_or_insert_with(|| {
         let mut c = Change::new(d.kind, &d.name, Action::Update);
         c.desired = Some(d.clone());
@@ -713,6 +718,82 @@ fn enabled_clients(
     change.enable = enable;
     change.disable = disable;
     Ok(())
+}
+
+/// The clients a connection's `enabled_clients` entries refer to; an entry naming no manifest
+/// client is an error.
+fn wanted_clients(
+    d: &Resource,
+    names: &[Value],
+    refs: &HashMap<String, ClientRef>,
+) -> Result<BTreeSet<ClientRef>, DiffError> {
+    let mut want: BTreeSet<ClientRef> = BTreeSet::new();
+    for n in names.iter().filter_map(Value::as_str) {
+        let r = refs.get(n).ok_or_else(|| DiffError::UnknownClient {
+            at: at(d),
+            connection: d.name.clone(),
+            client: n.to_string(),
+        })?;
+        want.insert(r.clone());
+    }
+    Ok(want)
+}
+
+/// The ids of the clients the live connection is enabled for now (none for a new connection).
+fn enabled_now(l: Option<&Resource>, live: &Live) -> BTreeSet<String> {
+    match l {
+        None => BTreeSet::new(),
+        Some(l) => live
+            .enabled
+            .as_ref()
+            .and_then(|e| e.get(&l.name))
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+/// The clients to enable and the client ids to disable so that the connection is enabled for
+/// `want` rather than `have`; a new or recreated connection starts enabled for no one.
+fn status_changes(
+    want: &BTreeSet<ClientRef>,
+    have: &BTreeSet<String>,
+    creating: bool,
+) -> (BTreeSet<ClientRef>, BTreeSet<String>) {
+    let enable: BTreeSet<ClientRef> = want
+        .iter()
+        .filter(|r| creating || !matches!(r, ClientRef::Id(id) if have.contains(id)))
+        .cloned()
+        .collect();
+    let disable: BTreeSet<String> = if creating {
+        BTreeSet::new()
+    } else {
+        have.iter()
+            .filter(|id| !want.contains(&ClientRef::Id((*id).clone())))
+            .cloned()
+            .collect()
+    };
+    (enable, disable)
+}
+
+/// The clients a connection is enabled for now, as a person reads them: as the manifest's
+/// entry when it pins the client, else by the client's name (its id when it has none).
+fn shown_before(have: &BTreeSet<String>, names: &[Value], live: &Live) -> BTreeSet<String> {
+    let pinned_here = |id: &String| {
+        names
+            .iter()
+            .any(|n| n.as_str() == Some(&crate::manifest::types::pin_key(id)))
+    };
+    have.iter()
+        .map(|id| {
+            if pinned_here(id) {
+                return shown_entry(&crate::manifest::types::pin_key(id));
+            }
+            live.client_names
+                .get(id)
+                .cloned()
+                .unwrap_or_else(|| id.clone())
+        })
+        .collect()
 }
 
 /// A replaced connection whose enabled clients the manifest does not manage is enabled again

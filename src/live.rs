@@ -66,13 +66,46 @@ fn array<'a>(v: &'a Value, path: &str) -> Result<&'a Vec<Value>, CallError> {
 /// asks for them), each listing as few requests as its paging allows.
 pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> {
     let d = api.dialect();
+    let lists = read_lists(api, &options).await;
+    let mut live = Live::default();
+    let mut clients_of = ConnectionClients::default();
+    for list in lists {
+        let (kind, objects) = list?;
+        for obj in &objects {
+            let r = d.read(kind, obj);
+            usable(&r, &d.collection(kind))?;
+            record(&mut live, &mut clients_of, kind, obj, r);
+        }
+    }
+    // The global client is never part of a connection's managed clients (v1's client views
+    // leave it out too).
+    if let Some(global) = &live.global_client_id {
+        for set in clients_of.listed.values_mut() {
+            set.remove(global);
+        }
+    }
+    if options.client_views {
+        live.enabled = Some(enabled_clients(api, &live, clients_of).await?);
+    }
+    live.resources
+        .sort_by(|a, b| (a.kind, &a.name, &a.id).cmp(&(b.kind, &b.name, &b.id)));
+    Ok(live)
+}
+
+/// Every listing `options` asks for (only the named email templates, when it names them), read
+/// concurrently, each with its kind.
+async fn read_lists(
+    api: &Api,
+    options: &FetchOptions,
+) -> Vec<Result<(Kind, Vec<Value>), CallError>> {
+    let d = api.dialect();
     let kinds: Vec<Kind> = d
         .kinds()
         .iter()
         .copied()
         .filter(|k| *k == Kind::Client || options.kinds.as_ref().is_none_or(|ks| ks.contains(k)))
         .collect();
-    let lists = futures::future::join_all(kinds.iter().map(|k| {
+    futures::future::join_all(kinds.iter().map(|k| {
         let listing = match (&options.templates, k) {
             (Some(names), Kind::Email) => Listing::Each(
                 names
@@ -84,80 +117,90 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
         };
         async move { read_all(api, &listing).await.map(|v| (*k, v)) }
     }))
-    .await;
-    let mut live = Live::default();
-    let mut on_connection: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let mut without_list: Vec<(String, String)> = Vec::new();
-    for list in lists {
-        let (kind, objects) = list?;
-        for obj in &objects {
-            let r = d.read(kind, obj);
-            usable(&r, &d.collection(kind))?;
-            match kind {
-                Kind::Client => {
-                    let id = r.id.clone().unwrap_or_default();
-                    if obj.get("global").and_then(Value::as_bool) == Some(true) {
-                        live.global_client_id = Some(id);
-                        continue;
-                    }
-                    live.client_names.insert(id, r.name.clone());
-                }
-                Kind::Connection => {
-                    if r.name == crate::lease::LOCK_NAME {
-                        continue;
-                    }
-                    match obj.get("enabled_clients").and_then(Value::as_array) {
-                        Some(ids) => {
-                            on_connection.insert(
-                                r.name.clone(),
-                                ids.iter()
-                                    .filter_map(Value::as_str)
-                                    .map(str::to_string)
-                                    .collect(),
-                            );
-                        }
-                        None => {
-                            without_list.push((r.name.clone(), r.id.clone().unwrap_or_default()))
-                        }
-                    }
-                }
-                _ => {}
+    .await
+}
+
+/// The enabled clients the connections' listings carried, and the connections listed without
+/// them.
+#[derive(Default)]
+struct ConnectionClients {
+    /// Connection name → the clientIDs its listing says it is enabled for.
+    listed: BTreeMap<String, BTreeSet<String>>,
+    /// The name and id of each connection listed without its enabled clients.
+    unlisted: Vec<(String, String)>,
+}
+
+/// One listed object, as the dialect read it, into `live`: the global client only as its id,
+/// the lease's marker not at all, and a client's name or a connection's enabled clients noted.
+fn record(
+    live: &mut Live,
+    clients_of: &mut ConnectionClients,
+    kind: Kind,
+    obj: &Value,
+    r: Resource,
+) {
+    match kind {
+        Kind::Client => {
+            let id = r.id.clone().unwrap_or_default();
+            if obj.get("global").and_then(Value::as_bool) == Some(true) {
+                live.global_client_id = Some(id);
+                return;
             }
-            live.resources.push(r);
+            live.client_names.insert(id, r.name.clone());
         }
-    }
-    // The global client is never part of a connection's managed clients (v1's client views
-    // leave it out too).
-    if let Some(global) = &live.global_client_id {
-        for set in on_connection.values_mut() {
-            set.remove(global);
-        }
-    }
-    if options.client_views {
-        live.enabled = Some(match d.enablement() {
-            Enablement::ClientViews => fetch_views(api, &live).await?,
-            Enablement::OnConnection => {
-                for (name, id) in without_list {
-                    let target = Target::with_id(Kind::Connection, &name, Some(&id));
-                    let Some(listing) = d.connection_clients(target) else {
-                        continue;
-                    };
-                    let clients = read_all(api, &listing).await?;
-                    on_connection.insert(
-                        name,
-                        clients
-                            .iter()
-                            .map(|c| text(c, d.id_field(Kind::Client)))
+        Kind::Connection => {
+            if r.name == crate::lease::LOCK_NAME {
+                return;
+            }
+            match obj.get("enabled_clients").and_then(Value::as_array) {
+                Some(ids) => {
+                    clients_of.listed.insert(
+                        r.name.clone(),
+                        ids.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
                             .collect(),
                     );
                 }
-                on_connection
+                None => clients_of
+                    .unlisted
+                    .push((r.name.clone(), r.id.clone().unwrap_or_default())),
             }
-        });
+        }
+        _ => {}
     }
-    live.resources
-        .sort_by(|a, b| (a.kind, &a.name, &a.id).cmp(&(b.kind, &b.name, &b.id)));
-    Ok(live)
+    live.resources.push(r);
+}
+
+/// Which clients each connection is enabled for, as the dialect reads it: each client's view
+/// of the connections, or the connections' own lists, read for those listed without them.
+async fn enabled_clients(
+    api: &Api,
+    live: &Live,
+    clients_of: ConnectionClients,
+) -> Result<BTreeMap<String, BTreeSet<String>>, CallError> {
+    let d = api.dialect();
+    match d.enablement() {
+        Enablement::ClientViews => fetch_views(api, live).await,
+        Enablement::OnConnection => {
+            let mut on_connection = clients_of.listed;
+            for (name, id) in clients_of.unlisted {
+                let target = Target::with_id(Kind::Connection, &name, Some(&id));
+                let Some(listing) = d.connection_clients(target) else {
+                    continue;
+                };
+                let clients = read_all(api, &listing).await?;
+                on_connection.insert(
+                    name,
+                    clients
+                        .iter()
+                        .map(|c| text(c, d.id_field(Kind::Client)))
+                        .collect(),
+                );
+            }
+            Ok(on_connection)
+        }
+    }
 }
 
 /// A listed resource a0ctl can address: one with ids (clients, connections, rules) has a

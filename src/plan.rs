@@ -314,161 +314,235 @@ fn changed_fields(c: &Change, d: &Resource, dialect: &dyn Dialect) -> Value {
     Value::Object(body)
 }
 
+/// A rule's order, if it has one.
+fn order_of(r: Option<&Resource>) -> Option<u64> {
+    r.and_then(|r| r.fields.get("order"))
+        .and_then(Value::as_u64)
+}
+
 /// Rule orders, across rules: deletes free their orders; each moving rule is one update; a
 /// cycle of orders takes one temporary move to an order nobody holds; new rules without an
 /// order get one after the last.
 pub(crate) fn rule_orders(b: &mut Builder<'_>, changes: &[&Change], live: &Live) {
-    let order = |r: Option<&Resource>| {
-        r.and_then(|r| r.fields.get("order"))
-            .and_then(Value::as_u64)
-    };
-    // Who holds each order now.
-    let holder: BTreeMap<u64, String> = live
-        .of_kind(Kind::Rule)
-        .filter_map(|r| order(Some(r)).map(|o| (o, r.name.clone())))
-        .collect();
-    let mut fresh = live
-        .of_kind(Kind::Rule)
-        .filter_map(|r| order(Some(r)))
-        .chain(changes.iter().filter_map(|c| order(c.desired.as_ref())))
-        .max()
-        .map_or(1, |m| m + 1);
+    let mut orders = RuleOrders::new(changes, live);
+    let breakers = orders.cycle_breakers();
+    let deleted = orders.deletes(b, changes);
+    let temporary = orders.temporary_moves(b, &breakers, live);
+    orders.updates(b, changes, &temporary);
+    orders.creates(b, changes, &deleted);
+    orders.wait_for_freed_orders(b);
+}
 
-    // A move takes a rule from its live order to its desired one.
-    let moves: BTreeMap<String, (u64, u64)> = changes
-        .iter()
-        .filter(|c| c.action == Action::Update)
-        .filter_map(|c| {
-            let from = order(c.live.as_ref())?;
-            let to = order(c.desired.as_ref())?;
-            (from != to).then(|| (c.name.clone(), (from, to)))
-        })
-        .collect();
+/// What planning rule orders keeps track of, from the first call it adds to the last.
+struct RuleOrders {
+    /// Who holds each order now.
+    holder: BTreeMap<u64, String>,
+    /// The next order nobody holds or wants.
+    fresh: u64,
+    /// A move takes a rule from its live order to its desired one.
+    moves: BTreeMap<String, (u64, u64)>,
+    /// The call that frees each currently held order.
+    frees: BTreeMap<u64, usize>,
+    /// The updates and creates of rules, each with the order it takes its rule to, if any.
+    arrivals: Vec<(usize, Option<u64>)>,
+}
 
-    // Cycles of moves: each rule's target is held by another moving rule, back to the start.
-    let mut temp_for: BTreeSet<String> = BTreeSet::new();
-    let mut seen: BTreeSet<String> = BTreeSet::new();
-    for start in moves.keys() {
-        if seen.contains(start) {
-            continue;
+impl RuleOrders {
+    /// The orders held now, the first free one, and the rules that move.
+    fn new(changes: &[&Change], live: &Live) -> Self {
+        let holder: BTreeMap<u64, String> = live
+            .of_kind(Kind::Rule)
+            .filter_map(|r| order_of(Some(r)).map(|o| (o, r.name.clone())))
+            .collect();
+        let fresh = live
+            .of_kind(Kind::Rule)
+            .filter_map(|r| order_of(Some(r)))
+            .chain(changes.iter().filter_map(|c| order_of(c.desired.as_ref())))
+            .max()
+            .map_or(1, |m| m + 1);
+        let moves: BTreeMap<String, (u64, u64)> = changes
+            .iter()
+            .filter(|c| c.action == Action::Update)
+            .filter_map(|c| {
+                let from = order_of(c.live.as_ref())?;
+                let to = order_of(c.desired.as_ref())?;
+                (from != to).then(|| (c.name.clone(), (from, to)))
+            })
+            .collect();
+        RuleOrders {
+            holder,
+            fresh,
+            moves,
+            frees: BTreeMap::new(),
+            arrivals: Vec::new(),
         }
-        let mut path: Vec<String> = Vec::new();
-        let mut cur = start.clone();
-        loop {
-            if seen.contains(&cur) {
-                if let Some(pos) = path.iter().position(|n| *n == cur) {
-                    // A cycle: break it at its smallest name, for a deterministic plan.
-                    let breaker = path[pos..].iter().min().cloned().unwrap_or_default();
-                    temp_for.insert(breaker);
+    }
+
+    /// The rule that breaks each cycle of moves (each rule's target is held by another moving
+    /// rule, back to the start): the cycle's smallest name, for a deterministic plan.
+    fn cycle_breakers(&self) -> BTreeSet<String> {
+        let mut breakers: BTreeSet<String> = BTreeSet::new();
+        let mut seen: BTreeSet<String> = BTreeSet::new();
+        for start in self.moves.keys() {
+            if seen.contains(start) {
+                continue;
+            }
+            let mut path: Vec<String> = Vec::new();
+            let mut cur = start.clone();
+            loop {
+                if seen.contains(&cur) {
+                    if let Some(pos) = path.iter().position(|n| *n == cur) {
+                        let breaker = path[pos..].iter().min().cloned().unwrap_or_default();
+                        breakers.insert(breaker);
+                    }
+                    break;
                 }
-                break;
+                seen.insert(cur.clone());
+                path.push(cur.clone());
+                let Some((_, to)) = self.moves.get(&cur) else {
+                    break;
+                };
+                match self.holder.get(to) {
+                    Some(next) if self.moves.contains_key(next) => cur = next.clone(),
+                    _ => break,
+                }
             }
-            seen.insert(cur.clone());
-            path.push(cur.clone());
-            let Some((_, to)) = moves.get(&cur) else {
-                break;
-            };
-            match holder.get(to) {
-                Some(next) if moves.contains_key(next) => cur = next.clone(),
-                _ => break,
+        }
+        breakers
+    }
+
+    /// The deletes, each freeing its rule's order; a replacement (v2: a new `stage`) deletes
+    /// first too. Returns the delete call of each rule by name.
+    fn deletes<'c>(
+        &mut self,
+        b: &mut Builder<'_>,
+        changes: &[&'c Change],
+    ) -> BTreeMap<&'c str, usize> {
+        let mut deleted: BTreeMap<&str, usize> = BTreeMap::new();
+        for c in changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+        {
+            let live_rule = c.live.as_ref().expect("a delete has a live side");
+            let id = b.add("DELETE", b.dialect.item(Target::of(live_rule)), c.key());
+            if let Some(o) = order_of(c.live.as_ref()) {
+                self.frees.insert(o, id);
             }
+            deleted.insert(&c.name, id);
+        }
+        deleted
+    }
+
+    /// One move to an order nobody holds for each rule that breaks a cycle, freeing its old
+    /// order. Returns the temporary move of each such rule by name.
+    fn temporary_moves(
+        &mut self,
+        b: &mut Builder<'_>,
+        breakers: &BTreeSet<String>,
+        live: &Live,
+    ) -> BTreeMap<String, usize> {
+        let live_id = |name: &str| {
+            live.of_kind(Kind::Rule)
+                .find(|r| r.name == name)
+                .and_then(|r| r.id.clone())
+        };
+        let mut temporary: BTreeMap<String, usize> = BTreeMap::new();
+        for name in breakers {
+            let (from, _) = self.moves[name];
+            let id_of = live_id(name);
+            let path = b
+                .dialect
+                .item(Target::with_id(Kind::Rule, name, id_of.as_deref()));
+            let id = b.add(
+                b.dialect.update_method(Kind::Rule),
+                path,
+                format!("rule/{name}"),
+            );
+            let fresh = self.fresh;
+            b.calls[id].body = Some(json!({"order": fresh}));
+            b.calls[id].note = Some(format!(
+                "temporary order {fresh}, to break a cycle of orders"
+            ));
+            self.fresh += 1;
+            self.frees.insert(from, id);
+            temporary.insert(name.clone(), id);
+        }
+        temporary
+    }
+
+    /// Final moves and other updates; a mover frees its old order with its own call, unless a
+    /// temporary move freed it already (then it waits for that move).
+    fn updates(
+        &mut self,
+        b: &mut Builder<'_>,
+        changes: &[&Change],
+        temporary: &BTreeMap<String, usize>,
+    ) {
+        for c in changes.iter().filter(|c| c.action == Action::Update) {
+            let d = c.desired.as_ref().expect("an update has a desired side");
+            let Some(id) = b.update(c, d) else { continue };
+            let target = self.moves.get(&c.name).map(|(_, to)| *to);
+            if let Some((from, _)) = self.moves.get(&c.name) {
+                if let Some(t) = temporary.get(&c.name) {
+                    b.calls[id].after.push(*t);
+                } else {
+                    self.frees.insert(*from, id);
+                }
+            }
+            self.arrivals.push((id, target));
         }
     }
 
-    // The call that frees each currently held order; a replacement (v2: a new `stage`) deletes
-    // first too.
-    let mut frees: BTreeMap<u64, usize> = BTreeMap::new();
-    let mut deleted: BTreeMap<&str, usize> = BTreeMap::new();
-    for c in changes
-        .iter()
-        .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
-    {
-        let live_rule = c.live.as_ref().expect("a delete has a live side");
-        let id = b.add("DELETE", b.dialect.item(Target::of(live_rule)), c.key());
-        if let Some(o) = order(c.live.as_ref()) {
-            frees.insert(o, id);
-        }
-        deleted.insert(&c.name, id);
-    }
-    let live_id = |name: &str| {
-        live.of_kind(Kind::Rule)
-            .find(|r| r.name == name)
-            .and_then(|r| r.id.clone())
-    };
-    let mut temp_calls: BTreeMap<String, usize> = BTreeMap::new();
-    for name in &temp_for {
-        let (from, _) = moves[name];
-        let id_of = live_id(name);
-        let path = b
-            .dialect
-            .item(Target::with_id(Kind::Rule, name, id_of.as_deref()));
-        let id = b.add(
-            b.dialect.update_method(Kind::Rule),
-            path,
-            format!("rule/{name}"),
-        );
-        b.calls[id].body = Some(json!({"order": fresh}));
-        b.calls[id].note = Some(format!(
-            "temporary order {fresh}, to break a cycle of orders"
-        ));
-        fresh += 1;
-        frees.insert(from, id);
-        temp_calls.insert(name.clone(), id);
-    }
-    // Final moves and other updates; a mover frees its old order with its own call.
-    let mut update_calls: Vec<(usize, Option<u64>)> = Vec::new();
-    for c in changes.iter().filter(|c| c.action == Action::Update) {
-        let d = c.desired.as_ref().expect("an update has a desired side");
-        let Some(id) = b.update(c, d) else { continue };
-        let target = moves.get(&c.name).map(|(_, to)| *to);
-        if let Some((from, _)) = moves.get(&c.name) {
-            if let Some(t) = temp_calls.get(&c.name) {
-                b.calls[id].after.push(*t);
-            } else {
-                frees.insert(*from, id);
-            }
-        }
-        update_calls.push((id, target));
-    }
-    for c in changes
-        .iter()
-        .filter(|c| matches!(c.action, Action::Create | Action::Replace))
-    {
-        let d = c.desired.as_ref().expect("a create has a desired side");
-        let Value::Object(mut body) = create_body(d) else {
-            continue;
-        };
-        let target = match (order(Some(d)), order(c.live.as_ref())) {
-            (Some(o), _) => o,
-            // A replacement keeps its place when the manifest does not say.
-            (None, Some(o)) if c.action == Action::Replace => {
-                body.insert("order".into(), json!(o));
-                o
-            }
-            (None, _) => {
-                // "After the last", chosen here so it cannot race a temporary move.
-                let o = fresh;
-                fresh += 1;
-                body.insert("order".into(), json!(o));
-                o
-            }
-        };
-        let check = Check::Named(Kind::Rule, c.name.clone());
-        let id = b.create(Kind::Rule, &c.name, Value::Object(body), check);
-        if let Some(del) = deleted.get(c.name.as_str()) {
-            let call = b.call(id);
-            call.after.push(*del);
-            call.note = Some("replacement: the old rule is deleted first".into());
-        }
-        update_calls.push((id, Some(target)));
-    }
-    // Whoever goes to an order waits for the call that frees it.
-    for (id, target) in update_calls {
-        let Some(target) = target else { continue };
-        if holder.contains_key(&target)
-            && let Some(free) = frees.get(&target).filter(|f| **f != id)
+    /// The creates (a replacement's after its delete); a new rule without an order gets one
+    /// after the last, chosen here so it cannot race a temporary move.
+    fn creates(
+        &mut self,
+        b: &mut Builder<'_>,
+        changes: &[&Change],
+        deleted: &BTreeMap<&str, usize>,
+    ) {
+        for c in changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Create | Action::Replace))
         {
-            b.calls[id].after.push(*free);
+            let d = c.desired.as_ref().expect("a create has a desired side");
+            let Value::Object(mut body) = create_body(d) else {
+                continue;
+            };
+            let target = match (order_of(Some(d)), order_of(c.live.as_ref())) {
+                (Some(o), _) => o,
+                // A replacement keeps its place when the manifest does not say.
+                (None, Some(o)) if c.action == Action::Replace => {
+                    body.insert("order".into(), json!(o));
+                    o
+                }
+                (None, _) => {
+                    let o = self.fresh;
+                    self.fresh += 1;
+                    body.insert("order".into(), json!(o));
+                    o
+                }
+            };
+            let check = Check::Named(Kind::Rule, c.name.clone());
+            let id = b.create(Kind::Rule, &c.name, Value::Object(body), check);
+            if let Some(del) = deleted.get(c.name.as_str()) {
+                let call = b.call(id);
+                call.after.push(*del);
+                call.note = Some("replacement: the old rule is deleted first".into());
+            }
+            self.arrivals.push((id, Some(target)));
+        }
+    }
+
+    /// Whoever goes to an order held now waits for the call that frees it.
+    fn wait_for_freed_orders(&self, b: &mut Builder<'_>) {
+        for &(id, target) in &self.arrivals {
+            let Some(target) = target else { continue };
+            if self.holder.contains_key(&target)
+                && let Some(free) = self.frees.get(&target).filter(|f| **f != id)
+            {
+                b.calls[id].after.push(*free);
+            }
         }
     }
 }

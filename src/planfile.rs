@@ -193,73 +193,13 @@ pub fn save(
         .filter(|c| c.action != Action::Unmanaged)
         .map(|c| (c.kind, c.name.clone()))
         .collect();
-    let mut values: Vec<(String, String)> = Vec::new();
-    let mut index: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut values = SecretValues::default();
     let mut saved = Vec::with_capacity(desired.len());
     for r in desired {
         let is_touched = touched.contains(&(r.kind, r.name.clone()));
-        let mut value = r.as_value();
-        let mut from_env = Vec::new();
-        for (path, leaf) in secret_leaves(r, &value) {
-            let template = r.secrecy().template(&path).map(str::to_string);
-            match (is_touched, template, leaf) {
-                (true, Some(template), Value::String(s)) => {
-                    let i = *index
-                        .entry((template.clone(), s.clone()))
-                        .or_insert_with(|| {
-                            values.push((template, s));
-                            values.len() - 1
-                        });
-                    from_env.push(SecretRef {
-                        path: path.clone(),
-                        secret: i,
-                        tag: String::new(),
-                    });
-                }
-                (true, _, _) => {
-                    return Err(hinted(
-                        format!(
-                            "{} has a secret written inline at {path}; a saved plan cannot hold it",
-                            r.key()
-                        ),
-                        "move the value to an environment variable and write `${VAR}` in the manifest",
-                    ));
-                }
-                (false, _, _) => {}
-            }
-            if let Some(slot) = path.get_mut(&mut value) {
-                *slot = json!(SENSITIVE);
-            }
-        }
-        let fields = split_fields(&value, r);
-        saved.push(SavedResource {
-            kind: r.kind,
-            name: r.name.clone(),
-            id: r.id.clone(),
-            fields: fields.0,
-            write_only: fields.1,
-            touched: is_touched,
-            from_env,
-        });
+        saved.push(saved_resource(r, is_touched, &mut values)?);
     }
-    let refs: Vec<&str> = values.iter().map(|(_, v)| v.as_str()).collect();
-    let hashes = secret_hashes(&salt, &refs);
-    for r in saved.iter_mut() {
-        for e in r.from_env.iter_mut() {
-            e.tag = placement_tag(&hashes[e.secret].key, r.kind, &r.name, &e.path);
-        }
-    }
-    let secrets = values
-        .into_iter()
-        .zip(hashes)
-        .map(|((template, _), derived)| SavedSecret {
-            vars: interp::names(&template)
-                .filter_map(|n| vars.text(n).map(|v| (n.to_string(), v)))
-                .collect(),
-            template,
-            hash: derived.hash,
-        })
-        .collect();
+    let secrets = values.hash_and_bind(&salt, &mut saved, vars);
     let shown = render::json_plan(plan, tenant);
     let file = SavedPlan {
         format_version: render::FORMAT_VERSION,
@@ -279,6 +219,102 @@ pub fn save(
         .map_err(|e| hinted(format!("cannot write the plan file: {e}"), ""))?;
     text.push('\n');
     Ok(text)
+}
+
+/// The secret values a plan file refers to, each (template and value) once, in the order first
+/// met.
+#[derive(Default)]
+struct SecretValues {
+    values: Vec<(String, String)>,
+    index: BTreeMap<(String, String), usize>,
+}
+
+impl SecretValues {
+    /// The index of this template's value, added if it is new.
+    fn reference(&mut self, template: String, value: String) -> usize {
+        *self
+            .index
+            .entry((template.clone(), value.clone()))
+            .or_insert_with(|| {
+                self.values.push((template, value));
+                self.values.len() - 1
+            })
+    }
+
+    /// Hash every value (salted), bind each reference of `saved` to its place with the hash's
+    /// key, and return the secrets as the file lists them.
+    fn hash_and_bind(
+        self,
+        salt: &str,
+        saved: &mut [SavedResource],
+        vars: &Vars,
+    ) -> Vec<SavedSecret> {
+        let refs: Vec<&str> = self.values.iter().map(|(_, v)| v.as_str()).collect();
+        let hashes = secret_hashes(salt, &refs);
+        for r in saved.iter_mut() {
+            for e in r.from_env.iter_mut() {
+                e.tag = placement_tag(&hashes[e.secret].key, r.kind, &r.name, &e.path);
+            }
+        }
+        self.values
+            .into_iter()
+            .zip(hashes)
+            .map(|((template, _), derived)| SavedSecret {
+                vars: interp::names(&template)
+                    .filter_map(|n| vars.text(n).map(|v| (n.to_string(), v)))
+                    .collect(),
+                template,
+                hash: derived.hash,
+            })
+            .collect()
+    }
+}
+
+/// A desired resource as the file keeps it: every secret leaf masked, and, when the plan
+/// touches it, each secret referenced in `values` (one written inline is an error).
+fn saved_resource(
+    r: &Resource,
+    is_touched: bool,
+    values: &mut SecretValues,
+) -> Result<SavedResource> {
+    let mut value = r.as_value();
+    let mut from_env = Vec::new();
+    for (path, leaf) in secret_leaves(r, &value) {
+        let template = r.secrecy().template(&path).map(str::to_string);
+        match (is_touched, template, leaf) {
+            (true, Some(template), Value::String(s)) => {
+                let i = values.reference(template, s);
+                from_env.push(SecretRef {
+                    path: path.clone(),
+                    secret: i,
+                    tag: String::new(),
+                });
+            }
+            (true, _, _) => {
+                return Err(hinted(
+                    format!(
+                        "{} has a secret written inline at {path}; a saved plan cannot hold it",
+                        r.key()
+                    ),
+                    "move the value to an environment variable and write `${VAR}` in the manifest",
+                ));
+            }
+            (false, _, _) => {}
+        }
+        if let Some(slot) = path.get_mut(&mut value) {
+            *slot = json!(SENSITIVE);
+        }
+    }
+    let fields = split_fields(&value, r);
+    Ok(SavedResource {
+        kind: r.kind,
+        name: r.name.clone(),
+        id: r.id.clone(),
+        fields: fields.0,
+        write_only: fields.1,
+        touched: is_touched,
+        from_env,
+    })
 }
 
 /// Every non-null secret leaf of a resource's value (by key name or by origin).
@@ -321,12 +357,6 @@ pub fn read(path: &Path) -> Result<SavedPlan> {
             "write one with `a0ctl plan --out PLANFILE`",
         )
     })?;
-    let damaged = |what: String| {
-        hinted(
-            format!("{}: the plan file is damaged: {what}", path.display()),
-            "plan again with `a0ctl plan --out PLANFILE`",
-        )
-    };
     if saved.kind != KIND
         || saved.format_version != render::FORMAT_VERSION
         || saved.file_version != FILE_VERSION
@@ -343,6 +373,18 @@ pub fn read(path: &Path) -> Result<SavedPlan> {
             "",
         ));
     }
+    damage(&saved).map_err(|what| {
+        hinted(
+            format!("{}: the plan file is damaged: {what}", path.display()),
+            "plan again with `a0ctl plan --out PLANFILE`",
+        )
+    })?;
+    Ok(saved)
+}
+
+/// What is damaged in a plan file of this version, if anything: a change with no resource it
+/// was planned from, a malformed salt, or a secret not where and as the file says.
+fn damage(saved: &SavedPlan) -> Result<(), String> {
     for c in &saved.changes {
         let action = c["action"].as_str().unwrap_or_default();
         if matches!(action, "unmanaged" | "delete") {
@@ -353,60 +395,68 @@ pub fn read(path: &Path) -> Result<SavedPlan> {
             .iter()
             .any(|r| r.touched && json!(r.kind) == c["kind"] && json!(r.name) == c["name"]);
         if !touched {
-            return Err(damaged(format!(
+            return Err(format!(
                 "its change to {} {} has no resource it was planned from",
                 c["kind"], c["name"]
-            )));
+            ));
         }
     }
     if saved.salt.len() != SALT_HEX_LEN || !saved.salt.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(damaged(format!(
+        return Err(format!(
             "its salt must be {SALT_HEX_LEN} hexadecimal digits"
-        )));
+        ));
     }
     for r in &saved.desired {
-        let value = Value::Object(
-            r.fields
-                .iter()
-                .chain(r.write_only.iter())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect(),
-        );
-        // Every secret leaf is a placeholder: a value from the environment, referenced (and
-        // bound to its place), or, in a resource the plan does not touch, masked.
-        let referenced: BTreeSet<&FieldPath> = r.from_env.iter().map(|e| &e.path).collect();
-        let mut secret_leaf = None;
-        crate::path::leaves(&value, &FieldPath::root(), &mut |p, leaf| {
-            let by_key = crate::secret::Secrecy::by_key().is_secret(p);
-            let placeholder = leaf == &json!(SENSITIVE);
-            // A touched resource is sent: none of its placeholders may stand unreferenced.
-            let unreferenced = placeholder && r.touched && !referenced.contains(p);
-            if (!leaf.is_null() && by_key && !placeholder) || unreferenced {
-                secret_leaf.get_or_insert_with(|| p.clone());
-            }
-        });
-        if let Some(p) = secret_leaf {
-            return Err(damaged(format!(
-                "{}/{} holds a value in clear at {p}, where only a reference to a secret may stand",
-                r.kind, r.name
-            )));
+        secret_damage(r, saved.secrets.len())?;
+    }
+    Ok(())
+}
+
+/// What is wrong with a saved resource's secrets, if anything: a value in clear where only a
+/// reference may stand, or a reference to a secret the file does not list (it has `secrets`)
+/// or to a place that holds no placeholder.
+fn secret_damage(r: &SavedResource, secrets: usize) -> Result<(), String> {
+    let value = Value::Object(
+        r.fields
+            .iter()
+            .chain(r.write_only.iter())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    );
+    // Every secret leaf is a placeholder: a value from the environment, referenced (and
+    // bound to its place), or, in a resource the plan does not touch, masked.
+    let referenced: BTreeSet<&FieldPath> = r.from_env.iter().map(|e| &e.path).collect();
+    let mut secret_leaf = None;
+    crate::path::leaves(&value, &FieldPath::root(), &mut |p, leaf| {
+        let by_key = crate::secret::Secrecy::by_key().is_secret(p);
+        let placeholder = leaf == &json!(SENSITIVE);
+        // A touched resource is sent: none of its placeholders may stand unreferenced.
+        let unreferenced = placeholder && r.touched && !referenced.contains(p);
+        if (!leaf.is_null() && by_key && !placeholder) || unreferenced {
+            secret_leaf.get_or_insert_with(|| p.clone());
         }
-        for s in &r.from_env {
-            if s.secret >= saved.secrets.len() {
-                return Err(damaged(format!(
-                    "{}/{} refers to secret {}, which the file does not list",
-                    r.kind, r.name, s.secret
-                )));
-            }
-            if s.path.get(&value) != Some(&json!(SENSITIVE)) {
-                return Err(damaged(format!(
-                    "{}/{} has no secret placeholder at {}",
-                    r.kind, r.name, s.path
-                )));
-            }
+    });
+    if let Some(p) = secret_leaf {
+        return Err(format!(
+            "{}/{} holds a value in clear at {p}, where only a reference to a secret may stand",
+            r.kind, r.name
+        ));
+    }
+    for s in &r.from_env {
+        if s.secret >= secrets {
+            return Err(format!(
+                "{}/{} refers to secret {}, which the file does not list",
+                r.kind, r.name, s.secret
+            ));
+        }
+        if s.path.get(&value) != Some(&json!(SENSITIVE)) {
+            return Err(format!(
+                "{}/{} has no secret placeholder at {}",
+                r.kind, r.name, s.path
+            ));
         }
     }
-    Ok(saved)
+    Ok(())
 }
 
 /// The desired resources, with their secrets resolved from the environment. Refuses (exit 3)

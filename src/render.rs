@@ -409,7 +409,28 @@ pub fn markdown(changes: &Changes, tenant: &str, what: &str) -> String {
     markdown_with(changes, tenant, what, false)
 }
 
+/// The Markdown plan as `markdown` describes it; with `drift`, each update reads "tenant has X,
+/// manifests say Y".
 fn markdown_with(changes: &Changes, tenant: &str, what: &str, drift: bool) -> String {
+    let mut out = markdown_head(changes, tenant, what);
+    if changes.changes.is_empty() {
+        out.push_str("No changes.\n");
+        return out;
+    }
+    let blocks: Vec<String> = changes
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Unmanaged)
+        .map(|c| markdown_block(c, drift))
+        .collect();
+    let tail = markdown_unmanaged(changes);
+    push_within_limit(&mut out, &blocks, &tail, what);
+    out
+}
+
+/// The Markdown plan's head: marker, headline, summary, the partial plan's and the notices'
+/// quotes, and the summary table, followed by a blank line.
+fn markdown_head(changes: &Changes, tenant: &str, what: &str) -> String {
     let mut head = String::new();
     head.push_str(MARKDOWN_MARKER);
     head.push('\n');
@@ -424,8 +445,16 @@ fn markdown_with(changes: &Changes, tenant: &str, what: &str, drift: bool) -> St
             html_escape(&visible_line(notice))
         ));
     }
-    head.push_str("| kind | create | update | replace | delete | unmanaged |\n");
-    head.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
+    head.push_str(&markdown_table(changes));
+    head.push('\n');
+    head
+}
+
+/// The summary table: per kind, how many resources each action touches.
+fn markdown_table(changes: &Changes) -> String {
+    let mut table = String::new();
+    table.push_str("| kind | create | update | replace | delete | unmanaged |\n");
+    table.push_str("| --- | ---: | ---: | ---: | ---: | ---: |\n");
     let mut counts: BTreeMap<Kind, [usize; 5]> = Kind::all().map(|k| (k, [0; 5])).collect();
     for c in &changes.changes {
         let i = match c.action {
@@ -444,7 +473,7 @@ fn markdown_with(changes: &Changes, tenant: &str, what: &str, drift: bool) -> St
         if *kind == Kind::EmailProvider && row.iter().all(|n| *n == 0) {
             continue;
         }
-        head.push_str(&format!(
+        table.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             kind.plural(),
             row[0],
@@ -454,37 +483,36 @@ fn markdown_with(changes: &Changes, tenant: &str, what: &str, drift: bool) -> St
             row[4]
         ));
     }
-    head.push('\n');
-    if changes.changes.is_empty() {
-        head.push_str("No changes.\n");
-        return head;
-    }
-    let mut blocks: Vec<String> = Vec::new();
-    for c in &changes.changes {
-        if c.action == Action::Unmanaged {
-            continue;
-        }
-        let body = block(c, Paint(false), false, drift);
-        // Each changed script or body in a `diff` fence of its own, so GitHub colours it.
-        let mut diffs = String::new();
-        for f in c.fields.iter().filter(|f| is_multiline(f)) {
-            let text = unified(f);
-            let fence = if text.contains("```") { "~~~~" } else { "```" };
-            diffs.push_str(&format!(
-                "\n`{}`:\n\n{fence}diff\n{text}{fence}\n",
-                visible_line(&f.path.to_string()).replace('`', "'")
-            ));
-        }
-        let fence = if body.contains("```") { "~~~~" } else { "```" };
-        blocks.push(format!(
-            "<details><summary><code>{}</code> {} <code>{}</code> ({})</summary>\n\n{fence}diff\n{}{fence}\n{diffs}</details>\n",
-            symbol(c.action).trim(),
-            c.kind,
-            html_escape(&visible_line(&c.name)),
-            c.action.as_str(),
-            body,
+    table
+}
+
+/// One changed resource as a collapsible block: its text block in a `diff` fence, then each
+/// changed script or body in a `diff` fence of its own, so GitHub colours it.
+fn markdown_block(c: &Change, drift: bool) -> String {
+    let body = block(c, Paint(false), false, drift);
+    let mut diffs = String::new();
+    for f in c.fields.iter().filter(|f| is_multiline(f)) {
+        let text = unified(f);
+        let fence = if text.contains("```") { "~~~~" } else { "```" };
+        diffs.push_str(&format!(
+            "\n`{}`:\n\n{fence}diff\n{text}{fence}\n",
+            visible_line(&f.path.to_string()).replace('`', "'")
         ));
     }
+    let fence = if body.contains("```") { "~~~~" } else { "```" };
+    format!(
+        "<details><summary><code>{}</code> {} <code>{}</code> ({})</summary>\n\n{fence}diff\n{}{fence}\n{diffs}</details>\n",
+        symbol(c.action).trim(),
+        c.kind,
+        html_escape(&visible_line(&c.name)),
+        c.action.as_str(),
+        body,
+    )
+}
+
+/// The collapsible list of the tenant's resources the manifests do not declare; empty when
+/// there are none.
+fn markdown_unmanaged(changes: &Changes) -> String {
     let unmanaged: Vec<String> = changes
         .changes
         .iter()
@@ -506,12 +534,17 @@ fn markdown_with(changes: &Changes, tenant: &str, what: &str, drift: bool) -> St
         }
         tail.push_str("\n</details>\n");
     }
-    let mut out = head;
+    tail
+}
+
+/// Append the blocks that fit before GitHub's comment limit, then a note naming how many did
+/// not, or, when all fit, the unmanaged list if it fits too.
+fn push_within_limit(out: &mut String, blocks: &[String], tail: &str, what: &str) {
     let note_room = 300;
     let budget = MARKDOWN_LIMIT.saturating_sub(out.len() + note_room);
     let mut used = 0;
     let mut shown = 0;
-    for block in &blocks {
+    for block in blocks {
         if used + block.len() > budget {
             break;
         }
@@ -526,9 +559,8 @@ fn markdown_with(changes: &Changes, tenant: &str, what: &str, drift: bool) -> St
             if blocks.len() - shown == 1 { "" } else { "s" }
         ));
     } else if out.len() + tail.len() <= MARKDOWN_LIMIT {
-        out.push_str(&tail);
+        out.push_str(tail);
     }
-    out
 }
 
 fn html_escape(s: &str) -> String {

@@ -408,6 +408,8 @@ fn read_cases(
     }
 }
 
+/// One case of a test file; `None` when it is not a valid case, with every problem reported
+/// through `here`.
 fn read_case(
     item: &Node,
     tree: usize,
@@ -436,21 +438,13 @@ fn read_case(
     for e in entries {
         let v = &e.value;
         match e.key.as_str() {
-            "name" => match &v.value {
-                Val::Str(s, _) if !s.trim().is_empty() => name = Some(s.clone()),
-                _ => fail(v.pos, "`name` must be a non-empty string".into()),
+            "name" => match read_name(v) {
+                Ok(n) => name = Some(n),
+                Err(message) => fail(v.pos, message),
             },
-            "rule" => match &v.value {
-                Val::Str(s, _) if s == "pipeline" => target = Some(Target::Pipeline),
-                Val::Str(s, _) if rules.contains(&s.as_str()) => {
-                    target = Some(Target::Rule(s.clone()))
-                }
-                Val::Str(s, _) => fail(v.pos, no_such_rule(s, rules)),
-                _ => fail(
-                    v.pos,
-                    "`rule` must be a rule's name, or `pipeline` for every enabled rule in order"
-                        .into(),
-                ),
+            "rule" => match read_target(v, rules) {
+                Ok(t) => target = Some(t),
+                Err(message) => fail(v.pos, message),
             },
             "configuration" | "user" | "context" => {
                 if !matches!(v.value, Val::Map(_)) {
@@ -464,29 +458,7 @@ fn read_case(
                     _ => context = value,
                 }
             }
-            "expect" => {
-                let Val::Map(wanted) = &v.value else {
-                    fail(v.pos, "`expect` must be a mapping".into());
-                    continue;
-                };
-                for w in wanted {
-                    let value = w.value.to_json();
-                    let shape_ok = match w.key.as_str() {
-                        "redirect" => value.is_object() || value.is_null(),
-                        "error" => error_shape_ok(&value),
-                        k if EXPECT_KEYS.contains(&k) => value.is_object(),
-                        _ => {
-                            fail(w.key_pos, unknown_key(&w.key, EXPECT_KEYS));
-                            continue;
-                        }
-                    };
-                    if !shape_ok {
-                        fail(w.value.pos, expect_shape(&w.key));
-                        continue;
-                    }
-                    expect.insert(w.key.clone(), value);
-                }
-            }
+            "expect" => read_expect(v, &mut expect, &mut fail),
             other => fail(e.key_pos, unknown_key(other, CASE_KEYS)),
         }
     }
@@ -513,6 +485,52 @@ fn read_case(
         context,
         expect,
     })
+}
+
+/// A case's `name`: a non-empty string.
+fn read_name(v: &Node) -> Result<String, String> {
+    match &v.value {
+        Val::Str(s, _) if !s.trim().is_empty() => Ok(s.clone()),
+        _ => Err("`name` must be a non-empty string".into()),
+    }
+}
+
+/// A case's `rule`: the name of one of `rules`, or `pipeline`.
+fn read_target(v: &Node, rules: &[&str]) -> Result<Target, String> {
+    match &v.value {
+        Val::Str(s, _) if s == "pipeline" => Ok(Target::Pipeline),
+        Val::Str(s, _) if rules.contains(&s.as_str()) => Ok(Target::Rule(s.clone())),
+        Val::Str(s, _) => Err(no_such_rule(s, rules)),
+        _ => Err(
+            "`rule` must be a rule's name, or `pipeline` for every enabled rule in order".into(),
+        ),
+    }
+}
+
+/// A case's `expect` into `expect`: each known key with a value of its shape; every other key
+/// or shape is reported through `fail`.
+fn read_expect(v: &Node, expect: &mut BTreeMap<String, Value>, fail: &mut impl FnMut(Pos, String)) {
+    let Val::Map(wanted) = &v.value else {
+        fail(v.pos, "`expect` must be a mapping".into());
+        return;
+    };
+    for w in wanted {
+        let value = w.value.to_json();
+        let shape_ok = match w.key.as_str() {
+            "redirect" => value.is_object() || value.is_null(),
+            "error" => error_shape_ok(&value),
+            k if EXPECT_KEYS.contains(&k) => value.is_object(),
+            _ => {
+                fail(w.key_pos, unknown_key(&w.key, EXPECT_KEYS));
+                continue;
+            }
+        };
+        if !shape_ok {
+            fail(w.value.pos, expect_shape(&w.key));
+            continue;
+        }
+        expect.insert(w.key.clone(), value);
+    }
 }
 
 fn error_shape_ok(v: &Value) -> bool {
@@ -595,84 +613,102 @@ pub fn run_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
     rules_runtime::merge(&mut context, &case.context);
     let run =
         rules_runtime::run_pipeline(&scripts, &case.user, &context, &case.configuration, limits);
-    let mut mismatches = Vec::new();
-    let expected_error = case.expect.get("error");
-    match &run.verdict {
-        Verdict::Failed { rule, failure } => {
-            let at = failure.pos().and_then(|p| {
-                rules
-                    .iter()
-                    .find(|r| &r.name == rule)
-                    .map(|r| r.origin.locate(p))
-            });
-            mismatches.push(Mismatch {
-                message: format!("rule `{rule}` {failure}"),
-                at,
-                expected: None,
-                actual: None,
-            });
-        }
-        Verdict::Denied { rule, error } => {
-            let actual = json!({"name": error.name, "message": error.message});
-            match expected_error {
-                Some(want) if matches(want, Some(&actual)) => {}
-                Some(want) => mismatches.push(Mismatch {
-                    message: format!("rule `{rule}` denied the login with another error"),
-                    at: None,
-                    expected: Some(want.clone()),
-                    actual: Some(project(want, &actual)),
-                }),
-                None => mismatches.push(Mismatch {
-                    message: format!(
-                        "rule `{rule}` denied the login: {}: {}",
-                        error.name, error.message
-                    ),
-                    at: None,
-                    expected: None,
-                    actual: None,
-                }),
-            }
-            for key in case.expect.keys().filter(|k| *k != "error") {
-                mismatches.push(Mismatch {
-                    message: format!("expect.{key}: the login was denied, so there is none"),
-                    at: None,
-                    expected: None,
-                    actual: None,
-                });
-            }
-        }
-        Verdict::Allowed { user, context } => {
-            if let Some(want) = expected_error {
-                mismatches.push(Mismatch {
-                    message: "expected the login to be denied, but every rule called back without an error".into(),
-                    at: None,
-                    expected: Some(want.clone()),
-                    actual: None,
-                });
-            }
-            for (key, want) in &case.expect {
-                let actual = match key.as_str() {
-                    "user" => Some(user),
-                    "context" => Some(context),
-                    "error" => continue,
-                    k => context.get(k),
-                };
-                if !matches(want, actual) {
-                    mismatches.push(Mismatch {
-                        message: format!("{} does not match", describe(key)),
-                        at: None,
-                        expected: Some(want.clone()),
-                        actual: actual.map(|a| project(want, a)),
-                    });
-                }
-            }
-        }
-    }
+    let mismatches = match &run.verdict {
+        Verdict::Failed { rule, failure } => vec![failure_mismatch(rule, failure, &rules)],
+        Verdict::Denied { rule, error } => denied_mismatches(case, rule, error),
+        Verdict::Allowed { user, context } => allowed_mismatches(case, user, context),
+    };
     Outcome {
         mismatches,
         logs: run.logs,
         ran: run.ran,
     }
+}
+
+/// A rule that failed, located in its script when the failure has a place.
+fn failure_mismatch(
+    rule: &str,
+    failure: &rules_runtime::Failure,
+    rules: &[&LoadedRule],
+) -> Mismatch {
+    let at = failure.pos().and_then(|p| {
+        rules
+            .iter()
+            .find(|r| r.name == rule)
+            .map(|r| r.origin.locate(p))
+    });
+    Mismatch {
+        message: format!("rule `{rule}` {failure}"),
+        at,
+        expected: None,
+        actual: None,
+    }
+}
+
+/// What does not match in a denied login: the error, unless the case expects that one, and
+/// every other expectation, which a denied login cannot meet.
+fn denied_mismatches(case: &Case, rule: &str, error: &rules_runtime::RuleError) -> Vec<Mismatch> {
+    let mut mismatches = Vec::new();
+    let actual = json!({"name": error.name, "message": error.message});
+    match case.expect.get("error") {
+        Some(want) if matches(want, Some(&actual)) => {}
+        Some(want) => mismatches.push(Mismatch {
+            message: format!("rule `{rule}` denied the login with another error"),
+            at: None,
+            expected: Some(want.clone()),
+            actual: Some(project(want, &actual)),
+        }),
+        None => mismatches.push(Mismatch {
+            message: format!(
+                "rule `{rule}` denied the login: {}: {}",
+                error.name, error.message
+            ),
+            at: None,
+            expected: None,
+            actual: None,
+        }),
+    }
+    for key in case.expect.keys().filter(|k| *k != "error") {
+        mismatches.push(Mismatch {
+            message: format!("expect.{key}: the login was denied, so there is none"),
+            at: None,
+            expected: None,
+            actual: None,
+        });
+    }
+    mismatches
+}
+
+/// What does not match in an allowed login: an expected error, and each expectation the final
+/// `user` and `context` do not meet.
+fn allowed_mismatches(case: &Case, user: &Value, context: &Value) -> Vec<Mismatch> {
+    let mut mismatches = Vec::new();
+    if let Some(want) = case.expect.get("error") {
+        mismatches.push(Mismatch {
+            message: "expected the login to be denied, but every rule called back without an error"
+                .into(),
+            at: None,
+            expected: Some(want.clone()),
+            actual: None,
+        });
+    }
+    for (key, want) in &case.expect {
+        let actual = match key.as_str() {
+            "user" => Some(user),
+            "context" => Some(context),
+            "error" => continue,
+            k => context.get(k),
+        };
+        if !matches(want, actual) {
+            mismatches.push(Mismatch {
+                message: format!("{} does not match", describe(key)),
+                at: None,
+                expected: Some(want.clone()),
+                actual: actual.map(|a| project(want, a)),
+            });
+        }
+    }
+    mismatches
 }
 
 fn describe(key: &str) -> String {

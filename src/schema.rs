@@ -59,6 +59,7 @@ pub fn check(instance: &Value) -> Vec<Violation> {
     out
 }
 
+/// The violations one schema error stands for, each with a readable message, into `out`.
 fn explain(error: &ValidationError<'_>, out: &mut Vec<Violation>) {
     let pointer = error.instance_path().as_str().to_string();
     let here = display_path(&pointer);
@@ -71,58 +72,12 @@ fn explain(error: &ValidationError<'_>, out: &mut Vec<Violation>) {
             return;
         }
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
-            if let Value::Object(map) = error.instance().as_ref() {
-                // Keys no alternative knows are the likeliest mistake: name them.
-                let known = allowed_keys(&pointer);
-                let unknown: Vec<&String> = map.keys().filter(|k| !known.contains(k)).collect();
-                if !unknown.is_empty() {
-                    for key in unknown {
-                        out.push(unknown_key(&pointer, &here, key, &known));
-                    }
-                    return;
-                }
+            match explain_alternatives(error, context, &pointer, &here, out) {
+                Some(message) => message,
+                None => return,
             }
-            // Otherwise the one alternative whose type matches says what to fix.
-            let matching: Vec<_> = context
-                .iter()
-                .filter(|branch| {
-                    !branch.is_empty()
-                        && !branch.iter().any(|e| {
-                            e.instance_path().as_str() == pointer
-                                && matches!(
-                                    e.kind(),
-                                    ValidationErrorKind::Type { .. }
-                                        | ValidationErrorKind::AdditionalProperties { .. }
-                                        | ValidationErrorKind::Required { .. }
-                                )
-                        })
-                })
-                .collect();
-            if let [branch] = matching.as_slice() {
-                for e in branch.iter() {
-                    explain(e, out);
-                }
-                return;
-            }
-            format!("{here}: expected {}", describe_alternatives(&pointer))
         }
-        ValidationErrorKind::Type { kind } => {
-            let expected = describe_type(kind);
-            let mut message = format!(
-                "{here}: expected {expected}, found {}",
-                json_type(error.instance())
-            );
-            let yaml11 = ["yes", "no", "on", "off", "y", "n"];
-            if expected == "a boolean"
-                && error
-                    .instance()
-                    .as_str()
-                    .is_some_and(|s| yaml11.contains(&s.to_lowercase().as_str()))
-            {
-                message.push_str(" (YAML 1.2 reads yes/no/on/off as strings: write true or false)");
-            }
-            message
-        }
+        ValidationErrorKind::Type { kind } => type_message(error, kind, &here),
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
             format!("{here} is missing the required key `{name}`")
@@ -161,6 +116,75 @@ fn explain(error: &ValidationError<'_>, out: &mut Vec<Violation>) {
         at_key: false,
         message,
     });
+}
+
+/// A value that matches none of its alternatives (`anyOf`, `oneOf`): the keys no alternative
+/// knows, else the violations of the one alternative whose type matches, both pushed to `out`
+/// (`None`); else the message naming what the alternatives expect.
+fn explain_alternatives(
+    error: &ValidationError<'_>,
+    context: &[Vec<ValidationError<'static>>],
+    pointer: &str,
+    here: &str,
+    out: &mut Vec<Violation>,
+) -> Option<String> {
+    if let Value::Object(map) = error.instance().as_ref() {
+        // Keys no alternative knows are the likeliest mistake: name them.
+        let known = allowed_keys(pointer);
+        let unknown: Vec<&String> = map.keys().filter(|k| !known.contains(k)).collect();
+        if !unknown.is_empty() {
+            for key in unknown {
+                out.push(unknown_key(pointer, here, key, &known));
+            }
+            return None;
+        }
+    }
+    // Otherwise the one alternative whose type matches says what to fix.
+    let matching: Vec<_> = context
+        .iter()
+        .filter(|branch| {
+            !branch.is_empty()
+                && !branch.iter().any(|e| {
+                    e.instance_path().as_str() == pointer
+                        && matches!(
+                            e.kind(),
+                            ValidationErrorKind::Type { .. }
+                                | ValidationErrorKind::AdditionalProperties { .. }
+                                | ValidationErrorKind::Required { .. }
+                        )
+                })
+        })
+        .collect();
+    if let [branch] = matching.as_slice() {
+        for e in branch.iter() {
+            explain(e, out);
+        }
+        return None;
+    }
+    Some(format!(
+        "{here}: expected {}",
+        describe_alternatives(pointer)
+    ))
+}
+
+/// A value of the wrong type: what was expected and found, with a word on YAML 1.1's booleans
+/// where a boolean was expected.
+fn type_message(error: &ValidationError<'_>, kind: &TypeKind, here: &str) -> String {
+    let expected = describe_type(kind);
+    let mut message = format!(
+        "{here}: expected {expected}, found {}",
+        json_type(error.instance())
+    );
+    let yaml11 = ["yes", "no", "on", "off", "y", "n"];
+    if expected == "a boolean"
+        && error
+            .instance()
+            .as_str()
+            .is_some_and(|s| yaml11.contains(&s.to_lowercase().as_str()))
+    {
+        message.push_str(" (YAML 1.2 reads yes/no/on/off as strings: write true or false)");
+    }
+    message
 }
 
 fn unknown_key(pointer: &str, here: &str, key: &str, known: &[String]) -> Violation {

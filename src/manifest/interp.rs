@@ -70,76 +70,107 @@ pub fn resolve(
             vec![format!("`${{{name}}}` from {}", var.origin)],
         ));
     }
-    let mut out = String::with_capacity(template.len());
-    let mut errors = Vec::new();
-    let mut used_env = false;
-    let mut origins = Vec::new();
+    let mut text = Expansion::with_capacity(template.len());
     let mut rest = template;
     while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
+        text.out.push_str(&rest[..i]);
         let tail = &rest[i..];
         if let Some(after) = tail.strip_prefix("$${") {
-            out.push_str("${");
+            text.out.push_str("${");
             rest = after;
         } else if let Some(after) = tail.strip_prefix("${") {
             let Some(end) = after.find('}') else {
-                errors.push((
+                text.errors.push((
                     "unterminated `${`: write `$${` for a literal `${`".to_string(),
                     None,
                 ));
                 break;
             };
-            let name = &after[..end];
-            if !is_name(name) {
-                errors.push((
-                    format!(
-                        "`${{{name}}}` is not a variable reference (names are letters, digits and `_`); write `$${{` for a literal `${{`"
-                    ),
-                    None,
-                ));
-            } else if let Some(var) = lookup.vars.get(name) {
-                match &var.value {
-                    Value::String(s) => out.push_str(s),
-                    Value::Number(n) => out.push_str(&n.to_string()),
-                    Value::Bool(b) => out.push_str(&b.to_string()),
-                    other => errors.push((
-                        format!(
-                            "`${{{name}}}` holds {} (from {}), which cannot be part of a text; write the variable alone, as the whole value",
-                            kind_of(other),
-                            var.origin
-                        ),
-                        None,
-                    )),
-                }
-                origins.push(format!("`${{{name}}}` from {}", var.origin));
-            } else {
-                used_env = true;
-                match (lookup.env)(name) {
-                    Some(v) => out.push_str(&v),
-                    None if lenient => out.push_str(&format!("${{{name}}}")),
-                    None => errors.push((
-                        format!("variable `{name}` is not set"),
-                        Some(name.to_string()),
-                    )),
-                }
-            }
+            text.substitute(&after[..end], lookup, lenient);
             rest = &after[end + 1..];
         } else {
-            out.push('$');
+            text.out.push('$');
             rest = &tail[1..];
         }
     }
-    if !errors.is_empty() {
-        return Err(errors);
+    text.finish(rest)
+}
+
+/// A template being expanded: the text so far, its problems, and where its values came from.
+struct Expansion {
+    out: String,
+    errors: Vec<(String, Option<String>)>,
+    /// A variable came from the environment: the result is a secret.
+    used_env: bool,
+    /// Each `--var` or var file variable used, with where it was set.
+    origins: Vec<String>,
+}
+
+impl Expansion {
+    /// An empty expansion with room for `capacity` bytes of text.
+    fn with_capacity(capacity: usize) -> Self {
+        Expansion {
+            out: String::with_capacity(capacity),
+            errors: Vec::new(),
+            used_env: false,
+            origins: Vec::new(),
+        }
     }
-    out.push_str(rest);
-    Ok(if used_env {
-        Resolved::FromEnv(out)
-    } else if !origins.is_empty() {
-        Resolved::FromVars(Value::String(out), origins)
-    } else {
-        Resolved::Literal(out)
-    })
+
+    /// Append the value of `${name}`: a variable's (a string, number or boolean only, inside a
+    /// text), else the environment's, else, when `lenient`, the reference as written.
+    fn substitute(&mut self, name: &str, lookup: Lookup<'_>, lenient: bool) {
+        if !is_name(name) {
+            self.errors.push((
+                format!(
+                    "`${{{name}}}` is not a variable reference (names are letters, digits and `_`); write `$${{` for a literal `${{`"
+                ),
+                None,
+            ));
+        } else if let Some(var) = lookup.vars.get(name) {
+            match &var.value {
+                Value::String(s) => self.out.push_str(s),
+                Value::Number(n) => self.out.push_str(&n.to_string()),
+                Value::Bool(b) => self.out.push_str(&b.to_string()),
+                other => self.errors.push((
+                    format!(
+                        "`${{{name}}}` holds {} (from {}), which cannot be part of a text; write the variable alone, as the whole value",
+                        kind_of(other),
+                        var.origin
+                    ),
+                    None,
+                )),
+            }
+            self.origins
+                .push(format!("`${{{name}}}` from {}", var.origin));
+        } else {
+            self.used_env = true;
+            match (lookup.env)(name) {
+                Some(v) => self.out.push_str(&v),
+                None if lenient => self.out.push_str(&format!("${{{name}}}")),
+                None => self.errors.push((
+                    format!("variable `{name}` is not set"),
+                    Some(name.to_string()),
+                )),
+            }
+        }
+    }
+
+    /// The expanded template, `rest` (the text after the last `$`) appended: from the
+    /// environment, from variables, or literal; or every problem found.
+    fn finish(mut self, rest: &str) -> Result<Resolved, Vec<(String, Option<String>)>> {
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        self.out.push_str(rest);
+        Ok(if self.used_env {
+            Resolved::FromEnv(self.out)
+        } else if !self.origins.is_empty() {
+            Resolved::FromVars(Value::String(self.out), self.origins)
+        } else {
+            Resolved::Literal(self.out)
+        })
+    }
 }
 
 /// The names a template refers to (`$${` escapes skipped).

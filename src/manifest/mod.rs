@@ -11,7 +11,7 @@ pub mod types;
 pub mod vars;
 pub mod yaml;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
@@ -297,8 +297,6 @@ fn io_reason(e: &std::io::Error) -> String {
     crate::fsutil::reason(e)
 }
 
-/// What the cross-file checks need of an item, read from the raw document so that an item with
-/// a schema error still takes part (its duplicate name is a problem too).
 /// Where a file's items come from: its index among the files read, its name as shown, its
 /// parsed tree (for places) and its directory (for `{file: …}`).
 struct FileAt<'a> {
@@ -308,6 +306,8 @@ struct FileAt<'a> {
     base_dir: &'a Path,
 }
 
+/// What the cross-file checks need of an item, read from the raw document so that an item with
+/// a schema error still takes part (its duplicate name is a problem too).
 struct RawItem {
     kind: &'static str,
     file: usize,
@@ -501,56 +501,61 @@ impl Loader<'_, '_> {
     fn check_api(&mut self, doc: &Value, root: &Node, shown: &str) {
         let written = doc.get("api").and_then(Value::as_str);
         let api = written.and_then(ApiVersion::parse).unwrap_or_default();
+        if !self.agrees_with_first_api(api, written.is_some(), root, shown) {
+            return;
+        }
+        self.check_fields_of_api(doc, root, shown, api);
+        if api == ApiVersion::V1 {
+            self.check_v1_templates(doc, root, shown);
+        }
+    }
+
+    /// Records the first file's API and where it says so; `false`, with the problem recorded,
+    /// when this file names another API than the first.
+    fn agrees_with_first_api(
+        &mut self,
+        api: ApiVersion,
+        written: bool,
+        root: &Node,
+        shown: &str,
+    ) -> bool {
         let api_pos = || root.locate("/api", true);
         match &self.api_seen {
             None => {
-                let at = match written {
-                    Some(_) => {
-                        let p = api_pos();
-                        format!("{shown}:{}:{}", p.line, p.col)
-                    }
-                    None => format!("{shown} (no `api:`)"),
+                let at = if written {
+                    let p = api_pos();
+                    format!("{shown}:{}:{}", p.line, p.col)
+                } else {
+                    format!("{shown} (no `api:`)")
                 };
                 self.api_seen = Some((api, at));
                 self.desired.api = api;
+                true
             }
             Some((first, at)) if *first != api => {
-                let pos = match written {
-                    Some(_) => api_pos(),
-                    None => Pos { line: 1, col: 1 },
+                let pos = if written {
+                    api_pos()
+                } else {
+                    Pos { line: 1, col: 1 }
                 };
                 self.diags.push(Diagnostic::new(
                     shown,
                     pos,
                     format!(
                         "this file is written for {api}{} but {at} is for {first}: every file of a tree names the same API",
-                        if written.is_none() { " (no `api:`)" } else { "" }
+                        if written { "" } else { " (no `api:`)" }
                     ),
                 ));
-                return;
+                false
             }
-            Some(_) => {}
+            Some(_) => true,
         }
-        let mut keys: Vec<String> = Vec::new();
-        if let Value::Object(top) = doc {
-            for (section, value) in top {
-                keys.push(format!("/{section}"));
-                match value {
-                    Value::Array(items) => {
-                        for (i, item) in items.iter().enumerate() {
-                            for k in item.as_object().into_iter().flat_map(|o| o.keys()) {
-                                keys.push(format!("/{section}/{i}/{}", path_escape(k)));
-                            }
-                        }
-                    }
-                    Value::Object(o) if section == "email_provider" => {
-                        keys.extend(o.keys().map(|k| format!("/{section}/{}", path_escape(k))));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        for pointer in keys {
+    }
+
+    /// Each section and item key that the schema marks as a field of the other API is a
+    /// problem at its line, naming this API's twin field when there is one.
+    fn check_fields_of_api(&mut self, doc: &Value, root: &Node, shown: &str, api: ApiVersion) {
+        for pointer in key_pointers(doc) {
             let Some(only) = crate::schema::api_of(&pointer) else {
                 continue;
             };
@@ -574,20 +579,22 @@ impl Loader<'_, '_> {
                 ),
             ));
         }
-        if api == ApiVersion::V1 {
-            let emails = doc.get("emails").and_then(Value::as_array);
-            for (i, e) in emails.into_iter().flatten().enumerate() {
-                if let Some(t) = e.get("template").and_then(Value::as_str)
-                    && types::TemplateName::parse(t).is_some_and(|t| !t.in_v1())
-                {
-                    self.diags.push(Diagnostic::new(
-                        shown,
-                        root.locate(&format!("/emails/{i}/template"), false),
-                        format!(
-                            "email template `{t}` exists in Management API v2 only, and this manifest is written for v1 (v1 has verify_email, welcome_email, reset_email and blocked_account)"
-                        ),
-                    ));
-                }
+    }
+
+    /// An email template that exists in v2 only is a problem in a v1 manifest.
+    fn check_v1_templates(&mut self, doc: &Value, root: &Node, shown: &str) {
+        let emails = doc.get("emails").and_then(Value::as_array);
+        for (i, e) in emails.into_iter().flatten().enumerate() {
+            if let Some(t) = e.get("template").and_then(Value::as_str)
+                && types::TemplateName::parse(t).is_some_and(|t| !t.in_v1())
+            {
+                self.diags.push(Diagnostic::new(
+                    shown,
+                    root.locate(&format!("/emails/{i}/template"), false),
+                    format!(
+                        "email template `{t}` exists in Management API v2 only, and this manifest is written for v1 (v1 has verify_email, welcome_email, reset_email and blocked_account)"
+                    ),
+                ));
             }
         }
     }
@@ -890,82 +897,33 @@ impl Loader<'_, '_> {
         }
     }
 
+    /// The checks across files: names are not empty, addressable and not ignored; names and rule
+    /// orders are declared once (clients may share a name when each pins its own client_id); and
+    /// every `enabled_clients` entry names a declared client once and unambiguously.
     fn check_semantics(&mut self) {
-        // (kind, key, discriminator) -> first place seen
-        let mut first: HashMap<(&str, String, Option<String>), (String, Pos)> = HashMap::new();
+        let clients = DeclaredClients::of(&self.raw);
+        let mut first = FirstPlaces::new();
         let mut diags = Vec::new();
-        let declared_clients: std::collections::HashSet<&str> = self
-            .raw
-            .iter()
-            .filter(|i| i.kind == "clients")
-            .filter_map(|i| i.value.get("name").and_then(Value::as_str))
-            .collect();
-        let declared_pins: std::collections::HashSet<&str> = self
-            .raw
-            .iter()
-            .filter(|i| i.kind == "clients")
-            .filter_map(|i| i.value.get("client_id").and_then(Value::as_str))
-            .collect();
-        let mut name_counts: HashMap<&str, usize> = HashMap::new();
-        for i in self.raw.iter().filter(|i| i.kind == "clients") {
-            if let Some(n) = i.value.get("name").and_then(Value::as_str) {
-                *name_counts.entry(n).or_default() += 1;
-            }
-        }
-        let shared_names: std::collections::HashSet<&str> = name_counts
-            .into_iter()
-            .filter(|(_, n)| *n > 1)
-            .map(|(name, _)| name)
-            .collect();
         for item in &self.raw {
             let file = &self.files[item.file];
-            let at = |field: &str| {
-                (
-                    file.shown.clone(),
-                    file.root
-                        .locate(&format!("{}/{field}", item.pointer), false),
-                )
+            let Some((what, key_field)) = described(item.kind) else {
+                continue;
             };
-            let text = |field: &str| item.value.get(field).and_then(Value::as_str);
-            let (what, key_field) = match item.kind {
-                "connections" => ("connection", "name"),
-                "clients" => ("client", "name"),
-                "rules" => ("rule", "name"),
-                "emails" => ("email template", "template"),
-                _ => continue,
-            };
-            let mut keys: Vec<(&str, String, Option<String>, &str)> = Vec::new();
-            if let Some(name) = text(key_field) {
-                if name.trim().is_empty() {
-                    let (f, p) = at(key_field);
-                    diags.push(Diagnostic::new(
-                        f,
-                        p,
-                        format!("{what} name must not be empty"),
-                    ));
-                } else if let Some(problem) = unaddressable(item.kind, name, self.desired.api) {
-                    let (f, p) = at(key_field);
-                    diags.push(Diagnostic::new(f, p, format!("{what} name {problem}")));
-                } else if let Some(pattern) = self
-                    .desired
-                    .ignore
-                    .iter()
-                    .find(|p| kind_of_section(item.kind).is_some_and(|k| p.matches(k, name)))
-                {
-                    let (f, p) = at(key_field);
-                    diags.push(Diagnostic::new(
-                        f,
-                        p,
-                        format!(
-                            "{what} `{name}` is declared here but ignored by `{pattern}`: remove one or the other"
-                        ),
-                    ));
-                } else {
-                    // Clients may share a name when each pins its own client_id.
-                    let pin = (item.kind == "clients")
-                        .then(|| text("client_id").map(str::to_string))
-                        .flatten();
-                    keys.push((what, name.to_string(), pin, key_field));
+            let mut keys: Vec<UniqueKey<'_>> = Vec::new();
+            if let Some(name) = item.value.get(key_field).and_then(Value::as_str) {
+                match self.name_problem(item.kind, what, name) {
+                    Some(problem) => {
+                        let (f, p) = place(file, item, key_field);
+                        diags.push(Diagnostic::new(f, p, problem));
+                    }
+                    None => {
+                        // Clients may share a name when each pins its own client_id.
+                        let pin = (item.kind == "clients")
+                            .then(|| item.value.get("client_id").and_then(Value::as_str))
+                            .flatten()
+                            .map(str::to_string);
+                        keys.push((what, name.to_string(), pin, key_field));
+                    }
                 }
             }
             if item.kind == "rules"
@@ -973,69 +931,175 @@ impl Loader<'_, '_> {
             {
                 keys.push(("rule order", order.to_string(), None, "order"));
             }
-            for (what, key, pin, field) in keys {
-                let (f, p) = at(field);
-                match first.get(&(what, key.clone(), pin.clone())) {
-                    Some((ff, fp)) => diags.push(Diagnostic::new(
-                        f,
-                        p,
-                        format!(
-                            "duplicate {what} `{key}` (also defined at {ff}:{}:{})",
-                            fp.line, fp.col
-                        ),
-                    )),
-                    None => {
-                        first.insert((what, key, pin), (f, p));
-                    }
-                }
-            }
-            if let Some(names) = item.value.get("enabled_clients").and_then(Value::as_array) {
-                let mut seen = std::collections::HashSet::new();
-                for (i, entry) in names.iter().enumerate() {
-                    let (f, p) = at(&format!("enabled_clients/{i}"));
-                    let pin = entry.get("client_id").and_then(Value::as_str);
-                    let (key, shown, declared) = match (entry.as_str(), pin) {
-                        (Some(n), _) => (
-                            n.to_string(),
-                            format!("`{n}`"),
-                            declared_clients.contains(n),
-                        ),
-                        (None, Some(id)) => (
-                            types::pin_key(id),
-                            format!("client_id `{id}`"),
-                            declared_pins.contains(id),
-                        ),
-                        _ => continue,
-                    };
-                    if !seen.insert(key) {
-                        diags.push(Diagnostic::new(
-                            f,
-                            p,
-                            format!("client {shown} is listed twice in enabled_clients"),
-                        ));
-                    } else if !declared {
-                        diags.push(Diagnostic::new(
-                            f,
-                            p,
-                            format!(
-                                "enabled_clients names {shown}, which no manifest declares under clients"
-                            ),
-                        ));
-                    } else if entry.is_string()
-                        && shared_names.contains(entry.as_str().unwrap_or_default())
-                    {
-                        diags.push(Diagnostic::new(
-                            f,
-                            p,
-                            format!(
-                                "enabled_clients names {shown}, which several clients share: write `{{client_id: …}}` for the one meant"
-                            ),
-                        ));
-                    }
-                }
-            }
+            check_duplicates(&mut first, keys, file, item, &mut diags);
+            check_enabled_clients(&clients, file, item, &mut diags);
         }
         self.diags.extend(diags);
+    }
+
+    /// What is wrong with an item's name, if anything: it is empty, the API cannot address it,
+    /// or an `ignore:` pattern hides it.
+    fn name_problem(&self, kind: &str, what: &str, name: &str) -> Option<String> {
+        if name.trim().is_empty() {
+            return Some(format!("{what} name must not be empty"));
+        }
+        if let Some(problem) = unaddressable(kind, name, self.desired.api) {
+            return Some(format!("{what} name {problem}"));
+        }
+        let pattern = self
+            .desired
+            .ignore
+            .iter()
+            .find(|p| kind_of_section(kind).is_some_and(|k| p.matches(k, name)))?;
+        Some(format!(
+            "{what} `{name}` is declared here but ignored by `{pattern}`: remove one or the other"
+        ))
+    }
+}
+
+/// A key that must be unique across files: what it is (`client`, `rule order`, …), its value,
+/// the client_id a client pins (clients may share a name when each pins its own), and the
+/// field that holds it.
+type UniqueKey<'a> = (&'a str, String, Option<String>, &'a str);
+
+/// The first place each unique key was seen: (what, value, pin) → file and position.
+type FirstPlaces<'a> = HashMap<(&'a str, String, Option<String>), (String, Pos)>;
+
+/// How the semantic checks name a section's items, and the field that holds an item's name;
+/// `None` for a section without names (the email provider).
+fn described(section: &str) -> Option<(&'static str, &'static str)> {
+    match section {
+        "connections" => Some(("connection", "name")),
+        "clients" => Some(("client", "name")),
+        "rules" => Some(("rule", "name")),
+        "emails" => Some(("email template", "template")),
+        _ => None,
+    }
+}
+
+/// Where a field of a raw item is: its file as shown and its position.
+fn place(file: &LoadedFile, item: &RawItem, field: &str) -> (String, Pos) {
+    (
+        file.shown.clone(),
+        file.root
+            .locate(&format!("{}/{field}", item.pointer), false),
+    )
+}
+
+/// Records each key's first place; a key seen before is a duplicate, naming the first place.
+fn check_duplicates<'a>(
+    first: &mut FirstPlaces<'a>,
+    keys: Vec<UniqueKey<'a>>,
+    file: &LoadedFile,
+    item: &RawItem,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (what, key, pin, field) in keys {
+        let (f, p) = place(file, item, field);
+        match first.get(&(what, key.clone(), pin.clone())) {
+            Some((ff, fp)) => diags.push(Diagnostic::new(
+                f,
+                p,
+                format!(
+                    "duplicate {what} `{key}` (also defined at {ff}:{}:{})",
+                    fp.line, fp.col
+                ),
+            )),
+            None => {
+                first.insert((what, key, pin), (f, p));
+            }
+        }
+    }
+}
+
+/// The clients the manifests declare, as `enabled_clients` may name them.
+struct DeclaredClients<'a> {
+    /// Their names.
+    names: HashSet<&'a str>,
+    /// The client_ids they pin.
+    pins: HashSet<&'a str>,
+    /// The names more than one client has.
+    shared_names: HashSet<&'a str>,
+}
+
+impl<'a> DeclaredClients<'a> {
+    /// The clients among the raw items of every file.
+    fn of(raw: &'a [RawItem]) -> Self {
+        let clients = || raw.iter().filter(|i| i.kind == "clients");
+        let names: HashSet<&str> = clients()
+            .filter_map(|i| i.value.get("name").and_then(Value::as_str))
+            .collect();
+        let pins: HashSet<&str> = clients()
+            .filter_map(|i| i.value.get("client_id").and_then(Value::as_str))
+            .collect();
+        let mut name_counts: HashMap<&str, usize> = HashMap::new();
+        for i in clients() {
+            if let Some(n) = i.value.get("name").and_then(Value::as_str) {
+                *name_counts.entry(n).or_default() += 1;
+            }
+        }
+        let shared_names: HashSet<&str> = name_counts
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(name, _)| name)
+            .collect();
+        DeclaredClients {
+            names,
+            pins,
+            shared_names,
+        }
+    }
+}
+
+/// Each entry of an item's `enabled_clients` (a name or `{client_id: …}`) is listed once, names
+/// a declared client, and, when a name, one that no other client shares.
+fn check_enabled_clients(
+    clients: &DeclaredClients<'_>,
+    file: &LoadedFile,
+    item: &RawItem,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Some(names) = item.value.get("enabled_clients").and_then(Value::as_array) else {
+        return;
+    };
+    let mut seen = HashSet::new();
+    for (i, entry) in names.iter().enumerate() {
+        let (f, p) = place(file, item, &format!("enabled_clients/{i}"));
+        let pin = entry.get("client_id").and_then(Value::as_str);
+        let (key, shown, declared) = match (entry.as_str(), pin) {
+            (Some(n), _) => (n.to_string(), format!("`{n}`"), clients.names.contains(n)),
+            (None, Some(id)) => (
+                types::pin_key(id),
+                format!("client_id `{id}`"),
+                clients.pins.contains(id),
+            ),
+            _ => continue,
+        };
+        if !seen.insert(key) {
+            diags.push(Diagnostic::new(
+                f,
+                p,
+                format!("client {shown} is listed twice in enabled_clients"),
+            ));
+        } else if !declared {
+            diags.push(Diagnostic::new(
+                f,
+                p,
+                format!("enabled_clients names {shown}, which no manifest declares under clients"),
+            ));
+        } else if entry.is_string()
+            && clients
+                .shared_names
+                .contains(entry.as_str().unwrap_or_default())
+        {
+            diags.push(Diagnostic::new(
+                f,
+                p,
+                format!(
+                    "enabled_clients names {shown}, which several clients share: write `{{client_id: …}}` for the one meant"
+                ),
+            ));
+        }
     }
 }
 
@@ -1073,6 +1137,31 @@ push_impl!(Connection, connections);
 push_impl!(Client, clients);
 push_impl!(Rule, rules);
 push_impl!(EmailTemplate, emails);
+
+/// The JSON pointers of a document's sections and of its items' keys (each item of a list
+/// section, and the email provider's mapping).
+fn key_pointers(doc: &Value) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    if let Value::Object(top) = doc {
+        for (section, value) in top {
+            keys.push(format!("/{section}"));
+            match value {
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        for k in item.as_object().into_iter().flat_map(|o| o.keys()) {
+                            keys.push(format!("/{section}/{i}/{}", path_escape(k)));
+                        }
+                    }
+                }
+                Value::Object(o) if section == "email_provider" => {
+                    keys.extend(o.keys().map(|k| format!("/{section}/{}", path_escape(k))));
+                }
+                _ => {}
+            }
+        }
+    }
+    keys
+}
 
 /// A key as a JSON pointer segment.
 fn path_escape(key: &str) -> String {

@@ -40,74 +40,10 @@ impl Vars {
         let mut out = Vars::default();
         let mut diags = Vec::new();
         for path in files {
-            let shown = path.display().to_string();
-            out.sources.push(shown.clone());
-            out.files
-                .push(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()));
-            let here = |pos: Pos, message: String| Diagnostic::new(shown.clone(), pos, message);
-            let text = match crate::fsutil::read_bounded(path, MAX_VAR_FILE_BYTES)
-                .and_then(|b| yaml::decode(&b).map(str::to_string).map_err(|e| e.message))
-            {
-                Ok(t) => t,
-                Err(e) => {
-                    diags.push(here(Pos { line: 1, col: 1 }, format!("cannot read: {e}")));
-                    continue;
-                }
-            };
-            let root = match yaml::parse(&text) {
-                Ok(Some(root)) => root,
-                Ok(None) => continue,
-                Err(e) => {
-                    diags.push(here(e.pos, e.message));
-                    continue;
-                }
-            };
-            let Val::Map(entries) = &root.value else {
-                diags.push(here(
-                    root.pos,
-                    "a var file is a mapping of names to values".to_string(),
-                ));
-                continue;
-            };
-            for entry in entries {
-                if !is_name(&entry.key) {
-                    diags.push(here(
-                        entry.key_pos,
-                        format!(
-                            "`{}` is not a variable name (letters, digits and `_`, not starting with a digit)",
-                            entry.key
-                        ),
-                    ));
-                    continue;
-                }
-                let pos = entry.value.pos;
-                out.values.insert(
-                    entry.key.clone(),
-                    Var {
-                        value: entry.value.to_json(),
-                        origin: format!("{shown}:{}:{}", pos.line, pos.col),
-                    },
-                );
-            }
+            out.read_file(path, &mut diags);
         }
         for assignment in vars {
-            out.sources.insert(0, "--var".into());
-            match assignment.split_once('=') {
-                Some((name, value)) if is_name(name) => {
-                    out.values.insert(
-                        name.to_string(),
-                        Var {
-                            value: Value::String(value.to_string()),
-                            origin: "--var".into(),
-                        },
-                    );
-                }
-                _ => diags.push(Diagnostic::new(
-                    "--var",
-                    Pos::default(),
-                    format!("`{assignment}` is not NAME=VALUE with a variable name"),
-                )),
-            }
+            out.assign(assignment, &mut diags);
         }
         out.sources.dedup();
         if diags.is_empty() {
@@ -115,6 +51,80 @@ impl Vars {
         } else {
             diags.sort();
             Err(InvalidManifests(diags))
+        }
+    }
+
+    /// One var file's variables, each located at its value; its problems into `diags`.
+    fn read_file(&mut self, path: &PathBuf, diags: &mut Vec<Diagnostic>) {
+        let shown = path.display().to_string();
+        self.sources.push(shown.clone());
+        self.files
+            .push(std::fs::canonicalize(path).unwrap_or_else(|_| path.clone()));
+        let here = |pos: Pos, message: String| Diagnostic::new(shown.clone(), pos, message);
+        let text = match crate::fsutil::read_bounded(path, MAX_VAR_FILE_BYTES)
+            .and_then(|b| yaml::decode(&b).map(str::to_string).map_err(|e| e.message))
+        {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(here(Pos { line: 1, col: 1 }, format!("cannot read: {e}")));
+                return;
+            }
+        };
+        let root = match yaml::parse(&text) {
+            Ok(Some(root)) => root,
+            Ok(None) => return,
+            Err(e) => {
+                diags.push(here(e.pos, e.message));
+                return;
+            }
+        };
+        let Val::Map(entries) = &root.value else {
+            diags.push(here(
+                root.pos,
+                "a var file is a mapping of names to values".to_string(),
+            ));
+            return;
+        };
+        for entry in entries {
+            if !is_name(&entry.key) {
+                diags.push(here(
+                    entry.key_pos,
+                    format!(
+                        "`{}` is not a variable name (letters, digits and `_`, not starting with a digit)",
+                        entry.key
+                    ),
+                ));
+                continue;
+            }
+            let pos = entry.value.pos;
+            self.values.insert(
+                entry.key.clone(),
+                Var {
+                    value: entry.value.to_json(),
+                    origin: format!("{shown}:{}:{}", pos.line, pos.col),
+                },
+            );
+        }
+    }
+
+    /// One `--var NAME=VALUE`, a string; a malformed one into `diags`.
+    fn assign(&mut self, assignment: &str, diags: &mut Vec<Diagnostic>) {
+        self.sources.insert(0, "--var".into());
+        match assignment.split_once('=') {
+            Some((name, value)) if is_name(name) => {
+                self.values.insert(
+                    name.to_string(),
+                    Var {
+                        value: Value::String(value.to_string()),
+                        origin: "--var".into(),
+                    },
+                );
+            }
+            _ => diags.push(Diagnostic::new(
+                "--var",
+                Pos::default(),
+                format!("`{assignment}` is not NAME=VALUE with a variable name"),
+            )),
         }
     }
 

@@ -140,10 +140,9 @@ pub fn parse(text: &str) -> Result<Option<Rc<Node>>, YamlError> {
             YamlError::new(Pos::from_marker(e.marker()), clean_scan_message(e.info()))
         })?;
         let pos = Pos::from_marker(&marker);
-        let is_map = matches!(event, Event::MappingStart(..));
-        match event {
+        let done = match event {
             Event::StreamEnd => break,
-            Event::StreamStart | Event::Nothing | Event::DocumentEnd => {}
+            Event::StreamStart | Event::Nothing | Event::DocumentEnd => None,
             Event::DocumentStart => {
                 documents += 1;
                 if documents > 1 {
@@ -152,83 +151,24 @@ pub fn parse(text: &str) -> Result<Option<Rc<Node>>, YamlError> {
                         "more than one YAML document in a file; put each in a file of its own",
                     ));
                 }
+                None
             }
-            Event::Alias(id) => {
-                let node = builder
-                    .anchors
-                    .get(&id)
-                    .cloned()
-                    .ok_or_else(|| YamlError::new(pos, "alias refers to an unknown anchor"))?;
-                builder.add_nodes(node.size, node.bytes, pos)?;
-                if let Some(done) = builder.push_value(node, pos)? {
-                    root = Some(done);
-                }
-            }
+            Event::Alias(id) => builder.alias(id, pos)?,
             Event::Scalar(text, style, anchor, tag) => {
-                let bytes = text.len();
-                let value = resolve_scalar(text, style, tag.as_ref(), pos)?;
-                builder.add_nodes(1, bytes, pos)?;
-                let node = Rc::new(Node {
-                    pos,
-                    value,
-                    size: 1,
-                    bytes,
-                });
-                if anchor > 0 {
-                    builder.anchors.insert(anchor, node.clone());
-                }
-                if let Some(done) = builder.push_value(node, pos)? {
-                    root = Some(done);
-                }
+                builder.scalar(text, style, anchor, tag.as_ref(), pos)?
             }
-            Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                if let Some(tag) = tag.filter(|t| !is_core_collection_tag(t)) {
-                    return Err(YamlError::new(
-                        pos,
-                        format!("unsupported YAML tag `{}{}`", tag.handle, tag.suffix),
-                    ));
-                }
-                if builder.stack.len() >= MAX_DEPTH {
-                    return Err(YamlError::new(
-                        pos,
-                        format!("nesting deeper than {MAX_DEPTH} levels"),
-                    ));
-                }
-                builder.stack.push(Frame {
-                    pos,
-                    anchor,
-                    is_map,
-                    items: Vec::new(),
-                    entries: Vec::new(),
-                    pending_key: None,
-                    size: 1,
-                    bytes: 0,
-                });
-                builder.add_nodes(1, 0, pos)?;
+            Event::SequenceStart(anchor, tag) => {
+                builder.open(anchor, tag.as_ref(), false, pos)?;
+                None
             }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let frame = builder
-                    .stack
-                    .pop()
-                    .ok_or_else(|| YamlError::new(pos, "unbalanced YAML collection"))?;
-                let value = if frame.is_map {
-                    Val::Map(frame.entries)
-                } else {
-                    Val::Seq(frame.items)
-                };
-                let node = Rc::new(Node {
-                    pos: frame.pos,
-                    value,
-                    size: frame.size,
-                    bytes: frame.bytes,
-                });
-                if frame.anchor > 0 {
-                    builder.anchors.insert(frame.anchor, node.clone());
-                }
-                if let Some(done) = builder.push_value(node, pos)? {
-                    root = Some(done);
-                }
+            Event::MappingStart(anchor, tag) => {
+                builder.open(anchor, tag.as_ref(), true, pos)?;
+                None
             }
+            Event::SequenceEnd | Event::MappingEnd => builder.close(pos)?,
+        };
+        if let Some(done) = done {
+            root = Some(done);
         }
     }
     Ok(root.filter(|n| !matches!(n.value, Val::Null)))
@@ -269,6 +209,100 @@ struct Frame {
 }
 
 impl Builder {
+    /// An alias: the anchored node again, counted as expanded; returns it when it is the root.
+    fn alias(&mut self, id: usize, pos: Pos) -> Result<Option<Rc<Node>>, YamlError> {
+        let node = self
+            .anchors
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| YamlError::new(pos, "alias refers to an unknown anchor"))?;
+        self.add_nodes(node.size, node.bytes, pos)?;
+        self.push_value(node, pos)
+    }
+
+    /// A scalar, resolved to its value and anchored if it names an anchor; returns it when it
+    /// is the root.
+    fn scalar(
+        &mut self,
+        text: String,
+        style: TScalarStyle,
+        anchor: usize,
+        tag: Option<&yaml_rust2::parser::Tag>,
+        pos: Pos,
+    ) -> Result<Option<Rc<Node>>, YamlError> {
+        let bytes = text.len();
+        let value = resolve_scalar(text, style, tag, pos)?;
+        self.add_nodes(1, bytes, pos)?;
+        let node = Rc::new(Node {
+            pos,
+            value,
+            size: 1,
+            bytes,
+        });
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        self.push_value(node, pos)
+    }
+
+    /// The start of a sequence or mapping (`is_map`): a new frame, refused past
+    /// [`MAX_DEPTH`] or with a tag other than the core `map` and `seq`.
+    fn open(
+        &mut self,
+        anchor: usize,
+        tag: Option<&yaml_rust2::parser::Tag>,
+        is_map: bool,
+        pos: Pos,
+    ) -> Result<(), YamlError> {
+        if let Some(tag) = tag.filter(|t| !is_core_collection_tag(t)) {
+            return Err(YamlError::new(
+                pos,
+                format!("unsupported YAML tag `{}{}`", tag.handle, tag.suffix),
+            ));
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlError::new(
+                pos,
+                format!("nesting deeper than {MAX_DEPTH} levels"),
+            ));
+        }
+        self.stack.push(Frame {
+            pos,
+            anchor,
+            is_map,
+            items: Vec::new(),
+            entries: Vec::new(),
+            pending_key: None,
+            size: 1,
+            bytes: 0,
+        });
+        self.add_nodes(1, 0, pos)
+    }
+
+    /// The end of the innermost sequence or mapping: its node, anchored if it names an
+    /// anchor; returns it when it is the root.
+    fn close(&mut self, pos: Pos) -> Result<Option<Rc<Node>>, YamlError> {
+        let frame = self
+            .stack
+            .pop()
+            .ok_or_else(|| YamlError::new(pos, "unbalanced YAML collection"))?;
+        let value = if frame.is_map {
+            Val::Map(frame.entries)
+        } else {
+            Val::Seq(frame.items)
+        };
+        let node = Rc::new(Node {
+            pos: frame.pos,
+            value,
+            size: frame.size,
+            bytes: frame.bytes,
+        });
+        if frame.anchor > 0 {
+            self.anchors.insert(frame.anchor, node.clone());
+        }
+        self.push_value(node, pos)
+    }
+
     fn add_nodes(&mut self, n: usize, bytes: usize, pos: Pos) -> Result<(), YamlError> {
         self.total = self.total.saturating_add(n);
         self.total_bytes = self.total_bytes.saturating_add(bytes);
