@@ -113,14 +113,10 @@ pub async fn apply(
     loop {
         while running.len() < parallelism {
             let Some(i) = ready.pop_front() else { break };
-            // A create that answered without an id leaves its dependents without an address:
-            // they fail unsent rather than reach a resource by a placeholder's text.
-            if let Some(missing) = calls[i].needs.iter().find(|p| !created.contains_key(*p)) {
+            if let Some(reason) = unaddressable(&calls[i], &created) {
                 let report = &mut reports[i];
                 report.outcome = Outcome::Failed;
-                report.error = Some(format!(
-                    "not sent: the create that stands for `{missing}` answered no id"
-                ));
+                report.error = Some(reason);
                 progress(report);
                 continue;
             }
@@ -166,6 +162,15 @@ pub async fn apply(
         calls: reports,
         took_ms: started.elapsed().as_millis() as u64,
     }
+}
+
+/// Why a call cannot be sent: a create it needs answered without an id, so it has no address
+/// (it fails unsent rather than reach a resource by a placeholder's text).
+fn unaddressable(call: &Call, created: &HashMap<String, String>) -> Option<String> {
+    let missing = call.needs.iter().find(|p| !created.contains_key(*p))?;
+    Some(format!(
+        "not sent: the create that stands for `{missing}` answered no id"
+    ))
 }
 
 /// The call with the ids of the resources it needs in place of their placeholders (in its path,

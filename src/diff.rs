@@ -630,20 +630,9 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
             fields.push(f);
         }
     }
-    // Write-only fields (a signing key, the provider's credentials) go again when asked, or
-    // when a field they go with changed.
     if !options.compare_write_only {
-        let spec = d.kind.spec();
-        let along: BTreeSet<&str> = fields
-            .iter()
-            .flat_map(|f| spec.sent_with(f.path.top()).iter().copied())
-            .collect();
-        for (key, value) in &d.write_only {
-            if options.rotate_signing_keys || along.contains(key.as_str()) {
-                let path = FieldPath::field(key);
-                fields.push(FieldChange::new(path, None, Some(value), Some(l), Some(d)));
-            }
-        }
+        let resent = write_only_resent(d, l, &fields, options);
+        fields.extend(resent);
     }
     if fields.is_empty() {
         return None;
@@ -662,6 +651,28 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
     change.desired = Some(d.clone());
     change.live = Some(l.clone());
     Some(change)
+}
+
+/// Write-only fields (a signing key, the provider's credentials) sent again: all of them when
+/// asked (`--rotate-signing-keys`), else those that go with a changed field.
+fn write_only_resent(
+    d: &Resource,
+    l: &Resource,
+    changed: &[FieldChange],
+    options: &Options,
+) -> Vec<FieldChange> {
+    let spec = d.kind.spec();
+    let along: BTreeSet<&str> = changed
+        .iter()
+        .flat_map(|f| spec.sent_with(f.path.top()).iter().copied())
+        .collect();
+    d.write_only
+        .iter()
+        .filter(|(key, _)| options.rotate_signing_keys || along.contains(key.as_str()))
+        .map(|(key, value)| {
+            FieldChange::new(FieldPath::field(key), None, Some(value), Some(l), Some(d))
+        })
+        .collect()
 }
 
 /// Fold a connection's `enabled_clients` into its change (creating an update if needed).

@@ -236,103 +236,119 @@ fn with_query(path: &str, query: &str) -> String {
 pub async fn read_all(api: &Api, listing: &Listing) -> Result<Vec<Value>, CallError> {
     match listing {
         Listing::Bare(path) => Ok(array(&api.get(path).await?, path)?.clone()),
-        Listing::Each(paths) => {
-            let found = futures::future::join_all(paths.iter().map(|p| async move {
-                match api.get(p).await {
-                    Ok(v) => Ok(Some(v)),
-                    Err(e) if e.status() == Some(404) => Ok(None),
-                    Err(e) => Err(e),
-                }
-            }))
-            .await;
-            found.into_iter().filter_map(Result::transpose).collect()
-        }
+        Listing::Each(paths) => read_each(api, paths).await,
         Listing::Pages {
             path,
             key,
             per_page,
-        } => {
-            let page = |n: usize| {
-                let p = with_query(
-                    path,
-                    &format!("per_page={per_page}&page={n}&include_totals=true"),
-                );
-                async move {
-                    let v = api.get(&p).await?;
-                    let items = array(v.get(*key).unwrap_or(&Value::Null), &p)?.clone();
-                    Ok::<_, CallError>((items, v.get("total").and_then(Value::as_u64)))
-                }
-            };
-            let (mut out, total) = page(0).await?;
-            let Some(total) = total.map(|t| t as usize) else {
-                // No total: page until a short page.
-                let mut n = 1;
-                let mut last = out.len();
-                while last == *per_page && n < MAX_PAGES {
-                    let (items, _) = page(n).await?;
-                    last = items.len();
-                    out.extend(items);
-                    n += 1;
-                }
-                return Ok(out);
-            };
-            let pages = total.div_ceil((*per_page).max(1));
-            if pages > MAX_PAGES {
-                return Err(malformed(
-                    path,
-                    &format!("the tenant says it has {total} items"),
-                ));
-            }
-            // The rest at once (the count is known), stopping at an empty page.
-            let mut rest = futures::stream::iter(1..pages).map(page).buffered(4);
-            while out.len() < total
-                && let Some(r) = rest.next().await
-            {
-                let (items, _) = r?;
-                if items.is_empty() {
-                    break;
-                }
-                out.extend(items);
-            }
-            // A short read would plan creates of what the tenant has: refuse it.
-            if out.len() != total {
-                return Err(malformed(
-                    path,
-                    &format!(
-                        "the tenant listed {} items but says it has {total}",
-                        out.len()
-                    ),
-                ));
-            }
-            Ok(out)
+        } => read_pages(api, path, key, *per_page).await,
+        Listing::Checkpoint { path, key, take } => read_checkpoints(api, path, key, *take).await,
+    }
+}
+
+/// One GET per path, all at once; a 404 is an absent item.
+async fn read_each(api: &Api, paths: &[String]) -> Result<Vec<Value>, CallError> {
+    let found = futures::future::join_all(paths.iter().map(|p| async move {
+        match api.get(p).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
         }
-        Listing::Checkpoint { path, key, take } => {
-            let mut out = Vec::new();
-            let mut from: Option<String> = None;
-            let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
-            for _ in 0..MAX_PAGES {
-                let query = match &from {
-                    None => format!("take={take}"),
-                    Some(f) => format!("take={take}&from={}", crate::api::segment(f)),
-                };
-                let p = with_query(path, &query);
-                let v = api.get(&p).await?;
-                out.extend(
-                    array(v.get(*key).unwrap_or(&Value::Null), &p)?
-                        .iter()
-                        .cloned(),
-                );
-                match v.get("next").and_then(Value::as_str) {
-                    Some(next) if !seen.insert(next.to_string()) => {
-                        return Err(malformed(path, &format!("the pages loop back to `{next}`")));
-                    }
-                    Some(next) => from = Some(next.to_string()),
-                    None => return Ok(out),
-                }
+    }))
+    .await;
+    found.into_iter().filter_map(Result::transpose).collect()
+}
+
+/// Offset pages: the first says how many items there are, the rest are read four at a time;
+/// a read that ends short of the announced total is refused (it would plan creates of what the
+/// tenant has). Without a total, pages are read until a short one.
+async fn read_pages(
+    api: &Api,
+    path: &str,
+    key: &str,
+    per_page: usize,
+) -> Result<Vec<Value>, CallError> {
+    let page = |n: usize| {
+        let p = with_query(
+            path,
+            &format!("per_page={per_page}&page={n}&include_totals=true"),
+        );
+        async move {
+            let v = api.get(&p).await?;
+            let items = array(v.get(key).unwrap_or(&Value::Null), &p)?.clone();
+            Ok::<_, CallError>((items, v.get("total").and_then(Value::as_u64)))
+        }
+    };
+    let (mut out, total) = page(0).await?;
+    let Some(total) = total.map(|t| t as usize) else {
+        let mut n = 1;
+        let mut last = out.len();
+        while last == per_page && n < MAX_PAGES {
+            let (items, _) = page(n).await?;
+            last = items.len();
+            out.extend(items);
+            n += 1;
+        }
+        return Ok(out);
+    };
+    let pages = total.div_ceil(per_page.max(1));
+    if pages > MAX_PAGES {
+        return Err(malformed(
+            path,
+            &format!("the tenant says it has {total} items"),
+        ));
+    }
+    let mut rest = futures::stream::iter(1..pages).map(page).buffered(4);
+    while out.len() < total
+        && let Some(r) = rest.next().await
+    {
+        let (items, _) = r?;
+        if items.is_empty() {
+            break;
+        }
+        out.extend(items);
+    }
+    if out.len() != total {
+        let read = out.len();
+        return Err(malformed(
+            path,
+            &format!("the tenant listed {read} items but says it has {total}"),
+        ));
+    }
+    Ok(out)
+}
+
+/// Checkpoint pages, `next` after `next`, refusing pages that loop back.
+async fn read_checkpoints(
+    api: &Api,
+    path: &str,
+    key: &str,
+    take: usize,
+) -> Result<Vec<Value>, CallError> {
+    let mut out = Vec::new();
+    let mut from: Option<String> = None;
+    let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for _ in 0..MAX_PAGES {
+        let query = match &from {
+            None => format!("take={take}"),
+            Some(f) => format!("take={take}&from={}", crate::api::segment(f)),
+        };
+        let p = with_query(path, &query);
+        let v = api.get(&p).await?;
+        out.extend(
+            array(v.get(key).unwrap_or(&Value::Null), &p)?
+                .iter()
+                .cloned(),
+        );
+        match v.get("next").and_then(Value::as_str) {
+            Some(next) if !seen.insert(next.to_string()) => {
+                return Err(malformed(path, &format!("the pages loop back to `{next}`")));
             }
-            Err(malformed(path, &format!("more than {MAX_PAGES} pages")))
+            Some(next) => from = Some(next.to_string()),
+            None => return Ok(out),
         }
     }
+    Err(malformed(path, &format!("more than {MAX_PAGES} pages")))
 }
 
 /// One resource found by its name, if the tenant has it.
