@@ -59,6 +59,23 @@ pub struct CallReport {
     pub note: Option<String>,
 }
 
+impl CallReport {
+    /// A call before it is sent.
+    fn not_attempted(c: &Call) -> CallReport {
+        CallReport {
+            id: c.id,
+            method: c.method.clone(),
+            path: c.path.clone(),
+            resource: c.resource.clone(),
+            outcome: Outcome::NotAttempted,
+            status: None,
+            took_ms: None,
+            error: None,
+            note: None,
+        }
+    }
+}
+
 /// Every call's outcome, in plan order.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -91,20 +108,7 @@ pub async fn apply(
             dependents[a].push(c.id);
         }
     }
-    let mut reports: Vec<CallReport> = calls
-        .iter()
-        .map(|c| CallReport {
-            id: c.id,
-            method: c.method.clone(),
-            path: c.path.clone(),
-            resource: c.resource.clone(),
-            outcome: Outcome::NotAttempted,
-            status: None,
-            took_ms: None,
-            error: None,
-            note: None,
-        })
-        .collect();
+    let mut reports: Vec<CallReport> = calls.iter().map(CallReport::not_attempted).collect();
     let mut ready: VecDeque<usize> = (0..calls.len()).filter(|i| waiting[*i] == 0).collect();
     // Placeholder → the id its create answered.
     let mut created: HashMap<String, String> = HashMap::new();
