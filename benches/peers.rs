@@ -26,12 +26,15 @@
 //! or when `npm ci` fails, it prints why and exits 0.
 
 use std::collections::{BTreeMap, BTreeSet};
+mod common;
+
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{machine, today, version};
 use serde_json::{Map, Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_a0ctl");
@@ -877,15 +880,6 @@ fn have(tool: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn version(cmd: &str, args: &[&str]) -> String {
-    Command::new(cmd)
-        .args(args)
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
-}
-
 /// `tests/interop` with its pinned packages installed (`npm ci` from the checked-in lock file
 /// when they are not), or why not.
 fn interop_dir() -> Result<PathBuf, String> {
@@ -1226,35 +1220,4 @@ fn write_benchmarks(report: &str) {
     }
     std::fs::write(&path, doc).expect("write BENCHMARKS.md");
     eprintln!("wrote {}", path.display());
-}
-
-fn today() -> String {
-    version("date", &["+%Y-%m-%d"])
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "an unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemTotal"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or_else(String::new, |kb| format!(", {} GiB", kb / 1024 / 1024));
-    format!(
-        "{cpu} ({cores} cores{mem}), {}, {}",
-        std::env::consts::OS,
-        version("rustc", &["--version"])
-    )
 }

@@ -11,12 +11,15 @@
 //! round trips; for an apply, `ceil(calls / parallelism) × latency`; under a rate limit,
 //! `requests / rps`. Nothing here asserts: figures are printed and recorded.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{machine, today};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_a0ctl");
@@ -615,42 +618,4 @@ fn render(rows: &[Row], runs: usize) -> String {
         .unwrap();
     }
     t
-}
-
-fn today() -> String {
-    let out = Command::new("date").arg("+%Y-%m-%d").output().ok();
-    out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default()
-}
-
-fn machine() -> String {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "an unknown CPU".into());
-    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let mem = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("MemTotal"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or_else(String::new, |kb| format!(", {} GiB", kb / 1024 / 1024));
-    let rustc = Command::new("rustc")
-        .arg("--version")
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    format!(
-        "{cpu} ({cores} cores{mem}), {}, {rustc}",
-        std::env::consts::OS
-    )
 }

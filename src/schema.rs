@@ -328,11 +328,36 @@ fn expand<'a>(root: &'a Value, node: &'a Value) -> Vec<&'a Value> {
 /// The one API the key at `pointer` belongs to (`"v1"` or `"v2"`), when it is not shared: the
 /// `x-api` the types give the field in the schema.
 pub fn api_of(pointer: &str) -> Option<&'static str> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    /// A mapping's fields that carry `x-api`, by the mapping's pointer with indices as `0`.
+    static MARKED: Mutex<Option<HashMap<String, HashMap<String, &'static str>>>> = Mutex::new(None);
     let (parent, key) = pointer.rsplit_once('/')?;
     let key = key.replace("~1", "/").replace("~0", "~");
-    schema_nodes(parent)
-        .iter()
-        .find_map(|n| n.get("properties")?.get(&key)?.get("x-api")?.as_str())
+    let parent: String = parent
+        .split('/')
+        .map(|seg| {
+            if seg.parse::<usize>().is_ok() {
+                "0"
+            } else {
+                seg
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/");
+    let mut marked = MARKED.lock().unwrap_or_else(|e| e.into_inner());
+    let fields = marked
+        .get_or_insert_with(HashMap::new)
+        .entry(parent)
+        .or_insert_with_key(|parent| {
+            schema_nodes(parent)
+                .iter()
+                .filter_map(|n| n.get("properties")?.as_object())
+                .flat_map(|props| props.iter())
+                .filter_map(|(k, v)| Some((k.clone(), v.get("x-api")?.as_str()?)))
+                .collect()
+        });
+    fields.get(&key).copied()
 }
 
 /// The keys the schema allows in the mapping at `pointer`.

@@ -207,8 +207,7 @@ pub(crate) fn text(v: &Value, key: &str) -> String {
 }
 
 /// A listed object's name as a resource name.
-pub(crate) fn name_of(d: &(impl Dialect + ?Sized), kind: Kind, obj: &Value) -> String {
-    let _ = d;
+pub(crate) fn name_of(kind: Kind, obj: &Value) -> String {
     match kind {
         Kind::Email => text(obj, "template"),
         Kind::EmailProvider => crate::model::PROVIDER_NAME.to_string(),

@@ -98,7 +98,7 @@ impl Dialect for V1 {
     }
 
     fn read(&self, kind: Kind, obj: &Value) -> Resource {
-        let mut r = Resource::new(kind, super::name_of(self, kind, obj));
+        let mut r = Resource::new(kind, super::name_of(kind, obj));
         match kind {
             Kind::Client => {
                 r.id = Some(text(obj, "clientID"));

@@ -10,8 +10,7 @@
 use serde_json::{Value, json};
 
 use super::{
-    ByName, Dialect, Enablement, Listing, StatusCall, StatusChange, Target, copy_fields, name_of,
-    text,
+    ByName, Dialect, Enablement, Listing, StatusCall, StatusChange, Target, name_of, text,
 };
 use crate::manifest::types::{ApiVersion, TemplateName};
 use crate::model::{Kind, Resource};
@@ -27,7 +26,16 @@ pub struct V2;
 impl V2 {
     /// The v2 fields of a kind that a0ctl compares: the manifest's, minus identity, the
     /// write-only ones and those the other API names.
-    fn compared(kind: Kind) -> Vec<String> {
+    fn compared(kind: Kind) -> &'static [String] {
+        static COMPARED: std::sync::OnceLock<Vec<(Kind, Vec<String>)>> = std::sync::OnceLock::new();
+        let all = COMPARED.get_or_init(|| Kind::all().map(|k| (k, V2::compared_of(k))).collect());
+        all.iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(&[], |(_, fields)| fields.as_slice())
+    }
+
+    /// `compared`, worked out from the schema (once per kind).
+    fn compared_of(kind: Kind) -> Vec<String> {
         let (pointer, skip): (&str, &[&str]) = match kind {
             Kind::Client => ("/clients/0", &["client_id"]),
             Kind::Connection => ("/connections/0", &["name", "enabled_clients"]),
@@ -150,19 +158,15 @@ impl Dialect for V2 {
     }
 
     fn read(&self, kind: Kind, obj: &Value) -> Resource {
-        let mut r = Resource::new(kind, name_of(self, kind, obj));
+        let mut r = Resource::new(kind, name_of(kind, obj));
         if matches!(kind, Kind::Client | Kind::Connection | Kind::Rule) {
             r.id = Some(text(obj, self.id_field(kind)));
         }
-        let keep = V2::compared(kind);
-        let skip: Vec<&str> = obj
-            .as_object()
-            .into_iter()
-            .flat_map(|o| o.keys())
-            .map(String::as_str)
-            .filter(|k| !keep.iter().any(|f| f == k))
-            .collect();
-        copy_fields(obj, &mut r, &skip);
+        for field in V2::compared(kind) {
+            if let Some(v) = obj.get(field) {
+                r.fields.insert(field.clone(), v.clone());
+            }
+        }
         if kind == Kind::Connection {
             r.fields
                 .entry("options".to_string())

@@ -82,9 +82,12 @@ pub static ALL: [&dyn KindSpec; 5] = [
 impl Kind {
     /// Every kind, in display order.
     pub fn all() -> impl Iterator<Item = Kind> {
-        let mut kinds: Vec<Kind> = ALL.iter().map(|s| s.kind()).collect();
-        kinds.sort();
-        kinds.into_iter()
+        static SORTED: std::sync::LazyLock<Vec<Kind>> = std::sync::LazyLock::new(|| {
+            let mut kinds: Vec<Kind> = ALL.iter().map(|s| s.kind()).collect();
+            kinds.sort();
+            kinds
+        });
+        SORTED.iter().copied()
     }
 
     pub fn spec(self) -> &'static dyn KindSpec {
