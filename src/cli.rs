@@ -144,7 +144,7 @@ pub struct PlanCommand {
     pub allow_replace: bool,
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Send every declared signingKey again (the API never returns it).
+    /// Send every write-only value again: signingKey, the email provider's credentials (the API never returns them).
     #[arg(long)]
     pub rotate_signing_keys: bool,
     #[command(flatten)]
@@ -182,7 +182,7 @@ pub struct ApplyCommand {
     pub allow_replace: bool,
     #[command(flatten)]
     pub select: SelectArgs,
-    /// Send every declared signingKey again (the API never returns it).
+    /// Send every write-only value again: signingKey, the email provider's credentials (the API never returns them).
     #[arg(long)]
     pub rotate_signing_keys: bool,
     /// Calls in flight at once.
