@@ -181,3 +181,33 @@ async fn a_broken_rule_fails_the_login_and_no_rules_change_nothing() {
     assert!(answer.get("rules").is_none(), "{answer}");
     assert_eq!(newest_log(&emu).await["type"], "fp");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_that_outruns_its_deadline_fails_the_login_within_a_bound() {
+    let emu = Emu::start().await;
+    emu.connection(DB, "auth0").await;
+    let user = emu
+        .seed_user(json!({"connection": DB, "email": "a@example.com"}))
+        .await;
+    // A loop that swallows the out-of-memory error and a native call over a huge length:
+    // neither may hold the login past the engine's timeout (5 s) and its grace (1 s).
+    for script in [
+        "function (user, context, callback) { for(;;){try{new Array(1e8).fill(1)}catch(e){}} }",
+        "function (user, context, callback) { Array.prototype.indexOf.call({length: 2**53-1}, 1); callback(null, user, context); }",
+    ] {
+        emu.delete("/api/rules/hostile").await;
+        emu.post_ok("/api/rules", json!({"name": "hostile", "script": script}))
+            .await;
+        let started = std::time::Instant::now();
+        let answer = emu
+            .post_ok("/__emulator/logins", json!({"user_id": user}))
+            .await;
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(9),
+            "{script}: {:?}",
+            started.elapsed()
+        );
+        assert_eq!(answer["rules"]["status"], "failed", "{script}: {answer}");
+        assert_eq!(newest_log(&emu).await["type"], "f");
+    }
+}

@@ -17,6 +17,8 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod locate;
@@ -222,8 +224,19 @@ pub fn merge(base: &mut Value, overlay: &Value) {
     }
 }
 
-/// Run `rules` in order on one login. Never panics on what the scripts do; every bound is
-/// enforced by the engine.
+/// How long past its deadline a run may take before the caller stops waiting for it. The
+/// engine polls its interrupt handler between bytecodes, and the prelude caps the length that
+/// the builtins which loop over one may walk, so a run ends a little after its deadline; this
+/// bound holds even when something inside the engine does not.
+pub const GRACE: Duration = Duration::from_secs(1);
+
+/// Stack of the thread a run happens on: QuickJS's own bound plus room for the host's frames.
+const THREAD_STACK_BYTES: usize = 4 << 20;
+
+/// Run `rules` in order on one login. Never panics on what the scripts do, and returns by the
+/// deadline plus [`GRACE`] whatever they do: the run happens on a thread of its own, and a run
+/// still going past that is abandoned (its thread keeps only its own runtime, and stops at the
+/// engine's next interrupt poll, which now always says stop).
 pub fn run_pipeline(
     rules: &[RuleScript],
     user: &Value,
@@ -231,10 +244,75 @@ pub fn run_pipeline(
     configuration: &Value,
     limits: &Limits,
 ) -> Run {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    // The rules that started, shared so that an abandoned run still says which one it was in.
+    let started: Arc<Mutex<Vec<String>>> = Arc::default();
+    let job = (
+        started.clone(),
+        rules.to_vec(),
+        user.clone(),
+        context.clone(),
+        configuration.clone(),
+        *limits,
+    );
+    let spawned = std::thread::Builder::new()
+        .name("a0ctl-sandbox".into())
+        .stack_size(THREAD_STACK_BYTES)
+        .spawn(move || {
+            let (started, rules, user, context, configuration, limits) = job;
+            let run = run_here(&rules, &user, &context, &configuration, &limits, &started);
+            // The receiver may have stopped waiting; then nobody wants the answer.
+            let _ = tx.send(run);
+        });
+    let first = rules.first().map(|r| r.name.clone()).unwrap_or_default();
+    if let Err(e) = spawned {
+        return Run {
+            verdict: Verdict::Failed {
+                rule: first,
+                failure: Failure::Threw {
+                    name: "InternalError".into(),
+                    message: format!("cannot start the JavaScript engine's thread: {e}"),
+                    pos: None,
+                },
+            },
+            logs: Vec::new(),
+            ran: Vec::new(),
+        };
+    }
+    let wait = limits.timeout.saturating_add(GRACE);
+    let outcome = rx.recv_timeout(wait);
+    let ran = started.lock().map(|r| r.clone()).unwrap_or_default();
+    let failure = match outcome {
+        Ok(run) => return run,
+        Err(RecvTimeoutError::Timeout) => Failure::Timeout(limits.timeout),
+        Err(RecvTimeoutError::Disconnected) => Failure::Threw {
+            name: "InternalError".into(),
+            message: "the JavaScript engine stopped without an answer".into(),
+            pos: None,
+        },
+    };
+    Run {
+        verdict: Verdict::Failed {
+            rule: ran.last().cloned().unwrap_or(first),
+            failure,
+        },
+        logs: Vec::new(),
+        ran,
+    }
+}
+
+/// [`run_pipeline`] on the calling thread.
+fn run_here(
+    rules: &[RuleScript],
+    user: &Value,
+    context: &Value,
+    configuration: &Value,
+    limits: &Limits,
+    started: &Mutex<Vec<String>>,
+) -> Run {
     let logs = Rc::new(RefCell::new(Logs::default()));
-    let mut ran = Vec::new();
     let verdict = match Sandbox::new(limits) {
-        Ok(sandbox) => sandbox.run(rules, user, context, configuration, &logs, &mut ran),
+        Ok(sandbox) => sandbox.run(rules, user, context, configuration, &logs, started),
         Err(e) => Verdict::Failed {
             rule: rules.first().map(|r| r.name.clone()).unwrap_or_default(),
             failure: Failure::Threw {
@@ -250,7 +328,7 @@ pub fn run_pipeline(
     Run {
         verdict,
         logs: logs.finish(),
-        ran,
+        ran: started.lock().map(|r| r.clone()).unwrap_or_default(),
     }
 }
 
@@ -345,7 +423,7 @@ impl Sandbox {
         context: &Value,
         configuration: &Value,
         logs: &Rc<RefCell<Logs>>,
-        ran: &mut Vec<String>,
+        ran: &Mutex<Vec<String>>,
     ) -> Verdict {
         self.deadline
             .set(Some(Instant::now() + self.limits.timeout));
@@ -359,7 +437,9 @@ impl Sandbox {
                 Err(e) => return fail_setup(self.classify(&ctx, e, None)),
             };
             for (index, rule) in rules.iter().enumerate() {
-                ran.push(rule.name.clone());
+                if let Ok(mut ran) = ran.lock() {
+                    ran.push(rule.name.clone());
+                }
                 match self.run_rule(&ctx, &driver, index, rule) {
                     Ok(None) => {}
                     Ok(Some(error)) => {
@@ -516,6 +596,7 @@ impl Sandbox {
                 name: "InternalError".into(),
                 message: other.to_string(),
                 stack: String::new(),
+                null: false,
             },
         };
         self.failure_of(info, at)
@@ -525,7 +606,7 @@ impl Sandbox {
         if self.interrupted.get() {
             return Failure::Timeout(self.limits.timeout);
         }
-        if info.message.contains("out of memory") {
+        if info.message.contains("out of memory") || ran_out_of_memory(&info, at) {
             return Failure::OutOfMemory(self.limits.memory_bytes);
         }
         let pos = at.and_then(|(i, script)| {
@@ -537,6 +618,19 @@ impl Sandbox {
             pos,
         }
     }
+}
+
+/// When the engine cannot allocate the error for a failed allocation, the script sees `null`
+/// thrown, or an `InternalError` whose message could not be allocated. A script that never
+/// throws or rejects cannot have thrown `null` itself; one that might is told it threw `null`.
+fn ran_out_of_memory(info: &ErrorInfo, at: Option<(usize, &Instrumented)>) -> bool {
+    if info.name == "InternalError" && info.message == "Invalid error message" {
+        return true;
+    }
+    info.null
+        && at.is_some_and(|(_, script)| {
+            !script.text.contains("throw") && !script.text.contains("reject")
+        })
 }
 
 fn script_file(index: usize) -> String {
@@ -596,6 +690,9 @@ struct ErrorInfo {
     name: String,
     message: String,
     stack: String,
+    /// The thrown value was `null`: what the engine leaves when it cannot even allocate the
+    /// error for an allocation that failed (or what a script threw on purpose).
+    null: bool,
 }
 
 impl ErrorInfo {
@@ -604,6 +701,7 @@ impl ErrorInfo {
             name: str_of(v, "name"),
             message: str_of(v, "message"),
             stack: str_of(v, "stack"),
+            null: v.get("null").and_then(Value::as_bool).unwrap_or(false),
         }
     }
 
@@ -626,6 +724,16 @@ impl ErrorInfo {
                     .unwrap_or_else(|| "Error".into()),
                 message: text("message"),
                 stack: text("stack"),
+                null: false,
+            };
+        }
+        // No exception set although a call failed: only a refused allocation does that.
+        if v.type_of() == rquickjs::Type::Uninitialized {
+            return ErrorInfo {
+                name: "InternalError".into(),
+                message: "out of memory".into(),
+                stack: String::new(),
+                null: false,
             };
         }
         let message = v
@@ -636,6 +744,7 @@ impl ErrorInfo {
             name: "Error".into(),
             message,
             stack: String::new(),
+            null: v.is_null(),
         }
     }
 }

@@ -4,6 +4,63 @@
 (function (hostLog, configurationJson) {
   'use strict';
   const g = globalThis;
+  // The builtins that walk `this.length` loop inside the engine, where the deadline is polled
+  // only between bytecodes: `Array.prototype.indexOf.call({ length: 2 ** 53 - 1 }, 1)` would
+  // run for days. Past this length (16 MiB of values, a quarter of the default memory limit)
+  // they refuse, so one call is short and the interrupt comes soon after the deadline.
+  const MAX_LENGTH = 1 << 20;
+  // Kept before any rule runs: a rule that replaces them must not turn the guard off.
+  const ArrayProto = Array.prototype;
+  const ToNumber = Number;
+  const ToObject = Object;
+  const isArray = Array.isArray;
+  const apply = Reflect.apply;
+  const spreadKey = Symbol.isConcatSpreadable;
+  const iteratorKey = Symbol.iterator;
+  const lengthOf = (o) => {
+    if (o === null || o === undefined) return 0;
+    const n = ToNumber(ToObject(o).length);
+    return n > 0 ? n : 0;
+  };
+  const tooLong = (n) =>
+    new RangeError(`a length of ${n} is past the sandbox's limit of ${MAX_LENGTH} elements`);
+  const spreadable = (v) =>
+    v !== null &&
+    typeof v === 'object' &&
+    (v[spreadKey] !== undefined ? !!v[spreadKey] : isArray(v));
+  for (const key of Object.getOwnPropertyNames(ArrayProto)) {
+    const d = Object.getOwnPropertyDescriptor(ArrayProto, key);
+    if (key === 'constructor' || typeof d.value !== 'function') continue;
+    const original = d.value;
+    const guarded = {
+      [key](...args) {
+        const n = lengthOf(this);
+        if (n > MAX_LENGTH) throw tooLong(n);
+        if (key === 'concat') {
+          let total = n;
+          for (let i = 0; i < args.length; i++) total += spreadable(args[i]) ? lengthOf(args[i]) : 1;
+          if (total > MAX_LENGTH) throw tooLong(total);
+        }
+        return apply(original, this, args);
+      },
+    }[key];
+    Object.defineProperty(guarded, 'length', { value: original.length });
+    Object.defineProperty(ArrayProto, key, { ...d, value: guarded });
+  }
+  for (const key of ['from']) {
+    const original = Array[key];
+    Object.defineProperty(Array, key, {
+      value: function from(items) {
+        if (items !== null && items !== undefined && items[iteratorKey] === undefined) {
+          const n = lengthOf(items);
+          if (n > MAX_LENGTH) throw tooLong(n);
+        }
+        return apply(original, this, arguments);
+      },
+      writable: true,
+      configurable: true,
+    });
+  }
   // Kept before any rule runs, so a rule that replaces JSON cannot fool the driver.
   const stringify = JSON.stringify;
   const parse = JSON.parse;
@@ -85,7 +142,7 @@
         stack: typeof e.stack === 'string' ? e.stack : '',
       };
     }
-    return { name: 'Error', message: String(e), stack: '' };
+    return { name: 'Error', message: String(e), stack: '', null: e === null };
   };
 
   let user;

@@ -325,3 +325,112 @@ fn merge_overlays_objects() {
     merge(&mut base, &json!({"a": {"c": 3}, "d": [2, 3], "e": null}));
     assert_eq!(base, json!({"a": {"b": 1, "c": 3}, "d": [2, 3], "e": null}));
 }
+
+/// Each of these once ran for minutes or hours past a 1 s timeout: one long call inside the
+/// engine (where the deadline is not polled), or a loop that catches the out-of-memory error.
+#[test]
+fn every_script_run_ends_by_its_deadline_whatever_the_script_does() {
+    let limits = Limits {
+        timeout: Duration::from_millis(500),
+        ..limits()
+    };
+    for (name, body) in [
+        (
+            "indexOf",
+            "Array.prototype.indexOf.call({length: 2**53-1}, 1);",
+        ),
+        (
+            "includes",
+            "Array.prototype.includes.call({length: 2**53-1}, 1);",
+        ),
+        ("join", "Array.prototype.join.call({length: 2**53-1});"),
+        (
+            "lastIndexOf",
+            "const a = []; a.length = 2**32-1; a.lastIndexOf(1);",
+        ),
+        ("fill", "new Array(1e8).fill(1);"),
+        ("from", "Array.from({length: 2**53-1});"),
+        (
+            "concat",
+            "[].concat({length: 2**53-1, [Symbol.isConcatSpreadable]: true});",
+        ),
+        (
+            "replaced Number",
+            "Number = () => 0; Array.prototype.indexOf.call({length: 2**53-1}, 1);",
+        ),
+        (
+            "catch oom",
+            "for(;;){try{new Array(1e8).fill(1)}catch(e){}}",
+        ),
+        (
+            "catch guard",
+            "for(;;){try{Array.prototype.indexOf.call({length: 2**53-1}, 1)}catch(e){}}",
+        ),
+        (
+            "catch oom near the cap",
+            "for(;;){try{let a=[];for(let i=0;i<1e6;i++)a.push({i})}catch(e){}}",
+        ),
+    ] {
+        let script = format!("function (u, c, cb) {{ {body} cb(null, u, c); }}");
+        let started = Instant::now();
+        let r = run_with(&[rule(name, &script)], &limits);
+        let took = started.elapsed();
+        assert!(
+            took < limits.timeout + GRACE + Duration::from_secs(2),
+            "{name}: took {took:?}"
+        );
+        match failure(&r) {
+            Failure::Timeout(_) | Failure::OutOfMemory(_) => {}
+            Failure::Threw {
+                name: n, message, ..
+            } if n == "RangeError" => {
+                assert!(message.contains("sandbox's limit"), "{name}: {message}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn out_of_memory_is_named_as_such() {
+    let limits = Limits {
+        timeout: Duration::from_secs(10),
+        memory_bytes: 16 << 20,
+    };
+    for (name, body) in [
+        (
+            "array",
+            "const a = []; for (;;) a.push(new Array(100000).fill(1));",
+        ),
+        (
+            "rethrown",
+            "const a = []; try { for (;;) a.push('x'.repeat(1 << 16) + a.length); } catch (e) { throw e; }",
+        ),
+        ("strings", "let s = 'x'; for (;;) s += s;"),
+        (
+            "objects",
+            "const a = []; for (;;) a.push({a: 1, b: [a.length]});",
+        ),
+    ] {
+        let script = format!("function (u, c, cb) {{ {body} }}");
+        let r = run_with(&[rule(name, &script)], &limits);
+        assert_eq!(
+            failure(&r),
+            &Failure::OutOfMemory(limits.memory_bytes),
+            "{name}"
+        );
+        assert!(
+            failure(&r).to_string().contains("ran out of memory"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_script_that_throws_null_is_told_so_not_out_of_memory() {
+    let r = run(&[rule("n", "function (u, c, cb) { throw null; }")]);
+    match failure(&r) {
+        Failure::Threw { message, .. } => assert_eq!(message, "null"),
+        other => panic!("{other:?}"),
+    }
+}
