@@ -126,13 +126,35 @@ impl Paint {
     }
 }
 
+/// Controls, and the format characters that reorder or break a line as it is displayed
+/// (bidirectional marks, overrides and isolates, line and paragraph separators).
+fn invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
+/// A value written as JSON for display, with every invisible character (`\u202e`, …) written as
+/// a JSON escape: what it reads as is still the value, and nothing in it reorders the line.
+pub fn visible_json(v: &serde_json::Value) -> String {
+    let text = serde_json::to_string(v).unwrap_or_default();
+    if !text.chars().any(invisible) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if invisible(c) {
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn escaped(s: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
-    // Controls, and the format characters that reorder or break a line as it is displayed
-    // (bidirectional overrides and isolates, line and paragraph separators).
-    let invisible = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
-    };
     let hidden = |c: char| invisible(c) && !keep(c);
     if !s.chars().any(hidden) {
         return Cow::Borrowed(s);

@@ -326,7 +326,7 @@ fn is_multiline(f: &FieldChange) -> bool {
 }
 
 fn show(v: &Value) -> String {
-    serde_json::to_string(v).unwrap_or_default()
+    crate::diag::visible_json(v)
 }
 
 fn field_lines(f: &FieldChange, width: usize, paint: Paint, drift: bool) -> String {
@@ -493,13 +493,13 @@ fn markdown_block(c: &Change, drift: bool) -> String {
     let mut diffs = String::new();
     for f in c.fields.iter().filter(|f| is_multiline(f)) {
         let text = unified(f);
-        let fence = if text.contains("```") { "~~~~" } else { "```" };
+        let fence = fence_for(&text);
         diffs.push_str(&format!(
             "\n`{}`:\n\n{fence}diff\n{text}{fence}\n",
             visible_line(&f.path.to_string()).replace('`', "'")
         ));
     }
-    let fence = if body.contains("```") { "~~~~" } else { "```" };
+    let fence = fence_for(&body);
     format!(
         "<details><summary><code>{}</code> {} <code>{}</code> ({})</summary>\n\n{fence}diff\n{}{fence}\n{diffs}</details>\n",
         symbol(c.action).trim(),
@@ -508,6 +508,14 @@ fn markdown_block(c: &Change, drift: bool) -> String {
         c.action.as_str(),
         body,
     )
+}
+
+/// A code fence that nothing in `content` can close (CommonMark: a closing fence is a run of the
+/// opening's character at least as long): backticks, one longer than the longest run of
+/// backticks in it, and never fewer than three. Tildes cannot close a backtick fence.
+fn fence_for(content: &str) -> String {
+    let longest = content.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    "`".repeat((longest + 1).max(3))
 }
 
 /// The collapsible list of the tenant's resources the manifests do not declare; empty when

@@ -19,7 +19,9 @@ pub const SENSITIVE_CHANGED: &str = "(sensitive, changed)";
 /// Keys that hold secrets: `client_secret`, `*_secret`, `password`, `key`, `cert`, tokens, …
 /// compared by words, so `signingCert`, `api_key`, `JWTSecret`, `Signing Cert`, `passwords`
 /// and `access_token2` count too; and any key with `secret` or `private` in it
-/// (`clientsecret`), or that ends in a compound such as `apikey` or `accesstoken`.
+/// (`clientsecret`), or that ends in a compound such as `apikey` or `accesstoken`. Passwords go
+/// by the short names real configurations use too (`DB_PASS`, `smtp_pass`, `ldap_pw`), and so
+/// do values that embed one (`SENTRY_DSN`, `MONGO_CONNECTION_STRING`).
 pub fn is_sensitive_key(key: &str) -> bool {
     let words: Vec<String> = split_words(key)
         .into_iter()
@@ -29,10 +31,14 @@ pub fn is_sensitive_key(key: &str) -> bool {
     let Some(last) = words.last() else {
         return false;
     };
-    const LAST: [&str; 13] = [
+    const LAST: [&str; 17] = [
         "secret",
         "password",
         "passwd",
+        "pass",
+        "pw",
+        "dsn",
+        "salt",
         "passphrase",
         "pwd",
         "key",
@@ -46,8 +52,15 @@ pub fn is_sensitive_key(key: &str) -> bool {
     ];
     let singular = last.strip_suffix('s').filter(|w| LAST.contains(w));
     let joined: String = words.concat();
-    const COMPOUNDS: [&str; 8] = [
+    const COMPOUNDS: [&str; 15] = [
         "apikey",
+        "dbpass",
+        "smtppass",
+        "userpass",
+        "adminpass",
+        "rootpass",
+        "authkey",
+        "connectionstring",
         "privatekey",
         "secretkey",
         "accesskey",
@@ -387,6 +400,16 @@ mod tests {
             "access_token2",
             "signing_keys",
             "accesstoken",
+            "DB_PASS",
+            "SMTP_PASS",
+            "smtp_pass",
+            "smtpPass",
+            "ldap_pw",
+            "SENTRY_DSN",
+            "dbpass",
+            "MONGO_CONNECTION_STRING",
+            "connectionString",
+            "hash_salt",
         ] {
             assert!(is_sensitive_key(yes), "{yes}");
         }
@@ -407,6 +430,11 @@ mod tests {
             "monkey",
             "keys_url",
             "hockey",
+            "passthrough",
+            "bypass",
+            "compass",
+            "pass_through_mode",
+            "connection_name",
         ] {
             assert!(!is_sensitive_key(no), "{no}");
         }

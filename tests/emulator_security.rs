@@ -79,6 +79,8 @@ async fn a_non_global_token_never_sees_a_secret_on_any_route() {
         "conn-client-secret-value",
         "conn-nested-password-value",
         "conn-api-key-value",
+        "conn-db-pass-value",
+        "conn-smtp-pass-value",
     ];
     emu.post_ok(
         "/api/connections",
@@ -87,6 +89,8 @@ async fn a_non_global_token_never_sees_a_secret_on_any_route() {
             "client_secret": connection_secrets[0],
             "nested": {"list": [{"password": connection_secrets[1]}]},
             "apiKey": connection_secrets[2],
+            "configuration": {"DB_PASS": connection_secrets[3]},
+            "smtp_pass": connection_secrets[4],
         }}),
     )
     .await;

@@ -182,3 +182,95 @@ fn json_plan() {
     );
     insta::assert_json_snapshot!(v);
 }
+
+/// Where a CommonMark fence opened by `open` (a run of one character) is closed: the first later
+/// line that, after at most three spaces, is a run of that character at least as long, and
+/// nothing but blanks after it.
+fn closes(open: &str, line: &str) -> bool {
+    let c = open.chars().next().unwrap();
+    let indent = line.len() - line.trim_start_matches(' ').len();
+    let rest = &line[indent..];
+    let run = rest.len() - rest.trim_start_matches(c).len();
+    indent <= 3 && run >= open.len() && rest[run..].trim().is_empty()
+}
+
+#[test]
+fn no_content_closes_a_markdown_fence() {
+    // A script that holds a backtick fence, a tilde fence, a longer backtick run and HTML.
+    let hostile = "function (u, c, cb) {\n  // ```js\n ~~~~\n<img src=x onerror=alert(1)>\n   ``````\n~~~~~~~~~~\n  cb(null, u, c);\n}\n";
+    let desired = vec![res(
+        Kind::Rule,
+        "hostile",
+        None,
+        json!({"status": true, "order": 1, "script": hostile}),
+    )];
+    let live = Live {
+        resources: vec![res(
+            Kind::Rule,
+            "hostile",
+            Some("rul_1"),
+            json!({"status": true, "order": 1, "script": "function (u, c, cb) { cb(null, u, c); }"}),
+        )],
+        ..Live::default()
+    };
+    let changes = diff::diff(&desired, &live, &Options::default()).expect("diff");
+    let plan = plan::plan(changes, &live, &a0ctl::dialect::V1).expect("no cycle");
+    let md = render::plan(
+        &plan,
+        "https://example.auth0.com",
+        Format::Markdown,
+        Paint(false),
+    );
+    // Walk the document as CommonMark does: every line of the script must fall inside a fence,
+    // and every fence must close where the renderer meant it to (before `</details>`).
+    let mut open: Option<String> = None;
+    let mut fenced_html = 0;
+    for line in md.lines() {
+        match &open {
+            Some(fence) if closes(fence, line) => open = None,
+            Some(_) => fenced_html += usize::from(line.contains("<img")),
+            None => {
+                assert!(!line.contains("<img"), "HTML outside a fence:\n{md}");
+                let trimmed = line.trim_start_matches(' ');
+                let c = trimmed.chars().next().unwrap_or(' ');
+                let run = trimmed.len() - trimmed.trim_start_matches(c).len();
+                if (c == '`' || c == '~') && run >= 3 {
+                    open = Some(trimmed[..run].to_string());
+                }
+            }
+        }
+    }
+    assert_eq!(open, None, "a fence left open:\n{md}");
+    assert!(fenced_html >= 1, "the script is shown:\n{md}");
+}
+
+#[test]
+fn bidi_characters_in_values_are_escaped_in_text_and_markdown() {
+    let url = "https://shop.example.com/\u{202e}lmth.exe";
+    let desired = vec![res(
+        Kind::Client,
+        "Shop",
+        None,
+        json!({"name": "Shop", "callbacks": [url], "description": "a\u{2066}b\u{2028}c"}),
+    )];
+    let live = Live {
+        resources: vec![res(
+            Kind::Client,
+            "Shop",
+            Some("cid_shop"),
+            json!({"name": "Shop", "callbacks": ["https://shop.example.com/cb"]}),
+        )],
+        client_names: [("cid_shop".into(), "Shop".into())].into_iter().collect(),
+        ..Live::default()
+    };
+    let changes = diff::diff(&desired, &live, &Options::default()).expect("diff");
+    let plan = plan::plan(changes, &live, &a0ctl::dialect::V1).expect("no cycle");
+    for format in [Format::Text, Format::Markdown] {
+        let out = render::plan(&plan, "https://example.auth0.com", format, Paint(false));
+        for raw in ['\u{202e}', '\u{2066}', '\u{2028}'] {
+            assert!(!out.contains(raw), "{format:?} shows {raw:?} raw:\n{out}");
+        }
+        assert!(out.contains("\\u202elmth.exe"), "{format:?}:\n{out}");
+        assert!(out.contains("a\\u2066b\\u2028c"), "{format:?}:\n{out}");
+    }
+}

@@ -164,7 +164,8 @@ async fn every_consumer_hides_the_same_nested_dotted_and_slashed_secret_keys() {
         "/api/connections/corp",
         Some(json!({"options": {
             "api.key": "dotted-secret-value-1",
-            "configuration": {"API_KEY": "q7z", "db_password": "q7z"},
+            "configuration": {"API_KEY": "q7z", "db_password": "q7z", "DB_PASS": "db-pass-value-3", "SMTP_PASS": "smtp-pass-value-4"},
+            "smtp_pass": "smtp-pass-value-5",
             "signing": {"private_key": "slashed-secret-value-2"},
         }})),
     )
@@ -181,21 +182,42 @@ async fn every_consumer_hides_the_same_nested_dotted_and_slashed_secret_keys() {
         "${A0_CORP_API_KEY}",
         "${A0_CORP_CONFIGURATION_API_KEY}",
         "${A0_CORP_CONFIGURATION_DB_PASSWORD}",
+        "${A0_CORP_CONFIGURATION_DB_PASS}",
+        "${A0_CORP_CONFIGURATION_SMTP_PASS}",
+        "${A0_CORP_SMTP_PASS}",
         "${A0_CORP_SIGNING_PRIVATE_KEY}",
     ] {
         assert!(connections.contains(var), "{var}: {connections}");
+    }
+    for value in ["db-pass-value-3", "smtp-pass-value-4", "smtp-pass-value-5"] {
+        assert!(!connections.contains(value), "{value}: {connections}");
     }
 
     // A plan against that tenant never shows the short nested secret either.
     write(
         dir.path(),
         "t.yaml",
-        "connections:\n  - name: corp\n    strategy: auth0\n    options:\n      configuration: {API_KEY: q7z, db_password: other}\n",
+        "connections:\n  - name: corp\n    strategy: auth0\n    options:\n      configuration: {API_KEY: q7z, db_password: other, DB_PASS: db-pass-value-3, SMTP_PASS: new-smtp-pass-6}\n      smtp_pass: new-smtp-pass-7\n",
     );
     let out = env.run(&["plan", d, "--format", "json"]).await;
     // `(sensitive, changed)`.
     insta::assert_snapshot!("json_plan_of_a_short_nested_secret", env.outcome(&out));
     assert_eq!(leaked(&all_output(&out)), None, "{}", all_output(&out));
+    for value in ["db-pass-value-3", "smtp-pass-value", "new-smtp-pass"] {
+        assert!(
+            !all_output(&out).contains(value),
+            "{value}: {}",
+            all_output(&out)
+        );
+    }
+    let out = env.run(&["plan", d]).await;
+    for value in ["db-pass-value-3", "smtp-pass-value", "new-smtp-pass"] {
+        assert!(
+            !all_output(&out).contains(value),
+            "{value}: {}",
+            all_output(&out)
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

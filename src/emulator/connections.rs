@@ -39,13 +39,14 @@ fn read_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 }
 
 /// Whether an options key names a secret (`client_secret`, `api_key`, `password`, a private
-/// key, a token…). Broad on purpose: hiding a harmless value costs a non-global reader little.
+/// key, a token, `DB_PASS`, `smtp_pass`, a DSN…). Broad on purpose: hiding a harmless value costs a non-global reader little.
 fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     [
         "secret",
         "password",
         "passwd",
+        "pass",
         "passphrase",
         "pwd",
         "key",
@@ -55,6 +56,10 @@ fn is_secret_key(key: &str) -> bool {
         "pem",
         "credential",
         "private",
+        "dsn",
+        "salt",
+        "connection_string",
+        "connectionstring",
     ]
     .iter()
     .any(|word| key.contains(word))
