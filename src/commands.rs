@@ -360,8 +360,7 @@ async fn plan_on(
             )
         })?;
         // The file is data, not display: secrets are already references, so nothing is scrubbed.
-        std::fs::write(path, text)
-            .map_err(io(format!("cannot write the plan file {}", path.display())))?;
+        planfile::write(path, &text)?;
         eprintln!(
             "Saved the plan to {0}; apply it with `a0ctl apply --plan {0}{1}` (and the same tenant).",
             path.display(),

@@ -58,6 +58,26 @@ pub fn reason(e: &std::io::Error) -> String {
     }
 }
 
+/// Write `bytes` to `path` readable and writable by its owner only (0600 on Unix), whatever was
+/// there before: the bytes go to a private temporary file beside it that is renamed into place,
+/// so a reader never sees half a file and a file (or a FIFO) already at `path` is replaced, not
+/// written through with its old mode.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // tempfile creates its files 0600 on Unix.
+    let mut file = tempfile::Builder::new()
+        .prefix(".a0ctl-")
+        .tempfile_in(dir)?;
+    file.write_all(bytes)?;
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 fn file_type(meta: &std::fs::Metadata) -> &'static str {
     #[cfg(unix)]
     {

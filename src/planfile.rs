@@ -34,8 +34,29 @@ use crate::secret::SENSITIVE;
 pub const KIND: &str = "a0ctl-plan";
 /// The layout of the file around the JSON plan; bumped when it changes.
 pub const FILE_VERSION: u32 = 2;
-/// The largest plan file read.
-pub const MAX_BYTES: u64 = 64 << 20;
+/// The largest plan file written or read: `plan --out` refuses to write a larger one, so every
+/// file it writes is one `apply --plan` reads (100,000 resources make about 73 MB).
+pub const MAX_BYTES: u64 = 256 << 20;
+
+/// Write a saved plan: refused (nothing written) past [`MAX_BYTES`]; the file is the owner's
+/// only (0600), since it holds salted hashes of the environment's secrets.
+pub fn write(path: &Path, text: &str) -> Result<()> {
+    if text.len() as u64 > MAX_BYTES {
+        return Err(hinted(
+            format!(
+                "cannot write the plan file {}: the plan is {} MiB, more than the {} MiB that `apply --plan` reads; nothing was written",
+                path.display(),
+                text.len() >> 20,
+                MAX_BYTES >> 20
+            ),
+            "plan part of the tenant at a time with --target",
+        ));
+    }
+    crate::fsutil::write_private(path, text.as_bytes()).map_err(crate::error::io(format!(
+        "cannot write the plan file {}",
+        path.display()
+    )))
+}
 const SALT_HEX_LEN: usize = 32;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -644,5 +665,42 @@ pub fn restrict(saved: &SavedPlan, changes: Changes) -> Changes {
         unchanged: changes.unchanged,
         targets: changes.targets,
         notices: changes.notices,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn saved_plans_are_private_whatever_was_there() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write(&path, "{\"new\": true}").unwrap();
+        let meta = std::fs::metadata(&path).unwrap();
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"new\": true}");
+        // Nothing else is left beside it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn plan_writes_only_files_that_apply_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plan.json");
+        let too_big = "a".repeat(MAX_BYTES as usize + 1);
+        let e = write(&path, &too_big).unwrap_err().to_string();
+        assert!(e.contains("nothing was written"), "{e}");
+        assert!(!path.exists());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        // At the limit it is written, and the reader's bound lets it through to the parser.
+        let at_limit = "a".repeat(MAX_BYTES as usize);
+        write(&path, &at_limit).unwrap();
+        let e = read(&path).unwrap_err().to_string();
+        assert!(!e.contains("larger than"), "{e}");
     }
 }

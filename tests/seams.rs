@@ -249,6 +249,12 @@ async fn a_saved_plan_sends_exactly_what_it_shows() {
         "clients:\n  - name: Shop\n    callbacks: [https://shop/new]\nconnections:\n  - name: gh\n    strategy: github\n    options: {client_secret: '${GH_SECRET}', scope: [email, profile]}\n",
     );
     assert_exit(&run(&["plan", d, "--out", p]).output().await.unwrap(), 0);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&pf).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "a saved plan is its owner's only");
+    }
     let original = std::fs::read_to_string(&pf).unwrap();
     let global = env.handle.global_client_id.clone();
     type Edit = Box<dyn Fn(&mut Value)>;
