@@ -281,3 +281,99 @@ async fn an_injected_failure_on_a_v2_route_has_v2_s_shape() {
         .await;
     assert_v2_error(&r, 404, "inexistent_rule");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_scope_but_its_own_token_changes_the_global_client() {
+    let emu = Emu::start().await;
+    let (id, secret) = emu.client("writer").await;
+    let (other, _) = emu.client("other").await;
+    let grant = emu
+        .put(
+            &format!("/__emulator/clients/{id}/scopes"),
+            json!({"scopes": ["read:clients", "update:clients", "update:client_credentials"]}),
+        )
+        .await;
+    assert_eq!(grant.status, 200, "{}", grant.body);
+    let writer = emu.v2_token_for(&id, &secret).await;
+    let global = emu.handle.global_client_id.clone();
+    let global_secret = emu.handle.global_client_secret.clone();
+    let patch = |target: String, body: Value| {
+        let (emu, writer) = (&emu, writer.clone());
+        async move {
+            emu.send(
+                Method::PATCH,
+                &format!("/api/v2/clients/{target}"),
+                Some(&writer),
+                Some(&body),
+            )
+            .await
+        }
+    };
+    // Neither its secret, nor its callbacks, nor its name: the global client is its own.
+    for body in [
+        json!({"client_secret": "attacker-chosen-secret-value"}),
+        json!({"callbacks": ["https://attacker.example/cb"]}),
+        json!({"name": "renamed", "grant_types": ["client_credentials"]}),
+    ] {
+        let r = patch(global.clone(), body.clone()).await;
+        assert_v2_error(&r, 403, "insufficient_scope");
+    }
+    // Any client's secret needs `update:client_keys`, which `update:clients` is not.
+    let r = patch(
+        other.clone(),
+        json!({"client_secret": "new-secret-value-1"}),
+    )
+    .await;
+    assert_v2_error(&r, 403, "insufficient_scope");
+    assert!(r.body.contains("update:client_keys"), "{}", r.body);
+    // What it may do, it still does.
+    let r = patch(
+        other.clone(),
+        json!({"callbacks": ["https://other.example/cb"]}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // And the global client is unchanged: its secret still mints its token.
+    let after = emu.v2_token_answer(&global, &global_secret).await;
+    assert!(after["access_token"].is_string(), "{after}");
+    let r = emu
+        .send(
+            Method::GET,
+            &format!("/api/v2/clients/{global}"),
+            Some(&emu.v2_token().await),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_ne!(r.json()["name"], "renamed", "{}", r.body);
+    assert!(
+        r.json()["callbacks"].to_string().find("attacker").is_none(),
+        "{}",
+        r.body
+    );
+    // With `update:client_keys` too, another client's secret can be set; the global one's not.
+    emu.put(
+        &format!("/__emulator/clients/{id}/scopes"),
+        json!({"scopes": ["update:clients", "update:client_keys"]}),
+    )
+    .await;
+    let keys = emu.v2_token_for(&id, &secret).await;
+    let r = emu
+        .send(
+            Method::PATCH,
+            &format!("/api/v2/clients/{other}"),
+            Some(&keys),
+            Some(&json!({"client_secret": "new-secret-value-2"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = emu
+        .send(
+            Method::PATCH,
+            &format!("/api/v2/clients/{global}"),
+            Some(&keys),
+            Some(&json!({"client_secret": "attacker-chosen-secret-value"})),
+        )
+        .await;
+    assert_v2_error(&r, 403, "insufficient_scope");
+}

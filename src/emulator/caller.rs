@@ -22,12 +22,13 @@ pub(crate) struct Caller {
 }
 
 /// Every scope the v2 surface checks; the global client's v2 tokens carry them all.
-pub(crate) const SCOPES: [&str; 26] = [
+pub(crate) const SCOPES: [&str; 27] = [
     "read:clients",
     "create:clients",
     "update:clients",
     "delete:clients",
     "read:client_keys",
+    "update:client_keys",
     "create:client_credentials",
     "update:client_credentials",
     "read:connections",

@@ -284,6 +284,10 @@ pub(crate) async fn update(
     if body.contains_key("client_authentication_methods") {
         caller.require_scope("update:client_credentials")?;
     }
+    // As on the service, a client's secret is a key: `update:clients` alone does not set it.
+    if body.contains_key("client_secret") {
+        caller.require_scope("update:client_keys")?;
+    }
     check_body(&body, FIELDS, true)?;
     let name = match body.get("name") {
         None => None,
@@ -308,12 +312,23 @@ pub(crate) async fn update(
     };
     let callbacks = callbacks_text(&body);
     app.store.write(|tx| {
-        let extra: String = tx
-            .query_row("SELECT v2 FROM clients WHERE client_id = ?1", [&id], |r| {
-                r.get(0)
-            })
+        let (extra, global): (String, bool) = tx
+            .query_row(
+                "SELECT v2, global FROM clients WHERE client_id = ?1",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?
             .ok_or_else(|| not_found(&id))?;
+        // The global client holds the keys to everything (every scope, the `/__emulator`
+        // routes): no other caller changes it, whatever its scopes.
+        if global && !caller.global {
+            return Err(ApiError::new(
+                axum::http::StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                "the global client can be changed only with its own token",
+            ));
+        }
         let mut extra = match serde_json::from_str::<Value>(&extra) {
             Ok(Value::Object(m)) => m,
             _ => Map::new(),
