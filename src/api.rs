@@ -906,10 +906,10 @@ fn announce_rate_limit(wait: Duration) {
     static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let now = now_epoch() as u64;
     if wait >= Duration::from_millis(500) && LAST.swap(now, Ordering::Relaxed) != now {
-        eprintln!(
+        crate::diag::say(format_args!(
             "rate limited by the tenant; waiting {} s",
             wait.as_secs_f64().ceil() as u64
-        );
+        ));
     }
 }
 

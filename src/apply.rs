@@ -25,13 +25,22 @@ use crate::plan::{Call, Check};
 pub struct Options {
     /// Calls in flight at once.
     pub parallelism: usize,
+    /// Asked before each call is started: once it says stop, no call is started (those in
+    /// flight finish) and the rest are reported not attempted, with [`STOPPED`] as their note.
+    pub stop: fn() -> bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { parallelism: 8 }
+        Options {
+            parallelism: 8,
+            stop: || false,
+        }
     }
 }
+
+/// The note of a call not started because the run was told to stop.
+pub const STOPPED: &str = "not started: the run was stopped (its output was closed)";
 
 /// What happened to one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -114,8 +123,13 @@ pub async fn apply(
     let mut created: HashMap<String, String> = HashMap::new();
     let mut running = FuturesUnordered::new();
     let parallelism = options.parallelism.max(1);
+    let mut stopped = false;
     loop {
-        while running.len() < parallelism {
+        while running.len() < parallelism && !stopped {
+            if (options.stop)() {
+                stopped = true;
+                break;
+            }
             let Some(i) = ready.pop_front() else { break };
             if let Some(reason) = unaddressable(&calls[i], &created) {
                 let report = &mut reports[i];
@@ -161,6 +175,14 @@ pub async fn apply(
             }
         }
         progress(report);
+    }
+    if stopped {
+        for r in reports
+            .iter_mut()
+            .filter(|r| r.outcome == Outcome::NotAttempted)
+        {
+            r.note = Some(STOPPED.into());
+        }
     }
     Report {
         calls: reports,

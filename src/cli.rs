@@ -115,6 +115,21 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// Run the rules on the fixture logins of *.test.yaml files, offline.
     Test(TestArgs),
+    /// Break the apply lease with this id (from apply's error), when its apply is known to be
+    /// gone; any other lease is left alone.
+    ForceUnlock(ForceUnlockCommand),
+}
+
+/// The arguments of `force-unlock`.
+#[derive(Debug, clap::Args)]
+pub struct ForceUnlockCommand {
+    /// The lease's id, as apply's error names it (`lease-…`).
+    pub id: String,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub yes: bool,
+    #[command(flatten)]
+    pub tenant: TenantArgs,
 }
 
 /// The arguments of `plan`.
@@ -350,7 +365,7 @@ pub fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(err) => {
-            eprint!("{}", diag::render_error(&err, paint));
+            diag::to_stderr(&diag::render_error(&err, paint));
             ExitCode::from(diag::exit_code(&err))
         }
     }
@@ -377,6 +392,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completions { shell } => completions(shell),
         Command::Emulator(args) => emulator(args),
         Command::Test(args) => test_rules(args, out),
+        Command::ForceUnlock(args) => {
+            runtime()?.block_on(commands::force_unlock(args.tenant, args.id, args.yes))
+        }
     }
 }
 

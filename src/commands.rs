@@ -66,10 +66,10 @@ pub fn load_resources(
 /// A manifest's warnings, on stderr: valid, but probably not meant.
 pub fn print_warnings(desired: &manifest::Desired) {
     for w in &desired.warnings {
-        eprintln!(
+        crate::diag::say(format_args!(
             "warning: {}",
             crate::diag::visible(&crate::secret::scrub_message(&w.to_string()))
-        );
+        ));
     }
 }
 
@@ -361,11 +361,11 @@ async fn plan_on(
         })?;
         // The file is data, not display: secrets are already references, so nothing is scrubbed.
         planfile::write(path, &text)?;
-        eprintln!(
+        crate::diag::say(format_args!(
             "Saved the plan to {0}; apply it with `a0ctl apply --plan {0}{1}` (and the same tenant).",
             path.display(),
             if args.tenant.local { " --local" } else { "" }
-        );
+        ));
     }
     let paint = if args.format == Format::Text {
         out.stdout
@@ -736,17 +736,26 @@ pub fn gate(changes: &Changes, live: &Live, gates: &Gates) -> Result<()> {
 
 /// On a terminal, ask; without one, `--yes` is required.
 fn confirm(yes: bool, tenant: &str) -> Result<()> {
+    ask(
+        yes,
+        "apply",
+        "review the plan (a0ctl plan), then run apply with --yes",
+        &format!("Apply these changes to {tenant}?"),
+    )
+}
+
+/// Ask `question` on a terminal (only `yes` goes on); without one, `--yes` is required.
+fn ask(yes: bool, command: &str, hint: &str, question: &str) -> Result<()> {
     if yes {
         return Ok(());
     }
     if !std::io::stdin().is_terminal() {
         return Err(hinted(
-            "apply needs --yes when it cannot ask (no terminal): nothing was changed",
-            "review the plan (a0ctl plan), then run apply with --yes",
+            format!("{command} needs --yes when it cannot ask (no terminal): nothing was changed"),
+            hint,
         ));
     }
-    eprint!("\nApply these changes to {tenant}? Only 'yes' will be accepted: ");
-    let _ = std::io::stderr().flush();
+    crate::diag::to_stderr(&format!("\n{question} Only 'yes' will be accepted: "));
     let mut answer = String::new();
     std::io::stdin()
         .lock()
@@ -755,7 +764,10 @@ fn confirm(yes: bool, tenant: &str) -> Result<()> {
     if answer.trim() == "yes" {
         Ok(())
     } else {
-        Err(hinted("apply cancelled: nothing was changed", ""))
+        Err(hinted(
+            format!("{command} cancelled: nothing was changed"),
+            "",
+        ))
     }
 }
 
@@ -786,10 +798,16 @@ async fn run(
                     bar.println(out.stderr.red(&line));
                 }
             }
-            None => eprintln!("{line}"),
+            None => crate::diag::say(&line),
         }
     };
-    let report = apply::apply(api, calls, &apply::Options { parallelism }, &progress).await;
+    let options = apply::Options {
+        parallelism,
+        // Nobody reads stderr any more (`2>&1 | head -1`): stop starting calls, so that the
+        // run ends, reports on stdout if it can and releases the lease.
+        stop: crate::diag::stderr_closed,
+    };
+    let report = apply::apply(api, calls, &options, &progress).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -861,10 +879,13 @@ pub async fn export(
         let live = fetch(&tenant.api, true, None, None).await?;
         let exported = crate::export::export(&live, d.version(), &dir, force, vars)?;
         for w in &exported.warnings {
-            eprintln!("warning: {w}");
+            crate::diag::say(format_args!("warning: {w}"));
         }
         for r in &exported.removed {
-            eprintln!("removed {}, which an earlier export wrote", r.display());
+            crate::diag::say(format_args!(
+                "removed {}, which an earlier export wrote",
+                r.display()
+            ));
         }
         let provider = if live.count(Kind::EmailProvider) > 0 {
             ", the email provider"
@@ -980,4 +1001,36 @@ pub fn diff_trees(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `a0ctl force-unlock ID`: break that apply lease, after a confirmation (or `--yes`).
+pub async fn force_unlock(tenant_args: TenantArgs, id: String, yes: bool) -> Result<ExitCode> {
+    let tenant = Tenant::connect(&tenant_args, None).await?;
+    let d = tenant.api.dialect();
+    let result = async {
+        check_scopes(
+            &tenant.api,
+            ["GET", "DELETE"]
+                .into_iter()
+                .flat_map(|m| d.scopes(m, Kind::Connection, None)),
+            "force-unlock",
+        )?;
+        let label = tenant.label.clone();
+        lease::force_unlock(&tenant.api, &id, |held| {
+            ask(
+                yes,
+                "force-unlock",
+                "make sure no apply is running, then run force-unlock with --yes",
+                &format!(
+                    "Break the apply lease {held} on {label}? An apply still running would then race the next."
+                ),
+            )
+        })
+        .await?;
+        crate::diag::say(format_args!("Broke the apply lease {}.", crate::diag::visible_line(&id)));
+        Ok(ExitCode::SUCCESS)
+    }
+    .await;
+    tenant.close().await;
+    result
 }

@@ -126,6 +126,32 @@ impl Paint {
     }
 }
 
+static STDERR_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Write `text` on stderr. A stderr that cannot be written (a closed pipe: `2>&1 | head -1`) is
+/// remembered, never a panic: [`stderr_closed`] tells a long run to stop starting work.
+pub fn to_stderr(text: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    if err
+        .write_all(text.as_bytes())
+        .and_then(|()| err.flush())
+        .is_err()
+    {
+        STDERR_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A line on stderr, through [`to_stderr`].
+pub fn say(line: impl std::fmt::Display) {
+    to_stderr(&format!("{line}\n"));
+}
+
+/// Whether a write to stderr has failed: whoever reads our output has gone.
+pub fn stderr_closed() -> bool {
+    STDERR_CLOSED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Controls, and the format characters that reorder or break a line as it is displayed
 /// (bidirectional marks, overrides and isolates, line and paragraph separators).
 fn invisible(c: char) -> bool {

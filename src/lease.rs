@@ -26,6 +26,11 @@ pub const TTL: Duration = Duration::from_secs(120);
 const RENEW_EVERY: Duration = Duration::from_secs(30);
 /// How often a waiting apply tries again.
 const POLL: Duration = Duration::from_millis(500);
+/// How far a holder's clock may run ahead of ours: an expiry later than `TTL` plus this was
+/// written by no a0ctl (each writes now + `TTL`), so it is not believed.
+const SKEW: Duration = Duration::from_secs(60);
+/// The longest owner shown: it is the tenant's text.
+const MAX_OWNER_CHARS: usize = 200;
 
 /// A held lease; [`Lease::release`] gives it back (dropping it only stops renewing it).
 pub struct Lease {
@@ -49,10 +54,74 @@ struct Holder {
 }
 
 impl Holder {
-    /// Its time is up, or it was an apply on this host whose process is gone (killed).
+    /// Its time is up, its expiry lies past the lease's maximum (no a0ctl wrote it), or it was
+    /// an apply on this host whose process is gone (killed).
     fn is_stale(&self) -> bool {
         self.expires < now()
+            || self.expires > now() + (TTL + SKEW).as_secs()
             || (self.host == host() && self.pidns == pid_namespace() && !process_alive(self.pid))
+    }
+}
+
+/// The marker in the tenant: a lease a0ctl can read, or one it cannot (no `a0ctl_lease`, junk
+/// or missing fields), which never breaks by itself but is named by its id.
+#[derive(Debug, Clone, PartialEq)]
+struct Marker {
+    holder: Option<Holder>,
+    /// The lease's id, stable while one apply holds it: a digest of its token, or of the
+    /// whole `options` when it cannot be read.
+    id: String,
+    path: String,
+}
+
+/// A short hex digest of `text`: ids and fingerprints, never secrets.
+fn digest(text: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .take(6)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl Marker {
+    fn of(api: &Api, connection: &Value) -> Marker {
+        let holder = holder(connection);
+        let id = match &holder {
+            Some(h) => digest(&h.token),
+            None => digest(
+                &connection
+                    .get("options")
+                    .map(Value::to_string)
+                    .unwrap_or_default(),
+            ),
+        };
+        Marker {
+            holder,
+            id: format!("lease-{id}"),
+            path: path_of(api, connection),
+        }
+    }
+
+    fn is_stale(&self) -> bool {
+        self.holder.as_ref().is_some_and(Holder::is_stale)
+    }
+
+    /// Who holds it, for a message: every field the tenant wrote escaped and bounded.
+    fn describe(&self) -> String {
+        match &self.holder {
+            Some(h) => {
+                let owner: String = h.owner.chars().take(MAX_OWNER_CHARS).collect();
+                format!(
+                    "{} holds it since {} s ago (it expires in {} s unless renewed)",
+                    crate::diag::visible_line(&owner),
+                    now().saturating_sub(h.since.min(now())),
+                    h.expires.saturating_sub(now())
+                )
+            }
+            None => "a lease marker a0ctl cannot read holds it (it does not expire by itself)"
+                .to_string(),
+        }
     }
 }
 
@@ -157,7 +226,7 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
             Err(e) if e.is_conflict() => None,
             // The answer was lost: the marker says whether the create took effect.
             Err(e) if e.is_ambiguous() => match read(api).await.map_err(failed)? {
-                Some((h, path)) => (h.token == token).then_some(path),
+                Some(m) => m.holder.is_some_and(|h| h.token == token).then_some(m.path),
                 None if lost < api.retries() => {
                     lost += 1;
                     continue;
@@ -181,50 +250,84 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
             });
         }
         let current = read(api).await.map_err(failed)?;
-        if let Some((h, path)) = &current
-            && h.is_stale()
+        if let Some(m) = &current
+            && m.is_stale()
         {
-            tracing::info!("breaking the stale apply lease of {}", h.owner);
-            match api.send(Method::DELETE, path, None).await {
+            tracing::info!("breaking the stale apply lease {}", m.id);
+            match api.send(Method::DELETE, &m.path, None).await {
                 Ok(_) => continue,
                 Err(e) if e.status() == Some(404) => continue,
                 Err(e) => return Err(failed(e)),
             }
         }
         if tokio::time::Instant::now() >= give_up {
-            let who = match current.map(|(h, _)| h) {
-                Some(h) => format!(
-                    "{} holds it since {} s ago (it expires in {} s unless renewed)",
-                    h.owner,
-                    now().saturating_sub(h.since),
-                    h.expires.saturating_sub(now())
+            return Err(match current {
+                Some(m) => held_by(&m),
+                None => hinted(
+                    "another apply is changing this tenant: another apply holds it; nothing was changed",
+                    "wait for it to finish and run apply again, or pass --lock-timeout 5m to wait for it",
                 ),
-                None => "another apply holds it".to_string(),
-            };
-            return Err(hinted(
-                format!("another apply is changing this tenant: {who}; nothing was changed"),
-                "wait for it to finish and run apply again, or pass --lock-timeout 5m to wait for it",
-            ));
+            });
         }
         tokio::time::sleep(POLL.min(give_up - tokio::time::Instant::now())).await;
     }
 }
 
-/// The marker's holder and path, if there is a marker.
-async fn read(api: &Api) -> Result<Option<(Holder, String)>, CallError> {
-    let Some(v) = crate::live::find(api, Kind::Connection, LOCK_NAME).await? else {
-        return Ok(None);
+/// The marker in the tenant, if there is one.
+async fn read(api: &Api) -> Result<Option<Marker>, CallError> {
+    let found = crate::live::find(api, Kind::Connection, LOCK_NAME).await?;
+    Ok(found.map(|v| Marker::of(api, &v)))
+}
+
+/// The error of an apply that met another's lease: who holds it, and the one way out when that
+/// apply is known to be gone.
+fn held_by(m: &Marker) -> crate::error::Error {
+    hinted(
+        format!(
+            "another apply is changing this tenant under {}: {}; nothing was changed",
+            m.id,
+            m.describe()
+        ),
+        format!(
+            "wait for it to finish and run apply again, or pass --lock-timeout 5m to wait for it; if no apply is running (it crashed on another machine), break this lease, and only this one, with `a0ctl force-unlock {}` and the same tenant options",
+            m.id
+        ),
+    )
+}
+
+/// `a0ctl force-unlock ID`: break the lease with that id, and no other. `confirmed` is asked
+/// only once the lease is known to be the one named.
+pub async fn force_unlock(
+    api: &Api,
+    id: &str,
+    confirm: impl FnOnce(&str) -> Result<()>,
+) -> Result<()> {
+    let failed = |e: CallError| e.doing("cannot read the apply lease");
+    let Some(m) = read(api).await.map_err(failed)? else {
+        return Err(hinted(
+            format!(
+                "no apply lease is held on this tenant (asked to break {}); nothing was changed",
+                crate::diag::visible_line(id)
+            ),
+            "",
+        ));
     };
-    let h = holder(&v).unwrap_or(Holder {
-        owner: "an unknown holder".into(),
-        host: String::new(),
-        pidns: String::new(),
-        pid: 0,
-        token: String::new(),
-        since: 0,
-        expires: u64::MAX,
-    });
-    Ok(Some((h, path_of(api, &v))))
+    if m.id != id {
+        return Err(hinted(
+            format!(
+                "the lease held now is {}, not {}: nothing was changed",
+                m.id,
+                crate::diag::visible_line(id)
+            ),
+            format!("{}; break it only if no apply is running", m.describe()),
+        ));
+    }
+    confirm(&format!("{} ({})", m.id, m.describe()))?;
+    match api.send(Method::DELETE, &m.path, None).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.status() == Some(404) => Ok(()),
+        Err(e) => Err(e.doing("cannot break the apply lease")),
+    }
 }
 
 async fn renew(api: Api, path: String, owner: String, token: String, since: u64) {
@@ -244,8 +347,8 @@ impl Lease {
     pub async fn release(self) {
         self.renewer.abort();
         match read(&self.api).await {
-            Ok(Some((h, path))) if h.token == self.token => {
-                if let Err(e) = self.api.send(Method::DELETE, &path, None).await {
+            Ok(Some(m)) if m.holder.as_ref().is_some_and(|h| h.token == self.token) => {
+                if let Err(e) = self.api.send(Method::DELETE, &m.path, None).await {
                     tracing::warn!("cannot release the apply lease (it expires by itself): {e}");
                 }
             }

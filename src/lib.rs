@@ -1,7 +1,11 @@
-//! a0ctl: configuration as code for Auth0 Management API v1 tenants.
+//! a0ctl: configuration as code for Auth0 tenants, over Management API v1 and v2.
 //!
 //! The pipeline (see ARCHITECTURE.md): `manifest` → `diff` (with `live`) → `plan` → `render` /
-//! `apply`; `emulator` is the local v1 server; `cli` turns arguments into calls of these.
+//! `apply`; `emulator` is the local server of both APIs; `cli` turns arguments into calls of these.
+
+// Output goes through `diag::say` and `commands::print_stdout`, which never panic on a closed
+// pipe; the print macros do.
+#![deny(clippy::print_stderr, clippy::print_stdout)]
 
 pub mod api;
 pub mod apply;

@@ -88,8 +88,8 @@ impl Tenant {
         };
         if args.local {
             if args.domain.is_some() {
-                eprintln!(
-                    "warning: --local uses the embedded emulator; --domain (AUTH0_DOMAIN) is ignored"
+                crate::diag::say(
+                    "warning: --local uses the embedded emulator; --domain (AUTH0_DOMAIN) is ignored",
                 );
             }
             let dir = PathBuf::from(".a0ctl");

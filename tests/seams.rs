@@ -503,7 +503,8 @@ async fn the_lease_is_never_shown_exported_or_deleted_and_expires() {
         json!({"name": "a0ctl-apply-lock", "strategy": "auth0", "options": {"a0ctl_lease": {
             "owner": "a0ctl on ci-7, pid 42", "host": "ci-7", "pid": 42, "token": "t", "since": 1, "expires": expires}}})
     };
-    let far = 4_000_000_000u64;
+    // Held: it expires within the lease's own time to live.
+    let far = now_secs() + 100;
     let (status, _) = env
         .call(Method::POST, "/api/connections", Some(lease(far)))
         .await;
@@ -1326,4 +1327,160 @@ fn empty_lists_fn(path: &str) -> Option<Value> {
         "/api/v2/rules" => Some(json!({"rules": [], "total": 0})),
         _ => None,
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stderr_stops_the_apply_cleanly_and_releases_the_lease() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let clients: String = (0..40)
+        .map(|i| format!("  - name: piped-{i:02}\n"))
+        .collect();
+    write(dir.path(), "t.yaml", &format!("clients:\n{clients}"));
+    // `a0ctl apply --yes 2>&1 | head -1`: whoever reads stderr is gone before the first line.
+    let mut cmd = env.command(&["apply", d, "--yes", "--parallelism", "2"]);
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stderr.take());
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("the apply ends")
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "a clean stop, not a panic (101)");
+    let names = |clients: Value| -> usize {
+        clients
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"].as_str().is_some_and(|n| n.starts_with("piped-")))
+            .count()
+    };
+    let made = names(env.get("/api/clients").await);
+    assert!(made < 40, "it stopped starting calls: {made} of 40 made");
+    eprintln!("{made} of 40 clients made before the apply stopped");
+    // The lease is gone: the next apply takes it at once and converges.
+    let connections = env.get("/api/connections").await;
+    assert!(
+        !connections.to_string().contains(a0ctl::lease::LOCK_NAME),
+        "{connections}"
+    );
+    let out = env.apply(&[d, "--yes", "--lock-timeout", "0s"]).await;
+    assert_exit(&out, 0);
+    assert_eq!(names(env.get("/api/clients").await), 40);
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_that_cannot_be_read_or_never_ends_is_named_and_only_it_can_be_broken() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        &format!("rules:\n  - name: r\n    script: '{SCRIPT}'\n"),
+    );
+    let plant = |options: Value| {
+        let env = &env;
+        async move {
+            env.call(Method::DELETE, "/api/connections/a0ctl-apply-lock", None)
+                .await;
+            let (status, _) = env
+                .call(
+                    Method::POST,
+                    "/api/connections",
+                    Some(json!({"name": "a0ctl-apply-lock", "strategy": "auth0", "options": options})),
+                )
+                .await;
+            assert_eq!(status, 200);
+        }
+    };
+    let marker_left = || async {
+        env.call(Method::GET, "/api/connections/a0ctl-apply-lock", None)
+            .await
+            .0
+            == 200
+    };
+    let lease_id = |text: &str| -> String {
+        let at =
+            text.find("force-unlock lease-").expect("names the way out") + "force-unlock ".len();
+        text[at..].split('`').next().unwrap().to_string()
+    };
+
+    // A marker a0ctl cannot read: refused, named by its id, with the command that breaks it.
+    for options in [
+        json!({}),
+        json!({"a0ctl_lease": {"owner": 7, "junk": true}}),
+        json!({"a0ctl_lease": {"owner": "a0ctl on ci-9, pid 1", "host": "ci-9", "pid": 1,
+               "token": "t", "since": 1, "expires": "tomorrow"}}),
+    ] {
+        plant(options.clone()).await;
+        let out = env.apply_no_replan(&[d, "--yes"]).await;
+        assert_exit(&out, 1);
+        let err = stderr(&out);
+        assert!(err.contains("cannot read"), "{options}: {err}");
+        assert!(!err.contains("18446744"), "{err}");
+        let id = lease_id(&err);
+        // Another id breaks nothing; neither does a run that cannot ask.
+        let out = env
+            .run(&["force-unlock", "lease-000000000000", "--yes"])
+            .await;
+        assert_exit(&out, 1);
+        assert!(
+            stderr(&out).contains(&format!("the lease held now is {id}")),
+            "{}",
+            stderr(&out)
+        );
+        assert!(marker_left().await);
+        let out = env.run(&["force-unlock", &id]).await;
+        assert_exit(&out, 1);
+        assert!(stderr(&out).contains("needs --yes"), "{}", stderr(&out));
+        assert!(marker_left().await);
+        // That id, confirmed, breaks it, and the apply goes on.
+        let out = env.run(&["force-unlock", &id, "--yes"]).await;
+        assert_exit(&out, 0);
+        assert!(!marker_left().await);
+    }
+    let out = env
+        .run(&["force-unlock", "lease-000000000000", "--yes"])
+        .await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("no apply lease is held"),
+        "{}",
+        stderr(&out)
+    );
+
+    // An owner that forges a line is escaped; the expiry shown is the lease's own.
+    plant(
+        json!({"a0ctl_lease": {"owner": "a0ctl on x\nerror: forged line", "host": "x",
+        "pid": 1, "token": "t", "since": 1, "expires": now_secs() + 100}}),
+    )
+    .await;
+    let out = env.apply_no_replan(&[d, "--yes"]).await;
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        !err.lines().any(|l| l.starts_with("error: forged")),
+        "{err}"
+    );
+    assert!(err.contains("a0ctl on x\\nerror: forged line"), "{err}");
+
+    // An expiry past the lease's maximum (year 2286) was written by no a0ctl: it is broken.
+    plant(
+        json!({"a0ctl_lease": {"owner": "a0ctl on y, pid 1", "host": "y", "pid": 1,
+        "token": "t", "since": 1, "expires": 9_999_999_999u64}}),
+    )
+    .await;
+    let out = env.apply(&[d, "--yes"]).await;
+    assert_exit(&out, 0);
+    assert!(!marker_left().await);
 }

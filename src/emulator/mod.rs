@@ -778,37 +778,45 @@ pub async fn run_until_signal(config: Config) -> anyhow::Result<()> {
     let handle = serve(config.clone()).await?;
     let cacert = match &handle.tls_cert_file {
         Some(path) => {
-            eprintln!(
+            say(format_args!(
                 "TLS certificate (self-signed for {}): {}\n  a0ctl trusts it with SSL_CERT_FILE={}",
                 SELF_SIGNED_NAMES.join(", "),
                 path.display(),
                 path.display()
-            );
+            ));
             format!(" --cacert '{}'", path.display())
         }
         None => String::new(),
     };
     if handle.created_global_client || config.client_id.is_none() {
-        eprintln!(
+        say(format_args!(
             "global client: {} (secret kept in {})",
             handle.global_client_id,
             config
                 .state
                 .as_ref()
                 .map_or_else(|| "memory".to_string(), |p| p.display().to_string())
-        );
-        eprintln!(
+        ));
+        say(format_args!(
             "get a token:\n  curl -s{cacert} -X POST {}/oauth/token -H 'content-type: application/json' \\\n    -d '{{\"client_id\":\"{}\",\"client_secret\":\"{}\",\"grant_type\":\"client_credentials\"}}'",
             handle.base_url, handle.global_client_id, handle.global_client_secret
-        );
+        ));
     }
-    println!("listening on {}", handle.base_url);
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on {}", handle.base_url).and_then(|()| out.flush());
+    }
     signals.recv().await;
-    eprintln!("shutting down");
+    say(format_args!("shutting down"));
     handle.shutdown().await;
     Ok(())
+}
+
+/// A line on stderr; a closed stderr is not a reason to stop serving.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// SIGINT and SIGTERM, caught from the moment [`ShutdownSignals::install`] returns.
