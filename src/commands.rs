@@ -360,6 +360,10 @@ async fn plan_on(
             )
         })?;
         // The file is data, not display: secrets are already references, so nothing is scrubbed.
+        let text = match planfile::key_from_env() {
+            Some(key) => planfile::sign(&text, &key)?,
+            None => text,
+        };
         planfile::write(path, &text)?;
         crate::diag::say(format_args!(
             "Saved the plan to {0}; apply it with `a0ctl apply --plan {0}{1}` (and the same tenant).",
@@ -573,7 +577,7 @@ pub async fn apply_saved(
     format: Format,
     out: Out,
 ) -> Result<ExitCode> {
-    let saved = planfile::read(&path)?;
+    let saved = planfile::read(&path, planfile::key_from_env().as_deref())?;
     let tenant = Tenant::connect(&tenant_args, Some(saved.options.scope.api)).await?;
     let result = apply_saved_on(&tenant, &saved, &apply_args, format, out).await;
     tenant.close().await;

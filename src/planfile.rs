@@ -80,6 +80,113 @@ pub struct SavedPlan {
     pub options: SavedOptions,
     /// Whether each client's connection view was read.
     pub client_views: bool,
+    /// With a key in [`KEY_VAR`]: an HMAC of everything else in the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Signature>,
+}
+
+/// A plan file's signature: HMAC-SHA256, keyed by [`KEY_VAR`], over the file's canonical text
+/// (its JSON without `signature`, compact, keys in the file's order).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signature {
+    pub alg: String,
+    pub mac: String,
+}
+
+/// The environment variable that holds the key plan files are signed and checked with.
+pub const KEY_VAR: &str = "A0CTL_PLAN_KEY";
+const ALG: &str = "hmac-sha256";
+
+/// The signing key, if the environment has one (a CI secret: it is learnt as one, so no output
+/// shows it).
+pub fn key_from_env() -> Option<Vec<u8>> {
+    let key = std::env::var(KEY_VAR).ok().filter(|k| !k.is_empty())?;
+    crate::secret::learn_value(&key);
+    Some(key.into_bytes())
+}
+
+/// The MAC of a file's JSON, `signature` left out.
+fn mac_of(key: &[u8], file: &Value) -> Result<hmac::Hmac<sha2::Sha256>> {
+    use hmac::Mac;
+    let mut unsigned = file.clone();
+    if let Some(map) = unsigned.as_object_mut() {
+        map.remove("signature");
+    }
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key)
+        .map_err(|_| hinted(format!("{KEY_VAR} cannot be used as a key"), ""))?;
+    mac.update(unsigned.to_string().as_bytes());
+    Ok(mac)
+}
+
+/// Sign a plan file's text (as [`save`] wrote it) with `key`.
+pub fn sign(text: &str, key: &[u8]) -> Result<String> {
+    use hmac::Mac;
+    let mut file: Value = serde_json::from_str(text)
+        .map_err(|e| hinted(format!("cannot sign the plan file: {e}"), ""))?;
+    let mac = mac_of(key, &file)?.finalize().into_bytes();
+    let hex: String = mac.iter().map(|b| format!("{b:02x}")).collect();
+    if let Some(map) = file.as_object_mut() {
+        map.insert("signature".into(), json!({"alg": ALG, "mac": hex}));
+    }
+    let mut text = serde_json::to_string_pretty(&file)
+        .map_err(|e| hinted(format!("cannot sign the plan file: {e}"), ""))?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// Check a plan file's signature against `key`: a signed file needs the key, a key needs a
+/// signed file, and the MAC must be the file's (compared in constant time). Refusals exit 3.
+fn check_signature(path: &Path, text: &str, key: Option<&[u8]>, signed: bool) -> Result<()> {
+    use hmac::Mac;
+    let refuse = |message: String, hint: &str| -> crate::error::Error {
+        Refused {
+            message: format!("{}: {message}; nothing was changed", path.display()),
+            hint: hint.into(),
+        }
+        .into()
+    };
+    let Some(key) = key else {
+        if signed {
+            return Err(refuse(
+                format!("the plan file is signed, but {KEY_VAR} is not set to check it"),
+                "set A0CTL_PLAN_KEY to the key `plan --out` signed it with",
+            ));
+        }
+        return Ok(());
+    };
+    if !signed {
+        return Err(refuse(
+            format!("the plan file is not signed, and {KEY_VAR} says plans must be"),
+            "plan again with A0CTL_PLAN_KEY set, so that `plan --out` signs the file",
+        ));
+    }
+    let file: Value =
+        serde_json::from_str(text).map_err(|e| hinted(format!("{}: {e}", path.display()), ""))?;
+    let sig = &file["signature"];
+    let given = sig["mac"]
+        .as_str()
+        .filter(|_| sig["alg"] == ALG)
+        .and_then(|hex| {
+            (hex.len() % 2 == 0)
+                .then(|| {
+                    (0..hex.len())
+                        .step_by(2)
+                        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+                        .collect::<Option<Vec<u8>>>()
+                })
+                .flatten()
+        });
+    let fits = given
+        .is_some_and(|given| mac_of(key, &file).is_ok_and(|mac| mac.verify_slice(&given).is_ok()));
+    if fits {
+        Ok(())
+    } else {
+        Err(refuse(
+            "the plan file's signature does not match: it was changed after `plan --out`, or signed with another key".into(),
+            "plan again and apply the file `plan --out` wrote, unchanged",
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -235,6 +342,7 @@ pub fn save(
         salt,
         options,
         client_views,
+        signature: None,
     };
     let mut text = serde_json::to_string_pretty(&file)
         .map_err(|e| hinted(format!("cannot write the plan file: {e}"), ""))?;
@@ -365,7 +473,7 @@ fn split_fields(value: &Value, r: &Resource) -> (BTreeMap<String, Value>, BTreeM
 
 /// Read and check a plan file: a regular file of bounded size, of this version, whole and
 /// consistent. A damaged file is an error that names it, never a panic.
-pub fn read(path: &Path) -> Result<SavedPlan> {
+pub fn read(path: &Path, key: Option<&[u8]>) -> Result<SavedPlan> {
     let text = crate::fsutil::read_regular(path, MAX_BYTES, "plan file")?;
     let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| {
         hinted(
@@ -394,6 +502,7 @@ pub fn read(path: &Path) -> Result<SavedPlan> {
             "",
         ));
     }
+    check_signature(path, &text, key, saved.signature.is_some())?;
     damage(&saved).map_err(|what| {
         hinted(
             format!("{}: the plan file is damaged: {what}", path.display()),
@@ -700,7 +809,7 @@ mod tests {
         // At the limit it is written, and the reader's bound lets it through to the parser.
         let at_limit = "a".repeat(MAX_BYTES as usize);
         write(&path, &at_limit).unwrap();
-        let e = read(&path).unwrap_err().to_string();
+        let e = read(&path, None).unwrap_err().to_string();
         assert!(!e.contains("larger than"), "{e}");
     }
 }

@@ -6,7 +6,8 @@
 //!   databases, rules and email templates, and imports an edited export; both exit 0 and the
 //!   tenant then holds the edits.
 //!
-//! Without `node` or `npm` on the PATH each test says so and skips.
+//! Without `node` or `npm` on the PATH each test says so and skips, except under `CI=true`,
+//! where it fails: CI proves interop or does not pass.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -30,6 +31,10 @@ fn have(tool: &str) -> bool {
 /// when `node` or `npm` is missing.
 fn interop_dir(test: &str) -> Option<PathBuf> {
     if !have("node") || !have("npm") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{test}: `node` and `npm` are needed on the PATH under CI=true; interop is never skipped in CI"
+        );
         eprintln!(
             "SKIPPED {test}: `node` and `npm` are needed on the PATH to run the unmodified \
              clients of tests/interop; nothing was checked"

@@ -1484,3 +1484,86 @@ async fn a_lease_that_cannot_be_read_or_never_ends_is_named_and_only_it_can_be_b
     assert_exit(&out, 0);
     assert!(!marker_left().await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_plan_is_applied_only_unchanged_and_with_its_key() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let pf = dir.path().join("plan.json");
+    let p = pf.to_str().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "rules:\n  - name: signed-rule\n    script: 'function (u, c, cb) { cb(null, u, c); }'\n",
+    );
+    let key = "ci-plan-key-value-0123456789";
+    let with_key = |args: &[&str], key: Option<&str>| {
+        let mut cmd = env.command(args);
+        cmd.env_remove("A0CTL_PLAN_KEY");
+        if let Some(k) = key {
+            cmd.env("A0CTL_PLAN_KEY", k);
+        }
+        cmd
+    };
+    let out = with_key(&["plan", d, "--out", p], Some(key))
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(!all_output(&out).contains(key));
+    let signed = std::fs::read_to_string(&pf).unwrap();
+    assert!(signed.contains("\"signature\""), "{signed}");
+    assert!(!signed.contains(key));
+
+    let apply = |key: Option<&'static str>| {
+        let mut cmd = with_key(&["apply", "--plan", p, "--yes"], key);
+        async move { cmd.output().await.unwrap() }
+    };
+    // A consistent edit (the script in both the shown change and the desired resource).
+    let edited = signed.replace("cb(null, u, c); }", "cb(null, u, c); /* injected */ }");
+    assert_ne!(edited, signed);
+    std::fs::write(&pf, &edited).unwrap();
+    let out = apply(Some(key)).await;
+    assert_exit(&out, 3);
+    assert!(
+        stderr(&out).contains("signature does not match"),
+        "{}",
+        stderr(&out)
+    );
+    // The right file, with another key or with none.
+    std::fs::write(&pf, &signed).unwrap();
+    let out = apply(Some("another-key")).await;
+    assert_exit(&out, 3);
+    let out = apply(None).await;
+    assert_exit(&out, 3);
+    assert!(stderr(&out).contains("is signed"), "{}", stderr(&out));
+    // A key demands a signed file.
+    let unsigned = dir.path().join("unsigned.json");
+    let u = unsigned.to_str().unwrap();
+    assert_exit(
+        &with_key(&["plan", d, "--out", u], None)
+            .output()
+            .await
+            .unwrap(),
+        0,
+    );
+    let out = with_key(&["apply", "--plan", u, "--yes"], Some(key))
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 3);
+    assert!(stderr(&out).contains("not signed"), "{}", stderr(&out));
+    assert_eq!(
+        env.get("/api/rules").await.as_array().unwrap().len(),
+        0,
+        "nothing was sent"
+    );
+    // Unchanged, with its key: applied.
+    let out = apply(Some(key)).await;
+    assert_exit(&out, 0);
+    assert!(!all_output(&out).contains(key));
+    let rules = env.get("/api/rules").await;
+    assert_eq!(rules.as_array().unwrap().len(), 1);
+    assert!(!rules.to_string().contains("injected"));
+}
