@@ -72,6 +72,9 @@ pub const MAX_BODY_BYTES: usize = 128 << 20;
 /// objects than that, and a0ctl must read back whatever the API accepted).
 pub const MAX_JSON_DEPTH: usize = 512;
 
+/// The largest `SSL_CERT_FILE` read.
+const MAX_CERT_FILE_BYTES: u64 = 16 << 20;
+
 /// Certificates trusted besides the built-in roots: the PEM bundle named by `SSL_CERT_FILE`, as
 /// OpenSSL-based tools read it (a company CA, or a local emulator's self-signed certificate).
 fn extra_roots() -> crate::error::Result<Vec<reqwest::Certificate>> {
@@ -80,7 +83,10 @@ fn extra_roots() -> crate::error::Result<Vec<reqwest::Certificate>> {
     };
     let path = std::path::PathBuf::from(path);
     let hint = "SSL_CERT_FILE names a PEM file of certificates to trust; unset it to use only the built-in roots";
-    let pem = std::fs::read(&path).map_err(|e| {
+    // A certificate bundle is kilobytes (the whole Mozilla store is about 250 KiB): only a
+    // regular file, and at most 16 MiB of it (`/dev/zero` or a FIFO there is an error, not a
+    // hang).
+    let pem = crate::fsutil::read_bounded(&path, MAX_CERT_FILE_BYTES).map_err(|e| {
         hinted(
             format!("cannot read SSL_CERT_FILE {}: {e}", path.display()),
             hint,

@@ -63,15 +63,33 @@ pub fn reason(e: &std::io::Error) -> String {
 /// so a reader never sees half a file and a file (or a FIFO) already at `path` is replaced, not
 /// written through with its old mode.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace(path, bytes, true)
+}
+
+/// Write `bytes` to `path` as [`write_private`] does, but readable as `std::fs::write` makes
+/// files (0666 less the umask): a FIFO or device already at `path` is replaced, never written
+/// through (which would block, or write where it should not).
+pub fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replace(path, bytes, false)
+}
+
+fn replace(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
     use std::io::Write;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    // tempfile creates its files 0600 on Unix.
-    let mut file = tempfile::Builder::new()
-        .prefix(".a0ctl-")
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".a0ctl-");
+    // tempfile creates its files 0600 on Unix; shared files get the usual mode.
+    #[cfg(unix)]
+    if !private {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    #[cfg(not(unix))]
+    let _ = private;
+    let mut file = builder.tempfile_in(dir)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
@@ -129,5 +147,35 @@ mod tests {
             let e = read_bounded(Path::new("/dev/zero"), 1 << 20).unwrap_err();
             assert!(e.contains("character device"), "{e}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_in_the_way_is_replaced_never_written_through() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join(".a0ctl-export");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        // Writing through a FIFO nobody reads would block forever; this returns.
+        write_replacing(&fifo, b"list\n").unwrap();
+        let meta = std::fs::symlink_metadata(&fifo).unwrap();
+        assert!(meta.is_file());
+        assert_eq!(std::fs::read(&fifo).unwrap(), b"list\n");
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        let usual = std::fs::metadata(&plain).unwrap().permissions().mode();
+        assert_eq!(
+            meta.permissions().mode() & 0o777,
+            usual & 0o777,
+            "the mode fs::write gives"
+        );
+        let private = dir.path().join("plan.json");
+        write_private(&private, b"{}").unwrap();
+        let mode = std::fs::metadata(&private).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }

@@ -195,6 +195,34 @@ async fn a0ctl_trusts_the_certificates_of_ssl_cert_file() {
     assert!(!unreadable.status.success());
     let stderr = String::from_utf8_lossy(&unreadable.stderr);
     assert!(stderr.contains("cannot read SSL_CERT_FILE"), "{stderr}");
+    // A device or a FIFO there is an error at once: never read without end, never waited on.
+    #[cfg(unix)]
+    {
+        let fifo = dir.path().join("certs.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        for (path, what) in [
+            (Path::new("/dev/zero"), "character device"),
+            (fifo.as_path(), "named pipe"),
+        ] {
+            let out = tokio::time::timeout(
+                std::time::Duration::from_secs(20),
+                export(Some(path), "odd"),
+            )
+            .await
+            .expect("a0ctl does not wait on SSL_CERT_FILE")
+            .unwrap();
+            assert!(!out.status.success());
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains("cannot read SSL_CERT_FILE") && stderr.contains(what),
+                "{stderr}"
+            );
+        }
+    }
     handle.shutdown().await;
 }
 

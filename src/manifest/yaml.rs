@@ -203,6 +203,9 @@ struct Frame {
     is_map: bool,
     items: Vec<Rc<Node>>,
     entries: Vec<Entry>,
+    /// Where each key of `entries` is: duplicate checks and merges cost O(1) a key, so a
+    /// mapping of many keys, or many merges of a large one, cost linear time.
+    index: std::collections::HashMap<String, usize>,
     pending_key: Option<(String, Pos)>,
     size: usize,
     bytes: usize,
@@ -272,6 +275,7 @@ impl Builder {
             is_map,
             items: Vec::new(),
             entries: Vec::new(),
+            index: std::collections::HashMap::new(),
             pending_key: None,
             size: 1,
             bytes: 0,
@@ -369,7 +373,7 @@ impl Builder {
                         value: node,
                         merged: false,
                     };
-                    match frame.entries.iter_mut().find(|e| e.key == entry.key) {
+                    match frame.index.get(&entry.key).map(|&i| &mut frame.entries[i]) {
                         Some(first) if first.merged => *first = entry,
                         Some(first) => {
                             return Err(YamlError::new(
@@ -380,7 +384,10 @@ impl Builder {
                                 ),
                             ));
                         }
-                        None => frame.entries.push(entry),
+                        None => {
+                            frame.index.insert(entry.key.clone(), frame.entries.len());
+                            frame.entries.push(entry);
+                        }
                     }
                 }
             }
@@ -406,7 +413,8 @@ fn merge_into(frame: &mut Frame, node: &Rc<Node>, pos: Pos) -> Result<(), YamlEr
             return Err(YamlError::new(source.pos, "`<<` merges only mappings"));
         };
         for e in entries {
-            if !frame.entries.iter().any(|x| x.key == e.key) {
+            if !frame.index.contains_key(&e.key) {
+                frame.index.insert(e.key.clone(), frame.entries.len());
                 frame.entries.push(Entry {
                     key: e.key.clone(),
                     key_pos: e.key_pos,
@@ -713,6 +721,27 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(n.to_json()["rule"], json!({"order": 2, "status": true}));
+    }
+
+    #[test]
+    fn keys_are_found_by_index_in_large_mappings_and_many_merges() {
+        // 1,000 merges of a 1,000-key mapping (one million merged entries): each merge and each
+        // duplicate check finds keys by index, not by scanning the mapping.
+        let keys: Vec<String> = (0..1000).map(|i| format!("k{i}: {i}")).collect();
+        let mut doc = format!("base: &b {{{}}}\nmany:\n", keys.join(", "));
+        for i in 0..1000 {
+            doc.push_str(&format!("  - {{<<: *b, k7: over-{i}, n: {i}}}\n"));
+        }
+        let v = parse(&doc).unwrap().unwrap().to_json();
+        let last = &v["many"][999];
+        assert_eq!(last.as_object().unwrap().len(), 1001);
+        assert_eq!(
+            (&last["k7"], &last["k999"], &last["n"]),
+            (&json!("over-999"), &json!(999), &json!(999))
+        );
+        // A duplicate far into a large mapping is still found, where it is.
+        let e = err(&format!("big: {{{}, k999: again}}\n", keys.join(", ")));
+        assert!(e.message.contains("duplicate key `k999`"), "{e:?}");
     }
 
     #[test]
