@@ -101,6 +101,29 @@ impl Http {
         })
     }
 
+    /// POST each body to `url`, `concurrency` at a time (seeding a large tenant).
+    fn post_all(&self, url: &str, bodies: Vec<Value>, concurrency: usize) {
+        runtime().block_on(async {
+            use futures::StreamExt;
+            futures::stream::iter(bodies)
+                .map(|body| {
+                    let r = self
+                        .client
+                        .post(url)
+                        .bearer_auth(&self.token)
+                        .json(&body)
+                        .send();
+                    async move {
+                        let r = r.await.expect("POST");
+                        assert!(r.status().is_success(), "seeding: {}", r.status());
+                    }
+                })
+                .buffer_unordered(concurrency)
+                .collect::<Vec<()>>()
+                .await;
+        });
+    }
+
     /// `n` GETs of `url` from `concurrency` tasks; the requests per second achieved.
     fn load(&self, url: &str, n: usize, concurrency: usize) -> f64 {
         runtime().block_on(async {
@@ -343,8 +366,85 @@ fn seed(emulator: &Emulator, dir: &Path) {
     assert_eq!(run.code, 0, "seeding failed");
 }
 
+/// `-- --paging`: a plan of a tenant of many clients through v1 and through v2, side by side
+/// (the emulator's v2 pages must cost O(page size)); written to the `paging` block.
+fn paging(quick: bool) {
+    let n: usize = if quick { 10_000 } else { 100_000 };
+    let runs = 3;
+    let emulator = Emulator::start(0, None);
+    let bodies = (0..n)
+        .map(|i| json!({"name": format!("app-{i}"), "callbacks": [format!("https://app{i}.example.com/cb")]}))
+        .collect();
+    let seeding = Instant::now();
+    emulator
+        .http
+        .post_all(&format!("{}/api/clients", emulator.url), bodies, 32);
+    eprintln!(
+        "seeded {n} clients in {:.1} s",
+        seeding.elapsed().as_secs_f64()
+    );
+    let work = tempfile::tempdir().expect("temp dir");
+    let mut lines = Vec::new();
+    let mut medians = Vec::new();
+    for (api, text) in [("v1", "clients: []\n"), ("v2", "api: v2\nclients: []\n")] {
+        let dir = work.path().join(api);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("tenant.yaml"), text).unwrap();
+        let d = dir.to_str().unwrap();
+        let before = emulator.requests();
+        let mut walls = Vec::new();
+        let mut rss = 0;
+        for _ in 0..runs {
+            let r = a0ctl(&emulator, &["plan", d]);
+            assert_eq!(r.code, 0, "the {api} plan of {n} clients failed");
+            walls.push(r.wall.as_secs_f64());
+            rss = rss.max(r.rss_kib);
+        }
+        let per_run = (emulator.requests() - before) as f64 / runs as f64;
+        let med = median(walls);
+        medians.push(med);
+        let line = format!(
+            "| plan of {n} clients, {api} | {med:.2} s | {per_run:.0} | {:.0} MB |",
+            rss as f64 / 1024.0
+        );
+        eprintln!("{line}");
+        lines.push(line);
+    }
+    let ratio = medians[1] / medians[0];
+    let table = format!(
+        "Measured {} on {}; median of {runs} runs of the release binary, the emulator in its own process (in-memory state, no latency).\n\n| scenario | median | requests | peak RSS |\n|---|---:|---:|---:|\n{}\n\nv2 / v1: {ratio:.2} ×.\n",
+        today(),
+        machine(),
+        lines.join("\n")
+    );
+    println!("{table}");
+    if !quick {
+        write_block("paging", &table);
+    }
+}
+
+/// Replace the `<!-- NAME:begin -->`…`<!-- NAME:end -->` block of BENCHMARKS.md (appended
+/// when missing).
+fn write_block(name: &str, table: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
+    let mut doc = std::fs::read_to_string(&path).unwrap_or_default();
+    let begin = format!("<!-- {name}:begin -->");
+    let end = format!("<!-- {name}:end -->");
+    let block = format!("{begin}\n{table}{end}");
+    match (doc.find(&begin), doc.find(&end)) {
+        (Some(b), Some(e)) if b < e => doc.replace_range(b..e + end.len(), &block),
+        _ => doc = format!("{}\n{block}\n", doc.trim_end()),
+    }
+    std::fs::write(&path, doc).expect("write BENCHMARKS.md");
+    eprintln!("wrote {}", path.display());
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    if std::env::args().any(|a| a == "--paging") {
+        paging(quick);
+        return;
+    }
     let runs = if quick { 3 } else { 5 };
     let sizes: &[usize] = if quick {
         &[100, 1000]
@@ -579,19 +679,7 @@ fn main() {
 
     let table = render(&rows, runs);
     println!("{table}");
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
-    let mut doc = std::fs::read_to_string(&path).unwrap_or_default();
-    let begin = "<!-- bench:begin -->";
-    let end = "<!-- bench:end -->";
-    let block = format!("{begin}\n{table}{end}");
-    match (doc.find(begin), doc.find(end)) {
-        (Some(b), Some(e)) if b < e => doc.replace_range(b..e + end.len(), &block),
-        _ => {
-            doc = format!("# Benchmarks\n\n{block}\n");
-        }
-    }
-    std::fs::write(&path, doc).expect("write BENCHMARKS.md");
-    eprintln!("wrote {}", path.display());
+    write_block("bench", &table);
 }
 
 fn render(rows: &[Row], runs: usize) -> String {

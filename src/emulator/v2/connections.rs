@@ -106,6 +106,17 @@ fn enabled_by_connection(app: &AppState) -> Result<HashMap<String, Vec<String>>,
     })
 }
 
+/// The clients one connection is enabled for, in the clients' order.
+fn enabled_of(c: &rusqlite::Connection, id: &str) -> rusqlite::Result<Vec<String>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT cc.client_id FROM connection_clients cc
+         JOIN clients ON clients.client_id = cc.client_id
+         WHERE cc.connection_id = ?1 ORDER BY clients.seq",
+    )?;
+    let rows = stmt.query_map([id], |r| r.get(0))?;
+    rows.collect()
+}
+
 fn to_json(row: &Row, enabled: &[String], caller: &Caller) -> Value {
     let mut out = Map::new();
     out.insert("id".into(), json!(row.id));
@@ -136,18 +147,25 @@ fn rows(app: &AppState) -> Result<Vec<Row>, ApiError> {
 }
 
 fn one(app: &AppState, id: &str, caller: &Caller) -> Result<Value, ApiError> {
-    let row = app
+    let (row, enabled) = app
         .store
         .read(|c| {
-            c.query_row(
-                &format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"),
-                [id],
-                read_row,
-            )
-            .optional()
+            let row = c
+                .query_row(
+                    &format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"),
+                    [id],
+                    read_row,
+                )
+                .optional()?;
+            match row {
+                Some(row) => {
+                    let enabled = enabled_of(c, id)?;
+                    Ok(Some((row, enabled)))
+                }
+                None => Ok(None),
+            }
         })?
         .ok_or_else(|| not_found(id))?;
-    let enabled = enabled_by_connection(app)?.remove(id).unwrap_or_default();
     Ok(to_json(&row, &enabled, caller))
 }
 
@@ -162,15 +180,9 @@ pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) 
         .filter(|s| !s.is_empty())
         .collect();
     let name = params.get("name").filter(|n| !n.is_empty());
-    let enabled = enabled_by_connection(&app)?;
-    let matching: Vec<Row> = rows(&app)?
-        .into_iter()
-        .filter(|r| strategies.is_empty() || strategies.contains(&r.strategy))
-        .filter(|r| name.is_none_or(|n| &r.name == n))
-        .collect();
-    let show = |r: &Row| {
-        let e = enabled.get(&r.id).map(Vec::as_slice).unwrap_or_default();
-        select_fields(to_json(r, e, &caller), &params)
+    let wanted = |r: &Row| {
+        (strategies.is_empty() || strategies.contains(&r.strategy))
+            && name.is_none_or(|n| &r.name == n)
     };
     if params.contains_key("from") || params.contains_key("take") {
         let take = number(&params, "take")?.unwrap_or(50);
@@ -180,19 +192,48 @@ pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) 
             )));
         }
         let from = checkpoint(&params)?;
-        let mut page: Vec<&Row> = matching.iter().filter(|r| r.seq >= from).collect();
-        let next = page.get(take).map(|r| r.seq.to_string());
-        page.truncate(take);
+        // Read from the checkpoint on, and stop at the first row past the page: a page costs
+        // O(page size), its enabled clients included.
+        let (page, next) = app.store.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM connections WHERE seq >= ?1 ORDER BY seq"
+            ))?;
+            let mut page = Vec::new();
+            let mut next = None;
+            for row in stmt.query_map([from], read_row)? {
+                let row = row?;
+                if !wanted(&row) {
+                    continue;
+                }
+                if page.len() == take {
+                    next = Some(row.seq.to_string());
+                    break;
+                }
+                let enabled = enabled_of(c, &row.id)?;
+                page.push((row, enabled));
+            }
+            Ok((page, next))
+        })?;
         let mut out = Map::new();
         out.insert(
             "connections".into(),
-            Value::Array(page.into_iter().map(show).collect()),
+            Value::Array(
+                page.iter()
+                    .map(|(r, e)| select_fields(to_json(r, e, &caller), &params))
+                    .collect(),
+            ),
         );
         if let Some(next) = next {
             out.insert("next".into(), json!(next));
         }
         return Ok(ok_json(&Value::Object(out)));
     }
+    let enabled = enabled_by_connection(&app)?;
+    let matching: Vec<Row> = rows(&app)?.into_iter().filter(|r| wanted(r)).collect();
+    let show = |r: &Row| {
+        let e = enabled.get(&r.id).map(Vec::as_slice).unwrap_or_default();
+        select_fields(to_json(r, e, &caller), &params)
+    };
     let paging = paging(&params)?;
     let all = matching.iter().map(show).collect();
     Ok(ok_json(&page_of(all, &paging, "connections")))

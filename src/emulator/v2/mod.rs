@@ -173,6 +173,13 @@ pub(crate) fn number(
     }
 }
 
+impl Paging {
+    /// The index of the page's first item.
+    pub(crate) fn start(&self) -> usize {
+        self.page.saturating_mul(self.per_page)
+    }
+}
+
 pub(crate) fn paging(params: &HashMap<String, String>) -> Result<Paging, ApiError> {
     let per_page = number(params, "per_page")?.unwrap_or(50);
     if !(1..=100).contains(&per_page) {
@@ -190,12 +197,18 @@ pub(crate) fn paging(params: &HashMap<String, String>) -> Result<Paging, ApiErro
 /// One page of `items`: a bare array, or `{start, limit, total, <key>}` with totals.
 pub(crate) fn page_of(items: Vec<Value>, paging: &Paging, key: &str) -> Value {
     let total = items.len();
-    let start = paging.page.saturating_mul(paging.per_page);
+    let start = paging.start();
     let page: Vec<Value> = items
         .into_iter()
         .skip(start)
         .take(paging.per_page)
         .collect();
+    page_shape(page, total, paging, key)
+}
+
+/// A page already cut from a listing of `total` items, shaped as [`page_of`] shapes it.
+pub(crate) fn page_shape(page: Vec<Value>, total: usize, paging: &Paging, key: &str) -> Value {
+    let start = paging.start();
     if paging.totals {
         let mut out = Map::new();
         out.insert("start".into(), json!(start));
