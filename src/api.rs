@@ -270,7 +270,7 @@ impl CallError {
                 status: 300..=399, ..
             } => "the tenant answered with a redirect, which a0ctl does not follow (it would carry the credentials elsewhere): check --domain".into(),
             ErrorKind::Status { status: 404, .. } => {
-                "is --domain the tenant's Management API v1 host?".into()
+                "check --domain (the tenant's host, e.g. example.auth0.com) and --api (v1 or v2, or the manifests' `api:`): the tenant has no such route".into()
             }
             ErrorKind::Timeout(t) => format!(
                 "the tenant did not answer within {}s; check --domain, or raise --timeout",

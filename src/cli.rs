@@ -189,7 +189,7 @@ pub struct ApplyCommand {
     /// Do not ask for confirmation (required without a terminal).
     #[arg(long)]
     pub yes: bool,
-    /// Allow deletes and replacements (resources not in the manifests are deleted).
+    /// Delete resources the manifests do not declare (replacements need --allow-replace).
     #[arg(long)]
     pub allow_delete: bool,
     /// Allow replacements (a changed connection strategy: DELETE then POST, losing its users).
@@ -203,8 +203,8 @@ pub struct ApplyCommand {
     /// Calls in flight at once.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
-    /// How long to wait while another apply holds the tenant (e.g. 30s, 5m; 0: fail at once).
-    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    /// How long to wait while another apply holds the tenant (e.g. 30s, 5m; 0: fail at once; at most 24h).
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_lock_timeout)]
     pub lock_timeout: std::time::Duration,
     /// Output format (stdout).
     #[arg(long, value_enum, default_value_t = ApplyFormat::Text)]
@@ -642,4 +642,15 @@ fn schema(out: Option<PathBuf>) -> Result<ExitCode> {
         None => commands::print_stdout(&text)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--lock-timeout`: a duration of at most a day (past that, waiting is not what anyone means,
+/// and a deadline that far would overflow the clock).
+fn parse_lock_timeout(s: &str) -> std::result::Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("`{s}` is not a duration ({e}); try 0s, 30s or 5m"))?;
+    if d > std::time::Duration::from_secs(24 * 3600) {
+        return Err(format!("`{s}` is more than 24h"));
+    }
+    Ok(d)
 }

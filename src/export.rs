@@ -148,12 +148,33 @@ pub struct Writer<'v> {
     /// A variable's value → its name.
     by_value: BTreeMap<&'v str, &'v str>,
     files: Files,
+    /// The file names used so far, by directory (compared ignoring case).
+    used: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Writer<'_> {
     /// An item as written: secrets as variables, variables' values re-templated.
     pub fn item(&mut self, m: Map, owner: &str, what: &str) -> Value {
         written_item(m, owner, what, &mut self.files.variables, &self.by_value)
+    }
+
+    /// The file that holds `name`'s code or body, written as it is: `DIR/STEM.EXT`, its stem
+    /// from the one sanitiser of exported file names ([`unique_file_name`]), so that no name of
+    /// the tenant's writes outside `DIR`. A name that is not safe as it stands (a separator, a
+    /// leading dot, a control character) gets a note. Returns the file's path.
+    pub fn named_file(&mut self, at: (&str, &str), name: &str, what: &str, text: &str) -> String {
+        let (dir, ext) = at;
+        let used = self.used.entry(dir.to_string()).or_default();
+        let rel = format!("{dir}/{}.{ext}", unique_file_name(name, what, used));
+        if name.contains(['/', '\\']) || name.starts_with('.') || name.chars().any(char::is_control)
+        {
+            self.files.warnings.push(format!(
+                "{what} `{}` is written to {rel}: its name is not a safe file name",
+                crate::diag::visible_line(name)
+            ));
+        }
+        self.file(&rel, text);
+        rel
     }
 
     /// A file written as it is (a script, a body).
@@ -214,6 +235,7 @@ pub fn render(live: &Live, api: ApiVersion, vars: &Vars) -> Result<Files> {
         api,
         by_value,
         files: Files::default(),
+        used: BTreeMap::new(),
     };
     w.file(SCHEMA_FILE, &crate::schema::render());
     let dialect = crate::dialect::for_version(api);
@@ -286,8 +308,9 @@ pub fn variable_name(parts: &[&str]) -> String {
     out.trim_end_matches('_').to_string()
 }
 
-/// A file name safe on every file system, unique (ignoring case) among those already used.
-pub fn unique_file_name(name: &str, used: &mut BTreeSet<String>) -> String {
+/// A file name safe on every file system, unique (ignoring case) among those already used;
+/// `fallback` when nothing of the name is left.
+pub fn unique_file_name(name: &str, fallback: &str, used: &mut BTreeSet<String>) -> String {
     let mut base: String = name
         .chars()
         .map(|c| {
@@ -303,7 +326,7 @@ pub fn unique_file_name(name: &str, used: &mut BTreeSet<String>) -> String {
     }
     let base = base.trim_matches(|c| c == '-' || c == '.').to_string();
     let base = if base.is_empty() {
-        "rule".to_string()
+        fallback.replace(' ', "-")
     } else if is_reserved_on_windows(&base) {
         format!("{base}_")
     } else {
@@ -431,6 +454,54 @@ fn scalar_text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Kind;
+
+    #[test]
+    fn every_exported_file_name_goes_through_the_one_sanitiser() {
+        let mut live = Live::default();
+        for (kind, name, field) in [
+            (Kind::Email, "../../../tmp/evil", "body"),
+            (Kind::Rule, "../../escape\u{1b}[2K", "script"),
+            (Kind::Rule, "/etc/passwd", "script"),
+        ] {
+            let mut r = Resource::new(kind, name);
+            r.fields.insert(field.into(), Value::String("x".into()));
+            live.resources.push(r);
+        }
+        for api in [ApiVersion::V1, ApiVersion::V2] {
+            let files = render(&live, api, &Vars::default()).unwrap();
+            for rel in files.files.keys() {
+                let path = Path::new(rel);
+                assert!(
+                    path.components()
+                        .all(|c| matches!(c, std::path::Component::Normal(_))),
+                    "{rel}"
+                );
+                assert!(!rel.contains(".."), "{rel}");
+                assert!(!rel.chars().any(char::is_control), "{rel:?}");
+            }
+            assert!(
+                files.files.contains_key("emails/tmp-evil.html"),
+                "{:?}",
+                files.files.keys()
+            );
+            assert_eq!(
+                files
+                    .warnings
+                    .iter()
+                    .filter(|w| w.contains("not a safe file name"))
+                    .count(),
+                3,
+                "{:?}",
+                files.warnings
+            );
+            assert!(
+                files.warnings.iter().all(|w| !w.contains('\u{1b}')),
+                "{:?}",
+                files.warnings
+            );
+        }
+    }
 
     #[test]
     fn scalars_round_trip() {
@@ -468,13 +539,19 @@ mod tests {
     #[test]
     fn names() {
         let mut used = BTreeSet::new();
-        assert_eq!(unique_file_name("add country!", &mut used), "add-country");
-        assert_eq!(unique_file_name("Add Country", &mut used), "Add-Country-2");
-        assert_eq!(unique_file_name("../../etc", &mut used), "etc");
-        assert_eq!(unique_file_name("日本", &mut used), "rule");
-        assert_eq!(unique_file_name("CON", &mut used), "CON_");
-        assert_eq!(unique_file_name("lpt1", &mut used), "lpt1_");
-        assert_eq!(unique_file_name("console", &mut used), "console");
+        assert_eq!(
+            unique_file_name("add country!", "rule", &mut used),
+            "add-country"
+        );
+        assert_eq!(
+            unique_file_name("Add Country", "rule", &mut used),
+            "Add-Country-2"
+        );
+        assert_eq!(unique_file_name("../../etc", "rule", &mut used), "etc");
+        assert_eq!(unique_file_name("日本", "rule", &mut used), "rule");
+        assert_eq!(unique_file_name("CON", "rule", &mut used), "CON_");
+        assert_eq!(unique_file_name("lpt1", "rule", &mut used), "lpt1_");
+        assert_eq!(unique_file_name("console", "rule", &mut used), "console");
         assert_eq!(
             variable_name(&["A0", "google-oauth2", "client_secret"]),
             "A0_GOOGLE_OAUTH2_CLIENT_SECRET"

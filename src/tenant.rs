@@ -48,12 +48,12 @@ pub struct TenantArgs {
         hide_possible_values = true
     )]
     pub api: Option<crate::manifest::types::ApiVersion>,
-    /// Seconds allowed for each request.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    /// Seconds allowed for each request (1 to 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
-    /// Retries of a failed call (5xx, timeout, connection error), with exponential backoff.
-    #[arg(long, value_name = "N", default_value_t = 7)]
-    pub retries: usize,
+    /// Retries of a failed call (5xx, timeout, connection error), with exponential backoff (0 to 100).
+    #[arg(long, value_name = "N", default_value_t = 7, value_parser = clap::value_parser!(u16).range(0..=100))]
+    pub retries: u16,
     /// Send at most this many requests a second (a0ctl also follows X-RateLimit-Limit).
     #[arg(long, value_name = "RPS", value_parser = clap::value_parser!(u32).range(1..))]
     pub max_rps: Option<u32>,
@@ -82,9 +82,9 @@ impl Tenant {
         };
         let dialect = || crate::dialect::for_version(api_version);
         let settings = Settings {
-            timeout: Duration::from_secs(args.timeout.max(1)),
+            timeout: Duration::from_secs(args.timeout),
             max_rps: args.max_rps,
-            retries: args.retries,
+            retries: args.retries.into(),
         };
         if args.local {
             if args.domain.is_some() {

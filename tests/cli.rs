@@ -50,3 +50,32 @@ fn a_usage_error_exits_1_because_2_means_changes() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("required"));
 }
+
+#[test]
+fn flags_that_could_overflow_are_range_checked_at_parse() {
+    for (flag, value) in [
+        ("--timeout", "18446744073709551615"),
+        ("--timeout", "0"),
+        ("--retries", "18446744073709551615"),
+        ("--retries", "101"),
+        ("--lock-timeout", "18446744073709551615s"),
+        ("--lock-timeout", "25h"),
+    ] {
+        // Refused while parsing: nothing is read, no tenant is reached.
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+            .args(["apply", "nowhere", "--yes", flag, value])
+            .current_dir(dir.path())
+            .env("AUTH0_DOMAIN", "http://127.0.0.1:9")
+            .env("AUTH0_TOKEN", "t")
+            .output()
+            .expect("run a0ctl");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{flag} {value}: {stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains(value),
+            "{flag} {value}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

@@ -320,6 +320,28 @@ fn examples_validate() {
 }
 
 #[test]
+fn an_email_provider_declared_in_two_files_is_a_located_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let provider = |user: &str| {
+        format!(
+            "api: v2\nemail_provider:\n  name: smtp\n  credentials:\n    smtp_host: smtp.example.com\n    smtp_port: 587\n    smtp_user: {user}\n    smtp_pass: '${{SMTP_PASS}}'\n"
+        )
+    };
+    std::fs::write(dir.path().join("a.yaml"), provider("first")).unwrap();
+    std::fs::write(dir.path().join("b.yaml"), provider("second")).unwrap();
+    let d = dir.path().display().to_string();
+    let out = a0ctl(&["validate", "--allow-unset", &d]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{d}/b.yaml:3:3: duplicate `email_provider` (also defined at {d}/a.yaml:3:3)"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn duplicates_across_files_name_both_places() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -61,8 +61,7 @@ impl KindSpec for Email {
                 }
             }
             if let Some(body) = e.fields.get("body").and_then(Value::as_str) {
-                let file = format!("emails/{}.html", e.name);
-                w.file(&file, body);
+                let file = w.named_file(("emails", "html"), &e.name, "email template", body);
                 m.push("body", file_ref(&file));
             }
             for key in [

@@ -1,13 +1,11 @@
 //! Rules: named by `name`; their `order`s are unique across the tenant, so reorders span rules
 //! (`plan::rule_orders`, `diff`). v2's `stage` cannot change in place (a replacement).
 
-use std::collections::BTreeSet;
-
 use serde_json::{Value, json};
 
 use super::{Kind, KindSpec};
 use crate::diff::Change;
-use crate::export::{Map, Writer, file_ref, unique_file_name};
+use crate::export::{Map, Writer, file_ref};
 use crate::live::Live;
 use crate::manifest::Desired;
 use crate::manifest::types::ApiVersion;
@@ -75,16 +73,14 @@ impl KindSpec for Rule {
             )
         });
         let runs = runs_field(w.api);
-        let mut used = BTreeSet::new();
         let mut items = Vec::new();
         for r in rules {
-            let file = format!("rules/{}.js", unique_file_name(&r.name, &mut used));
             let script = r
                 .fields
                 .get("script")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            w.file(&file, script);
+            let file = w.named_file(("rules", "js"), &r.name, "rule", script);
             let mut m = Map::new();
             m.push("name", Value::String(r.name.clone()));
             m.push(

@@ -904,9 +904,25 @@ impl Loader<'_, '_> {
         let clients = DeclaredClients::of(&self.raw);
         let mut first = FirstPlaces::new();
         let mut diags = Vec::new();
+        // A singleton (the email provider) is declared once across all files.
+        let mut singleton: HashMap<&str, (String, Pos)> = HashMap::new();
         for item in &self.raw {
             let file = &self.files[item.file];
             let Some((what, key_field)) = described(item.kind) else {
+                let p = file.root.locate(&item.pointer, false);
+                match singleton.get(item.kind) {
+                    Some((ff, fp)) => diags.push(Diagnostic::new(
+                        file.shown.clone(),
+                        p,
+                        format!(
+                            "duplicate `{}` (also defined at {ff}:{}:{}): a tenant has one",
+                            item.kind, fp.line, fp.col
+                        ),
+                    )),
+                    None => {
+                        singleton.insert(item.kind, (file.shown.clone(), p));
+                    }
+                }
                 continue;
             };
             let mut keys: Vec<UniqueKey<'_>> = Vec::new();
