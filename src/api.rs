@@ -279,6 +279,9 @@ impl CallError {
             ErrorKind::Connect(_) | ErrorKind::Unreachable(_) => {
                 "check --domain (AUTH0_DOMAIN) and that the tenant is reachable from here".into()
             }
+            ErrorKind::Tls(msg) if msg.contains("CaUsedAsEndEntity") => {
+                "the server's certificate is marked as a CA (CA:TRUE, what `openssl req -x509` makes by default), which rustls never accepts as a server's own certificate, trusted or not: make the server a certificate with `-addext basicConstraints=critical,CA:FALSE` (or sign one with that CA), or run `a0ctl emulator --tls`, whose certificate is made right".into()
+            }
             ErrorKind::Tls(_) => {
                 "the tenant's HTTPS could not be verified: check --domain; for a certificate of your own (an emulator's --tls), set SSL_CERT_FILE to its PEM file".into()
             }

@@ -239,6 +239,10 @@ fn diff_or_explain(
     Ok(diff::diff(resources, live, options)?)
 }
 
+/// The most user pages read to count a connection's users (100,000 users): past it the note
+/// says "at least", and a tenant that pages without end cannot hold the plan.
+const MAX_USER_PAGES: usize = 1000;
+
 /// A replacement or delete of a connection deletes its users: say how many.
 async fn count_users(api: &Api, changes: &mut Changes) -> Result<()> {
     for c in changes.changes.iter_mut() {
@@ -256,7 +260,8 @@ async fn count_users(api: &Api, changes: &mut Changes) -> Result<()> {
             c.notes.push("deletes its users".to_string());
             continue;
         }
-        for page in 0.. {
+        let mut more = true;
+        for page in 0..MAX_USER_PAGES {
             let Some(path) = api.dialect().connection_users(target, page, per_page) else {
                 break;
             };
@@ -265,12 +270,14 @@ async fn count_users(api: &Api, changes: &mut Changes) -> Result<()> {
                 .await
                 .map_err(|e| e.doing("cannot count the connection's users"))?;
             let n = users.as_array().map_or(0, Vec::len);
-            total += n;
+            total += n.min(per_page);
             if n < per_page {
+                more = false;
                 break;
             }
         }
         c.notes.push(match total {
+            n if more => format!("deletes at least {n} users"),
             1 => "deletes its 1 user".to_string(),
             n => format!("deletes its {n} users"),
         });

@@ -101,6 +101,51 @@ fn cert_files(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_certificate_marked_as_a_ca_is_named_as_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    // What `openssl req -x509` makes by default: a self-signed certificate with CA:TRUE.
+    let mut params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key_pair = rcgen::KeyPair::generate().unwrap();
+    let ca_cert = params.self_signed(&key_pair).unwrap();
+    let (cert, key) = (dir.path().join("ca.pem"), dir.path().join("ca-key.pem"));
+    std::fs::write(&cert, ca_cert.pem()).unwrap();
+    std::fs::write(&key, key_pair.serialize_pem()).unwrap();
+    let handle = serve(Config {
+        tls: Some(Tls::Files {
+            cert: cert.clone(),
+            key,
+        }),
+        ..config()
+    })
+    .await
+    .unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+        .args(["export", "--out"])
+        .arg(dir.path().join("x"))
+        .env("AUTH0_DOMAIN", &handle.base_url)
+        .env("AUTH0_CLIENT_ID", &handle.global_client_id)
+        .env("AUTH0_CLIENT_SECRET", &handle.global_client_secret)
+        .env("SSL_CERT_FILE", &cert)
+        .env("NO_COLOR", "1")
+        .env_remove("AUTH0_TOKEN")
+        .output()
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("CA:TRUE") && stderr.contains("CA:FALSE"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("set SSL_CERT_FILE"),
+        "the user already did: {stderr}"
+    );
+    handle.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tls_cert_and_key_files_are_served() {
     let dir = tempfile::tempdir().unwrap();
     let (cert, key, pem) = cert_files(dir.path());

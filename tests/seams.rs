@@ -1567,3 +1567,46 @@ async fn a_signed_plan_is_applied_only_unchanged_and_with_its_key() {
     assert_eq!(rules.as_array().unwrap().len(), 1);
     assert!(!rules.to_string().contains("injected"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counting_a_connection_s_users_is_bounded_on_a_tenant_that_pages_without_end() {
+    let connections =
+        json!([{"id": "con_1", "name": "social", "strategy": "twitter", "options": {}}]);
+    let users: Vec<Value> = (0..100)
+        .map(|i| json!({"user_id": format!("u{i}")}))
+        .collect();
+    let users = Value::Array(users);
+    let tenant: Handler = Arc::new(move |method, path, _| {
+        let route = path.split('?').next().unwrap_or_default();
+        if route == "/api/connections/social/users" {
+            // Every page is full: the tenant never says it is done.
+            return json_response(200, users.clone());
+        }
+        if route == "/api/connections" {
+            return json_response(200, connections.clone());
+        }
+        empty_tenant(method, path)
+            .unwrap_or_else(|| json_response(404, json!({"error": "not_found"})))
+    });
+    let domain = hostile(tenant).await;
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "connections:\n  - name: social\n    strategy: github\n",
+    );
+    let out = bounded(
+        a0ctl(
+            &domain,
+            &["plan", dir.path().to_str().unwrap(), "--allow-replace"],
+        ),
+        120,
+    )
+    .await;
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("deletes at least 100000 users"),
+        "{}",
+        all_output(&out)
+    );
+}
