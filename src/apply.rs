@@ -40,7 +40,8 @@ impl Default for Options {
 }
 
 /// The note of a call not started because the run was told to stop.
-pub const STOPPED: &str = "not started: the run was stopped (its output was closed)";
+pub const STOPPED: &str =
+    "not started: the run was stopped (its output was closed, or its lease was lost)";
 
 /// What happened to one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -556,6 +556,17 @@ async fn execute(
     } else {
         print_stdout(&redactor.scrub_message(&render::report(&report, out.stdout)))?;
     }
+    if !lease::may_write() {
+        return Err(hinted(
+            format!(
+                "the apply lease was lost (taken over, or not renewed in time): no call was started after that; {} of {} calls applied, {} not attempted",
+                report.count(Outcome::Applied),
+                report.calls.len(),
+                report.count(Outcome::NotAttempted)
+            ),
+            "another apply may be changing the tenant: let it finish, then run apply again (it plans from the tenant as it is now)",
+        ));
+    }
     incomplete(&report)?;
     verify(&tenant.api, &run_).await?;
     Ok(ExitCode::SUCCESS)
@@ -814,9 +825,10 @@ async fn run(
     };
     let options = apply::Options {
         parallelism,
-        // Nobody reads stderr any more (`2>&1 | head -1`): stop starting calls, so that the
-        // run ends, reports on stdout if it can and releases the lease.
-        stop: crate::diag::stderr_closed,
+        // Nobody reads stderr any more (`2>&1 | head -1`), or the lease may no longer be ours:
+        // stop starting calls, so that the run ends, reports on stdout if it can and releases
+        // the lease.
+        stop: || crate::diag::stderr_closed() || !lease::may_write(),
     };
     let report = apply::apply(api, calls, &options, &progress).await;
     if let Some(bar) = bar {

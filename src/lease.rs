@@ -20,10 +20,11 @@ use crate::model::Kind;
 
 /// The marker connection's name.
 pub const LOCK_NAME: &str = "a0ctl-apply-lock";
-/// How long a lease lives without renewal.
+/// How long a lease lives without renewal, unless `A0CTL_LEASE_TTL` says less: also the
+/// longest any a0ctl writes, so an expiry past it was written by none.
 pub const TTL: Duration = Duration::from_secs(120);
-/// How often a held lease is renewed.
-const RENEW_EVERY: Duration = Duration::from_secs(30);
+/// The environment variable that shortens this process's leases (seconds, 4 to 120).
+pub const TTL_VAR: &str = "A0CTL_LEASE_TTL";
 /// How often a waiting apply tries again.
 const POLL: Duration = Duration::from_millis(500);
 /// How far a holder's clock may run ahead of ours: an expiry later than `TTL` plus this was
@@ -31,6 +32,44 @@ const POLL: Duration = Duration::from_millis(500);
 const SKEW: Duration = Duration::from_secs(60);
 /// The longest owner shown: it is the tenant's text.
 const MAX_OWNER_CHARS: usize = 200;
+
+/// This process's lease time to live: [`TTL`], or `A0CTL_LEASE_TTL` seconds (4 to 120).
+fn ttl() -> Result<Duration> {
+    match std::env::var(TTL_VAR) {
+        Err(_) => Ok(TTL),
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(s) if (4..=TTL.as_secs()).contains(&s) => Ok(Duration::from_secs(s)),
+            _ => Err(hinted(
+                format!(
+                    "{TTL_VAR} must be a number of seconds from 4 to {}, not `{}`",
+                    TTL.as_secs(),
+                    crate::diag::visible_line(&v)
+                ),
+                "",
+            )),
+        },
+    }
+}
+
+/// When this process last knew its lease to be its own (taken, or renewed after reading it
+/// back as ours), and for how long a lease lives; `None` while it holds none. A lease not known
+/// to be ours for 3/4 of its life may have expired and been taken: nothing is written then.
+static HELD: std::sync::Mutex<Option<(std::time::Instant, Duration)>> = std::sync::Mutex::new(None);
+
+fn held() -> std::sync::MutexGuard<'static, Option<(std::time::Instant, Duration)>> {
+    HELD.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Whether this process may still write: it holds no lease, or it knew the lease its own less
+/// than 3/4 of its life ago. A renewal that found another holder, renewals that failed, or a
+/// process stopped (SIGSTOP, a suspended VM) past that, all make it `false`.
+pub fn may_write() -> bool {
+    match *held() {
+        None => true,
+        Some((at, ttl)) => at.elapsed() < ttl * 3 / 4,
+    }
+}
 
 /// A held lease; [`Lease::release`] gives it back (dropping it only stops renewing it).
 pub struct Lease {
@@ -144,7 +183,7 @@ fn path_of(api: &Api, connection: &Value) -> String {
         .item(Target::with_id(Kind::Connection, LOCK_NAME, id))
 }
 
-fn marker(owner: &str, token: &str, since: u64) -> Value {
+fn marker(owner: &str, token: &str, since: u64, ttl: Duration) -> Value {
     json!({
         "a0ctl_lease": {
             "owner": owner,
@@ -153,7 +192,7 @@ fn marker(owner: &str, token: &str, since: u64) -> Value {
             "pid": std::process::id(),
             "token": token,
             "since": since,
-            "expires": now() + TTL.as_secs(),
+            "expires": now() + ttl.as_secs(),
         }
     })
 }
@@ -200,6 +239,7 @@ fn owner() -> String {
 /// Take the lease, waiting at most `wait` for another holder to finish (0: fail at once, naming
 /// the holder). An expired lease is broken.
 pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
+    let ttl = ttl()?;
     let owner = owner();
     let token: String = (0..16)
         .map(|_| format!("{:02x}", rand::random::<u8>()))
@@ -212,8 +252,9 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
         let body = json!({
             "name": LOCK_NAME,
             "strategy": "auth0",
-            "options": marker(&owner, &token, since),
+            "options": marker(&owner, &token, since, ttl),
         });
+        let asked = std::time::Instant::now();
         let held = match api
             .send_once(
                 Method::POST,
@@ -236,12 +277,16 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
             Err(e) => return Err(failed(e)),
         };
         if let Some(path) = held {
+            *self::held() = Some((asked, ttl));
             let renewer = tokio::spawn(renew(
                 api.clone(),
                 path,
-                owner.clone(),
-                token.clone(),
-                since,
+                Holding {
+                    owner: owner.clone(),
+                    token: token.clone(),
+                    since,
+                    ttl,
+                },
             ));
             return Ok(Lease {
                 api: api.clone(),
@@ -330,14 +375,42 @@ pub async fn force_unlock(
     }
 }
 
-async fn renew(api: Api, path: String, owner: String, token: String, since: u64) {
+/// What the renewer writes: the lease as it was taken.
+struct Holding {
+    owner: String,
+    token: String,
+    since: u64,
+    ttl: Duration,
+}
+
+/// Renew every quarter of the lease's life, only after reading the marker back as ours: a
+/// marker that is gone or another's means the lease was lost, and it is never taken back (the
+/// apply stops writing once [`may_write`] says so).
+async fn renew(api: Api, path: String, h: Holding) {
     let method = Method::from_bytes(api.dialect().update_method(Kind::Connection).as_bytes())
         .unwrap_or(Method::PUT);
     loop {
-        tokio::time::sleep(RENEW_EVERY).await;
-        let body = json!({"options": marker(&owner, &token, since)});
-        if let Err(e) = api.send(method.clone(), &path, Some(&body)).await {
-            tracing::warn!("cannot renew the apply lease: {e}");
+        tokio::time::sleep(h.ttl / 4).await;
+        let asked = std::time::Instant::now();
+        match read(&api).await {
+            Ok(Some(m)) if m.holder.as_ref().is_some_and(|x| x.token == h.token) => {}
+            Ok(_) => {
+                tracing::warn!("the apply lease was taken over: this apply writes nothing more");
+                return;
+            }
+            Err(e) => {
+                tracing::warn!("cannot read the apply lease to renew it: {e}");
+                continue;
+            }
+        }
+        let body = json!({"options": marker(&h.owner, &h.token, h.since, h.ttl)});
+        match api.send(method.clone(), &path, Some(&body)).await {
+            Ok(_) => {
+                if let Some((at, _)) = held().as_mut() {
+                    *at = asked;
+                }
+            }
+            Err(e) => tracing::warn!("cannot renew the apply lease: {e}"),
         }
     }
 }
@@ -346,6 +419,7 @@ impl Lease {
     /// Give the tenant back (only if the marker is still ours).
     pub async fn release(self) {
         self.renewer.abort();
+        *held() = None;
         match read(&self.api).await {
             Ok(Some(m)) if m.holder.as_ref().is_some_and(|h| h.token == self.token) => {
                 if let Err(e) = self.api.send(Method::DELETE, &m.path, None).await {
@@ -364,7 +438,7 @@ mod tests {
 
     #[test]
     fn the_marker_names_its_holder() {
-        let m = json!({"options": marker("me", "t", 5)});
+        let m = json!({"options": marker("me", "t", 5, TTL)});
         let h = holder(&m).unwrap();
         assert_eq!(
             (h.owner.as_str(), h.token.as_str(), h.since),

@@ -1610,3 +1610,81 @@ async fn counting_a_connection_s_users_is_bounded_on_a_tenant_that_pages_without
         all_output(&out)
     );
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_stopped_past_its_lease_never_writes_again_after_a_successor_took_over() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let clients: String = (0..30)
+        .map(|i| format!("  - name: held-{i:02}\n"))
+        .collect();
+    write(dir.path(), "t.yaml", &format!("clients:\n{clients}"));
+    let (status, _) = env
+        .call(
+            Method::PUT,
+            "/__emulator/faults",
+            Some(json!({"latency_ms": 300})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let names = || async {
+        let all = env.get("/api/clients").await;
+        let mut names: Vec<String> = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .filter(|n| n.starts_with("held-"))
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names
+    };
+    let short_lease = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("A0CTL_LEASE_TTL", "4");
+        cmd
+    };
+    // The first apply, one call at a time, is stopped once it has made a client.
+    let mut first = short_lease(&["apply", d, "--yes", "--parallelism", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = first.id().unwrap().to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while names().await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first apply made nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let kill = |signal: &str| {
+        std::process::Command::new("kill")
+            .args([signal, &pid])
+            .status()
+            .unwrap()
+    };
+    assert!(kill("-STOP").success());
+    // Its lease expires; a second apply breaks it and finishes the work.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let second = bounded(short_lease(&["apply", d, "--yes"]), 120).await;
+    assert_exit(&second, 0);
+    let after_second = names().await;
+    assert_eq!(after_second.len(), 30, "{after_second:?}");
+    // Resumed, the first must not start another write.
+    assert!(kill("-CONT").success());
+    let out = tokio::time::timeout(Duration::from_secs(60), first.wait_with_output())
+        .await
+        .expect("the first apply ends")
+        .unwrap();
+    assert_exit(&out, 1);
+    assert!(stderr(&out).contains("lease was lost"), "{}", stderr(&out));
+    let now = names().await;
+    assert_eq!(now, after_second, "no write after the successor took over");
+    let unique: std::collections::BTreeSet<&String> = now.iter().collect();
+    assert_eq!(unique.len(), 30, "no duplicates: {now:?}");
+}
