@@ -1648,7 +1648,7 @@ async fn an_apply_stopped_past_its_lease_never_writes_again_after_a_successor_to
         cmd
     };
     // The first apply, one call at a time, is stopped once it has made a client.
-    let mut first = short_lease(&["apply", d, "--yes", "--parallelism", "1"])
+    let first = short_lease(&["apply", d, "--yes", "--parallelism", "1"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
