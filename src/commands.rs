@@ -556,34 +556,36 @@ async fn execute(
     } else {
         print_stdout(&redactor.scrub_message(&render::report(&report, out.stdout)))?;
     }
-    if !lease::may_write() {
-        return Err(hinted(
-            format!(
-                "the apply lease was lost (taken over, or not renewed in time): no call was started after that; {} of {} calls applied, {} not attempted",
-                report.count(Outcome::Applied),
-                report.calls.len(),
-                report.count(Outcome::NotAttempted)
-            ),
-            "another apply may be changing the tenant: let it finish, then run apply again (it plans from the tenant as it is now)",
-        ));
-    }
     incomplete(&report)?;
     verify(&tenant.api, &run_).await?;
     Ok(ExitCode::SUCCESS)
 }
 
+/// An apply that did not make every call: what failed, what was not attempted, and why it
+/// stopped when its lease was lost.
 fn incomplete(report: &apply::Report) -> Result<()> {
     if report.succeeded() {
         return Ok(());
     }
+    let (why, hint) = if lease::may_write() {
+        (
+            "",
+            "fix what failed and run apply again: it plans from the tenant as it is now",
+        )
+    } else {
+        (
+            "the apply lease was lost (taken over, or not renewed in time), so no call was started after that; ",
+            "another apply may be changing the tenant: let it finish, then run apply again (it plans from the tenant as it is now)",
+        )
+    };
     Err(hinted(
         format!(
-            "apply incomplete: {} of {} calls failed, {} not attempted",
+            "{why}apply incomplete: {} of {} calls failed, {} not attempted",
             report.count(Outcome::Failed),
             report.calls.len(),
             report.count(Outcome::NotAttempted)
         ),
-        "fix what failed and run apply again: it plans from the tenant as it is now",
+        hint,
     ))
 }
 
