@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::{Method, Request, Response, StatusCode};
-use harness::{Env, assert_exit, json, outcome, stderr, stdout, write};
+use harness::{Env, assert_exit, json, outcome, stderr, stdout, tree, write};
 use serde_json::{Value, json};
 
 const SCRIPT: &str = "function (user, context, callback) { callback(null, user, context); }";
@@ -1381,13 +1381,8 @@ fn now_secs() -> u64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lease_that_cannot_be_read_or_never_ends_is_named_and_only_it_can_be_broken() {
     let env = Env::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_str().unwrap();
-    write(
-        dir.path(),
-        "t.yaml",
-        &format!("rules:\n  - name: r\n    script: '{SCRIPT}'\n"),
-    );
+    let (_dir, d) = tree(&format!("rules:\n  - name: r\n    script: '{SCRIPT}'\n"));
+    let d = d.as_str();
     let plant = |options: Value| {
         let env = &env;
         async move {

@@ -245,6 +245,14 @@ pub fn assert_exit(o: &Output, code: i32) {
 }
 
 /// Write a manifest file into a directory.
+/// A manifest tree of one file, `t.yaml`: the directory (kept while it lives) and its path.
+pub fn tree(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "t.yaml", text);
+    let d = dir.path().to_str().unwrap().to_string();
+    (dir, d)
+}
+
 pub fn write(dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);
     if let Some(parent) = path.parent() {

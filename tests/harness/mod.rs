@@ -20,5 +20,5 @@ pub use emulator::{
     Config, Emu, Resp, UA, assert_error, assert_ok_text, assert_v2_error, config, http_client,
     read, scrub,
 };
-pub use env::{Env, assert_exit, json, stderr, stdout, write};
+pub use env::{Env, assert_exit, json, stderr, stdout, tree, write};
 pub use snapshot::{Filters, outcome};
