@@ -58,23 +58,37 @@ pub fn reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Write `bytes` to `path` readable and writable by its owner only (0600 on Unix), whatever was
-/// there before: the bytes go to a private temporary file beside it that is renamed into place,
-/// so a reader never sees half a file and a file (or a FIFO) already at `path` is replaced, not
-/// written through with its old mode.
+/// Write `bytes` to `path` readable and writable by its owner only (0600 on Unix): the bytes go
+/// to a private temporary file beside it that is renamed into place, so a reader never sees half
+/// a file and a regular file already at `path` is replaced, not written through with its old
+/// mode. Anything else at `path` (a device, a FIFO, a symbolic link) is an error.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     replace(path, bytes, true)
 }
 
 /// Write `bytes` to `path` as [`write_private`] does, but readable as `std::fs::write` makes
-/// files (0666 less the umask): a FIFO or device already at `path` is replaced, never written
-/// through (which would block, or write where it should not).
+/// files (0666 less the umask): a FIFO or device at `path` is refused, never written through
+/// (which would block, or write where it should not).
 pub fn write_replacing(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     replace(path, bytes, false)
 }
 
 fn replace(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
     use std::io::Write;
+    // Only a regular file is replaced: a device (`/dev/null`, `/dev/stdout`), a FIFO, a socket
+    // or a symbolic link at the path is refused, never swapped for a file or written through.
+    if let Ok(meta) = std::fs::symlink_metadata(path)
+        && !meta.is_file()
+    {
+        let what = if meta.file_type().is_symlink() {
+            "a symbolic link"
+        } else {
+            file_type(&meta)
+        };
+        return Err(std::io::Error::other(format!(
+            "{what} is there; a0ctl writes only regular files"
+        )));
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -151,8 +165,8 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
-    fn a_fifo_in_the_way_is_replaced_never_written_through() {
-        use std::os::unix::fs::PermissionsExt;
+    fn only_regular_files_are_replaced_never_a_fifo_device_or_link() {
+        use std::os::unix::fs::{FileTypeExt, PermissionsExt};
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join(".a0ctl-export");
         let made = std::process::Command::new("mkfifo")
@@ -160,11 +174,34 @@ mod tests {
             .status()
             .unwrap();
         assert!(made.success());
-        // Writing through a FIFO nobody reads would block forever; this returns.
-        write_replacing(&fifo, b"list\n").unwrap();
-        let meta = std::fs::symlink_metadata(&fifo).unwrap();
+        // Writing through a FIFO nobody reads would block forever; this returns, refused.
+        let e = write_replacing(&fifo, b"list\n").unwrap_err().to_string();
+        assert!(e.contains("a named pipe"), "{e}");
+        assert!(
+            std::fs::symlink_metadata(&fifo)
+                .unwrap()
+                .file_type()
+                .is_fifo()
+        );
+        let e = write_private(Path::new("/dev/null"), b"{}")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a character device"), "{e}");
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink("/dev/stdout", &link).unwrap();
+        let e = write_private(&link, b"{}").unwrap_err().to_string();
+        assert!(e.contains("a symbolic link"), "{e}");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let listed = dir.path().join("listed");
+        write_replacing(&listed, b"list\n").unwrap();
+        let meta = std::fs::symlink_metadata(&listed).unwrap();
         assert!(meta.is_file());
-        assert_eq!(std::fs::read(&fifo).unwrap(), b"list\n");
+        assert_eq!(std::fs::read(&listed).unwrap(), b"list\n");
         let plain = dir.path().join("plain");
         std::fs::write(&plain, "x").unwrap();
         let usual = std::fs::metadata(&plain).unwrap().permissions().mode();

@@ -27,6 +27,8 @@ pub const TTL: Duration = Duration::from_secs(120);
 pub const TTL_VAR: &str = "A0CTL_LEASE_TTL";
 /// How often a waiting apply tries again.
 const POLL: Duration = Duration::from_millis(500);
+/// How long a v1 apply waits after taking the lease before reading it back as its own.
+const SETTLE: Duration = Duration::from_millis(500);
 /// How far a holder's clock may run ahead of ours: an expiry later than `TTL` plus this was
 /// written by no a0ctl (each writes now + `TTL`), so it is not believed.
 const SKEW: Duration = Duration::from_secs(60);
@@ -151,10 +153,16 @@ impl Marker {
         match &self.holder {
             Some(h) => {
                 let owner: String = h.owner.chars().take(MAX_OWNER_CHARS).collect();
+                // `since` is the tenant's word: shown only when it is a time this century.
+                let age = now().saturating_sub(h.since.min(now()));
+                let since = if h.since >= 946_684_800 {
+                    format!(" since {age} s ago")
+                } else {
+                    String::new()
+                };
                 format!(
-                    "{} holds it since {} s ago (it expires in {} s unless renewed)",
+                    "{} holds it{since} (it expires in {} s unless renewed)",
                     crate::diag::visible_line(&owner),
-                    now().saturating_sub(h.since.min(now())),
                     h.expires.saturating_sub(now())
                 )
             }
@@ -276,6 +284,20 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
             },
             Err(e) => return Err(failed(e)),
         };
+        // v1 addresses the marker by name, so another apply's DELETE of a stale lease it read a
+        // moment ago can remove this fresh one: let such a DELETE land, then read the marker
+        // back, and hold the tenant only if it is still ours. (v2 deletes by id: no such race.)
+        let held = match held {
+            Some(path) if api.dialect().version() == crate::manifest::types::ApiVersion::V1 => {
+                tokio::time::sleep(SETTLE).await;
+                let ours = read(api)
+                    .await
+                    .map_err(failed)?
+                    .is_some_and(|m| m.holder.is_some_and(|h| h.token == token));
+                ours.then_some(path)
+            }
+            other => other,
+        };
         if let Some(path) = held {
             *self::held() = Some((asked, ttl));
             let renewer = tokio::spawn(renew(
@@ -368,6 +390,19 @@ pub async fn force_unlock(
         ));
     }
     confirm(&format!("{} ({})", m.id, m.describe()))?;
+    // The answer may have taken a while: break the lease only if it is still the one named.
+    let m = match read(api).await.map_err(failed)? {
+        Some(now) if now.id == m.id => now,
+        _ => {
+            return Err(hinted(
+                format!(
+                    "the lease changed while you answered: {} is no longer held, and nothing was changed",
+                    m.id
+                ),
+                "run force-unlock again with the id apply names now",
+            ));
+        }
+    };
     match api.send(Method::DELETE, &m.path, None).await {
         Ok(_) => Ok(()),
         Err(e) if e.status() == Some(404) => Ok(()),

@@ -137,7 +137,8 @@ pub fn sign(text: &str, key: &[u8]) -> Result<String> {
 
 /// Check a plan file's signature against `key`: a signed file needs the key, a key needs a
 /// signed file, and the MAC must be the file's (compared in constant time). Refusals exit 3.
-fn check_signature(path: &Path, text: &str, key: Option<&[u8]>, signed: bool) -> Result<()> {
+fn check_signature(path: &Path, file: &Value, key: Option<&[u8]>) -> Result<()> {
+    let signed = file.get("signature").is_some_and(|s| !s.is_null());
     use hmac::Mac;
     let refuse = |message: String, hint: &str| -> crate::error::Error {
         Refused {
@@ -161,8 +162,6 @@ fn check_signature(path: &Path, text: &str, key: Option<&[u8]>, signed: bool) ->
             "plan again with A0CTL_PLAN_KEY set, so that `plan --out` signs the file",
         ));
     }
-    let file: Value =
-        serde_json::from_str(text).map_err(|e| hinted(format!("{}: {e}", path.display()), ""))?;
     let sig = &file["signature"];
     let given = sig["mac"]
         .as_str()
@@ -178,7 +177,7 @@ fn check_signature(path: &Path, text: &str, key: Option<&[u8]>, signed: bool) ->
                 .flatten()
         });
     let fits = given
-        .is_some_and(|given| mac_of(key, &file).is_ok_and(|mac| mac.verify_slice(&given).is_ok()));
+        .is_some_and(|given| mac_of(key, file).is_ok_and(|mac| mac.verify_slice(&given).is_ok()));
     if fits {
         Ok(())
     } else {
@@ -475,6 +474,11 @@ fn split_fields(value: &Value, r: &Resource) -> (BTreeMap<String, Value>, BTreeM
 /// consistent. A damaged file is an error that names it, never a panic.
 pub fn read(path: &Path, key: Option<&[u8]>) -> Result<SavedPlan> {
     let text = crate::fsutil::read_regular(path, MAX_BYTES, "plan file")?;
+    // The signature first: an altered file is refused as altered (exit 3), whatever else it
+    // claims (another version, another layout).
+    if let Ok(file) = serde_json::from_str::<Value>(&text) {
+        check_signature(path, &file, key)?;
+    }
     let saved: SavedPlan = serde_json::from_str(&text).map_err(|e| {
         hinted(
             format!(
@@ -502,7 +506,6 @@ pub fn read(path: &Path, key: Option<&[u8]>) -> Result<SavedPlan> {
             "",
         ));
     }
-    check_signature(path, &text, key, saved.signature.is_some())?;
     damage(&saved).map_err(|what| {
         hinted(
             format!("{}: the plan file is damaged: {what}", path.display()),

@@ -21,7 +21,8 @@ pub const SENSITIVE_CHANGED: &str = "(sensitive, changed)";
 /// and `access_token2` count too; and any key with `secret` or `private` in it
 /// (`clientsecret`), or that ends in a compound such as `apikey` or `accesstoken`. Passwords go
 /// by the short names real configurations use too (`DB_PASS`, `smtp_pass`, `ldap_pw`), and so
-/// do values that embed one (`SENTRY_DSN`, `MONGO_CONNECTION_STRING`).
+/// do values that embed one (`SENTRY_DSN`, `MONGO_CONNECTION_STRING`, `DATABASE_URL`, an
+/// `Authorization` header, a `webhook_url`).
 pub fn is_sensitive_key(key: &str) -> bool {
     let words: Vec<String> = split_words(key)
         .into_iter()
@@ -31,7 +32,7 @@ pub fn is_sensitive_key(key: &str) -> bool {
     let Some(last) = words.last() else {
         return false;
     };
-    const LAST: [&str; 17] = [
+    const LAST: [&str; 19] = [
         "secret",
         "password",
         "passwd",
@@ -39,6 +40,8 @@ pub fn is_sensitive_key(key: &str) -> bool {
         "pw",
         "dsn",
         "salt",
+        "authorization",
+        "webhook",
         "passphrase",
         "pwd",
         "key",
@@ -52,7 +55,7 @@ pub fn is_sensitive_key(key: &str) -> bool {
     ];
     let singular = last.strip_suffix('s').filter(|w| LAST.contains(w));
     let joined: String = words.concat();
-    const COMPOUNDS: [&str; 15] = [
+    const COMPOUNDS: [&str; 20] = [
         "apikey",
         "dbpass",
         "smtppass",
@@ -61,6 +64,11 @@ pub fn is_sensitive_key(key: &str) -> bool {
         "rootpass",
         "authkey",
         "connectionstring",
+        "databaseurl",
+        "dburl",
+        "webhookurl",
+        "connectionuri",
+        "mongouri",
         "privatekey",
         "secretkey",
         "accesskey",
@@ -410,6 +418,11 @@ mod tests {
             "MONGO_CONNECTION_STRING",
             "connectionString",
             "hash_salt",
+            "DATABASE_URL",
+            "Authorization",
+            "webhook_url",
+            "slackWebhook",
+            "MONGO_URI",
         ] {
             assert!(is_sensitive_key(yes), "{yes}");
         }

@@ -1526,6 +1526,12 @@ async fn a_signed_plan_is_applied_only_unchanged_and_with_its_key() {
         "{}",
         stderr(&out)
     );
+    // An edit that also claims another layout is refused as an edit.
+    let downgraded = signed.replacen("\"file_version\": 2", "\"file_version\": 1", 1);
+    assert_ne!(downgraded, signed);
+    std::fs::write(&pf, &downgraded).unwrap();
+    let out = apply(Some(key)).await;
+    assert_exit(&out, 3);
     // The right file, with another key or with none.
     std::fs::write(&pf, &signed).unwrap();
     let out = apply(Some("another-key")).await;
@@ -1682,4 +1688,41 @@ async fn an_apply_stopped_past_its_lease_never_writes_again_after_a_successor_to
     assert_eq!(now, after_second, "no write after the successor took over");
     let unique: std::collections::BTreeSet<&String> = now.iter().collect();
     assert_eq!(unique.len(), 30, "no duplicates: {now:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn applies_that_meet_a_stale_v1_lease_together_never_both_hold_it() {
+    let env = Env::start().await;
+    for round in 0..2 {
+        let (_dir, d) = tree(&format!("clients:\n  - name: race-{round}\n"));
+        // A lease left by an apply killed elsewhere, long expired.
+        let (status, _) = env
+            .call(
+                Method::POST,
+                "/api/connections",
+                Some(json!({"name": "a0ctl-apply-lock", "strategy": "auth0", "options": {"a0ctl_lease": {
+                    "owner": "a0ctl on gone, pid 1", "host": "gone", "pid": 1, "token": "stale",
+                    "since": 1, "expires": 2}}})),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let runs: Vec<_> = (0..6)
+            .map(|_| {
+                env.command(&["apply", &d, "--yes", "--lock-timeout", "60s"])
+                    .output()
+            })
+            .collect();
+        for out in futures::future::join_all(runs).await {
+            assert_exit(&out.unwrap(), 0);
+        }
+        let made = env
+            .get("/api/clients")
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"] == format!("race-{round}"))
+            .count();
+        assert_eq!(made, 1, "round {round}: one client, not one per apply");
+    }
 }

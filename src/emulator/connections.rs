@@ -60,6 +60,11 @@ fn is_secret_key(key: &str) -> bool {
         "salt",
         "connection_string",
         "connectionstring",
+        "authorization",
+        "webhook",
+        "database_url",
+        "databaseurl",
+        "mongo_uri",
     ]
     .iter()
     .any(|word| key.contains(word))
