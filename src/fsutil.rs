@@ -80,13 +80,9 @@ fn replace(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
     if let Ok(meta) = std::fs::symlink_metadata(path)
         && !meta.is_file()
     {
-        let what = if meta.file_type().is_symlink() {
-            "a symbolic link"
-        } else {
-            file_type(&meta)
-        };
         return Err(std::io::Error::other(format!(
-            "{what} is there; a0ctl writes only regular files"
+            "{} is there; a0ctl writes only regular files",
+            file_type(&meta)
         )));
     }
     let dir = match path.parent() {
@@ -128,7 +124,9 @@ fn file_type(meta: &std::fs::Metadata) -> &'static str {
             return "a socket";
         }
     }
-    if meta.is_dir() {
+    if meta.file_type().is_symlink() {
+        "a symbolic link"
+    } else if meta.is_dir() {
         "a directory"
     } else {
         "not a file"

@@ -148,6 +148,11 @@ impl Marker {
         self.holder.as_ref().is_some_and(Holder::is_stale)
     }
 
+    /// Whether it carries this token: the lease is the apply's own.
+    fn is_ours(&self, token: &str) -> bool {
+        self.holder.as_ref().is_some_and(|h| h.token == token)
+    }
+
     /// Who holds it, for a message: every field the tenant wrote escaped and bounded.
     fn describe(&self) -> String {
         match &self.holder {
@@ -275,7 +280,7 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
             Err(e) if e.is_conflict() => None,
             // The answer was lost: the marker says whether the create took effect.
             Err(e) if e.is_ambiguous() => match read(api).await.map_err(failed)? {
-                Some(m) => m.holder.is_some_and(|h| h.token == token).then_some(m.path),
+                Some(m) => m.is_ours(&token).then_some(m.path),
                 None if lost < api.retries() => {
                     lost += 1;
                     continue;
@@ -293,7 +298,7 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
                 let ours = read(api)
                     .await
                     .map_err(failed)?
-                    .is_some_and(|m| m.holder.is_some_and(|h| h.token == token));
+                    .is_some_and(|m| m.is_ours(&token));
                 ours.then_some(path)
             }
             other => other,
@@ -428,7 +433,7 @@ async fn renew(api: Api, path: String, h: Holding) {
         tokio::time::sleep(h.ttl / 4).await;
         let asked = std::time::Instant::now();
         match read(&api).await {
-            Ok(Some(m)) if m.holder.as_ref().is_some_and(|x| x.token == h.token) => {}
+            Ok(Some(m)) if m.is_ours(&h.token) => {}
             Ok(_) => {
                 tracing::warn!("the apply lease was taken over: this apply writes nothing more");
                 return;
@@ -456,7 +461,7 @@ impl Lease {
         self.renewer.abort();
         *held() = None;
         match read(&self.api).await {
-            Ok(Some(m)) if m.holder.as_ref().is_some_and(|h| h.token == self.token) => {
+            Ok(Some(m)) if m.is_ours(&self.token) => {
                 if let Err(e) = self.api.send(Method::DELETE, &m.path, None).await {
                     tracing::warn!("cannot release the apply lease (it expires by itself): {e}");
                 }
