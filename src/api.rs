@@ -543,9 +543,12 @@ impl Api {
             .await
     }
 
-    /// Send a call exactly once as far as the server can tell (a POST): only failures that
-    /// happened before the request could be acted on (429, connection refused) are retried; an
-    /// ambiguous failure is returned for the caller to check.
+    /// Send a call at most once as far as the server can tell (a POST). 429s are waited out as
+    /// for every call (the server answers them before acting on the request); nothing else is
+    /// sent again: a failure that leaves it unknown whether the server acted (a 5xx, a timeout,
+    /// a connection broken after the request left, see [`CallError::is_ambiguous`]) is returned
+    /// for the caller to check, and one that says the request never arrived (refused, no such
+    /// host, TLS) is returned as it is.
     pub async fn send_once(
         &self,
         method: Method,

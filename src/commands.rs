@@ -448,11 +448,12 @@ async fn apply_on(
     out: Out,
 ) -> Result<ExitCode> {
     let mut computed = compute(&tenant.api, resources, options, &args.targets).await?;
+    let mut confirmed = false;
     let lease = if computed.plan.calls.is_empty() {
         None
     } else {
-        // Writes ahead: refuse what the gates refuse before touching anything, then hold the
-        // tenant and plan again under the lease.
+        // Writes ahead: refuse what the gates refuse before touching anything, ask, then hold
+        // the tenant and plan again under the lease.
         if let Err(e) = refuse_early(&computed.plan, resources, &computed.live, &apply_args.gates) {
             if args.format == Format::Text {
                 let text = render::plan(&computed.plan, &tenant.label, Format::Text, out.stdout);
@@ -461,14 +462,23 @@ async fn apply_on(
             return Err(e);
         }
         check_write_scopes(&tenant.api, &computed.plan)?;
+        let shown = ask_before_lease(tenant, &computed, apply_args, args.format, out)?;
+        confirmed = shown.is_some();
         let lease = lease::acquire(&tenant.api, apply_args.lock_timeout).await?;
-        match compute(&tenant.api, resources, options, &args.targets).await {
-            Ok(c) => computed = c,
+        let again = match compute(&tenant.api, resources, options, &args.targets).await {
+            Ok(c) => c,
             Err(e) => {
                 lease.release().await;
                 return Err(e);
             }
+        };
+        if let Some(shown) = shown
+            && render::json_plan(&again.plan, &tenant.label) != shown
+        {
+            lease.release().await;
+            return Err(changed_while_asked());
         }
+        computed = again;
         Some(lease)
     };
     let run = Execution {
@@ -479,12 +489,47 @@ async fn apply_on(
         options,
         client_views: computed.client_views,
         only: None,
+        confirmed,
     };
     let result = execute(tenant, run, apply_args, args.format, out).await;
     if let Some(lease) = lease {
         lease.release().await;
     }
     result
+}
+
+/// Show the plan and ask, before the lease is taken (an answer may take a while, and the
+/// tenant is not held meanwhile): the plan as shown (its JSON form), or `None` under `--yes`.
+/// `--format json` prints the plan only with the report, so it cannot ask: it needs `--yes`.
+fn ask_before_lease(
+    tenant: &Tenant,
+    computed: &Computed,
+    apply_args: &ApplyArgs,
+    format: Format,
+    out: Out,
+) -> Result<Option<Value>> {
+    if apply_args.yes {
+        return Ok(None);
+    }
+    if format == Format::Json {
+        return Err(hinted(
+            "apply --format json needs --yes: it prints the plan only with the report, so there is nothing to review at a prompt; nothing was changed",
+            "review the plan with `a0ctl plan` (or save it with `a0ctl plan --out FILE`), then run apply --format json --yes (or apply --plan FILE --format json --yes)",
+        ));
+    }
+    let text = render::plan(&computed.plan, &tenant.label, Format::Text, out.stdout);
+    print_stdout(&computed.redactor.scrub(&text))?;
+    confirm(false, &tenant.label)?;
+    Ok(Some(render::json_plan(&computed.plan, &tenant.label)))
+}
+
+/// The refusal of an apply whose plan, made again under the lease, is not the one confirmed.
+fn changed_while_asked() -> crate::error::Error {
+    Refused {
+        message: "the tenant changed while you answered: the plan made again under the apply lease is not the one you confirmed; nothing was changed".into(),
+        hint: "run apply again to review the plan as it is now".into(),
+    }
+    .into()
 }
 
 /// The gates of a plan made from manifests: an empty manifest that would empty the tenant, and
@@ -510,6 +555,8 @@ struct Execution<'a> {
     client_views: bool,
     /// A saved plan: only its resources are checked afterwards.
     only: Option<&'a planfile::SavedPlan>,
+    /// The plan was shown and confirmed before the lease was taken (and is unchanged since).
+    confirmed: bool,
 }
 
 /// Show the plan, pass the gates, ask, run the calls, report, and check the tenant now matches.
@@ -527,7 +574,7 @@ async fn execute(
         ..
     } = run_;
     let json = format == Format::Json;
-    if !json {
+    if !json && !run_.confirmed {
         let text = render::plan(plan, &tenant.label, Format::Text, out.stdout);
         print_stdout(&redactor.scrub(&text))?;
     }
@@ -542,7 +589,9 @@ async fn execute(
     } else {
         gate(&plan.changes, live, &apply_args.gates)?;
     }
-    confirm(apply_args.yes, &tenant.label)?;
+    if !run_.confirmed {
+        confirm(apply_args.yes, &tenant.label)?;
+    }
     let report = run(
         &tenant.api,
         &plan.calls,
@@ -626,6 +675,9 @@ async fn apply_saved_on(
         let (computed, plan) = saved_plan(tenant, saved, &desired, &options).await?;
         gate(&plan.changes, &computed.live, &apply_args.gates)?;
         check_write_scopes(&tenant.api, &plan)?;
+        // Asked before the lease; under it, the plan must still be the saved one.
+        let shown = Computed { plan, ..computed };
+        ask_before_lease(tenant, &shown, apply_args, format, out)?;
         Some(lease::acquire(&tenant.api, apply_args.lock_timeout).await?)
     };
     let result = apply_saved_held(tenant, saved, &desired, &options, apply_args, format, out).await;
@@ -669,6 +721,7 @@ async fn apply_saved_held(
         options,
         client_views: computed.client_views,
         only: Some(saved),
+        confirmed: !saved.calls.is_empty() && !apply_args.yes,
     };
     execute(tenant, run, apply_args, format, out).await
 }
@@ -973,7 +1026,7 @@ pub fn diff_trees(
                 "the old tree is written for {} and the new one for {}: diff compares trees written for the same API",
                 old_set.api, new_set.api
             ),
-            "to move a tree to v2, export the tenant with `a0ctl export --api v2` and diff against that",
+            "to move a tree to v2, export the tenant with `a0ctl export` (it writes v2) and diff against that",
         ));
     }
     let old_resources = model::desired_resources(&old_set);

@@ -40,7 +40,8 @@ pub struct TenantArgs {
     /// Use the embedded emulator with its state in .a0ctl/local.db (no account needed).
     #[arg(long)]
     pub local: bool,
-    /// The Management API to speak, v1 or v2 (default: the manifests' `api:`, else v1).
+    /// The Management API to speak, v1 or v2 (default: the manifests' `api:`; commands without
+    /// manifests, such as export, speak v2).
     #[arg(
         long,
         env = "AUTH0_API",
@@ -69,7 +70,8 @@ pub struct Tenant {
 
 impl Tenant {
     /// Connect to the tenant the arguments name, speaking the API the manifests are written for
-    /// (`manifests`; `None` for commands without manifests, which take `--api`, else v1).
+    /// (`manifests`; `None` for commands without manifests, which take `--api`, else v2: the API
+    /// every tenant serves today).
     pub async fn connect(args: &TenantArgs, manifests: Option<ApiVersion>) -> Result<Tenant> {
         let api_version = match (args.api, manifests) {
             (Some(flag), Some(written)) if flag != written => {
@@ -78,7 +80,8 @@ impl Tenant {
                     "drop --api: the manifests' `api:` decides, or write the manifests for the other API",
                 ));
             }
-            (flag, written) => written.or(flag).unwrap_or_default(),
+            (_, Some(written)) => written,
+            (flag, None) => flag.unwrap_or(ApiVersion::V2),
         };
         let dialect = || crate::dialect::for_version(api_version);
         let settings = Settings {

@@ -752,3 +752,148 @@ async fn an_empty_manifest_does_not_empty_the_tenant_without_force() {
     insta::assert_snapshot!("apply_of_empty_sections", env.outcome(&out));
     assert_eq!(env.get("/api/rules").await.as_array().unwrap().len(), 4);
 }
+
+/// `a0ctl ARGS` on a terminal (util-linux `script` gives it one): the child, its output read
+/// line by line.
+fn on_terminal(env: &Env, args: &[&str]) -> tokio::process::Child {
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_a0ctl"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+        .collect();
+    let mut cmd = env.command(&[]);
+    let cmd = cmd.as_std_mut();
+    let mut script = tokio::process::Command::new("script");
+    script
+        .args(["-qfec", &quoted.join(" "), "/dev/null"])
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env_remove("AUTH0_TOKEN")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    script
+        .spawn()
+        .expect("util-linux `script` runs a command on a terminal")
+}
+
+/// Read the terminal's output until it shows `text` (at most 60 s); all read so far.
+async fn read_until(child: &mut tokio::process::Child, seen: &mut String, text: &str) {
+    use tokio::io::AsyncReadExt;
+    let out = child.stdout.as_mut().unwrap();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !seen.contains(text) {
+        let n = tokio::time::timeout_at(deadline, out.read(&mut buf))
+            .await
+            .unwrap_or_else(|_| panic!("no `{text}` on the terminal within 60 s:\n{seen}"))
+            .unwrap();
+        assert!(n > 0, "the terminal closed before `{text}`:\n{seen}");
+        seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+}
+
+/// Answer on the terminal, then the exit code and everything it showed.
+async fn answer(child: &mut tokio::process::Child, mut seen: String, text: &str) -> (i32, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(text.as_bytes()).await.unwrap();
+    stdin.flush().await.unwrap();
+    let mut rest = Vec::new();
+    let out = child.stdout.as_mut().unwrap();
+    tokio::time::timeout(Duration::from_secs(60), out.read_to_end(&mut rest))
+        .await
+        .expect("the apply ends within 60 s of the answer")
+        .unwrap();
+    seen.push_str(&String::from_utf8_lossy(&rest));
+    let status = child.wait().await.unwrap();
+    drop(stdin);
+    (status.code().unwrap_or(-1), seen)
+}
+
+async fn lease_held(env: &Env) -> bool {
+    let connections = env.get("/api/connections").await;
+    connections
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == a0ctl::lease::LOCK_NAME)
+}
+
+const PROMPT: &str = "Only 'yes' will be accepted";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prompt_is_answered_before_the_lease_is_taken_and_a_plan_changed_meanwhile_is_refused()
+{
+    let env = Env::start().await;
+    let (_dir, d) =
+        harness::tree("clients:\n  - name: late\n    callbacks: [https://a.example/cb]\n");
+    let mut child = on_terminal(&env, &["apply", &d]);
+    let mut seen = String::new();
+    read_until(&mut child, &mut seen, PROMPT).await;
+    assert!(seen.contains("+ client \"late\""), "{seen}");
+    assert!(
+        !lease_held(&env).await,
+        "the lease is not held while the question waits"
+    );
+    // Someone creates the client while the question waits: the plan under the lease differs.
+    let (status, _) = env
+        .call(
+            Method::POST,
+            "/api/clients",
+            Some(json!({"name": "late", "callbacks": ["https://b.example/cb"]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (code, seen) = answer(&mut child, seen, "yes\n").await;
+    assert_eq!(code, 3, "{seen}");
+    assert!(
+        seen.contains("the tenant changed while you answered"),
+        "{seen}"
+    );
+    let clients = env.get("/api/clients").await;
+    let late: Vec<&Value> = clients
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["name"] == "late")
+        .collect();
+    assert_eq!(late.len(), 1, "nothing was changed: {clients}");
+    assert_eq!(late[0]["callbacks"], json!(["https://b.example/cb"]));
+    assert!(!lease_held(&env).await, "the lease was given back");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_confirmed_on_a_terminal_is_applied_once() {
+    let env = Env::start().await;
+    let (_dir, d) =
+        harness::tree("clients:\n  - name: late\n    callbacks: [https://a.example/cb]\n");
+    let mut child = on_terminal(&env, &["apply", &d]);
+    let mut seen = String::new();
+    read_until(&mut child, &mut seen, PROMPT).await;
+    assert!(
+        !lease_held(&env).await,
+        "the lease is not held while the question waits"
+    );
+    let (code, seen) = answer(&mut child, seen, "yes\n").await;
+    assert_eq!(code, 0, "{seen}");
+    assert_eq!(
+        seen.matches("+ client \"late\"").count(),
+        1,
+        "the plan is shown once: {seen}"
+    );
+    let names = client_names(&env.get("/api/clients").await);
+    assert_eq!(names.iter().filter(|n| *n == "late").count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_in_json_on_a_terminal_needs_yes_and_changes_nothing() {
+    let env = Env::start().await;
+    let (_dir, d) = harness::tree("clients:\n  - name: late\n");
+    let mut child = on_terminal(&env, &["apply", &d, "--format", "json"]);
+    let (code, seen) = answer(&mut child, String::new(), "yes\n").await;
+    assert_eq!(code, 1, "{seen}");
+    assert!(seen.contains("apply --format json needs --yes"), "{seen}");
+    assert!(!seen.contains(PROMPT), "nothing is asked: {seen}");
+    let names = client_names(&env.get("/api/clients").await);
+    assert!(!names.iter().any(|n| n == "late"), "nothing was changed");
+}

@@ -172,7 +172,9 @@ async fn every_consumer_hides_the_same_nested_dotted_and_slashed_secret_keys() {
     .await;
     let out_dir = tempfile::tempdir().unwrap();
     let o = out_dir.path().join("x");
-    let out = env.run(&["export", "--out", o.to_str().unwrap()]).await;
+    let out = env
+        .run(&["export", "--api", "v1", "--out", o.to_str().unwrap()])
+        .await;
     // It names the four variables below.
     insta::assert_snapshot!("export_of_nested_secrets", env.outcome(&out));
     assert_eq!(leaked(&all_output(&out)), None, "{}", all_output(&out));
@@ -683,7 +685,10 @@ async fn objects_nested_past_serde_s_default_limit_are_read() {
     insta::assert_snapshot!("plan_of_a_deep_object", outcome(&out));
     let x = dir.path().join("export");
     let out = bounded(
-        a0ctl(&domain, &["export", "--out", x.to_str().unwrap()]),
+        a0ctl(
+            &domain,
+            &["export", "--api", "v1", "--out", x.to_str().unwrap()],
+        ),
         60,
     )
     .await;

@@ -299,11 +299,13 @@ async fn export_force_removes_only_the_stale_files_it_wrote() {
     let dir = tempfile::tempdir().unwrap();
     let x = dir.path().join("x");
     let xs = x.to_str().unwrap();
-    assert_exit(&env.run(&["export", "--out", xs]).await, 0);
+    assert_exit(&env.run(&["export", "--api", "v1", "--out", xs]).await, 0);
     std::fs::write(x.join("notes.md"), "mine").unwrap();
     assert!(x.join("rules/b.js").exists());
     env.call(Method::DELETE, "/api/rules/b", None).await;
-    let out = env.run(&["export", "--out", xs, "--force"]).await;
+    let out = env
+        .run(&["export", "--api", "v1", "--out", xs, "--force"])
+        .await;
     // It says what it `removed`.
     insta::assert_snapshot!("export_force", env.outcome(&out));
     assert!(!x.join("rules/b.js").exists(), "stale script removed");
@@ -317,7 +319,11 @@ async fn export_force_removes_only_the_stale_files_it_wrote() {
             Some(json!({"name": "Pinned"})),
         )
         .await;
-    assert_exit(&env.run(&["export", "--out", xs, "--force"]).await, 0);
+    assert_exit(
+        &env.run(&["export", "--api", "v1", "--out", xs, "--force"])
+            .await,
+        0,
+    );
     let clients = std::fs::read_to_string(x.join("clients.yaml")).unwrap();
     assert!(
         clients.contains(&format!("client_id: {}", c["clientID"].as_str().unwrap())),
@@ -354,7 +360,7 @@ async fn export_keeps_enabled_clients_of_clients_that_share_a_name() {
     let dir = tempfile::tempdir().unwrap();
     let x = dir.path().join("x");
     let xs = x.to_str().unwrap();
-    let out = env.run(&["export", "--out", xs]).await;
+    let out = env.run(&["export", "--api", "v1", "--out", xs]).await;
     insta::assert_snapshot!("export_of_shared_names", env.outcome(&out));
     assert!(!stderr(&out).contains("left out"), "{}", stderr(&out));
     let connections = std::fs::read_to_string(x.join("connections.yaml")).unwrap();

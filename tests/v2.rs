@@ -1024,3 +1024,40 @@ async fn v2_what_the_manifests_do_not_say_keeps_its_state() {
     let (_, now) = v2(&env, Method::GET, "/emails/provider", None).await;
     assert_eq!(now["name"], "mailgun");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_without_api_speaks_v2_the_api_every_tenant_serves() {
+    let env = Env::start().await;
+    let (status, _) = env
+        .call(Method::POST, "/api/clients", Some(json!({"name": "Web"})))
+        .await;
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let yaml_of = |d: &std::path::Path| -> String {
+        let mut all = String::new();
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            if e.path().extension().is_some_and(|x| x == "yaml") {
+                all.push_str(&std::fs::read_to_string(e.path()).unwrap());
+            }
+        }
+        all
+    };
+    let (v2, v1) = (dir.path().join("v2"), dir.path().join("v1"));
+    assert_exit(
+        &env.run(&["export", "--out", v2.to_str().unwrap()]).await,
+        0,
+    );
+    let written = yaml_of(&v2);
+    assert!(written.contains("api: v2"), "{written}");
+    assert!(written.contains("Web"), "{written}");
+    let plan = env.run(&["plan", v2.to_str().unwrap()]).await;
+    assert_exit(&plan, 0);
+    assert!(stdout(&plan).contains("No changes"), "{}", stdout(&plan));
+    let out = env
+        .run(&["export", "--api", "v1", "--out", v1.to_str().unwrap()])
+        .await;
+    assert_exit(&out, 0);
+    let written = yaml_of(&v1);
+    assert!(!written.contains("api: v2"), "{written}");
+    assert!(written.contains("Web"), "{written}");
+}

@@ -63,7 +63,7 @@ async fn export_round_trips_without_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("tenant");
     let o = out_dir.to_str().unwrap();
-    let out = env.run(&["export", "--out", o]).await;
+    let out = env.run(&["export", "--api", "v1", "--out", o]).await;
     // It names the variable the secret now comes from: `A0_GITHUB_CLIENT_SECRET`.
     insta::assert_snapshot!("export", env.outcome(&out));
     assert!(!stdout(&out).contains("gh-very-secret-771"));
@@ -108,15 +108,20 @@ async fn export_round_trips_without_secrets() {
     assert_exit(&out, 0);
 
     // A second export is byte-identical; a non-empty directory needs --force.
-    let out = env.run(&["export", "--out", o]).await;
+    let out = env.run(&["export", "--api", "v1", "--out", o]).await;
     insta::assert_snapshot!("export_into_a_non_empty_directory", env.outcome(&out));
     let again = dir.path().join("again");
     assert_exit(
-        &env.run(&["export", "--out", again.to_str().unwrap()]).await,
+        &env.run(&["export", "--api", "v1", "--out", again.to_str().unwrap()])
+            .await,
         0,
     );
     assert_eq!(read_tree(&out_dir), read_tree(&again));
-    assert_exit(&env.run(&["export", "--out", o, "--force"]).await, 0);
+    assert_exit(
+        &env.run(&["export", "--api", "v1", "--out", o, "--force"])
+            .await,
+        0,
+    );
     assert_eq!(read_tree(&out_dir), read_tree(&again));
 }
 

@@ -1,4 +1,5 @@
-//! The manifest's types: what a user writes, named as the Management API v1 names it. These types
+//! The manifest's types: what a user writes, named as the Management API names it (v1 or v2, as
+//! the manifest's `api:` says; a field of one API only carries `x-api`). These types
 //! are the single source of the JSON Schema (`schema`) and of the typed `Desired` state that the
 //! diff compares with the tenant. Absent optional fields are *not managed*: the tenant keeps
 //! whatever value it has.

@@ -238,9 +238,9 @@ pub fn assert_exit(o: &Output, code: i32) {
     assert_eq!(
         o.status.code(),
         Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(o),
-        stderr(o)
+        "stderr:\n{}\nstdout:\n{}",
+        stderr(o),
+        stdout(o)
     );
 }
 
