@@ -15,6 +15,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::kinds::{Pairing, Reference};
 use crate::live::Live;
 use crate::manifest::Origin;
 use crate::model::{Kind, Resource};
@@ -268,60 +269,67 @@ fn at(r: &Resource) -> At {
     At(r.origin.clone())
 }
 
-/// Compare the desired resources with the tenant.
+/// Compare the desired resources with the tenant. Every kind is compared by its pairing
+/// (`KindSpec::pairing`), pinned kinds first since others refer to them.
 pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Changes, DiffError> {
-    // Ignored rules still hold their orders.
-    let ignored_rules: Vec<Resource> = live
-        .of_kind(Kind::Rule)
+    let paired = |kind: Kind| kind.spec().pairing();
+    // Ignored resources of ordered kinds still hold their orders.
+    let ignored_ordered: Vec<Resource> = live
+        .resources
+        .iter()
         .filter(|r| {
-            options.scope.kinds.contains(&Kind::Rule) && options.scope.ignored(Kind::Rule, &r.name)
+            paired(r.kind) == Pairing::Ordered
+                && options.scope.kinds.contains(&r.kind)
+                && options.scope.ignored(r.kind, &r.name)
         })
         .cloned()
         .collect();
     // Kinds without a section and ignored resources are invisible from here on.
     let live = &options.scope.filter(live);
     let mut out = Changes::default();
-    let clients = match_clients(desired, live, options.offline)?;
     let mut matched_live: BTreeSet<(Kind, String)> = BTreeSet::new();
-    for (_, l) in clients.iter() {
-        if let Some(l) = l {
-            matched_live.insert((Kind::Client, l.id.clone().unwrap_or_default()));
+    let mut refs: HashMap<String, ClientRef> = HashMap::new();
+    for kind in Kind::all().filter(|k| paired(*k) == Pairing::Pinned) {
+        let pairs = match_pinned(kind, desired, live, options.offline)?;
+        for l in pairs.iter().filter_map(|(_, l)| *l) {
+            matched_live.insert((kind, l.id.clone().unwrap_or_default()));
         }
+        for change in pinned_changes(&pairs, options)? {
+            push(&mut out, change);
+        }
+        refs.extend(client_refs(&pairs));
     }
     let live_by_name: HashMap<(Kind, &str), &Resource> = live
         .resources
         .iter()
-        .filter(|r| r.kind != Kind::Client)
+        .filter(|r| paired(r.kind) != Pairing::Pinned)
         .map(|r| ((r.kind, r.name.as_str()), r))
         .collect();
-
-    // Clients first: connections refer to them.
-    for change in client_changes(&clients, options)? {
-        push(&mut out, change);
-    }
-    let name_to_ref = client_refs(&clients);
-    let connections = connection_changes(
-        desired,
-        live,
-        &live_by_name,
-        &name_to_ref,
-        &mut matched_live,
-        options,
-    )?;
-    for change in connections {
-        push(&mut out, change);
-    }
-    let rule_changes = rules(desired, live, &ignored_rules, options, &mut matched_live)?;
-    for change in rule_changes {
-        push(&mut out, change);
-    }
-    for d in desired
-        .iter()
-        .filter(|d| matches!(d.kind, Kind::Email | Kind::EmailProvider))
-    {
-        let l = live_by_name.get(&(d.kind, d.name.as_str())).copied();
-        matched_live.insert((d.kind, d.name.clone()));
-        push(&mut out, compare(d, l, options));
+    for kind in Kind::all() {
+        let changes = match paired(kind) {
+            // Compared above.
+            Pairing::Pinned => continue,
+            Pairing::Name => named_changes(
+                kind,
+                desired,
+                live,
+                &live_by_name,
+                &refs,
+                &mut matched_live,
+                options,
+            )?,
+            Pairing::Ordered => {
+                let ignored: Vec<Resource> = ignored_ordered
+                    .iter()
+                    .filter(|r| r.kind == kind)
+                    .cloned()
+                    .collect();
+                ordered(kind, desired, live, &ignored, options, &mut matched_live)?
+            }
+        };
+        for change in changes {
+            push(&mut out, change);
+        }
     }
     out.changes
         .extend(not_in_manifests(live, &matched_live, options));
@@ -333,9 +341,9 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
     Ok(out)
 }
 
-/// The change of each desired client paired with its live client; a change to the client whose
-/// credentials a0ctl uses is an error.
-fn client_changes(
+/// The change of each desired resource of a pinned kind paired with its live one; a change to
+/// the client whose credentials a0ctl uses is an error.
+fn pinned_changes(
     clients: &[(&Resource, Option<&Resource>)],
     options: &Options,
 ) -> Result<Vec<Option<Change>>, DiffError> {
@@ -356,9 +364,11 @@ fn client_changes(
     Ok(out)
 }
 
-/// The change of each desired connection, its enabled clients folded in (`refs`: how its
-/// entries refer to clients); records the live connections matched.
-fn connection_changes(
+/// The change of each desired resource of a kind paired by name, with the clients its fields
+/// refer to folded in (`refs`: how its entries refer to clients); records the live resources
+/// matched.
+fn named_changes(
+    kind: Kind,
     desired: &[Resource],
     live: &Live,
     live_by_name: &HashMap<(Kind, &str), &Resource>,
@@ -366,18 +376,23 @@ fn connection_changes(
     matched_live: &mut BTreeSet<(Kind, String)>,
     options: &Options,
 ) -> Result<Vec<Option<Change>>, DiffError> {
+    let refers_to_clients = kind
+        .spec()
+        .references()
+        .iter()
+        .any(|r| matches!(r, Reference::Clients(_)));
     let mut out = Vec::new();
-    for d in desired.iter().filter(|d| d.kind == Kind::Connection) {
-        let l = live_by_name
-            .get(&(Kind::Connection, d.name.as_str()))
-            .copied();
+    for d in desired.iter().filter(|d| d.kind == kind) {
+        let l = live_by_name.get(&(kind, d.name.as_str())).copied();
         if let Some(l) = l {
-            matched_live.insert((Kind::Connection, l.name.clone()));
+            matched_live.insert((kind, l.name.clone()));
         }
         let mut change = compare(d, l, options);
-        enabled_clients(&mut change, d, l, live, refs, options.own_client.as_deref())?;
-        if let (Some(c), Some(l)) = (change.as_mut(), l) {
-            restore_enabled(c, d, l, live, matched_live, options);
+        if refers_to_clients {
+            enabled_clients(&mut change, d, l, live, refs, options.own_client.as_deref())?;
+            if let (Some(c), Some(l)) = (change.as_mut(), l) {
+                restore_enabled(c, d, l, live, matched_live, options);
+            }
         }
         out.push(change);
     }
@@ -393,12 +408,12 @@ fn not_in_manifests(
 ) -> Vec<Change> {
     let mut out = Vec::new();
     for l in &live.resources {
-        let key = match l.kind {
+        let key = match l.kind.spec().pairing() {
             _ if !l.kind.spec().deletable() => continue,
-            // Never listed: it is neither managed nor ever deleted.
-            Kind::Client if l.id.is_some() && l.id == options.own_client => continue,
-            Kind::Client => l.id.clone().unwrap_or_default(),
-            _ => l.name.clone(),
+            // Never listed: a0ctl's own client is neither managed nor ever deleted.
+            Pairing::Pinned if l.id.is_some() && l.id == options.own_client => continue,
+            Pairing::Pinned => l.id.clone().unwrap_or_default(),
+            Pairing::Name | Pairing::Ordered => l.name.clone(),
         };
         if matched_live.contains(&(l.kind, key)) {
             continue;
@@ -487,15 +502,16 @@ fn push(out: &mut Changes, change: Option<Change>) {
     }
 }
 
-/// Pair every desired client with its live client (or none: a create).
-fn match_clients<'a>(
+/// Pair every desired resource of a pinned kind with its live one (or none: a create).
+fn match_pinned<'a>(
+    kind: Kind,
     desired: &'a [Resource],
     live: &'a Live,
     offline: bool,
 ) -> Result<Vec<(&'a Resource, Option<&'a Resource>)>, DiffError> {
     let mut by_name: HashMap<&str, Vec<&Resource>> = HashMap::new();
     let mut by_id: HashMap<&str, &Resource> = HashMap::new();
-    for l in live.of_kind(Kind::Client) {
+    for l in live.of_kind(kind) {
         by_name.entry(l.name.as_str()).or_default().push(l);
         if let Some(id) = &l.id {
             by_id.insert(id.as_str(), l);
@@ -503,7 +519,7 @@ fn match_clients<'a>(
     }
     let mut taken: HashMap<String, &Resource> = HashMap::new();
     let mut out = Vec::new();
-    for d in desired.iter().filter(|d| d.kind == Kind::Client) {
+    for d in desired.iter().filter(|d| d.kind == kind) {
         if let Some(pin) =
             d.id.as_ref()
                 .filter(|p| live.global_client_id.as_ref() == Some(*p))
@@ -838,32 +854,31 @@ fn restore_enabled(
 
 /// Rules: compare, then keep orders unique (a rule without a desired order that sits where
 /// another rule is going moves after the last).
-fn rules(
+fn ordered(
+    kind: Kind,
     desired: &[Resource],
     live: &Live,
     ignored: &[Resource],
     options: &Options,
     matched_live: &mut BTreeSet<(Kind, String)>,
 ) -> Result<Vec<Option<Change>>, DiffError> {
-    let live_rules: BTreeMap<&str, &Resource> = live
-        .of_kind(Kind::Rule)
-        .map(|r| (r.name.as_str(), r))
-        .collect();
+    let live_rules: BTreeMap<&str, &Resource> =
+        live.of_kind(kind).map(|r| (r.name.as_str(), r)).collect();
     let order_of = |r: &Resource| r.fields.get("order").and_then(Value::as_u64);
     let declared: BTreeSet<&str> = desired
         .iter()
-        .filter(|d| d.kind == Kind::Rule)
+        .filter(|d| d.kind == kind)
         .map(|d| d.name.as_str())
         .collect();
     // Orders the manifest asks for, and by whom.
     let targets: BTreeMap<u64, &Resource> = desired
         .iter()
-        .filter(|d| d.kind == Kind::Rule)
+        .filter(|d| d.kind == kind)
         .filter_map(|d| order_of(d).map(|o| (o, d)))
         .collect();
     // Unmanaged rules keep their orders unless they are deleted; ignored ones always do.
     let unmanaged = live
-        .of_kind(Kind::Rule)
+        .of_kind(kind)
         .filter(|_| !options.allow_delete)
         .chain(ignored);
     {
@@ -882,17 +897,17 @@ fn rules(
         }
     }
     let mut next_free = live
-        .of_kind(Kind::Rule)
+        .of_kind(kind)
         .chain(ignored)
         .filter_map(order_of)
         .chain(targets.keys().copied())
         .max()
         .map_or(1, |m| m + 1);
     let mut out = Vec::new();
-    for d in desired.iter().filter(|d| d.kind == Kind::Rule) {
+    for d in desired.iter().filter(|d| d.kind == kind) {
         let l = live_rules.get(d.name.as_str()).copied();
         if let Some(l) = l {
-            matched_live.insert((Kind::Rule, l.name.clone()));
+            matched_live.insert((kind, l.name.clone()));
         }
         let mut d = d.clone();
         if let (None, Some(have)) = (order_of(&d), l.and_then(order_of)) {

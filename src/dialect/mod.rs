@@ -9,6 +9,7 @@
 
 mod v1;
 mod v2;
+pub mod wire;
 
 use serde_json::Value;
 
@@ -16,8 +17,10 @@ pub use v1::V1;
 pub use v2::V2;
 
 pub use crate::api::segment;
+use crate::kinds::Named;
 use crate::manifest::types::{ApiVersion, TemplateName};
 use crate::model::{Kind, Resource};
+use wire::{Address, Fields, Find, List, Verb, Wire};
 
 /// Items per page when a listing pages (the most v2 allows).
 pub const PAGE: usize = 100;
@@ -134,34 +137,136 @@ pub trait Dialect: Send + Sync {
     fn name(&self) -> &'static str {
         self.version().as_str()
     }
-    /// The kinds this API has.
-    fn kinds(&self) -> &'static [Kind];
+    /// The kinds this API has: those that declare their facts for it.
+    fn kinds(&self) -> &'static [Kind] {
+        static KINDS: std::sync::LazyLock<Vec<Vec<Kind>>> = std::sync::LazyLock::new(|| {
+            ApiVersion::ALL
+                .iter()
+                .map(|api| {
+                    Kind::all()
+                        .filter(|k| k.spec().wire(*api).is_some())
+                        .collect()
+                })
+                .collect()
+        });
+        let at = ApiVersion::ALL.iter().position(|a| *a == self.version());
+        at.map_or(&[], |i| KINDS[i].as_slice())
+    }
     /// The email templates this API has.
     fn templates(&self) -> &'static [TemplateName];
     /// The `audience` of a token request for the API at `base` (v1: none).
     fn audience(&self, base: &str) -> Option<String>;
     /// The machine-readable code of an error answer.
     fn error_code(&self, body: &Value) -> Option<String>;
+    /// How this API addresses, reads and changes `kind` (the kind's own facts; a kind the API
+    /// lacks has none, and reads as nothing).
+    fn wire(&self, kind: Kind) -> &'static Wire {
+        kind.spec().wire(self.version()).unwrap_or(&wire::ABSENT)
+    }
     /// Where a kind's resources are listed and created.
-    fn collection(&self, kind: Kind) -> String;
+    fn collection(&self, kind: Kind) -> String {
+        self.wire(kind).collection.to_string()
+    }
     /// One resource.
-    fn item(&self, target: Target<'_>) -> String;
+    fn item(&self, t: Target<'_>) -> String {
+        let collection = self.collection(t.kind);
+        match self.wire(t.kind).address {
+            Address::Id => format!("{collection}/{}", self.id_segment(t)),
+            Address::Name => format!("{collection}/{}", segment(t.name)),
+            Address::Collection => collection,
+        }
+    }
     /// The text that stands for the id of a resource this plan creates, until it is known.
-    fn placeholder(&self, kind: Kind, name: &str) -> String;
+    fn placeholder(&self, kind: Kind, name: &str) -> String {
+        match self.id_field(kind) {
+            "id" => format!("{{id of {kind} {name}}}"),
+            field => format!("{{{field} of {name}}}"),
+        }
+    }
     /// The method that changes a resource in place.
-    fn update_method(&self, kind: Kind) -> &'static str;
+    fn update_method(&self, kind: Kind) -> &'static str {
+        self.wire(kind).update
+    }
     /// The field of a created resource's answer that holds its id.
-    fn id_field(&self, kind: Kind) -> &'static str;
+    fn id_field(&self, kind: Kind) -> &'static str {
+        self.wire(kind).id_field.unwrap_or("id")
+    }
     /// How to read all of a kind.
-    fn listing(&self, kind: Kind) -> Listing;
+    fn listing(&self, kind: Kind) -> Listing {
+        let w = self.wire(kind);
+        let path = self.collection(kind);
+        match w.list {
+            List::Bare => Listing::Bare(path),
+            List::Pages(key) => Listing::Pages {
+                path,
+                key,
+                per_page: PAGE,
+            },
+            List::Checkpoint(key) => Listing::Checkpoint {
+                path,
+                key,
+                take: PAGE,
+            },
+            List::EachNamed(names) => Listing::Each(
+                names()
+                    .into_iter()
+                    .map(|n| self.item(Target::named(kind, n)))
+                    .collect(),
+            ),
+            List::Itself => Listing::Each(vec![path]),
+            List::Nothing => Listing::Each(Vec::new()),
+        }
+    }
     /// How to find one resource by its name.
-    fn by_name(&self, kind: Kind, name: &str) -> ByName;
+    fn by_name(&self, kind: Kind, name: &str) -> ByName {
+        match self.wire(kind).find {
+            Find::Item => ByName::Item(self.item(Target::named(kind, name))),
+            Find::Filter(field) => ByName::Filter(format!(
+                "{}?{field}={}",
+                self.collection(kind),
+                segment(name)
+            )),
+            Find::Scan => ByName::Scan,
+        }
+    }
     /// The tenant's object as the fields a0ctl compares (server-owned fields dropped).
-    fn read(&self, kind: Kind, obj: &Value) -> Resource;
+    fn read(&self, kind: Kind, obj: &Value) -> Resource {
+        let w = self.wire(kind);
+        let mut r = Resource::new(kind, name_of(kind, obj));
+        if let Some(field) = w.id_field {
+            r.id = Some(text(obj, field));
+        }
+        match w.fields {
+            Fields::Listed(fields) => {
+                for (key, absent) in fields {
+                    let v = obj.get(*key).cloned().unwrap_or_else(|| absent.value());
+                    r.fields.insert((*key).to_string(), v);
+                }
+            }
+            Fields::AllBut(skip) => copy_fields(obj, &mut r, skip),
+            Fields::Schema { defaults, .. } => {
+                for field in compared(self.version(), kind) {
+                    if let Some(v) = obj.get(field) {
+                        r.fields.insert(field.clone(), v.clone());
+                    }
+                }
+                for (key, absent) in defaults {
+                    r.fields
+                        .entry((*key).to_string())
+                        .or_insert_with(|| absent.value());
+                }
+            }
+        }
+        r
+    }
     /// Fields whose change replaces the resource (DELETE, then POST).
-    fn replaced_by(&self, kind: Kind) -> &'static [&'static str];
+    fn replaced_by(&self, kind: Kind) -> &'static [&'static str] {
+        self.wire(kind).replaced_by
+    }
     /// Whether an update sends this field (others change otherwise, or not at all).
-    fn updatable(&self, kind: Kind, field: &str) -> bool;
+    fn updatable(&self, kind: Kind, field: &str) -> bool {
+        self.wire(kind).updates.sends(field)
+    }
     /// How enabled clients are read.
     fn enablement(&self) -> Enablement;
     /// Where a connection's clients are listed (`Enablement::OnConnection`, when the connection
@@ -178,8 +283,12 @@ pub trait Dialect: Send + Sync {
         page: usize,
         per_page: usize,
     ) -> Option<String>;
-    /// The token scopes a call needs (v1: none).
-    fn scopes(&self, method: &str, kind: Kind, body: Option<&Value>) -> Vec<&'static str>;
+    /// The token scopes a call needs (an API without scopes: none).
+    fn scopes(&self, method: &str, kind: Kind, body: Option<&Value>) -> Vec<&'static str> {
+        self.wire(kind)
+            .scopes
+            .map_or_else(Vec::new, |s| s.of(Verb::of(method), body))
+    }
 
     /// The id of `target` as a path segment (a placeholder stays as it is, to be filled).
     fn id_segment(&self, t: Target<'_>) -> String {
@@ -208,11 +317,41 @@ pub(crate) fn text(v: &Value, key: &str) -> String {
 
 /// A listed object's name as a resource name.
 pub(crate) fn name_of(kind: Kind, obj: &Value) -> String {
-    match kind {
-        Kind::Email => text(obj, "template"),
-        Kind::EmailProvider => crate::model::PROVIDER_NAME.to_string(),
-        _ => text(obj, "name"),
+    match kind.spec().named() {
+        Named::By(field) => text(obj, field),
+        Named::Singleton(name) => name.to_string(),
     }
+}
+
+/// The fields of `kind` that the API `api` compares, from the manifest schema (`Fields::Schema`):
+/// the manifest's, minus `skip` and those of the other API; worked out once per kind.
+fn compared(api: ApiVersion, kind: Kind) -> &'static [String] {
+    type Table = Vec<((ApiVersion, Kind), Vec<String>)>;
+    static COMPARED: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+    let all = COMPARED.get_or_init(|| {
+        let mut table = Vec::new();
+        for api in ApiVersion::ALL {
+            for k in Kind::all() {
+                if let Some(Fields::Schema { pointer, skip, .. }) =
+                    k.spec().wire(api).map(|w| w.fields)
+                {
+                    let fields = crate::schema::allowed_keys(pointer)
+                        .into_iter()
+                        .filter(|f| !skip.contains(&f.as_str()))
+                        .filter(|f| {
+                            crate::schema::api_of(&format!("{pointer}/{f}"))
+                                .is_none_or(|only| only == api.as_str())
+                        })
+                        .collect();
+                    table.push(((api, k), fields));
+                }
+            }
+        }
+        table
+    });
+    all.iter()
+        .find(|(key, _)| *key == (api, kind))
+        .map_or(&[], |(_, fields)| fields.as_slice())
 }
 
 /// Every field of `obj` but `skip` into `r`.

@@ -410,3 +410,35 @@ fn offline_comparison_treats_the_old_tree_as_the_tenant() {
             .is_empty()
     );
 }
+
+/// A declared resource of any kind is compared with the tenant's: created when absent, left
+/// alone when equal, and never reported as "not in the manifests" (whatever its pairing).
+#[test]
+fn every_kind_is_compared_by_its_pairing_never_left_unmanaged() {
+    for kind in Kind::all() {
+        let name = match kind.spec().named() {
+            crate::kinds::Named::Singleton(n) => n,
+            crate::kinds::Named::By(_) => "x",
+        };
+        let fields = json!({"name": name, "order": 1});
+        let d = res(kind, name, fields.clone());
+        let options = Options::default();
+        let changes = diff(std::slice::from_ref(&d), &Live::default(), &options).unwrap();
+        assert!(
+            changes
+                .changes
+                .iter()
+                .any(|c| c.kind == kind && c.name == name && c.action == Action::Create),
+            "{kind}: {:?}",
+            summary(&changes)
+        );
+        let live = live_of(vec![live_res(kind, name, "id_1", fields)]);
+        let changes = diff(&[d], &live, &options).unwrap();
+        assert!(
+            changes.changes.iter().all(|c| c.kind != kind),
+            "{kind}: {:?}",
+            summary(&changes)
+        );
+        assert_eq!(changes.unchanged, 1, "{kind}");
+    }
+}

@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::{Kind, KindSpec};
+use super::{Kind, KindSpec, Named, Pairing};
+use crate::dialect::wire::{Absent, Address, Fields, Find, List, Scopes, Updates, Verb, Wire};
 use crate::diff::{Action, Change};
 use crate::export::{Map, Writer};
 use crate::live::Live;
 use crate::manifest::Desired;
+use crate::manifest::types::ApiVersion;
 use crate::model::{Resource, fields_of, resource};
 use crate::plan::{Builder, Check};
 
@@ -35,6 +37,72 @@ impl KindSpec for Client {
     fn identity(&self) -> Option<&'static str> {
         // `name` is one of its fields.
         None
+    }
+
+    fn pairing(&self) -> Pairing {
+        Pairing::Pinned
+    }
+
+    fn named(&self) -> Named {
+        Named::By("name")
+    }
+
+    fn wire(&self, api: ApiVersion) -> Option<&'static Wire> {
+        static V1: Wire = Wire {
+            collection: "/api/clients",
+            address: Address::Id,
+            id_field: Some("clientID"),
+            update: "PATCH",
+            list: List::Bare,
+            find: Find::Scan,
+            fields: Fields::Listed(&[
+                ("name", Absent::EmptyText),
+                ("callbacks", Absent::EmptyList),
+            ]),
+            replaced_by: &[],
+            updates: Updates::All,
+            scopes: None,
+        };
+        static V2: Wire = Wire {
+            collection: "/api/v2/clients",
+            address: Address::Id,
+            id_field: Some("client_id"),
+            update: "PATCH",
+            list: List::Pages("clients"),
+            find: Find::Scan,
+            fields: Fields::Schema {
+                pointer: "/clients/0",
+                skip: &["client_id"],
+                defaults: &[],
+            },
+            replaced_by: &[],
+            updates: Updates::All,
+            // Private-key JWT credentials are created and changed under scopes of their own.
+            scopes: Some(Scopes {
+                extra: &[
+                    (
+                        Verb::Create,
+                        Some("client_authentication_methods"),
+                        "create:client_credentials",
+                    ),
+                    (
+                        Verb::Update,
+                        Some("client_authentication_methods"),
+                        "update:client_credentials",
+                    ),
+                ],
+                ..Scopes::crud(
+                    "read:clients",
+                    "create:clients",
+                    "update:clients",
+                    "delete:clients",
+                )
+            }),
+        };
+        match api {
+            ApiVersion::V1 => Some(&V1),
+            ApiVersion::V2 => Some(&V2),
+        }
     }
 
     fn desired(&self, desired: &Desired) -> Vec<Resource> {

@@ -6,12 +6,14 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use super::{Kind, KindSpec};
+use super::{Kind, KindSpec, Named, Reference};
+use crate::dialect::wire::{Absent, Address, Fields, Find, List, Scopes, Updates, Verb, Wire};
 use crate::dialect::{Dialect, Target};
 use crate::diff::{Action, Change};
 use crate::export::{Map, Writer};
 use crate::live::Live;
 use crate::manifest::Desired;
+use crate::manifest::types::ApiVersion;
 use crate::model::{Resource, fields_of, resource};
 use crate::plan::{Builder, Check};
 
@@ -36,6 +38,65 @@ impl KindSpec for Connection {
 
     fn identity(&self) -> Option<&'static str> {
         Some("name")
+    }
+
+    fn references(&self) -> &'static [Reference] {
+        &[Reference::Clients("enabled_clients")]
+    }
+
+    fn named(&self) -> Named {
+        Named::By("name")
+    }
+
+    fn wire(&self, api: ApiVersion) -> Option<&'static Wire> {
+        // v1 changes a connection's options only (its status per client apart).
+        static V1: Wire = Wire {
+            collection: "/api/connections",
+            address: Address::Name,
+            id_field: Some("id"),
+            update: "PUT",
+            list: List::Bare,
+            find: Find::Item,
+            fields: Fields::Listed(&[
+                ("strategy", Absent::EmptyText),
+                ("options", Absent::EmptyObject),
+            ]),
+            replaced_by: &["strategy"],
+            updates: Updates::Only(&["options"]),
+            scopes: None,
+        };
+        static V2: Wire = Wire {
+            collection: "/api/v2/connections",
+            address: Address::Id,
+            id_field: Some("id"),
+            update: "PATCH",
+            list: List::Checkpoint("connections"),
+            find: Find::Filter("name"),
+            fields: Fields::Schema {
+                pointer: "/connections/0",
+                skip: &["name", "enabled_clients"],
+                defaults: &[("options", Absent::EmptyObject)],
+            },
+            replaced_by: &["strategy"],
+            updates: Updates::AllBut(&["enabled_clients", "strategy"]),
+            // Options are read and changed under scopes of their own.
+            scopes: Some(Scopes {
+                extra: &[
+                    (Verb::Read, None, "read:connections_options"),
+                    (Verb::Update, Some("options"), "update:connections_options"),
+                ],
+                ..Scopes::crud(
+                    "read:connections",
+                    "create:connections",
+                    "update:connections",
+                    "delete:connections",
+                )
+            }),
+        };
+        match api {
+            ApiVersion::V1 => Some(&V1),
+            ApiVersion::V2 => Some(&V2),
+        }
     }
 
     fn desired(&self, desired: &Desired) -> Vec<Resource> {

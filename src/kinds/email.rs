@@ -3,10 +3,12 @@
 
 use serde_json::Value;
 
-use super::{Kind, KindSpec};
+use super::{Kind, KindSpec, Named};
+use crate::dialect::wire::{Address, Fields, Find, List, Scopes, Updates, Wire};
 use crate::export::{Map, Writer, file_ref};
 use crate::live::Live;
 use crate::manifest::Desired;
+use crate::manifest::types::{ApiVersion, TemplateName};
 use crate::model::{Resource, fields_of, resource};
 
 pub struct Email;
@@ -30,6 +32,51 @@ impl KindSpec for Email {
 
     fn identity(&self) -> Option<&'static str> {
         Some("template")
+    }
+
+    fn named(&self) -> Named {
+        Named::By("template")
+    }
+
+    fn wire(&self, api: ApiVersion) -> Option<&'static Wire> {
+        static V1: Wire = Wire {
+            collection: "/api/emails",
+            address: Address::Name,
+            id_field: None,
+            update: "PUT",
+            list: List::EachNamed(|| TemplateName::V1.iter().map(|t| t.as_str()).collect()),
+            find: Find::Item,
+            fields: Fields::AllBut(&["template"]),
+            replaced_by: &[],
+            updates: Updates::All,
+            scopes: None,
+        };
+        static V2: Wire = Wire {
+            collection: "/api/v2/email-templates",
+            address: Address::Name,
+            id_field: None,
+            update: "PATCH",
+            list: List::EachNamed(|| TemplateName::V2.iter().map(|t| t.as_str()).collect()),
+            find: Find::Item,
+            fields: Fields::Schema {
+                pointer: "/emails/0",
+                skip: &["template"],
+                defaults: &[],
+            },
+            replaced_by: &[],
+            updates: Updates::All,
+            // Templates cannot be deleted; an update is what a delete would need.
+            scopes: Some(Scopes::crud(
+                "read:email_templates",
+                "create:email_templates",
+                "update:email_templates",
+                "update:email_templates",
+            )),
+        };
+        match api {
+            ApiVersion::V1 => Some(&V1),
+            ApiVersion::V2 => Some(&V2),
+        }
     }
 
     fn deletable(&self) -> bool {

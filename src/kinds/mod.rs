@@ -18,10 +18,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::dialect::wire::Wire;
 use crate::diff::Change;
 use crate::export::Writer;
 use crate::live::Live;
 use crate::manifest::Desired;
+use crate::manifest::types::ApiVersion;
 use crate::model::Resource;
 use crate::plan::Builder;
 
@@ -47,6 +49,20 @@ pub trait KindSpec: Sync {
     fn section(&self) -> &'static str;
     /// The field a create's body names the resource by (`name`, `template`), if any.
     fn identity(&self) -> Option<&'static str>;
+    /// What names a resource of this kind in the tenant's object (`name`, `template`), or the
+    /// one name of a singleton.
+    fn named(&self) -> Named;
+    /// How the API `api` addresses, reads and changes this kind; `None` when it lacks the kind.
+    fn wire(&self, api: ApiVersion) -> Option<&'static Wire>;
+    /// How the diff pairs declared resources with the tenant's: by name unless the kind says
+    /// otherwise, so a kind is never left uncompared.
+    fn pairing(&self) -> Pairing {
+        Pairing::Name
+    }
+    /// Its fields that refer to resources of other kinds.
+    fn references(&self) -> &'static [Reference] {
+        &[]
+    }
     /// Whether the tenant's resources of this kind that no manifest declares may be deleted
     /// (with `--allow-delete`); email templates cannot be.
     fn deletable(&self) -> bool {
@@ -67,6 +83,35 @@ pub trait KindSpec: Sync {
     }
     /// Its manifest file(s) in an export.
     fn export(&self, w: &mut Writer<'_>, live: &Live);
+}
+
+/// What names a resource in the tenant's object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// This field of the object (`name`, `template`).
+    By(&'static str),
+    /// A singleton: its one name (`default`).
+    Singleton(&'static str),
+}
+
+/// How declared resources are paired with the tenant's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pairing {
+    /// By name.
+    Name,
+    /// By a pinned id, else by name (names may be shared): the tenant's resources are told
+    /// apart by id. Other kinds refer to these (`Reference::Clients`).
+    Pinned,
+    /// By name, and each holds an `order` that no two share: the tenant's orders are kept for
+    /// what the manifests do not place.
+    Ordered,
+}
+
+/// A field that refers to resources of another kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reference {
+    /// This field lists clients by name (or by pin), which the tenant holds by id.
+    Clients(&'static str),
 }
 
 /// Every kind, in the order their calls are planned: clients before the connections enabled
@@ -138,8 +183,80 @@ mod tests {
             assert_eq!(Kind::parse(k.as_str()), Some(k));
             assert_eq!(Kind::of_section(k.section()), Some(k));
         }
-        // Clients are planned before the connections that name them.
+        // Clients are planned before the connections that name them (and every kind that
+        // refers to clients comes after them).
+        let refers = |k: Kind| {
+            k.spec()
+                .references()
+                .iter()
+                .any(|r| matches!(r, Reference::Clients(_)))
+        };
+        for k in Kind::all().filter(|k| refers(*k)) {
+            let pinned = ALL
+                .iter()
+                .position(|s| s.pairing() == Pairing::Pinned)
+                .unwrap();
+            assert!(
+                pinned < ALL.iter().position(|s| s.kind() == k).unwrap(),
+                "{k}"
+            );
+        }
         let pos = |k: Kind| ALL.iter().position(|s| s.kind() == k).unwrap();
         assert!(pos(Kind::Client) < pos(Kind::Connection));
+    }
+
+    /// Every kind says how at least one API addresses it, and each such API's facts hold
+    /// together: a path under the API, scopes where the API has scopes, an id field for what is
+    /// addressed by id, fields to compare.
+    #[test]
+    fn every_kind_declares_its_wire_facts() {
+        use crate::dialect::wire::{Address, Fields, List};
+        for spec in ALL {
+            let k = spec.kind();
+            let apis: Vec<ApiVersion> = ApiVersion::ALL
+                .into_iter()
+                .filter(|a| spec.wire(*a).is_some())
+                .collect();
+            assert!(!apis.is_empty(), "{k} is addressed by no API");
+            for api in apis {
+                let w = spec.wire(api).unwrap();
+                let root = match api {
+                    ApiVersion::V1 => "/api/",
+                    ApiVersion::V2 => "/api/v2/",
+                };
+                assert!(
+                    w.collection.starts_with(root),
+                    "{k} {api}: {}",
+                    w.collection
+                );
+                assert_eq!(
+                    w.scopes.is_some(),
+                    api == ApiVersion::V2,
+                    "{k} {api}: scopes"
+                );
+                if w.address == Address::Id {
+                    assert!(
+                        w.id_field.is_some(),
+                        "{k} {api}: addressed by an id it never reads"
+                    );
+                }
+                if matches!(spec.named(), Named::Singleton(_)) {
+                    assert_eq!(w.address, Address::Collection, "{k} {api}");
+                    assert!(matches!(w.list, List::Itself), "{k} {api}");
+                }
+                let compared = match w.fields {
+                    Fields::Listed(f) => !f.is_empty(),
+                    Fields::AllBut(_) => true,
+                    Fields::Schema { pointer, .. } => {
+                        !crate::schema::allowed_keys(pointer).is_empty()
+                    }
+                };
+                assert!(compared, "{k} {api}: no field to compare");
+                assert!(
+                    crate::dialect::for_version(api).kinds().contains(&k),
+                    "{k} {api}"
+                );
+            }
+        }
     }
 }

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Kind, KindSpec};
+use super::{Kind, KindSpec, Named};
+use crate::dialect::wire::{Address, Fields, Find, List, Scopes, Updates, Wire};
 use crate::export::{Map, Writer};
 use crate::live::Live;
 use crate::manifest::Desired;
+use crate::manifest::types::ApiVersion;
 use crate::model::{PROVIDER_NAME, Resource, fields_of, resource};
 
 pub struct Provider;
@@ -33,6 +35,39 @@ impl KindSpec for Provider {
 
     fn identity(&self) -> Option<&'static str> {
         None
+    }
+
+    fn named(&self) -> Named {
+        Named::Singleton(PROVIDER_NAME)
+    }
+
+    /// v2 only.
+    fn wire(&self, api: ApiVersion) -> Option<&'static Wire> {
+        static V2: Wire = Wire {
+            collection: "/api/v2/emails/provider",
+            address: Address::Collection,
+            id_field: None,
+            update: "PATCH",
+            list: List::Itself,
+            find: Find::Item,
+            fields: Fields::Schema {
+                pointer: "/email_provider",
+                skip: &["credentials"],
+                defaults: &[],
+            },
+            replaced_by: &[],
+            updates: Updates::All,
+            scopes: Some(Scopes::crud(
+                "read:email_provider",
+                "create:email_provider",
+                "update:email_provider",
+                "delete:email_provider",
+            )),
+        };
+        match api {
+            ApiVersion::V2 => Some(&V2),
+            ApiVersion::V1 => None,
+        }
     }
 
     fn desired(&self, desired: &Desired) -> Vec<Resource> {

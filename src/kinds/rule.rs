@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::{Kind, KindSpec};
+use super::{Kind, KindSpec, Named, Pairing};
+use crate::dialect::wire::{Absent, Address, Fields, Find, List, Scopes, Updates, Wire};
 use crate::diff::Change;
 use crate::export::{Map, Writer, file_ref};
 use crate::live::Live;
@@ -41,6 +42,58 @@ impl KindSpec for Rule {
 
     fn identity(&self) -> Option<&'static str> {
         Some("name")
+    }
+
+    fn pairing(&self) -> Pairing {
+        Pairing::Ordered
+    }
+
+    fn named(&self) -> Named {
+        Named::By("name")
+    }
+
+    fn wire(&self, api: ApiVersion) -> Option<&'static Wire> {
+        static V1: Wire = Wire {
+            collection: "/api/rules",
+            address: Address::Name,
+            id_field: Some("id"),
+            update: "PUT",
+            list: List::Bare,
+            find: Find::Item,
+            fields: Fields::Listed(&[
+                ("status", Absent::Null),
+                ("script", Absent::Null),
+                ("order", Absent::Null),
+            ]),
+            replaced_by: &[],
+            updates: Updates::All,
+            scopes: None,
+        };
+        static V2: Wire = Wire {
+            collection: "/api/v2/rules",
+            address: Address::Id,
+            id_field: Some("id"),
+            update: "PATCH",
+            list: List::Pages("rules"),
+            find: Find::Scan,
+            fields: Fields::Schema {
+                pointer: "/rules/0",
+                skip: &["name"],
+                defaults: &[],
+            },
+            replaced_by: &["stage"],
+            updates: Updates::All,
+            scopes: Some(Scopes::crud(
+                "read:rules",
+                "create:rules",
+                "update:rules",
+                "delete:rules",
+            )),
+        };
+        match api {
+            ApiVersion::V1 => Some(&V1),
+            ApiVersion::V2 => Some(&V2),
+        }
     }
 
     fn desired(&self, desired: &Desired) -> Vec<Resource> {

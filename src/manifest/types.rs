@@ -102,6 +102,9 @@ pub enum ApiVersion {
 }
 
 impl ApiVersion {
+    /// Every API, oldest first.
+    pub const ALL: [ApiVersion; 2] = [ApiVersion::V1, ApiVersion::V2];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ApiVersion::V1 => "v1",
