@@ -303,11 +303,11 @@ async fn existing(api: &Api, check: &Check) -> Result<Option<Value>, CallError> 
         Check::Named(kind, name) => crate::live::find(api, *kind, name).await,
         Check::Client { name, known } => {
             let d = api.dialect();
-            let all = crate::live::read_all(api, &d.listing(Kind::Client)).await?;
+            let all = crate::live::read_all(api, &d.listing(Kind::clients())).await?;
             Ok(all.into_iter().find(|c| {
                 c.get("name").and_then(Value::as_str) == Some(name.as_str())
                     && c.get("global").and_then(Value::as_bool) != Some(true)
-                    && c.get(d.id_field(Kind::Client))
+                    && c.get(d.id_field(Kind::clients()))
                         .and_then(Value::as_str)
                         .is_some_and(|id| !known.contains(id))
             }))

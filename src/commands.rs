@@ -12,8 +12,10 @@ use serde_json::Value;
 use crate::api::Api;
 use crate::apply::{self, Outcome};
 use crate::diag::{Paint, Refused, hinted};
+use crate::dialect::wire::List;
 use crate::dialect::{Dialect, Target};
 use crate::diff::{self, Action, Changes};
+use crate::kinds::{Named, Reference};
 use crate::lease;
 use crate::live::{self, FetchOptions, Live};
 use crate::manifest::{self, LoadOptions, Vars};
@@ -88,9 +90,14 @@ pub async fn compute(
     options: &diff::Options,
     targets: &[Pattern],
 ) -> Result<Computed> {
-    let mut client_views = resources
-        .iter()
-        .any(|r| r.kind == Kind::Connection && r.fields.contains_key("enabled_clients"));
+    // Enabled clients are read only when a declared resource names clients.
+    let mut client_views = resources.iter().any(|r| {
+        r.kind
+            .spec()
+            .references()
+            .iter()
+            .any(|Reference::Clients(field)| r.fields.contains_key(*field))
+    });
     let options = &diff::Options {
         own_client: api.client_id().map(str::to_string),
         ..options.clone()
@@ -100,17 +107,17 @@ pub async fn compute(
         api,
         kinds
             .iter()
-            .chain([&Kind::Client])
+            .chain([&Kind::clients()])
             .flat_map(|k| api.dialect().scopes("GET", *k, None)),
         "reading the tenant",
     )?;
-    let templates = declared_templates(resources);
+    let templates = declared_named_items(api.dialect(), resources);
     let mut live = fetch(api, client_views, Some(kinds), Some(&templates)).await?;
     let mut changes = diff_or_explain(resources, &live, options)?;
     let replacing = changes
         .changes
         .iter()
-        .any(|c| c.kind == Kind::Connection && c.action == Action::Replace);
+        .any(|c| !c.kind.spec().references().is_empty() && c.action == Action::Replace);
     if replacing && !client_views {
         // A recreated connection must be enabled again for the clients it had.
         client_views = true;
@@ -128,7 +135,10 @@ pub async fn compute(
     }
     let mut changes = diff::target(changes, targets);
     // Where the API has no scopes (v1), only the global client may write.
-    let scopeless = api.dialect().scopes("POST", Kind::Client, None).is_empty();
+    let scopeless = api
+        .dialect()
+        .scopes("POST", Kind::clients(), None)
+        .is_empty();
     if let (Some(mine), Some(global)) = (api.client_id(), live.global_client_id.as_deref())
         && mine != global
         && scopeless
@@ -155,11 +165,15 @@ fn plan_calls(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Pl
     Ok(plan::plan(changes, live, dialect)?)
 }
 
-/// The email templates the manifests declare: the only ones a plan reads.
-fn declared_templates(resources: &[Resource]) -> std::collections::BTreeSet<String> {
+/// The items of kinds read one GET per known name (email templates) that the manifests
+/// declare: the only ones a plan reads.
+fn declared_named_items(
+    d: &dyn Dialect,
+    resources: &[Resource],
+) -> std::collections::BTreeSet<String> {
     resources
         .iter()
-        .filter(|r| r.kind == Kind::Email)
+        .filter(|r| matches!(d.wire(r.kind).list, List::EachNamed(_)))
         .map(|r| r.name.clone())
         .collect()
 }
@@ -214,7 +228,7 @@ fn check_write_scopes(api: &Api, plan: &Plan) -> Result<()> {
     ];
     let lease_scopes: Vec<&'static str> = lease
         .iter()
-        .flat_map(|(m, b)| d.scopes(m, Kind::Connection, b.as_ref()))
+        .flat_map(|(m, b)| d.scopes(m, Kind::lease_holder(), b.as_ref()))
         .collect();
     check_scopes(api, call_scopes(api, plan).chain(lease_scopes), "this plan")
 }
@@ -226,7 +240,7 @@ fn call_scopes<'a>(api: &'a Api, plan: &'a Plan) -> impl Iterator<Item = &'stati
             .resource
             .split_once('/')
             .and_then(|(k, _)| Kind::parse(k))
-            .unwrap_or(Kind::Connection);
+            .unwrap_or(Kind::lease_holder());
         api.dialect().scopes(&c.method, kind, c.body.as_ref())
     })
 }
@@ -246,12 +260,12 @@ const MAX_USER_PAGES: usize = 1000;
 /// A replacement or delete of a connection deletes its users: say how many.
 async fn count_users(api: &Api, changes: &mut Changes) -> Result<()> {
     for c in changes.changes.iter_mut() {
-        if c.kind != Kind::Connection || !matches!(c.action, Action::Replace | Action::Delete) {
+        if !c.kind.spec().holds_users() || !matches!(c.action, Action::Replace | Action::Delete) {
             continue;
         }
         let mut total = 0usize;
         let per_page = 100;
-        let target = Target::with_id(Kind::Connection, &c.name, c.live_id());
+        let target = Target::with_id(c.kind, &c.name, c.live_id());
         if api
             .dialect()
             .connection_users(target, 0, per_page)
@@ -786,7 +800,9 @@ pub fn gate(changes: &Changes, live: &Live, gates: &Gates) -> Result<()> {
     if gates.force {
         return Ok(());
     }
-    for kind in [Kind::Connection, Kind::Client, Kind::Rule] {
+    // Kinds of many resources (not singletons) that may be deleted.
+    let many = |k: &Kind| k.spec().deletable() && matches!(k.spec().named(), Named::By(_));
+    for kind in Kind::all().filter(many) {
         let existing = live.count(kind);
         let n = changes
             .changes
@@ -895,7 +911,7 @@ async fn run(
 /// After an apply, the tenant must match: read it again and diff (for a saved plan, only the
 /// resources it changes).
 async fn verify(api: &Api, run: &Execution<'_>) -> Result<()> {
-    let templates = declared_templates(run.desired);
+    let templates = declared_named_items(api.dialect(), run.desired);
     let live = fetch(
         api,
         run.client_views,
@@ -939,6 +955,29 @@ async fn verify(api: &Api, run: &Execution<'_>) -> Result<()> {
     ))
 }
 
+/// What an export wrote, kind by kind: `3 connections, 2 clients, 0 rules and 4 email
+/// templates, the email provider` (a singleton only when the tenant has it).
+fn exported_counts(live: &Live, d: &dyn Dialect) -> String {
+    let kinds: Vec<Kind> = Kind::all().filter(|k| d.kinds().contains(k)).collect();
+    let counted: Vec<String> = kinds
+        .iter()
+        .filter(|k| matches!(k.spec().named(), Named::By(_)))
+        .map(|k| format!("{} {}", live.count(*k), k.plural()))
+        .collect();
+    let mut text = match counted.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    for k in kinds
+        .iter()
+        .filter(|k| matches!(k.spec().named(), Named::Singleton(_)) && live.count(**k) > 0)
+    {
+        text.push_str(&format!(", the {}", k.as_str().replace('_', " ")));
+    }
+    text
+}
+
 /// `a0ctl export --out DIR`.
 pub async fn export(
     tenant_args: TenantArgs,
@@ -965,17 +1004,9 @@ pub async fn export(
                 r.display()
             ));
         }
-        let provider = if live.count(Kind::EmailProvider) > 0 {
-            ", the email provider"
-        } else {
-            ""
-        };
         let mut text = format!(
-            "Exported {} connections, {} clients, {} rules and {} email templates{provider} from {}{} to {}.\n",
-            live.count(Kind::Connection),
-            live.count(Kind::Client),
-            live.count(Kind::Rule),
-            live.count(Kind::Email),
+            "Exported {} from {}{} to {}.\n",
+            exported_counts(&live, d),
             tenant.label,
             match d.version() {
                 crate::manifest::types::ApiVersion::V1 => "",
@@ -1090,7 +1121,7 @@ pub async fn force_unlock(tenant_args: TenantArgs, id: String, yes: bool) -> Res
             &tenant.api,
             ["GET", "DELETE"]
                 .into_iter()
-                .flat_map(|m| d.scopes(m, Kind::Connection, None)),
+                .flat_map(|m| d.scopes(m, Kind::lease_holder(), None)),
             "force-unlock",
         )?;
         let label = tenant.label.clone();

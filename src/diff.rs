@@ -452,13 +452,16 @@ fn write_only_notices(desired: &[Resource], options: &Options) -> Vec<String> {
             signing.join(", ")
         ));
     }
-    let provider_credentials = desired
-        .iter()
-        .any(|d| d.kind == Kind::EmailProvider && d.write_only.contains_key("credentials"));
-    if provider_credentials && !options.rotate_signing_keys && !options.compare_write_only {
-        notices.push(
-            "the email provider's credentials are write-only (the API never returns them, so a change to them cannot be seen); they are sent when the provider is created; pass --rotate-signing-keys to send them again".to_string(),
-        );
+    if !options.rotate_signing_keys && !options.compare_write_only {
+        for d in desired {
+            for field in d.write_only.keys() {
+                if let Some(notice) = d.kind.spec().unseen_notice(field)
+                    && !notices.iter().any(|n| n == notice)
+                {
+                    notices.push(notice.to_string());
+                }
+            }
+        }
     }
     notices
 }
@@ -471,7 +474,7 @@ fn hint_renames(out: &mut Changes) {
         .changes
         .iter()
         .filter(|c| {
-            c.kind == Kind::Client && matches!(c.action, Action::Unmanaged | Action::Delete)
+            c.kind == Kind::clients() && matches!(c.action, Action::Unmanaged | Action::Delete)
         })
         .filter_map(|c| {
             let cb = callbacks(c.live.as_ref())
@@ -482,7 +485,7 @@ fn hint_renames(out: &mut Changes) {
     for c in out
         .changes
         .iter_mut()
-        .filter(|c| c.kind == Kind::Client && c.action == Action::Create)
+        .filter(|c| c.kind == Kind::clients() && c.action == Action::Create)
     {
         let Some(cb) = callbacks(c.desired.as_ref()) else {
             continue;
@@ -841,7 +844,9 @@ fn restore_enabled(
     };
     change.enable = had
         .iter()
-        .filter(|id| !options.allow_delete || matched_live.contains(&(Kind::Client, (*id).clone())))
+        .filter(|id| {
+            !options.allow_delete || matched_live.contains(&(Kind::clients(), (*id).clone()))
+        })
         .map(|id| ClientRef::Id(id.clone()))
         .collect();
     if !change.enable.is_empty() {
@@ -946,7 +951,7 @@ pub fn target(changes: Changes, targets: &[crate::scope::Pattern]) -> Changes {
         keep.insert((c.kind, c.name.clone()), None);
         for r in &c.enable {
             if let ClientRef::New(name) = r {
-                keep.entry((Kind::Client, name.clone()))
+                keep.entry((Kind::clients(), name.clone()))
                     .or_insert_with(|| Some(format!("included: {} is enabled for it", c.key())));
             }
         }
@@ -960,7 +965,7 @@ pub fn target(changes: Changes, targets: &[crate::scope::Pattern]) -> Changes {
             .changes
             .iter()
             .filter(|o| {
-                o.kind == Kind::Rule
+                o.kind.spec().pairing() == Pairing::Ordered
                     && matches!(o.action, Action::Update | Action::Delete)
                     && order(o.live.as_ref()) == Some(to)
                     && !keep.contains_key(&(o.kind, o.name.clone()))
@@ -1012,7 +1017,7 @@ pub fn live_from_resources(resources: &[Resource]) -> Live {
     };
     let ids_by_name: HashMap<&str, String> = resources
         .iter()
-        .filter(|r| r.kind == Kind::Client)
+        .filter(|r| r.kind == Kind::clients())
         .map(|r| (r.name.as_str(), id_of(r)))
         .collect();
     for r in resources {
@@ -1022,12 +1027,19 @@ pub fn live_from_resources(resources: &[Resource]) -> Live {
         // credentials) can be compared.
         l.fields.extend(r.write_only.clone());
         l.write_only.clear();
-        if r.kind == Kind::Client {
+        if r.kind == Kind::clients() {
             l.id = Some(id_of(r));
             live.client_names.insert(id_of(r), r.name.clone());
         }
-        if r.kind == Kind::Connection
-            && let Some(names) = l.fields.remove("enabled_clients")
+        let field = r
+            .kind
+            .spec()
+            .references()
+            .iter()
+            .map(|Reference::Clients(field)| *field)
+            .next();
+        if let Some(field) = field
+            && let Some(names) = l.fields.remove(field)
         {
             let set = names
                 .as_array()

@@ -193,7 +193,7 @@ fn now() -> u64 {
 fn path_of(api: &Api, connection: &Value) -> String {
     let id = connection.get("id").and_then(Value::as_str);
     api.dialect()
-        .item(Target::with_id(Kind::Connection, LOCK_NAME, id))
+        .item(Target::with_id(Kind::lease_holder(), LOCK_NAME, id))
 }
 
 fn marker(owner: &str, token: &str, since: u64, ttl: Duration) -> Value {
@@ -271,7 +271,7 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
         let held = match api
             .send_once(
                 Method::POST,
-                &api.dialect().collection(Kind::Connection),
+                &api.dialect().collection(Kind::lease_holder()),
                 Some(&body),
             )
             .await
@@ -347,7 +347,7 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
 
 /// The marker in the tenant, if there is one.
 async fn read(api: &Api) -> Result<Option<Marker>, CallError> {
-    let found = crate::live::find(api, Kind::Connection, LOCK_NAME).await?;
+    let found = crate::live::find(api, Kind::lease_holder(), LOCK_NAME).await?;
     Ok(found.map(|v| Marker::of(api, &v)))
 }
 
@@ -427,7 +427,7 @@ struct Holding {
 /// marker that is gone or another's means the lease was lost, and it is never taken back (the
 /// apply stops writing once [`may_write`] says so).
 async fn renew(api: Api, path: String, h: Holding) {
-    let method = Method::from_bytes(api.dialect().update_method(Kind::Connection).as_bytes())
+    let method = Method::from_bytes(api.dialect().update_method(Kind::lease_holder()).as_bytes())
         .unwrap_or(Method::PUT);
     loop {
         tokio::time::sleep(h.ttl / 4).await;

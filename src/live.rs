@@ -11,7 +11,9 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use crate::api::{Api, CallError, ErrorKind};
+use crate::dialect::wire::List;
 use crate::dialect::{ByName, Enablement, Listing, Target, text};
+use crate::kinds::Reference;
 use crate::model::{Kind, Resource};
 
 /// What to read beyond the lists.
@@ -73,7 +75,7 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
         let (kind, objects) = list?;
         for obj in &objects {
             let r = d.read(kind, obj);
-            usable(&r, &d.collection(kind))?;
+            usable(&r, &d.collection(kind), d.wire(kind).id_field)?;
             record(&mut live, &mut clients_of, kind, obj, r);
         }
     }
@@ -103,16 +105,14 @@ async fn read_lists(
         .kinds()
         .iter()
         .copied()
-        .filter(|k| *k == Kind::Client || options.kinds.as_ref().is_none_or(|ks| ks.contains(k)))
+        // The clients are always read: other kinds refer to them.
+        .filter(|k| *k == Kind::clients() || options.kinds.as_ref().is_none_or(|ks| ks.contains(k)))
         .collect();
     futures::future::join_all(kinds.iter().map(|k| {
-        let listing = match (&options.templates, k) {
-            (Some(names), Kind::Email) => Listing::Each(
-                names
-                    .iter()
-                    .map(|n| d.item(Target::named(Kind::Email, n)))
-                    .collect(),
-            ),
+        let listing = match (&options.templates, d.wire(*k).list) {
+            (Some(names), List::EachNamed(_)) => {
+                Listing::Each(names.iter().map(|n| d.item(Target::named(*k, n))).collect())
+            }
             _ => d.listing(*k),
         };
         async move { read_all(api, &listing).await.map(|v| (*k, v)) }
@@ -126,8 +126,8 @@ async fn read_lists(
 struct ConnectionClients {
     /// Connection name → the clientIDs its listing says it is enabled for.
     listed: BTreeMap<String, BTreeSet<String>>,
-    /// The name and id of each connection listed without its enabled clients.
-    unlisted: Vec<(String, String)>,
+    /// The kind, name and id of each connection listed without its enabled clients.
+    unlisted: Vec<(Kind, String, String)>,
 }
 
 /// One listed object, as the dialect read it, into `live`: the global client only as its id,
@@ -139,35 +139,34 @@ fn record(
     obj: &Value,
     r: Resource,
 ) {
-    match kind {
-        Kind::Client => {
-            let id = r.id.clone().unwrap_or_default();
-            if obj.get("global").and_then(Value::as_bool) == Some(true) {
-                live.global_client_id = Some(id);
-                return;
-            }
-            live.client_names.insert(id, r.name.clone());
+    if kind == Kind::lease_holder() && r.name == crate::lease::LOCK_NAME {
+        return;
+    }
+    if kind == Kind::clients() {
+        let id = r.id.clone().unwrap_or_default();
+        if obj.get("global").and_then(Value::as_bool) == Some(true) {
+            live.global_client_id = Some(id);
+            return;
         }
-        Kind::Connection => {
-            if r.name == crate::lease::LOCK_NAME {
-                return;
+        live.client_names.insert(id, r.name.clone());
+    }
+    for Reference::Clients(field) in kind.spec().references() {
+        match obj.get(*field).and_then(Value::as_array) {
+            Some(ids) => {
+                clients_of.listed.insert(
+                    r.name.clone(),
+                    ids.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect(),
+                );
             }
-            match obj.get("enabled_clients").and_then(Value::as_array) {
-                Some(ids) => {
-                    clients_of.listed.insert(
-                        r.name.clone(),
-                        ids.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect(),
-                    );
-                }
-                None => clients_of
+            None => {
+                clients_of
                     .unlisted
-                    .push((r.name.clone(), r.id.clone().unwrap_or_default())),
+                    .push((kind, r.name.clone(), r.id.clone().unwrap_or_default()))
             }
         }
-        _ => {}
     }
     live.resources.push(r);
 }
@@ -184,8 +183,8 @@ async fn enabled_clients(
         Enablement::ClientViews => fetch_views(api, live).await,
         Enablement::OnConnection => {
             let mut on_connection = clients_of.listed;
-            for (name, id) in clients_of.unlisted {
-                let target = Target::with_id(Kind::Connection, &name, Some(&id));
+            for (kind, name, id) in clients_of.unlisted {
+                let target = Target::with_id(kind, &name, Some(&id));
                 let Some(listing) = d.connection_clients(target) else {
                     continue;
                 };
@@ -194,7 +193,7 @@ async fn enabled_clients(
                     name,
                     clients
                         .iter()
-                        .map(|c| text(c, d.id_field(Kind::Client)))
+                        .map(|c| text(c, d.id_field(Kind::clients())))
                         .collect(),
                 );
             }
@@ -206,11 +205,11 @@ async fn enabled_clients(
 /// A listed resource a0ctl can address: one with ids (clients, connections, rules) has a
 /// non-empty string id that cannot be taken for a plan's placeholder (`{…}`), and every one a
 /// name.
-fn usable(r: &Resource, path: &str) -> Result<(), CallError> {
+fn usable(r: &Resource, path: &str, id_field: Option<&str>) -> Result<(), CallError> {
     if r.name.is_empty() {
         return Err(malformed(path, &format!("a {} without a name", r.kind)));
     }
-    let needs_id = matches!(r.kind, Kind::Client | Kind::Connection | Kind::Rule);
+    let needs_id = id_field.is_some();
     match r.id.as_deref() {
         Some(id) if id.is_empty() || id.contains(['{', '}']) => Err(malformed(
             path,
@@ -379,18 +378,25 @@ async fn fetch_views(
     live: &Live,
 ) -> Result<BTreeMap<String, BTreeSet<String>>, CallError> {
     let mut enabled: BTreeMap<String, BTreeSet<String>> = live
-        .of_kind(Kind::Connection)
+        .resources
+        .iter()
+        .filter(|r| !r.kind.spec().references().is_empty())
         .map(|c| (c.name.clone(), BTreeSet::new()))
         .collect();
-    let views: Vec<Result<(String, Value), CallError>> =
-        futures::stream::iter(live.client_names.keys().cloned())
-            .map(|id| async move {
-                let path = api.dialect().client_view(&id);
-                api.get(&path).await.map(|v| (id, v))
-            })
-            .buffer_unordered(8)
-            .collect()
-            .await;
+    let referring: Vec<Kind> = Kind::all()
+        .filter(|k| !k.spec().references().is_empty())
+        .collect();
+    let asks = referring
+        .iter()
+        .flat_map(|k| live.client_names.keys().map(move |id| (*k, id.clone())));
+    let views: Vec<Result<(String, Value), CallError>> = futures::stream::iter(asks)
+        .map(|(kind, id)| async move {
+            let path = api.dialect().client_view(kind, &id);
+            api.get(&path).await.map(|v| (id, v))
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
     for view in views {
         let (client, connections) = view?;
         for c in array(&connections, "a client's view of the connections")? {

@@ -186,7 +186,7 @@ pub fn plan(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Plan
     let deleted_clients = changes
         .changes
         .iter()
-        .filter(|c| c.kind == Kind::Client && c.action == Action::Delete)
+        .filter(|c| c.kind == Kind::clients() && c.action == Action::Delete)
         .filter_map(|c| c.live_id().map(str::to_string))
         .collect();
     let mut b = Builder {
@@ -240,7 +240,7 @@ pub(crate) fn enabled_clients(b: &mut Builder<'_>, c: &Change, created: bool) {
             ClientRef::New(name) => {
                 new_clients.push(name);
                 StatusChange {
-                    client: b.dialect.placeholder(Kind::Client, name),
+                    client: b.dialect.placeholder(Kind::clients(), name),
                     pending: true,
                     status: true,
                 }
@@ -257,24 +257,24 @@ pub(crate) fn enabled_clients(b: &mut Builder<'_>, c: &Change, created: bool) {
                 status: false,
             }),
     );
-    let placeholder = b.dialect.placeholder(Kind::Connection, &c.name);
+    let placeholder = b.dialect.placeholder(c.kind, &c.name);
     let target = if created {
-        Target::pending(Kind::Connection, &c.name, &placeholder)
+        Target::pending(c.kind, &c.name, &placeholder)
     } else {
-        Target::with_id(Kind::Connection, &c.name, c.live_id())
+        Target::with_id(c.kind, &c.name, c.live_id())
     };
     for call in b.dialect.status_calls(target, &statuses) {
         let id = b.add(call.method, call.path, c.key());
         b.calls[id].body = Some(call.body);
         if created {
-            b.needs(id, Kind::Connection, &c.name);
+            b.needs(id, c.kind, &c.name);
         }
         for name in &new_clients {
             if call
                 .clients
-                .contains(&b.dialect.placeholder(Kind::Client, name))
+                .contains(&b.dialect.placeholder(Kind::clients(), name))
             {
-                b.needs(id, Kind::Client, name);
+                b.needs(id, Kind::clients(), name);
             }
         }
     }
@@ -323,8 +323,8 @@ fn order_of(r: Option<&Resource>) -> Option<u64> {
 /// Rule orders, across rules: deletes free their orders; each moving rule is one update; a
 /// cycle of orders takes one temporary move to an order nobody holds; new rules without an
 /// order get one after the last.
-pub(crate) fn rule_orders(b: &mut Builder<'_>, changes: &[&Change], live: &Live) {
-    let mut orders = RuleOrders::new(changes, live);
+pub(crate) fn rule_orders(b: &mut Builder<'_>, kind: Kind, changes: &[&Change], live: &Live) {
+    let mut orders = RuleOrders::new(kind, changes, live);
     let breakers = orders.cycle_breakers();
     let deleted = orders.deletes(b, changes);
     let temporary = orders.temporary_moves(b, &breakers, live);
@@ -335,6 +335,8 @@ pub(crate) fn rule_orders(b: &mut Builder<'_>, changes: &[&Change], live: &Live)
 
 /// What planning rule orders keeps track of, from the first call it adds to the last.
 struct RuleOrders {
+    /// The ordered kind (rules).
+    kind: Kind,
     /// Who holds each order now.
     holder: BTreeMap<u64, String>,
     /// The next order nobody holds or wants.
@@ -349,13 +351,13 @@ struct RuleOrders {
 
 impl RuleOrders {
     /// The orders held now, the first free one, and the rules that move.
-    fn new(changes: &[&Change], live: &Live) -> Self {
+    fn new(kind: Kind, changes: &[&Change], live: &Live) -> Self {
         let holder: BTreeMap<u64, String> = live
-            .of_kind(Kind::Rule)
+            .of_kind(kind)
             .filter_map(|r| order_of(Some(r)).map(|o| (o, r.name.clone())))
             .collect();
         let fresh = live
-            .of_kind(Kind::Rule)
+            .of_kind(kind)
             .filter_map(|r| order_of(Some(r)))
             .chain(changes.iter().filter_map(|c| order_of(c.desired.as_ref())))
             .max()
@@ -370,6 +372,7 @@ impl RuleOrders {
             })
             .collect();
         RuleOrders {
+            kind,
             holder,
             fresh,
             moves,
@@ -442,7 +445,7 @@ impl RuleOrders {
         live: &Live,
     ) -> BTreeMap<String, usize> {
         let live_id = |name: &str| {
-            live.of_kind(Kind::Rule)
+            live.of_kind(self.kind)
                 .find(|r| r.name == name)
                 .and_then(|r| r.id.clone())
         };
@@ -452,11 +455,11 @@ impl RuleOrders {
             let id_of = live_id(name);
             let path = b
                 .dialect
-                .item(Target::with_id(Kind::Rule, name, id_of.as_deref()));
+                .item(Target::with_id(self.kind, name, id_of.as_deref()));
             let id = b.add(
-                b.dialect.update_method(Kind::Rule),
+                b.dialect.update_method(self.kind),
                 path,
-                format!("rule/{name}"),
+                format!("{}/{name}", self.kind),
             );
             let fresh = self.fresh;
             b.calls[id].body = Some(json!({"order": fresh}));
@@ -523,8 +526,8 @@ impl RuleOrders {
                     o
                 }
             };
-            let check = Check::Named(Kind::Rule, c.name.clone());
-            let id = b.create(Kind::Rule, &c.name, Value::Object(body), check);
+            let check = Check::Named(self.kind, c.name.clone());
+            let id = b.create(self.kind, &c.name, Value::Object(body), check);
             if let Some(del) = deleted.get(c.name.as_str()) {
                 let call = b.call(id);
                 call.after.push(*del);

@@ -234,10 +234,14 @@ fn partial_line(changes: &Changes) -> Option<String> {
     })
 }
 
-/// A client's id beside its name (names repeat); not the stand-in ids of an offline diff.
+/// The id beside the name of a pinned kind (names repeat); not the stand-in ids of an offline
+/// diff.
 fn id_suffix(c: &Change) -> String {
-    match (c.kind, c.live_id()) {
-        (Kind::Client, Some(id)) if !id.starts_with(crate::diff::OFFLINE_ID_PREFIX) => {
+    match c.live_id() {
+        Some(id)
+            if c.kind.spec().pairing() == crate::kinds::Pairing::Pinned
+                && !id.starts_with(crate::diff::OFFLINE_ID_PREFIX) =>
+        {
             format!(" ({id})")
         }
         _ => String::new(),
@@ -469,8 +473,11 @@ fn markdown_table(changes: &Changes) -> String {
         }
     }
     for (kind, row) in &counts {
-        // The provider is v2's; a plan that does not touch it has no row for it.
-        if *kind == Kind::EmailProvider && row.iter().all(|n| *n == 0) {
+        // A singleton (the email provider) is one API's; a plan that does not touch it has no
+        // row for it.
+        if matches!(kind.spec().named(), crate::kinds::Named::Singleton(_))
+            && row.iter().all(|n| *n == 0)
+        {
             continue;
         }
         table.push_str(&format!(

@@ -135,7 +135,7 @@ impl Scope {
         let ignored_clients: BTreeSet<String> = live
             .client_names
             .iter()
-            .filter(|(_, name)| self.ignored(Kind::Client, name))
+            .filter(|(_, name)| self.ignored(Kind::clients(), name))
             .map(|(id, _)| id.clone())
             .collect();
         out.client_names

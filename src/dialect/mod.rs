@@ -272,8 +272,9 @@ pub trait Dialect: Send + Sync {
     /// Where a connection's clients are listed (`Enablement::OnConnection`, when the connection
     /// object does not carry `enabled_clients`).
     fn connection_clients(&self, connection: Target<'_>) -> Option<Listing>;
-    /// Where one client's view of the connections is read (`Enablement::ClientViews`).
-    fn client_view(&self, client_id: &str) -> String;
+    /// Where one client's view of the resources of `kind` (connections) is read
+    /// (`Enablement::ClientViews`).
+    fn client_view(&self, kind: Kind, client_id: &str) -> String;
     /// The calls that change a connection's status for clients.
     fn status_calls(&self, connection: Target<'_>, changes: &[StatusChange]) -> Vec<StatusCall>;
     /// One page of a connection's users, where the API lists them.

@@ -29,7 +29,10 @@ fn v1_paths() {
         v1.connection_users(conn, 2, 100).as_deref(),
         Some("/api/connections/db/users?per_page=100&page=2")
     );
-    assert_eq!(v1.client_view("a|b"), "/api/connections?client=a%7Cb");
+    assert_eq!(
+        v1.client_view(Kind::Connection, "a|b"),
+        "/api/connections?client=a%7Cb"
+    );
     assert_eq!(v1.update_method(Kind::Rule), "PUT");
     assert_eq!(v1.update_method(Kind::Client), "PATCH");
     assert_eq!(v1.audience("https://t.example"), None);

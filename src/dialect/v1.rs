@@ -40,10 +40,10 @@ impl Dialect for V1 {
         None
     }
 
-    fn client_view(&self, client_id: &str) -> String {
+    fn client_view(&self, kind: Kind, client_id: &str) -> String {
         format!(
             "{}?client={}",
-            self.collection(Kind::Connection),
+            self.collection(kind),
             super::segment(client_id)
         )
     }

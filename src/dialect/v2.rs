@@ -53,10 +53,10 @@ impl Dialect for V2 {
         })
     }
 
-    fn client_view(&self, client_id: &str) -> String {
+    fn client_view(&self, _kind: Kind, client_id: &str) -> String {
         format!(
             "{}/{}",
-            self.collection(Kind::Client),
+            self.collection(Kind::clients()),
             super::segment(client_id)
         )
     }

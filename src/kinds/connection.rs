@@ -40,6 +40,16 @@ impl KindSpec for Connection {
         Some("name")
     }
 
+    fn holds_users(&self) -> bool {
+        true
+    }
+
+    /// The lease's marker is a connection: creating, finding and deleting one has no effect
+    /// on logins while no client is enabled for it.
+    fn holds_the_lease(&self) -> bool {
+        true
+    }
+
     fn references(&self) -> &'static [Reference] {
         &[Reference::Clients("enabled_clients")]
     }

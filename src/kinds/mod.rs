@@ -63,6 +63,21 @@ pub trait KindSpec: Sync {
     fn references(&self) -> &'static [Reference] {
         &[]
     }
+    /// What a plan says of a declared write-only `field` that it cannot see change (unless
+    /// the values are sent again); `None`: nothing, or said elsewhere.
+    fn unseen_notice(&self, _field: &str) -> Option<&'static str> {
+        None
+    }
+    /// Whether deleting or replacing one of its resources deletes users (connections): the
+    /// plan says how many, where the API can count them.
+    fn holds_users(&self) -> bool {
+        false
+    }
+    /// Whether a0ctl's apply lease is a resource of this kind (exactly one kind: the one every
+    /// API lets a0ctl create, find by name, change and delete with no side effect).
+    fn holds_the_lease(&self) -> bool {
+        false
+    }
     /// Whether the tenant's resources of this kind that no manifest declares may be deleted
     /// (with `--allow-delete`); email templates cannot be.
     fn deletable(&self) -> bool {
@@ -154,6 +169,28 @@ impl Kind {
         self.spec().section()
     }
 
+    /// The kind that client references name (`Reference::Clients`): the one pinned kind.
+    pub fn clients() -> Kind {
+        static CLIENTS: std::sync::LazyLock<Kind> = std::sync::LazyLock::new(|| {
+            ALL.iter()
+                .find(|s| s.pairing() == Pairing::Pinned)
+                .expect("one kind is pinned (every_kind_is_registered_once)")
+                .kind()
+        });
+        *CLIENTS
+    }
+
+    /// The kind of the apply lease's marker (`KindSpec::holds_the_lease`).
+    pub fn lease_holder() -> Kind {
+        static HOLDER: std::sync::LazyLock<Kind> = std::sync::LazyLock::new(|| {
+            ALL.iter()
+                .find(|s| s.holds_the_lease())
+                .expect("one kind holds the lease (every_kind_is_registered_once)")
+                .kind()
+        });
+        *HOLDER
+    }
+
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::all().find(|k| k.as_str() == s)
     }
@@ -179,6 +216,17 @@ mod tests {
         kinds.sort();
         kinds.dedup();
         assert_eq!(kinds.len(), ALL.len());
+        let one = |what: &str, n: usize| assert_eq!(n, 1, "{what}");
+        one(
+            "pinned kinds",
+            ALL.iter()
+                .filter(|s| s.pairing() == Pairing::Pinned)
+                .count(),
+        );
+        one(
+            "lease holders",
+            ALL.iter().filter(|s| s.holds_the_lease()).count(),
+        );
         for k in Kind::all() {
             assert_eq!(Kind::parse(k.as_str()), Some(k));
             assert_eq!(Kind::of_section(k.section()), Some(k));

@@ -81,6 +81,12 @@ impl KindSpec for Provider {
         vec![r]
     }
 
+    fn unseen_notice(&self, field: &str) -> Option<&'static str> {
+        (field == "credentials").then_some(
+            "the email provider's credentials are write-only (the API never returns them, so a change to them cannot be seen); they are sent when the provider is created; pass --rotate-signing-keys to send them again",
+        )
+    }
+
     /// Another provider (a new `name`) cannot use the old one's credentials: they go with it.
     fn sent_with(&self, field: &str) -> &'static [&'static str] {
         match field {

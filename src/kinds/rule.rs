@@ -113,7 +113,7 @@ impl KindSpec for Rule {
     }
 
     fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], live: &Live) {
-        crate::plan::rule_orders(b, changes, live);
+        crate::plan::rule_orders(b, self.kind(), changes, live);
     }
 
     /// In their order, scripts in files.
