@@ -439,10 +439,65 @@ fn write_block(name: &str, table: &str) {
     eprintln!("wrote {}", path.display());
 }
 
+/// `-- --creates`: a plan of 100,000 creates of one kind (v2 clients into an empty tenant)
+/// beside `validate` of the same tree, with their peak RSS; written to the `creates` block.
+fn creates(quick: bool) {
+    let n: usize = if quick { 10_000 } else { 100_000 };
+    let runs = 3;
+    let emulator = Emulator::start(0, None);
+    let work = tempfile::tempdir().expect("temp dir");
+    let mut text = String::from("api: v2\nclients:\n");
+    for i in 0..n {
+        text.push_str(&format!(
+            "  - name: app-{i}\n    app_type: regular_web\n    callbacks: [https://app{i}.example.com/cb]\n"
+        ));
+    }
+    std::fs::write(work.path().join("tenant.yaml"), text).unwrap();
+    let d = work.path().to_str().unwrap();
+    let mut lines = Vec::new();
+    let mut medians = Vec::new();
+    for (what, args, want) in [
+        ("validate", vec!["validate", d], 0),
+        ("plan", vec!["plan", d, "--detailed-exitcode"], 2),
+    ] {
+        let mut walls = Vec::new();
+        let mut rss = 0;
+        for _ in 0..runs {
+            let r = a0ctl(&emulator, &args);
+            assert_eq!(r.code, want, "{what} of {n} clients failed");
+            walls.push(r.wall.as_secs_f64());
+            rss = rss.max(r.rss_kib);
+        }
+        let med = median(walls);
+        medians.push(med);
+        let line = format!(
+            "| {what} of {n} client creates, v2 | {med:.2} s | {:.0} MB |",
+            rss as f64 / 1024.0
+        );
+        eprintln!("{line}");
+        lines.push(line);
+    }
+    let ratio = medians[1] / medians[0];
+    let table = format!(
+        "Measured {} on {}; median of {runs} runs of the release binary, the emulator in its own process (in-memory state, no latency).\n\n| scenario | median | peak RSS |\n|---|---:|---:|\n{}\n\nplan / validate: {ratio:.2} ×.\n",
+        today(),
+        machine(),
+        lines.join("\n")
+    );
+    println!("{table}");
+    if !quick {
+        write_block("creates", &table);
+    }
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     if std::env::args().any(|a| a == "--paging") {
         paging(quick);
+        return;
+    }
+    if std::env::args().any(|a| a == "--creates") {
+        creates(quick);
         return;
     }
     let runs = if quick { 3 } else { 5 };

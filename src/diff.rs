@@ -918,7 +918,7 @@ fn ordered(
         if let (None, Some(have)) = (order_of(&d), l.and_then(order_of)) {
             let displaced = targets.get(&have).is_some_and(|t| t.name != d.name);
             if displaced {
-                d.fields.insert("order".into(), json!(next_free));
+                d.fields_mut().insert("order".into(), json!(next_free));
                 next_free += 1;
             }
         }
@@ -1025,7 +1025,7 @@ pub fn live_from_resources(resources: &[Resource]) -> Live {
         l.origin = None;
         // Both sides are manifests: write-only fields (a signing key, the provider's
         // credentials) can be compared.
-        l.fields.extend(r.write_only.clone());
+        l.fields_mut().extend(r.write_only.clone());
         l.write_only.clear();
         if r.kind == Kind::clients() {
             l.id = Some(id_of(r));
@@ -1039,7 +1039,7 @@ pub fn live_from_resources(resources: &[Resource]) -> Live {
             .map(|Reference::Clients(field)| *field)
             .next();
         if let Some(field) = field
-            && let Some(names) = l.fields.remove(field)
+            && let Some(names) = l.fields_mut().remove(field)
         {
             let set = names
                 .as_array()

@@ -209,7 +209,7 @@ impl Writer<'_> {
         if self.api == ApiVersion::V1 {
             return;
         }
-        for (k, v) in &r.fields {
+        for (k, v) in r.fields.iter() {
             if !skip.contains(&k.as_str()) && !m.has(k) {
                 m.push(k, v.clone());
             }
@@ -465,7 +465,8 @@ mod tests {
             (Kind::Rule, "/etc/passwd", "script"),
         ] {
             let mut r = Resource::new(kind, name);
-            r.fields.insert(field.into(), Value::String("x".into()));
+            r.fields_mut()
+                .insert(field.into(), Value::String("x".into()));
             live.resources.push(r);
         }
         for api in [ApiVersion::V1, ApiVersion::V2] {

@@ -4,6 +4,7 @@
 //! (normalised: server-owned fields dropped). Which values are secret is decided here too.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -26,8 +27,10 @@ pub struct Resource {
     /// The server's id (connection `id`, client `clientID`, rule `id`); for a desired client, a
     /// pinned `client_id`.
     pub id: Option<String>,
-    /// Compared fields by API name (`options`, `callbacks`, `script`, …).
-    pub fields: BTreeMap<String, Value>,
+    /// Compared fields by API name (`options`, `callbacks`, `script`, …), shared between the
+    /// copies a plan keeps of one resource (its change, its call): [`Resource::fields_mut`]
+    /// copies them only when another copy holds them.
+    pub fields: Arc<BTreeMap<String, Value>>,
     /// Fields sent but never compared (write-only: a client's `signingKey`).
     pub write_only: BTreeMap<String, Value>,
     /// Values that came from `${VAR}`: field path → template.
@@ -39,12 +42,17 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// The fields, to change (copied first if another copy shares them).
+    pub fn fields_mut(&mut self) -> &mut BTreeMap<String, Value> {
+        Arc::make_mut(&mut self.fields)
+    }
+
     pub fn new(kind: Kind, name: impl Into<String>) -> Resource {
         Resource {
             kind,
             name: name.into(),
             id: None,
-            fields: BTreeMap::new(),
+            fields: Arc::default(),
             write_only: BTreeMap::new(),
             from_env: BTreeMap::new(),
             origin: None,
@@ -117,7 +125,7 @@ pub(crate) fn resource<T>(
     item: &crate::manifest::Item<T>,
 ) -> Resource {
     Resource {
-        fields,
+        fields: fields.into(),
         from_env: item
             .secrets
             .iter()

@@ -15,6 +15,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::error::Result;
 use serde::{Deserialize, Serialize};
@@ -649,7 +650,7 @@ pub fn desired(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Resul
         .map(|s| {
             let mut r = Resource::new(s.kind, &s.name);
             r.id = s.id.clone();
-            r.fields = s.fields.clone();
+            r.fields = s.fields.clone().into();
             r.write_only = s.write_only.clone();
             for e in &s.from_env {
                 let (template, value) = (&saved.secrets[e.secret].template, &values[e.secret]);
@@ -658,8 +659,7 @@ pub fn desired(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Resul
                     .path
                     .strip_prefix(&FieldPath::field(&top))
                     .unwrap_or_default();
-                let slot = r
-                    .fields
+                let slot = Arc::make_mut(&mut r.fields)
                     .get_mut(&top)
                     .or_else(|| r.write_only.get_mut(&top))
                     .and_then(|v| rest.get_mut(v));

@@ -13,7 +13,7 @@ fn res(kind: Kind, name: &str, id: Option<&str>, fields: Value) -> Resource {
     let mut r = Resource::new(kind, name);
     r.id = id.map(str::to_string);
     if let Value::Object(m) = fields {
-        r.fields = m.into_iter().collect();
+        r.fields = std::sync::Arc::new(m.into_iter().collect());
     }
     r
 }

@@ -177,9 +177,9 @@ fn a_markdown_plan_of_2000_creates_fits_in_a_comment() {
     let desired: Vec<Resource> = (0..2000)
         .map(|i| {
             let mut r = Resource::new(Kind::Rule, format!("rule-{i:04}"));
-            r.fields.insert("status".into(), json!(true));
-            r.fields.insert("order".into(), json!(i + 1));
-            r.fields.insert(
+            r.fields_mut().insert("status".into(), json!(true));
+            r.fields_mut().insert("order".into(), json!(i + 1));
+            r.fields_mut().insert(
                 "script".into(),
                 json!(format!(
                     "function (u, c, cb) {{\n  // rule {i}\n  cb(null, u, c);\n}}\n"

@@ -240,18 +240,18 @@ pub trait Dialect: Send + Sync {
             Fields::Listed(fields) => {
                 for (key, absent) in fields {
                     let v = obj.get(*key).cloned().unwrap_or_else(|| absent.value());
-                    r.fields.insert((*key).to_string(), v);
+                    r.fields_mut().insert((*key).to_string(), v);
                 }
             }
             Fields::AllBut(skip) => copy_fields(obj, &mut r, skip),
             Fields::Schema { defaults, .. } => {
                 for field in compared(self.version(), kind) {
                     if let Some(v) = obj.get(field) {
-                        r.fields.insert(field.clone(), v.clone());
+                        r.fields_mut().insert(field.clone(), v.clone());
                     }
                 }
                 for (key, absent) in defaults {
-                    r.fields
+                    r.fields_mut()
                         .entry((*key).to_string())
                         .or_insert_with(|| absent.value());
                 }
@@ -360,7 +360,7 @@ pub(crate) fn copy_fields(obj: &Value, r: &mut Resource, skip: &[&str]) {
     if let Some(obj) = obj.as_object() {
         for (k, v) in obj {
             if !skip.contains(&k.as_str()) {
-                r.fields.insert(k.clone(), v.clone());
+                r.fields_mut().insert(k.clone(), v.clone());
             }
         }
     }

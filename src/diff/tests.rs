@@ -8,7 +8,7 @@ use serde_json::json;
 fn res(kind: Kind, name: &str, fields: Value) -> Resource {
     let mut r = Resource::new(kind, name);
     if let Value::Object(m) = fields {
-        r.fields = m.into_iter().collect();
+        r.fields = std::sync::Arc::new(m.into_iter().collect());
     }
     r
 }

@@ -114,7 +114,7 @@ impl KindSpec for Client {
                 let mut fields = fields_of(c, &["client_id"]);
                 let mut r = resource(Kind::Client, &c.name, BTreeMap::new(), item);
                 r.write_only.extend(fields.remove_entry("signingKey"));
-                r.fields = fields;
+                r.fields = fields.into();
                 r.id = c.client_id.clone();
                 r
             })

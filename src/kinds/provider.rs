@@ -77,7 +77,7 @@ impl KindSpec for Provider {
         let mut fields = fields_of(&item.value, &[]);
         let mut r = resource(Kind::EmailProvider, PROVIDER_NAME, BTreeMap::new(), item);
         r.write_only.extend(fields.remove_entry("credentials"));
-        r.fields = fields;
+        r.fields = fields.into();
         vec![r]
     }
 

@@ -9,10 +9,10 @@ use serde_json::json;
 
 fn rule(name: &str, order: Option<u64>) -> Resource {
     let mut r = Resource::new(Kind::Rule, name);
-    r.fields.insert("status".into(), json!(true));
-    r.fields.insert("script".into(), json!("s"));
+    r.fields_mut().insert("status".into(), json!(true));
+    r.fields_mut().insert("script".into(), json!("s"));
     if let Some(o) = order {
-        r.fields.insert("order".into(), json!(o));
+        r.fields_mut().insert("order".into(), json!(o));
     }
     r
 }
@@ -176,20 +176,21 @@ fn a_swap_with_a_delete_and_a_create() {
 #[test]
 fn calls_carry_only_changed_fields_and_wait_for_clients() {
     let mut conn = Resource::new(Kind::Connection, "db");
-    conn.fields.insert("strategy".into(), json!("auth0"));
-    conn.fields.insert("options".into(), json!({"a": 1}));
-    conn.fields.insert("enabled_clients".into(), json!(["New"]));
+    conn.fields_mut().insert("strategy".into(), json!("auth0"));
+    conn.fields_mut().insert("options".into(), json!({"a": 1}));
+    conn.fields_mut()
+        .insert("enabled_clients".into(), json!(["New"]));
     let mut client = Resource::new(Kind::Client, "New");
-    client.fields.insert("name".into(), json!("New"));
+    client.fields_mut().insert("name".into(), json!("New"));
     let mut existing = Resource::new(Kind::Client, "Old");
-    existing.fields.insert("name".into(), json!("Old"));
+    existing.fields_mut().insert("name".into(), json!("Old"));
     existing
-        .fields
+        .fields_mut()
         .insert("callbacks".into(), json!(["https://new"]));
     let mut live = Live::default();
     let mut lold = existing.clone();
     lold.id = Some("idOld".into());
-    lold.fields
+    lold.fields_mut()
         .insert("callbacks".into(), json!(["https://old"]));
     live.client_names.insert("idOld".into(), "Old".into());
     live.resources.push(lold);
