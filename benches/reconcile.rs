@@ -366,6 +366,20 @@ fn seed(emulator: &Emulator, dir: &Path) {
     assert_eq!(run.code, 0, "seeding failed");
 }
 
+/// `a0ctl ARGS`, `runs` times, each exiting `want`: the median wall time (seconds) and the
+/// largest peak RSS (KiB).
+fn median_run(emulator: &Emulator, args: &[&str], runs: usize, want: i32) -> (f64, u64) {
+    let mut walls = Vec::new();
+    let mut rss = 0;
+    for _ in 0..runs {
+        let r = a0ctl(emulator, args);
+        assert_eq!(r.code, want, "`a0ctl {}` failed", args.join(" "));
+        walls.push(r.wall.as_secs_f64());
+        rss = rss.max(r.rss_kib);
+    }
+    (median(walls), rss)
+}
+
 /// `-- --paging`: a plan of a tenant of many clients through v1 and through v2, side by side
 /// (the emulator's v2 pages must cost O(page size)); written to the `paging` block.
 fn paging(quick: bool) {
@@ -392,16 +406,8 @@ fn paging(quick: bool) {
         std::fs::write(dir.join("tenant.yaml"), text).unwrap();
         let d = dir.to_str().unwrap();
         let before = emulator.requests();
-        let mut walls = Vec::new();
-        let mut rss = 0;
-        for _ in 0..runs {
-            let r = a0ctl(&emulator, &["plan", d]);
-            assert_eq!(r.code, 0, "the {api} plan of {n} clients failed");
-            walls.push(r.wall.as_secs_f64());
-            rss = rss.max(r.rss_kib);
-        }
+        let (med, rss) = median_run(&emulator, &["plan", d], runs, 0);
         let per_run = (emulator.requests() - before) as f64 / runs as f64;
-        let med = median(walls);
         medians.push(med);
         let line = format!(
             "| plan of {n} clients, {api} | {med:.2} s | {per_run:.0} | {:.0} MB |",
@@ -460,15 +466,7 @@ fn creates(quick: bool) {
         ("validate", vec!["validate", d], 0),
         ("plan", vec!["plan", d, "--detailed-exitcode"], 2),
     ] {
-        let mut walls = Vec::new();
-        let mut rss = 0;
-        for _ in 0..runs {
-            let r = a0ctl(&emulator, &args);
-            assert_eq!(r.code, want, "{what} of {n} clients failed");
-            walls.push(r.wall.as_secs_f64());
-            rss = rss.max(r.rss_kib);
-        }
-        let med = median(walls);
+        let (med, rss) = median_run(&emulator, &args, runs, want);
         medians.push(med);
         let line = format!(
             "| {what} of {n} client creates, v2 | {med:.2} s | {:.0} MB |",

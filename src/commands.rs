@@ -476,6 +476,10 @@ async fn apply_on(
             return Err(e);
         }
         check_write_scopes(&tenant.api, &computed.plan)?;
+        if !apply_args.yes {
+            // Another apply's live lease would refuse the answer: say so before asking.
+            lease::check_free(&tenant.api, apply_args.lock_timeout).await?;
+        }
         let shown = ask_before_lease(tenant, &computed, apply_args, args.format, out)?;
         confirmed = shown.is_some();
         let lease = lease::acquire(&tenant.api, apply_args.lock_timeout).await?;
@@ -486,11 +490,12 @@ async fn apply_on(
                 return Err(e);
             }
         };
-        if let Some(shown) = shown
-            && render::json_plan(&again.plan, &tenant.label) != shown
-        {
-            lease.release().await;
-            return Err(changed_while_asked());
+        if let Some(shown) = shown {
+            let now = render::json_plan(&again.plan, &tenant.label);
+            if confirmed_part(&now) != confirmed_part(&shown) {
+                lease.release().await;
+                return Err(changed_while_asked(&changed_since(&shown, &now)));
+            }
         }
         computed = again;
         Some(lease)
@@ -537,10 +542,53 @@ fn ask_before_lease(
     Ok(Some(render::json_plan(&computed.plan, &tenant.label)))
 }
 
-/// The refusal of an apply whose plan, made again under the lease, is not the one confirmed.
-fn changed_while_asked() -> crate::error::Error {
+/// What of a plan the confirmation covers: its changes but the unmanaged ones (they send
+/// nothing) and its calls.
+fn confirmed_part(plan: &Value) -> (Vec<&Value>, &Value) {
+    let changes = plan["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["action"] != "unmanaged")
+        .collect();
+    (changes, &plan["calls"])
+}
+
+/// The resources whose changes differ between the plan confirmed and the plan made again.
+fn changed_since(shown: &Value, now: &Value) -> Vec<String> {
+    let (before, _) = confirmed_part(shown);
+    let (after, _) = confirmed_part(now);
+    let key = |c: &Value| {
+        format!(
+            "{} \"{}\"",
+            c["kind"].as_str().unwrap_or("?"),
+            c["name"].as_str().unwrap_or("?")
+        )
+    };
+    let mut names: Vec<String> = before
+        .iter()
+        .filter(|c| !after.contains(c))
+        .chain(after.iter().filter(|c| !before.contains(c)))
+        .map(|c| key(c))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The refusal of an apply whose plan, made again under the lease, is not the one confirmed
+/// (`changed`: the resources whose changes differ, at most ten named).
+fn changed_while_asked(changed: &[String]) -> crate::error::Error {
+    let what = match changed.len() {
+        0 => String::new(),
+        n if n <= 10 => format!(" ({})", changed.join(", ")),
+        n => format!(" ({}, and {} more)", changed[..10].join(", "), n - 10),
+    };
     Refused {
-        message: "the tenant changed while you answered: the plan made again under the apply lease is not the one you confirmed; nothing was changed".into(),
+        message: format!(
+            "the tenant changed while you answered: the plan made again under the apply lease is not the one you confirmed{}; nothing was changed",
+            crate::diag::visible_line(&what)
+        ),
         hint: "run apply again to review the plan as it is now".into(),
     }
     .into()
@@ -691,6 +739,9 @@ async fn apply_saved_on(
         check_write_scopes(&tenant.api, &plan)?;
         // Asked before the lease; under it, the plan must still be the saved one.
         let shown = Computed { plan, ..computed };
+        if !apply_args.yes {
+            lease::check_free(&tenant.api, apply_args.lock_timeout).await?;
+        }
         ask_before_lease(tenant, &shown, apply_args, format, out)?;
         Some(lease::acquire(&tenant.api, apply_args.lock_timeout).await?)
     };
@@ -850,10 +901,18 @@ fn ask(yes: bool, command: &str, hint: &str, question: &str) -> Result<()> {
     }
     crate::diag::to_stderr(&format!("\n{question} Only 'yes' will be accepted: "));
     let mut answer = String::new();
-    std::io::stdin()
+    let read = std::io::stdin()
         .lock()
         .read_line(&mut answer)
         .map_err(io("cannot read the answer"))?;
+    if read == 0 {
+        // End of input (Ctrl-D): the error starts on a line of its own.
+        crate::diag::say("");
+        return Err(hinted(
+            format!("{command} cancelled: no answer (end of input); nothing was changed"),
+            "",
+        ));
+    }
     if answer.trim() == "yes" {
         Ok(())
     } else {

@@ -345,6 +345,20 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
     }
 }
 
+/// Before a question is asked: fail at once, naming the holder, when another apply holds a
+/// live lease and `wait` is zero (the answer could only be refused); otherwise nothing. Read
+/// only: the lease is taken after the answer.
+pub async fn check_free(api: &Api, wait: Duration) -> Result<()> {
+    if !wait.is_zero() {
+        return Ok(());
+    }
+    match read(api).await {
+        Ok(Some(m)) if !m.is_stale() => Err(held_by(&m)),
+        Ok(_) => Ok(()),
+        Err(e) => Err(e.doing("cannot read the apply lease")),
+    }
+}
+
 /// The marker in the tenant, if there is one.
 async fn read(api: &Api) -> Result<Option<Marker>, CallError> {
     let found = crate::live::find(api, Kind::lease_holder(), LOCK_NAME).await?;

@@ -821,11 +821,11 @@ async fn lease_held(env: &Env) -> bool {
 
 const PROMPT: &str = "Only 'yes' will be accepted";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_prompt_is_answered_before_the_lease_is_taken_and_a_plan_changed_meanwhile_is_refused()
-{
+/// `a0ctl apply` of a tree that creates client "late", on a terminal, at its question (the
+/// plan shown, the lease not held): the tenant, the tree, the child and what it showed.
+async fn asked_to_create_late() -> (Env, tempfile::TempDir, tokio::process::Child, String) {
     let env = Env::start().await;
-    let (_dir, d) =
+    let (dir, d) =
         harness::tree("clients:\n  - name: late\n    callbacks: [https://a.example/cb]\n");
     let mut child = on_terminal(&env, &["apply", &d]);
     let mut seen = String::new();
@@ -835,6 +835,13 @@ async fn the_prompt_is_answered_before_the_lease_is_taken_and_a_plan_changed_mea
         !lease_held(&env).await,
         "the lease is not held while the question waits"
     );
+    (env, dir, child, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prompt_is_answered_before_the_lease_is_taken_and_a_plan_changed_meanwhile_is_refused()
+{
+    let (env, _dir, mut child, seen) = asked_to_create_late().await;
     // Someone creates the client while the question waits: the plan under the lease differs.
     let (status, _) = env
         .call(
@@ -850,6 +857,10 @@ async fn the_prompt_is_answered_before_the_lease_is_taken_and_a_plan_changed_mea
         seen.contains("the tenant changed while you answered"),
         "{seen}"
     );
+    assert!(
+        seen.contains("(client \"late\")"),
+        "names what changed: {seen}"
+    );
     let clients = env.get("/api/clients").await;
     let late: Vec<&Value> = clients
         .as_array()
@@ -864,16 +875,7 @@ async fn the_prompt_is_answered_before_the_lease_is_taken_and_a_plan_changed_mea
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_confirmed_on_a_terminal_is_applied_once() {
-    let env = Env::start().await;
-    let (_dir, d) =
-        harness::tree("clients:\n  - name: late\n    callbacks: [https://a.example/cb]\n");
-    let mut child = on_terminal(&env, &["apply", &d]);
-    let mut seen = String::new();
-    read_until(&mut child, &mut seen, PROMPT).await;
-    assert!(
-        !lease_held(&env).await,
-        "the lease is not held while the question waits"
-    );
+    let (env, _dir, mut child, seen) = asked_to_create_late().await;
     let (code, seen) = answer(&mut child, seen, "yes\n").await;
     assert_eq!(code, 0, "{seen}");
     assert_eq!(
@@ -894,6 +896,66 @@ async fn apply_in_json_on_a_terminal_needs_yes_and_changes_nothing() {
     assert_eq!(code, 1, "{seen}");
     assert!(seen.contains("apply --format json needs --yes"), "{seen}");
     assert!(!seen.contains(PROMPT), "nothing is asked: {seen}");
+    let names = client_names(&env.get("/api/clients").await);
+    assert!(!names.iter().any(|n| n == "late"), "nothing was changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_the_plan_does_not_touch_does_not_refuse_the_answer() {
+    let (env, _dir, mut child, seen) = asked_to_create_late().await;
+    // A client no manifest declares appears while the question waits: it is only "not in the
+    // manifests", which sends nothing.
+    let (status, _) = env
+        .call(Method::POST, "/api/clients", Some(json!({"name": "other"})))
+        .await;
+    assert_eq!(status, 200);
+    let (code, seen) = answer(&mut child, seen, "yes\n").await;
+    assert_eq!(code, 0, "{seen}");
+    let names = client_names(&env.get("/api/clients").await);
+    assert!(names.iter().any(|n| n == "late"), "{names:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_that_meets_another_s_lease_says_so_before_asking() {
+    let env = Env::start().await;
+    // A marker a0ctl cannot read never expires by itself: the answer could only be refused.
+    let (status, _) = env
+        .call(
+            Method::POST,
+            "/api/connections",
+            Some(json!({"name": a0ctl::lease::LOCK_NAME, "strategy": "auth0", "options": {"foo": 1}})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_dir, d) = harness::tree("clients:\n  - name: late\n");
+    let mut child = on_terminal(&env, &["apply", &d]);
+    let (code, seen) = answer(&mut child, String::new(), "yes\n").await;
+    assert_eq!(code, 1, "{seen}");
+    assert!(
+        seen.contains("another apply is changing this tenant"),
+        "{seen}"
+    );
+    assert!(!seen.contains(PROMPT), "nothing is asked: {seen}");
+    let names = client_names(&env.get("/api/clients").await);
+    assert!(!names.iter().any(|n| n == "late"), "nothing was changed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_of_input_at_the_prompt_cancels_on_a_line_of_its_own() {
+    let (env, _dir, mut child, seen) = asked_to_create_late().await;
+    // Ctrl-D: the terminal's end-of-file character.
+    let (code, seen) = answer(&mut child, seen, "\u{4}").await;
+    assert_eq!(code, 1, "{seen}");
+    let line = seen
+        .lines()
+        .find(|l| l.contains("cancelled"))
+        .unwrap_or_else(|| panic!("{seen}"));
+    assert!(line.contains("no answer (end of input)"), "{seen}");
+    assert!(
+        line.trim_start().starts_with("error:"),
+        "on its own line: {line:?}"
+    );
+    assert!(!lease_held(&env).await);
     let names = client_names(&env.get("/api/clients").await);
     assert!(!names.iter().any(|n| n == "late"), "nothing was changed");
 }
