@@ -92,9 +92,7 @@ impl Resource {
 
 /// Every secret value these resources hold, for scrubbing printed text.
 pub fn redactor<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Redactor {
-    let values: Vec<(Value, &Resource)> =
-        resources.into_iter().map(|r| (r.as_value(), r)).collect();
-    Redactor::from_values(values.iter().map(|(v, r)| (v, r.secrecy())))
+    Redactor::from_owned(resources.into_iter().map(|r| (r.as_value(), r.secrecy())))
 }
 
 /// The desired side as resources, per kind (each kind's `desired`), in manifest order: each

@@ -24,6 +24,26 @@ pub const SENSITIVE_CHANGED: &str = "(sensitive, changed)";
 /// do values that embed one (`SENTRY_DSN`, `MONGO_CONNECTION_STRING`, `DATABASE_URL`, an
 /// `Authorization` header, a `webhook_url`).
 pub fn is_sensitive_key(key: &str) -> bool {
+    // A plan of 100,000 resources asks this of the same few keys millions of times: the
+    // answers are remembered, for at most `REMEMBERED` keys (a hostile tree of endless key
+    // names is still answered, only not remembered).
+    const REMEMBERED: usize = 4096;
+    type Seen = std::sync::RwLock<std::collections::HashMap<String, bool>>;
+    static SEEN: std::sync::LazyLock<Seen> = std::sync::LazyLock::new(Seen::default);
+    if let Some(known) = SEEN.read().ok().and_then(|m| m.get(key).copied()) {
+        return known;
+    }
+    let sensitive = classify_key(key);
+    if let Ok(mut m) = SEEN.write()
+        && m.len() < REMEMBERED
+    {
+        m.insert(key.to_string(), sensitive);
+    }
+    sensitive
+}
+
+/// [`is_sensitive_key`], worked out.
+fn classify_key(key: &str) -> bool {
     let words: Vec<String> = split_words(key)
         .into_iter()
         .map(|w| w.trim_end_matches(|c: char| c.is_ascii_digit()).to_string())
@@ -251,17 +271,32 @@ impl Redactor {
     pub fn from_values<'a>(values: impl IntoIterator<Item = (&'a Value, Secrecy<'a>)>) -> Redactor {
         let mut r = Redactor::default();
         for (value, secrecy) in values {
-            leaves(value, &FieldPath::root(), &mut |p, leaf| {
-                let Value::String(s) = leaf else { return };
-                if Secrecy::by_key().is_secret(p) {
-                    r.by_key.push(s.clone());
-                } else if secrecy.is_secret(p) {
-                    r.from_env.push(s.clone());
-                }
-            });
+            r.collect(value, secrecy);
         }
         r.normalise();
         r
+    }
+
+    /// [`Redactor::from_values`] of values made one at a time (each dropped once read, so a
+    /// plan of 100,000 resources never holds a second copy of them all).
+    pub fn from_owned<'a>(values: impl IntoIterator<Item = (Value, Secrecy<'a>)>) -> Redactor {
+        let mut r = Redactor::default();
+        for (value, secrecy) in values {
+            r.collect(&value, secrecy);
+        }
+        r.normalise();
+        r
+    }
+
+    fn collect(&mut self, value: &Value, secrecy: Secrecy<'_>) {
+        leaves(value, &FieldPath::root(), &mut |p, leaf| {
+            let Value::String(s) = leaf else { return };
+            if Secrecy::by_key().is_secret(p) {
+                self.by_key.push(s.clone());
+            } else if secrecy.is_secret(p) {
+                self.from_env.push(s.clone());
+            }
+        });
     }
 
     /// Longest first (so a secret containing another is scrubbed whole), without repeats.
