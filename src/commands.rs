@@ -15,7 +15,6 @@ use crate::diag::{Paint, Refused, hinted};
 use crate::dialect::wire::List;
 use crate::dialect::{Dialect, Target};
 use crate::diff::{self, Action, Changes};
-use crate::kinds::{Named, Reference};
 use crate::lease;
 use crate::live::{self, FetchOptions, Live};
 use crate::manifest::{self, LoadOptions, Vars};
@@ -93,10 +92,8 @@ pub async fn compute(
     // Enabled clients are read only when a declared resource names clients.
     let mut client_views = resources.iter().any(|r| {
         r.kind
-            .spec()
-            .references()
-            .iter()
-            .any(|Reference::Clients(field)| r.fields.contains_key(*field))
+            .clients_field()
+            .is_some_and(|f| r.fields.contains_key(f))
     });
     let options = &diff::Options {
         own_client: api.client_id().map(str::to_string),
@@ -117,7 +114,7 @@ pub async fn compute(
     let replacing = changes
         .changes
         .iter()
-        .any(|c| !c.kind.spec().references().is_empty() && c.action == Action::Replace);
+        .any(|c| c.kind.clients_field().is_some() && c.action == Action::Replace);
     if replacing && !client_views {
         // A recreated connection must be enabled again for the clients it had.
         client_views = true;
@@ -476,11 +473,7 @@ async fn apply_on(
             return Err(e);
         }
         check_write_scopes(&tenant.api, &computed.plan)?;
-        if !apply_args.yes {
-            // Another apply's live lease would refuse the answer: say so before asking.
-            lease::check_free(&tenant.api, apply_args.lock_timeout).await?;
-        }
-        let shown = ask_before_lease(tenant, &computed, apply_args, args.format, out)?;
+        let shown = ask_before_lease(tenant, &computed, apply_args, args.format, out).await?;
         confirmed = shown.is_some();
         let lease = lease::acquire(&tenant.api, apply_args.lock_timeout).await?;
         let again = match compute(&tenant.api, resources, options, &args.targets).await {
@@ -520,7 +513,8 @@ async fn apply_on(
 /// Show the plan and ask, before the lease is taken (an answer may take a while, and the
 /// tenant is not held meanwhile): the plan as shown (its JSON form), or `None` under `--yes`.
 /// `--format json` prints the plan only with the report, so it cannot ask: it needs `--yes`.
-fn ask_before_lease(
+/// Another apply's live lease, which would refuse the answer, is named before asking.
+async fn ask_before_lease(
     tenant: &Tenant,
     computed: &Computed,
     apply_args: &ApplyArgs,
@@ -536,6 +530,7 @@ fn ask_before_lease(
             "review the plan with `a0ctl plan` (or save it with `a0ctl plan --out FILE`), then run apply --format json --yes (or apply --plan FILE --format json --yes)",
         ));
     }
+    lease::check_free(&tenant.api, apply_args.lock_timeout).await?;
     let text = render::plan(&computed.plan, &tenant.label, Format::Text, out.stdout);
     print_stdout(&computed.redactor.scrub(&text))?;
     confirm(false, &tenant.label)?;
@@ -739,10 +734,7 @@ async fn apply_saved_on(
         check_write_scopes(&tenant.api, &plan)?;
         // Asked before the lease; under it, the plan must still be the saved one.
         let shown = Computed { plan, ..computed };
-        if !apply_args.yes {
-            lease::check_free(&tenant.api, apply_args.lock_timeout).await?;
-        }
-        ask_before_lease(tenant, &shown, apply_args, format, out)?;
+        ask_before_lease(tenant, &shown, apply_args, format, out).await?;
         Some(lease::acquire(&tenant.api, apply_args.lock_timeout).await?)
     };
     let result = apply_saved_held(tenant, saved, &desired, &options, apply_args, format, out).await;
@@ -786,6 +778,7 @@ async fn apply_saved_held(
         options,
         client_views: computed.client_views,
         only: Some(saved),
+        // Asked before the lease (`ask_before_lease`) when there are calls and no --yes.
         confirmed: !saved.calls.is_empty() && !apply_args.yes,
     };
     execute(tenant, run, apply_args, format, out).await
@@ -852,7 +845,7 @@ pub fn gate(changes: &Changes, live: &Live, gates: &Gates) -> Result<()> {
         return Ok(());
     }
     // Kinds of many resources (not singletons) that may be deleted.
-    let many = |k: &Kind| k.spec().deletable() && matches!(k.spec().named(), Named::By(_));
+    let many = |k: &Kind| k.spec().deletable() && !k.is_singleton();
     for kind in Kind::all().filter(many) {
         let existing = live.count(kind);
         let n = changes
@@ -1020,7 +1013,7 @@ fn exported_counts(live: &Live, d: &dyn Dialect) -> String {
     let kinds: Vec<Kind> = Kind::all().filter(|k| d.kinds().contains(k)).collect();
     let counted: Vec<String> = kinds
         .iter()
-        .filter(|k| matches!(k.spec().named(), Named::By(_)))
+        .filter(|k| !k.is_singleton())
         .map(|k| format!("{} {}", live.count(*k), k.plural()))
         .collect();
     let mut text = match counted.split_last() {
@@ -1030,7 +1023,7 @@ fn exported_counts(live: &Live, d: &dyn Dialect) -> String {
     };
     for k in kinds
         .iter()
-        .filter(|k| matches!(k.spec().named(), Named::Singleton(_)) && live.count(**k) > 0)
+        .filter(|k| k.is_singleton() && live.count(**k) > 0)
     {
         text.push_str(&format!(", the {}", k.as_str().replace('_', " ")));
     }

@@ -15,7 +15,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::kinds::{Pairing, Reference};
+use crate::kinds::Pairing;
 use crate::live::Live;
 use crate::manifest::Origin;
 use crate::model::{Kind, Resource};
@@ -376,11 +376,7 @@ fn named_changes(
     matched_live: &mut BTreeSet<(Kind, String)>,
     options: &Options,
 ) -> Result<Vec<Option<Change>>, DiffError> {
-    let refers_to_clients = kind
-        .spec()
-        .references()
-        .iter()
-        .any(|r| matches!(r, Reference::Clients(_)));
+    let refers_to_clients = kind.clients_field().is_some();
     let mut out = Vec::new();
     for d in desired.iter().filter(|d| d.kind == kind) {
         let l = live_by_name.get(&(kind, d.name.as_str())).copied();
@@ -1031,13 +1027,7 @@ pub fn live_from_resources(resources: &[Resource]) -> Live {
             l.id = Some(id_of(r));
             live.client_names.insert(id_of(r), r.name.clone());
         }
-        let field = r
-            .kind
-            .spec()
-            .references()
-            .iter()
-            .map(|Reference::Clients(field)| *field)
-            .next();
+        let field = r.kind.clients_field();
         if let Some(field) = field
             && let Some(names) = l.fields_mut().remove(field)
         {

@@ -13,7 +13,6 @@ use serde_json::Value;
 use crate::api::{Api, CallError, ErrorKind};
 use crate::dialect::wire::List;
 use crate::dialect::{ByName, Enablement, Listing, Target, text};
-use crate::kinds::Reference;
 use crate::model::{Kind, Resource};
 
 /// What to read beyond the lists.
@@ -150,8 +149,8 @@ fn record(
         }
         live.client_names.insert(id, r.name.clone());
     }
-    for Reference::Clients(field) in kind.spec().references() {
-        match obj.get(*field).and_then(Value::as_array) {
+    if let Some(field) = kind.clients_field() {
+        match obj.get(field).and_then(Value::as_array) {
             Some(ids) => {
                 clients_of.listed.insert(
                     r.name.clone(),
@@ -380,11 +379,11 @@ async fn fetch_views(
     let mut enabled: BTreeMap<String, BTreeSet<String>> = live
         .resources
         .iter()
-        .filter(|r| !r.kind.spec().references().is_empty())
+        .filter(|r| r.kind.clients_field().is_some())
         .map(|c| (c.name.clone(), BTreeSet::new()))
         .collect();
     let referring: Vec<Kind> = Kind::all()
-        .filter(|k| !k.spec().references().is_empty())
+        .filter(|k| k.clients_field().is_some())
         .collect();
     let asks = referring
         .iter()

@@ -475,9 +475,7 @@ fn markdown_table(changes: &Changes) -> String {
     for (kind, row) in &counts {
         // A singleton (the email provider) is one API's; a plan that does not touch it has no
         // row for it.
-        if matches!(kind.spec().named(), crate::kinds::Named::Singleton(_))
-            && row.iter().all(|n| *n == 0)
-        {
+        if kind.is_singleton() && row.iter().all(|n| *n == 0) {
             continue;
         }
         table.push_str(&format!(

@@ -191,6 +191,20 @@ impl Kind {
         *HOLDER
     }
 
+    /// The field of this kind that names clients (`Reference::Clients`), if it has one.
+    pub fn clients_field(self) -> Option<&'static str> {
+        self.spec()
+            .references()
+            .iter()
+            .map(|Reference::Clients(field)| *field)
+            .next()
+    }
+
+    /// Whether the tenant has at most one of this kind (`Named::Singleton`).
+    pub fn is_singleton(self) -> bool {
+        matches!(self.spec().named(), Named::Singleton(_))
+    }
+
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::all().find(|k| k.as_str() == s)
     }
@@ -233,13 +247,7 @@ mod tests {
         }
         // Clients are planned before the connections that name them (and every kind that
         // refers to clients comes after them).
-        let refers = |k: Kind| {
-            k.spec()
-                .references()
-                .iter()
-                .any(|r| matches!(r, Reference::Clients(_)))
-        };
-        for k in Kind::all().filter(|k| refers(*k)) {
+        for k in Kind::all().filter(|k| k.clients_field().is_some()) {
             let pinned = ALL
                 .iter()
                 .position(|s| s.pairing() == Pairing::Pinned)
@@ -288,7 +296,7 @@ mod tests {
                         "{k} {api}: addressed by an id it never reads"
                     );
                 }
-                if matches!(spec.named(), Named::Singleton(_)) {
+                if k.is_singleton() {
                     assert_eq!(w.address, Address::Collection, "{k} {api}");
                     assert!(matches!(w.list, List::Itself), "{k} {api}");
                 }
