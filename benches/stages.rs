@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use a0ctl::diff::{self, Options};
+use a0ctl::kinds;
 use a0ctl::live::Live;
 use a0ctl::manifest::{self, LoadOptions};
-use a0ctl::model;
 use a0ctl::plan;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
@@ -64,8 +64,8 @@ fn stages(c: &mut Criterion) {
     });
 
     let desired =
-        model::desired_resources(&manifest::load(std::slice::from_ref(&path), &options).unwrap());
-    let changed = model::desired_resources(&manifest::load(&[other], &options).unwrap());
+        kinds::desired_resources(&manifest::load(std::slice::from_ref(&path), &options).unwrap());
+    let changed = kinds::desired_resources(&manifest::load(&[other], &options).unwrap());
     let same_live = diff::live_from_resources(&desired);
     let changed_live = diff::live_from_resources(&changed);
     let empty = Live::default();

@@ -300,10 +300,10 @@ fn short_reason(e: &CallError) -> String {
 /// The resource a create would have made, if the tenant has it.
 async fn existing(api: &Api, check: &Check) -> Result<Option<Value>, CallError> {
     match check {
-        Check::Named(kind, name) => crate::live::find(api, *kind, name).await,
+        Check::Named(kind, name) => crate::read::find(api, *kind, name).await,
         Check::Client { name, known } => {
             let d = api.dialect();
-            let all = crate::live::read_all(api, &d.listing(Kind::clients())).await?;
+            let all = crate::read::read_all(api, &d.listing(Kind::clients())).await?;
             Ok(all.into_iter().find(|c| {
                 c.get("name").and_then(Value::as_str) == Some(name.as_str())
                     && c.get("global").and_then(Value::as_bool) != Some(true)

@@ -15,12 +15,14 @@ use crate::diag::{Paint, Refused, hinted};
 use crate::dialect::wire::List;
 use crate::dialect::{Dialect, Target};
 use crate::diff::{self, Action, Changes};
+use crate::kinds;
 use crate::lease;
-use crate::live::{self, FetchOptions, Live};
+use crate::live::Live;
 use crate::manifest::{self, LoadOptions, Vars};
 use crate::model::{self, Kind, Resource};
 use crate::plan::{self, Plan};
 use crate::planfile;
+use crate::read::{self, FetchOptions};
 use crate::render::{self, Format};
 use crate::scope::{Pattern, Scope};
 use crate::secret::{self, Redactor};
@@ -61,7 +63,7 @@ pub fn load_resources(
 ) -> Result<(Vec<Resource>, Scope)> {
     let desired = manifest::load(paths, &LoadOptions::with(vars, ignore))?;
     print_warnings(&desired);
-    Ok((model::desired_resources(&desired), desired.scope()))
+    Ok((kinds::desired_resources(&desired), desired.scope()))
 }
 
 /// A manifest's warnings, on stderr: valid, but probably not meant.
@@ -186,7 +188,7 @@ async fn fetch(
         kinds: kinds.cloned(),
         templates: templates.cloned(),
     };
-    live::fetch(api, options)
+    read::fetch(api, options)
         .await
         .map_err(|e| e.doing("cannot read the tenant"))
 }
@@ -257,7 +259,7 @@ const MAX_USER_PAGES: usize = 1000;
 /// A replacement or delete of a connection deletes its users: say how many.
 async fn count_users(api: &Api, changes: &mut Changes) -> Result<()> {
     for c in changes.changes.iter_mut() {
-        if !c.kind.spec().holds_users() || !matches!(c.action, Action::Replace | Action::Delete) {
+        if !c.kind.holds_users() || !matches!(c.action, Action::Replace | Action::Delete) {
             continue;
         }
         let mut total = 0usize;
@@ -845,7 +847,7 @@ pub fn gate(changes: &Changes, live: &Live, gates: &Gates) -> Result<()> {
         return Ok(());
     }
     // Kinds of many resources (not singletons) that may be deleted.
-    let many = |k: &Kind| k.spec().deletable() && !k.is_singleton();
+    let many = |k: &Kind| k.deletable() && !k.is_singleton();
     for kind in Kind::all().filter(many) {
         let existing = live.count(kind);
         let n = changes
@@ -1112,8 +1114,8 @@ pub fn diff_trees(
             "to move a tree to v2, export the tenant with `a0ctl export` (it writes v2) and diff against that",
         ));
     }
-    let old_resources = model::desired_resources(&old_set);
-    let new_resources = model::desired_resources(&new_set);
+    let old_resources = kinds::desired_resources(&old_set);
+    let new_resources = kinds::desired_resources(&new_set);
     let scope = new_set.scope();
     let live = diff::live_from_resources(&old_resources);
     let changes = diff::diff(

@@ -3,64 +3,11 @@
 //! `hint: …`, readable without colour and coloured only on a terminal without `NO_COLOR`.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::io::IsTerminal;
 
 use crate::error::Problem;
-use crate::manifest::yaml::Pos;
 
-/// A problem at a place in a manifest (or a file it names).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Diagnostic {
-    pub file: String,
-    pub pos: Pos,
-    pub message: String,
-}
-
-impl Diagnostic {
-    pub fn new(file: impl Into<String>, pos: Pos, message: impl Into<String>) -> Self {
-        Diagnostic {
-            file: file.into(),
-            pos,
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.pos.line == 0 {
-            // A problem with the path itself, not a place inside the file.
-            return write!(f, "{}: {}", self.file, self.message);
-        }
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file, self.pos.line, self.pos.col, self.message
-        )
-    }
-}
-
-/// Manifests that failed to load: every problem, sorted by place.
-#[derive(Debug, thiserror::Error)]
-#[error("{} in the manifests", plural(.0.len(), "problem"))]
-pub struct InvalidManifests(pub Vec<Diagnostic>);
-
-/// An error that carries advice for the user.
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct Hinted {
-    pub message: String,
-    pub hint: String,
-}
-
-/// A safety gate said no (exit code 3).
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct Refused {
-    pub message: String,
-    pub hint: String,
-}
+pub use crate::error::{Diagnostic, Hinted, InvalidManifests, Refused, plural};
 
 /// Build an error with a hint.
 pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> crate::error::Error {
@@ -69,14 +16,6 @@ pub fn hinted(message: impl Into<String>, hint: impl Into<String>) -> crate::err
         hint: hint.into(),
     }
     .into()
-}
-
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 /// Whether to colour output written to stderr (`stderr = true`) or stdout.
@@ -211,9 +150,8 @@ pub fn visible(s: &str) -> Cow<'_, str> {
 
 /// The boundary error types a chain may hold, as problems (their hints and exit codes).
 fn as_problem<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dyn Problem> {
-    use crate::api::CallError;
-    use crate::diff::DiffError;
-    use crate::plan::CycleError;
+    use crate::error::call::CallError;
+    use crate::error::reconcile::{CycleError, DiffError};
     if let Some(p) = e.downcast_ref::<crate::error::Error>() {
         return Some(p);
     }

@@ -10,160 +10,17 @@
 //! `--allow-delete` (email templates cannot be deleted and are never listed).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::fmt;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::kinds::Pairing;
+use crate::kind::Pairing;
 use crate::live::Live;
-use crate::manifest::Origin;
 use crate::model::{Kind, Resource};
 use crate::path::FieldPath;
-use crate::secret::{self, Secrecy};
 
-/// What happens to a resource.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    Create,
-    Update,
-    Replace,
-    Delete,
-    Unmanaged,
-}
+pub mod change;
 
-impl Action {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Create => "create",
-            Action::Update => "update",
-            Action::Replace => "replace",
-            Action::Delete => "delete",
-            Action::Unmanaged => "unmanaged",
-        }
-    }
-}
-
-/// One changed field, ready for display: `None` means absent, and secret values are already
-/// masked (the values to send live in the change's `desired` resource, never here).
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldChange {
-    pub path: FieldPath,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    /// The whole value is secret: never displayed, not even masked.
-    pub sensitive: bool,
-    /// This change alone forces a replacement.
-    pub forces_replacement: bool,
-}
-
-impl FieldChange {
-    /// A changed field between a live and a desired resource, with secrets masked by either
-    /// side's secrecy.
-    pub fn new(
-        path: FieldPath,
-        before: Option<&Value>,
-        after: Option<&Value>,
-        live: Option<&Resource>,
-        desired: Option<&Resource>,
-    ) -> FieldChange {
-        let by_key = Secrecy::by_key();
-        let ls = live.map_or(by_key, Resource::secrecy);
-        let ds = desired.map_or(by_key, Resource::secrecy);
-        let sensitive = ls.is_secret(&path) || ds.is_secret(&path);
-        let (before, after) = if sensitive {
-            let marker = |v: Option<&Value>| v.map(|_| json!(secret::SENSITIVE));
-            (marker(before), marker(after))
-        } else {
-            secret::mask_pair(&path, before, after, ls, ds)
-        };
-        FieldChange {
-            path,
-            before,
-            after,
-            sensitive,
-            forces_replacement: false,
-        }
-    }
-}
-
-/// What a resource needs.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Change {
-    pub kind: Kind,
-    pub name: String,
-    pub action: Action,
-    pub fields: Vec<FieldChange>,
-    /// The manifest's resource (create, update, replace).
-    pub desired: Option<Resource>,
-    /// The tenant's resource (update, replace, delete, unmanaged).
-    pub live: Option<Resource>,
-    /// For connections: desired enabled clients by identity (see [`ClientRef`]).
-    pub enable: BTreeSet<ClientRef>,
-    /// For connections: clients to disable (by live clientID).
-    pub disable: BTreeSet<String>,
-    /// Facts a reviewer needs (users deleted by a replacement, …).
-    pub notes: Vec<String>,
-}
-
-impl Change {
-    fn new(kind: Kind, name: &str, action: Action) -> Change {
-        Change {
-            kind,
-            name: name.to_string(),
-            action,
-            fields: Vec::new(),
-            desired: None,
-            live: None,
-            enable: BTreeSet::new(),
-            disable: BTreeSet::new(),
-            notes: Vec::new(),
-        }
-    }
-
-    /// `rule/add-country`
-    pub fn key(&self) -> String {
-        format!("{}/{}", self.kind, self.name)
-    }
-
-    /// The server id of the live side.
-    pub fn live_id(&self) -> Option<&str> {
-        self.live.as_ref().and_then(|l| l.id.as_deref())
-    }
-}
-
-/// A client as a connection's enabled-clients entry refers to it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ClientRef {
-    /// An existing client.
-    Id(String),
-    /// A client this plan creates, by name.
-    New(String),
-}
-
-/// Every change, in a stable order (kind, then name).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Changes {
-    pub changes: Vec<Change>,
-    /// Resources the manifest declares that need nothing.
-    pub unchanged: usize,
-    /// `--target`s: only these (and what they need) are planned.
-    pub targets: Vec<String>,
-    /// What a reviewer should know before reading the changes.
-    pub notices: Vec<String>,
-}
-
-impl Changes {
-    pub fn count(&self, action: Action) -> usize {
-        self.changes.iter().filter(|c| c.action == action).count()
-    }
-
-    /// Whether anything would change (unmanaged resources are not changes).
-    pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::Unmanaged)
-    }
-}
+pub use change::{Action, Change, Changes, ClientRef, FieldChange};
 
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -182,88 +39,7 @@ pub struct Options {
     pub own_client: Option<String>,
 }
 
-/// A manifest that cannot be reconciled with this tenant.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DiffError {
-    #[error(
-        "{at}client `{name}` is ambiguous: the tenant holds {} clients of that name ({})",
-        ids.len(),
-        ids.join(", ")
-    )]
-    DuplicateClient {
-        at: At,
-        name: String,
-        ids: Vec<String>,
-    },
-    #[error("{at}client `{name}` pins client_id `{id}`, which the tenant does not have")]
-    PinnedClientMissing { at: At, name: String, id: String },
-    #[error(
-        "{at}client `{name}` pins client_id `{id}`, the tenant's global client, which a0ctl never manages"
-    )]
-    PinnedGlobalClient { at: At, name: String, id: String },
-    #[error("{at}clients `{first}` and `{second}` both match the tenant's client `{id}`")]
-    ClientMatchedTwice {
-        at: At,
-        first: String,
-        second: String,
-        id: String,
-    },
-    #[error(
-        "{at}connection `{connection}` enables client `{client}`, which the manifest does not declare"
-    )]
-    UnknownClient {
-        at: At,
-        connection: String,
-        client: String,
-    },
-    #[error(
-        "{at}client `{name}` is the client whose credentials a0ctl uses ({id}): a0ctl never changes it"
-    )]
-    OwnClient { at: At, name: String, id: String },
-    #[error("{at}rule `{rule}` wants order {order}, which unmanaged rule `{holder}` holds")]
-    OrderHeldByUnmanaged {
-        at: At,
-        rule: String,
-        order: u64,
-        holder: String,
-    },
-}
-
-impl DiffError {
-    pub fn hint(&self) -> &'static str {
-        match self {
-            DiffError::DuplicateClient { .. } | DiffError::ClientMatchedTwice { .. } => {
-                "pin the client with `client_id: <clientID>` in the manifest"
-            }
-            DiffError::PinnedClientMissing { .. } => {
-                "remove client_id to create the client, or pin an existing clientID"
-            }
-            DiffError::PinnedGlobalClient { .. } => {
-                "remove this client from the manifest: the global client holds the credentials a0ctl uses"
-            }
-            DiffError::UnknownClient { .. } => "declare the client under `clients:`",
-            DiffError::OwnClient { .. } => {
-                "leave this client out of the manifests (or change it by hand), or run a0ctl with other credentials"
-            }
-            DiffError::OrderHeldByUnmanaged { .. } => {
-                "choose another order, declare the other rule in the manifest, or pass --allow-delete to delete it"
-            }
-        }
-    }
-}
-
-/// A manifest location prefix for error messages (`file:line:col: `), or nothing.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct At(pub Option<Origin>);
-
-impl fmt::Display for At {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Some(o) => write!(f, "{o}: "),
-            None => Ok(()),
-        }
-    }
-}
+pub use crate::error::reconcile::{At, DiffError};
 
 fn at(r: &Resource) -> At {
     At(r.origin.clone())
@@ -272,7 +48,7 @@ fn at(r: &Resource) -> At {
 /// Compare the desired resources with the tenant. Every kind is compared by its pairing
 /// (`KindSpec::pairing`), pinned kinds first since others refer to them.
 pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Changes, DiffError> {
-    let paired = |kind: Kind| kind.spec().pairing();
+    let paired = |kind: Kind| kind.pairing();
     // Ignored resources of ordered kinds still hold their orders.
     let ignored_ordered: Vec<Resource> = live
         .resources
@@ -404,8 +180,8 @@ fn not_in_manifests(
 ) -> Vec<Change> {
     let mut out = Vec::new();
     for l in &live.resources {
-        let key = match l.kind.spec().pairing() {
-            _ if !l.kind.spec().deletable() => continue,
+        let key = match l.kind.pairing() {
+            _ if !l.kind.deletable() => continue,
             // Never listed: a0ctl's own client is neither managed nor ever deleted.
             Pairing::Pinned if l.id.is_some() && l.id == options.own_client => continue,
             Pairing::Pinned => l.id.clone().unwrap_or_default(),
@@ -451,7 +227,7 @@ fn write_only_notices(desired: &[Resource], options: &Options) -> Vec<String> {
     if !options.rotate_signing_keys && !options.compare_write_only {
         for d in desired {
             for field in d.write_only.keys() {
-                if let Some(notice) = d.kind.spec().unseen_notice(field)
+                if let Some(notice) = crate::kinds::spec(d.kind).unseen_notice(field)
                     && !notices.iter().any(|n| n == notice)
                 {
                     notices.push(notice.to_string());
@@ -676,7 +452,7 @@ fn write_only_resent(
     changed: &[FieldChange],
     options: &Options,
 ) -> Vec<FieldChange> {
-    let spec = d.kind.spec();
+    let spec = crate::kinds::spec(d.kind);
     let along: BTreeSet<&str> = changed
         .iter()
         .flat_map(|f| spec.sent_with(f.path.top()).iter().copied())
@@ -961,7 +737,7 @@ pub fn target(changes: Changes, targets: &[crate::scope::Pattern]) -> Changes {
             .changes
             .iter()
             .filter(|o| {
-                o.kind.spec().pairing() == Pairing::Ordered
+                o.kind.pairing() == Pairing::Ordered
                     && matches!(o.action, Action::Update | Action::Delete)
                     && order(o.live.as_ref()) == Some(to)
                     && !keep.contains_key(&(o.kind, o.name.clone()))

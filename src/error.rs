@@ -4,10 +4,76 @@
 //! `diag::render_error` is the one renderer; `anyhow` is left to the `cli` (its own start-up
 //! errors) and to the emulator, a program of its own.
 
-use crate::api::CallError;
-use crate::diag::{Hinted, InvalidManifests, Refused};
-use crate::diff::DiffError;
-use crate::plan::CycleError;
+pub mod call;
+pub mod reconcile;
+
+use std::fmt;
+
+use crate::manifest::yaml::Pos;
+use call::CallError;
+use reconcile::{CycleError, DiffError};
+
+/// A problem at a place in a manifest (or a file it names).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Diagnostic {
+    pub file: String,
+    pub pos: Pos,
+    pub message: String,
+}
+
+impl Diagnostic {
+    pub fn new(file: impl Into<String>, pos: Pos, message: impl Into<String>) -> Self {
+        Diagnostic {
+            file: file.into(),
+            pos,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.pos.line == 0 {
+            // A problem with the path itself, not a place inside the file.
+            return write!(f, "{}: {}", self.file, self.message);
+        }
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.pos.line, self.pos.col, self.message
+        )
+    }
+}
+
+/// Manifests that failed to load: every problem, sorted by place.
+#[derive(Debug, thiserror::Error)]
+#[error("{} in the manifests", plural(.0.len(), "problem"))]
+pub struct InvalidManifests(pub Vec<Diagnostic>);
+
+/// An error that carries advice for the user.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Hinted {
+    pub message: String,
+    pub hint: String,
+}
+
+/// A safety gate said no (exit code 3).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Refused {
+    pub message: String,
+    pub hint: String,
+}
+
+/// `1 problem`, `2 problems`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
 
 /// An error a user can act on: what to do about it, and the exit code it ends the run with.
 pub trait Problem: std::error::Error {

@@ -18,8 +18,7 @@ use crate::diag::hinted;
 use crate::dialect::Target;
 use crate::model::Kind;
 
-/// The marker connection's name.
-pub const LOCK_NAME: &str = "a0ctl-apply-lock";
+pub use crate::model::LOCK_NAME;
 /// How long a lease lives without renewal, unless `A0CTL_LEASE_TTL` says less: also the
 /// longest any a0ctl writes, so an expiry past it was written by none.
 pub const TTL: Duration = Duration::from_secs(120);
@@ -361,7 +360,7 @@ pub async fn check_free(api: &Api, wait: Duration) -> Result<()> {
 
 /// The marker in the tenant, if there is one.
 async fn read(api: &Api) -> Result<Option<Marker>, CallError> {
-    let found = crate::live::find(api, Kind::lease_holder(), LOCK_NAME).await?;
+    let found = crate::read::find(api, Kind::lease_holder(), LOCK_NAME).await?;
     Ok(found.map(|v| Marker::of(api, &v)))
 }
 

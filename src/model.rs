@@ -6,17 +6,19 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::Serialize;
 use serde_json::Value;
 
-use crate::manifest::{Desired, Origin};
+use crate::manifest::yaml::Origin;
 use crate::path::FieldPath;
 use crate::secret::{Redactor, Secrecy};
 
-pub use crate::kinds::Kind;
+pub use crate::kind::Kind;
 
-/// The one email provider's name as a resource (`email_provider/default`).
-pub const PROVIDER_NAME: &str = "default";
+/// The name of the apply lease's marker (a resource of `Kind::lease_holder`, see `lease`): never
+/// declared, never managed.
+pub const LOCK_NAME: &str = "a0ctl-apply-lock";
+
+pub use crate::kinds::provider::facts::PROVIDER_NAME;
 
 /// One resource reduced to what a0ctl compares.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,46 +95,6 @@ impl Resource {
 /// Every secret value these resources hold, for scrubbing printed text.
 pub fn redactor<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Redactor {
     Redactor::from_owned(resources.into_iter().map(|r| (r.as_value(), r.secrecy())))
-}
-
-/// The desired side as resources, per kind (each kind's `desired`), in manifest order: each
-/// declared entry's fields as its API names them (absent fields are not managed), minus its
-/// identity; write-only fields (a v1 client's `signingKey`, the provider's `credentials`) apart.
-pub fn desired_resources(desired: &Desired) -> Vec<Resource> {
-    Kind::all()
-        .flat_map(|k| k.spec().desired(desired))
-        .collect()
-}
-
-/// A declared entry's fields as the manifest names them (the API's names), without `skip`.
-/// `{file: …}` sources are resolved to their text by the loader, so they serialise as strings.
-pub(crate) fn fields_of<T: Serialize>(value: &T, skip: &[&str]) -> BTreeMap<String, Value> {
-    match serde_json::to_value(value) {
-        Ok(Value::Object(map)) => map
-            .into_iter()
-            .filter(|(k, _)| !skip.contains(&k.as_str()))
-            .collect(),
-        _ => BTreeMap::new(),
-    }
-}
-
-pub(crate) fn resource<T>(
-    kind: Kind,
-    name: &str,
-    fields: BTreeMap<String, Value>,
-    item: &crate::manifest::Item<T>,
-) -> Resource {
-    Resource {
-        fields: fields.into(),
-        from_env: item
-            .secrets
-            .iter()
-            .map(|s| (s.path.clone(), s.template.clone()))
-            .collect(),
-        origin: Some(item.origin.clone()),
-        files: item.files.clone(),
-        ..Resource::new(kind, name)
-    }
 }
 
 #[cfg(test)]

@@ -239,7 +239,7 @@ fn partial_line(changes: &Changes) -> Option<String> {
 fn id_suffix(c: &Change) -> String {
     match c.live_id() {
         Some(id)
-            if c.kind.spec().pairing() == crate::kinds::Pairing::Pinned
+            if c.kind.pairing() == crate::kind::Pairing::Pinned
                 && !id.starts_with(crate::diff::OFFLINE_ID_PREFIX) =>
         {
             format!(" ({id})")

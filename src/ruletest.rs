@@ -284,7 +284,7 @@ fn load_rules(dir: &Path, vars: &manifest::Vars) -> Result<Vec<LoadedRule>, Inva
         crate::secret::learn_value(&value);
     }
     let desired = loaded?;
-    crate::secret::learn(crate::model::redactor(&crate::model::desired_resources(
+    crate::secret::learn(crate::model::redactor(&crate::kinds::desired_resources(
         &desired,
     )));
     let mut parsed: BTreeMap<String, Option<Rc<Node>>> = BTreeMap::new();

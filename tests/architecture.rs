@@ -8,10 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The crate's modules on the client side of the pipeline (everything but `emulator`).
-const CLIENT_SIDE: [&str; 21] = [
-    "manifest", "model", "diff", "plan", "api", "live", "apply", "planfile", "render", "export",
-    "commands", "tenant", "cli", "schema", "diag", "ruletest", "path", "secret", "fsutil", "lease",
-    "scope",
+const CLIENT_SIDE: [&str; 26] = [
+    "manifest", "model", "diff", "plan", "api", "live", "read", "apply", "planfile", "render",
+    "export", "commands", "tenant", "cli", "schema", "diag", "ruletest", "path", "secret",
+    "fsutil", "lease", "scope", "kind", "kinds", "dialect", "error",
 ];
 
 /// Source text without `//` comments (doc comments included), so prose is not code.
@@ -304,6 +304,7 @@ fn pure_stages_stay_pure() {
     let mut wrong = Vec::new();
     for module in [
         "manifest", "model", "diff", "plan", "render", "path", "secret", "scope", "dialect",
+        "kind", "kinds", "live", "error", "export", "schema", "diag", "fsutil",
     ] {
         let files = module_files(module);
         assert!(!files.is_empty(), "{module} has no files");
@@ -340,6 +341,14 @@ fn call_paths_are_built_by_the_dialect() {
             if path.ends_with("tests.rs") {
                 continue;
             }
+            // A kind's facts declare its collection on each API (`wire::Wire::collection`).
+            if path.ends_with("facts.rs")
+                && path
+                    .parent()
+                    .is_some_and(|d| d.parent().is_some_and(|k| k.ends_with("kinds")))
+            {
+                continue;
+            }
             let text = code(&read(&path));
             // Unit tests may spell paths; the code above them may not.
             let body = text.split("#[cfg(test)]").next().unwrap_or_default();
@@ -354,4 +363,355 @@ fn call_paths_are_built_by_the_dialect() {
         "these files build API paths outside the dialect:\n{}",
         wrong.join("\n")
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The client side's files form no import circle.
+//
+// The graph: a node per file of a client-side crate (tests and `#[cfg(test)]` code left out); an
+// edge from a file to every file it names a path into (`crate::a::b::C` names the deepest of
+// `a/b.rs`, `a/b/mod.rs`, `a.rs`, `a/mod.rs` that exists; `super::` and `self::` are resolved
+// from the file's own module; a module root's bare `child::` names its child). A module's root
+// may use its children (it composes them); a child that named its root back would close a circle,
+// so children import their siblings, never their root.
+
+/// The module path of a file under `root` (`a/b.rs` and `a/b/mod.rs` are `["a", "b"]`; the
+/// crate root `lib.rs` or `main.rs` is `[]`).
+fn module_of(root: &Path, file: &Path) -> Vec<String> {
+    let rel = file
+        .strip_prefix(root)
+        .expect("a file under its crate root");
+    let mut parts: Vec<String> = rel
+        .iter()
+        .map(|p| p.to_string_lossy().trim_end_matches(".rs").to_string())
+        .collect();
+    if matches!(
+        parts.last().map(String::as_str),
+        Some("mod" | "lib" | "main")
+    ) {
+        parts.pop();
+    }
+    parts
+}
+
+/// The file that holds module `path` (or its deepest ancestor that has a file of its own).
+fn file_of(root: &Path, path: &[String]) -> Option<PathBuf> {
+    for len in (0..=path.len()).rev() {
+        let dir: PathBuf = path[..len].iter().collect();
+        let candidates = if len == 0 {
+            vec![root.join("lib.rs"), root.join("main.rs")]
+        } else {
+            vec![
+                root.join(&dir).with_extension("rs"),
+                root.join(&dir).join("mod.rs"),
+            ]
+        };
+        if let Some(found) = candidates.into_iter().find(|c| c.exists()) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// Every path `source` spells after `prefix`, as its segments, groups expanded:
+/// `crate::{a::{self, B}, c}` gives `[a, self]`, `[a, B]`, `[c]`.
+fn paths_after(source: &str, prefix: &str) -> Vec<Vec<String>> {
+    fn path_at(text: &str, base: Vec<String>, out: &mut Vec<Vec<String>>) -> usize {
+        let mut segs = base;
+        let mut i = 0;
+        loop {
+            let rest = &text[i..];
+            let trimmed = rest.trim_start();
+            i += rest.len() - trimmed.len();
+            if let Some(group) = trimmed.strip_prefix('{') {
+                i += 1;
+                let mut consumed = 0;
+                loop {
+                    let g = &group[consumed..];
+                    let t = g.trim_start();
+                    consumed += g.len() - t.len();
+                    if t.starts_with('}') || t.is_empty() {
+                        consumed += 1;
+                        break;
+                    }
+                    consumed += path_at(&group[consumed..], segs.clone(), out);
+                    let g = &group[consumed..];
+                    let t = g.trim_start();
+                    consumed += g.len() - t.len();
+                    if t.starts_with(',') {
+                        consumed += 1;
+                    }
+                }
+                return i + consumed;
+            }
+            let ident = identifier(trimmed);
+            if ident.is_empty() {
+                if !segs.is_empty() {
+                    out.push(segs);
+                }
+                return i;
+            }
+            i += ident.len();
+            segs.push(ident);
+            if text[i..].starts_with("::") {
+                i += 2;
+            } else {
+                out.push(segs);
+                // `a::b as c`: the alias names nothing.
+                let rest = &text[i..];
+                if let Some(alias) = rest.trim_start().strip_prefix("as ") {
+                    let name = identifier(alias.trim_start());
+                    let skipped = rest.len() - alias.trim_start().len() + name.len();
+                    return i + skipped;
+                }
+                return i;
+            }
+        }
+    }
+    let text = code(source);
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(found) = text[at..].find(prefix) {
+        let start = at + found;
+        let before = text[..start].chars().next_back();
+        at = start + prefix.len();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+            continue;
+        }
+        at += path_at(&text[at..], Vec::new(), &mut out);
+    }
+    out
+}
+
+/// The code of a file that the build of the crate (not its tests) sees.
+fn built_code(path: &Path) -> String {
+    let text = read(path);
+    text.split("#[cfg(test)]")
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Every `.rs` file under `dir`, sorted.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(dir, &mut files);
+    files.sort();
+    files
+}
+
+/// The file graph of the crate at `root`, but the files under `skip` (module names).
+fn file_graph(root: &Path, skip: &[&str]) -> BTreeMap<PathBuf, BTreeSet<PathBuf>> {
+    let files: Vec<PathBuf> = rust_files(root)
+        .into_iter()
+        .filter(|f| !f.ends_with("tests.rs"))
+        .filter(|f| {
+            let m = module_of(root, f);
+            !m.first().is_some_and(|top| skip.contains(&top.as_str()))
+        })
+        .collect();
+    files
+        .iter()
+        .map(|file| {
+            let source = built_code(file);
+            let here = module_of(root, file);
+            let is_root = file.ends_with("mod.rs") || file.ends_with("lib.rs");
+            // `super::` of `a/b.rs` (module a::b) is module `a`.
+            let parent: Vec<String> = here[..here.len().saturating_sub(1)].to_vec();
+            let mut named: Vec<Vec<String>> = paths_after(&source, "crate::");
+            for p in paths_after(&source, "super::") {
+                named.push(parent.iter().cloned().chain(p).collect());
+            }
+            for p in paths_after(&source, "self::") {
+                named.push(here.iter().cloned().chain(p).collect());
+            }
+            if is_root
+                || file
+                    .parent()
+                    .is_some_and(|d| d.join(file.file_stem().unwrap()).is_dir())
+            {
+                // A module root's children, named bare (`use types::X`).
+                let dir = if is_root {
+                    file.parent().unwrap().to_path_buf()
+                } else {
+                    file.with_extension("")
+                };
+                for child in rust_files(&dir)
+                    .iter()
+                    .filter(|c| c.parent() == Some(dir.as_path()) || c.ends_with("mod.rs"))
+                    .filter_map(|c| module_of(root, c).last().cloned())
+                {
+                    for p in paths_after(&source, &format!("{child}::")) {
+                        named.push(
+                            here.iter()
+                                .cloned()
+                                .chain(std::iter::once(child.clone()))
+                                .chain(p)
+                                .collect(),
+                        );
+                    }
+                }
+            }
+            let targets = named
+                .iter()
+                .filter_map(|p| file_of(root, p))
+                .filter(|t| t != file && files.contains(t))
+                .collect();
+            (file.clone(), targets)
+        })
+        .collect()
+}
+
+/// A cycle of a file graph, if there is one.
+fn file_cycle(graph: &BTreeMap<PathBuf, BTreeSet<PathBuf>>) -> Option<Vec<String>> {
+    let named: BTreeMap<String, BTreeSet<String>> = graph
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.display().to_string(),
+                v.iter().map(|p| p.display().to_string()).collect(),
+            )
+        })
+        .collect();
+    find_cycle(&named)
+}
+
+/// The client-side crates' source roots, and the modules of each that are not client side.
+fn client_side_roots() -> Vec<(PathBuf, Vec<&'static str>)> {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    vec![(here.join("src"), vec!["emulator", "rules_runtime"])]
+}
+
+#[test]
+fn the_client_side_has_no_import_circle() {
+    for (root, skip) in client_side_roots() {
+        let graph = file_graph(&root, &skip);
+        assert!(graph.len() > 30, "{}: {graph:?}", root.display());
+        // The graph sees what the code names: the kinds' modules name the plan's builder, which
+        // names the dialect; the registry names each kind's facts.
+        let edge = |from: &str, to: &str| {
+            graph
+                .get(&root.join(from))
+                .is_some_and(|t| t.contains(&root.join(to)))
+        };
+        assert!(edge("kinds/client/mod.rs", "plan/builder.rs"), "{graph:#?}");
+        assert!(edge("kind/mod.rs", "kinds/client/facts.rs"), "{graph:#?}");
+        assert!(edge("plan/builder.rs", "dialect/mod.rs"), "{graph:#?}");
+        assert!(edge("manifest/mod.rs", "manifest/types.rs"), "{graph:#?}");
+        if let Some(cycle) = file_cycle(&graph) {
+            panic!(
+                "the client side imports in a circle:\n{}",
+                cycle.join("\n  -> ")
+            );
+        }
+    }
+}
+
+/// The graph's reading of paths, in the shapes the code uses, and a circle it must see.
+#[test]
+fn the_file_graph_reads_paths_and_finds_circles() {
+    assert_eq!(
+        paths_after(
+            "use crate::{a::{self, B}, c};\nfn f() { crate::d::e(); }",
+            "crate::"
+        ),
+        vec![
+            vec!["a".to_string(), "self".into()],
+            vec!["a".into(), "B".into()],
+            vec!["c".into()],
+            vec!["d".into(), "e".into()],
+        ]
+    );
+    let dir = std::env::temp_dir().join(format!("a0ctl-arch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let write = |rel: &str, text: &str| {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("lib.rs", "pub mod a;\npub mod b;\n");
+    write("a/mod.rs", "mod x;\npub use x::X;\n");
+    write("a/x.rs", "use crate::b::B;\npub struct X;\n");
+    write(
+        "b.rs",
+        "pub struct B;\n#[cfg(test)]\nmod t { use crate::a::X; }\n",
+    );
+    let acyclic = file_graph(&dir, &[]);
+    assert!(acyclic[&dir.join("a/mod.rs")].contains(&dir.join("a/x.rs")));
+    assert_eq!(file_cycle(&acyclic), None, "{acyclic:#?}");
+    // b names a's root, whose child names b: a circle through a module's root.
+    write("b.rs", "pub struct B;\nfn f() -> crate::a::X { todo!() }\n");
+    let cyclic = file_graph(&dir, &[]);
+    let cycle = file_cycle(&cyclic).expect("a circle");
+    assert!(cycle.iter().any(|f| f.ends_with("a/x.rs")), "{cycle:?}");
+    // A child that names its root back.
+    write("b.rs", "pub struct B;\n");
+    write("a/x.rs", "use super::X as Y;\npub struct X;\n");
+    assert!(file_cycle(&file_graph(&dir, &[])).is_some());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The core names no kind: outside the kinds' own modules (and tests), no `Kind::Variant`.
+#[test]
+fn the_core_names_no_kind() {
+    let mut wrong = Vec::new();
+    for (root, skip) in client_side_roots() {
+        for file in rust_files(&root) {
+            let m = module_of(&root, &file);
+            let top = m.first().map(String::as_str).unwrap_or_default();
+            if skip.contains(&top) || top == "kinds" || file.ends_with("tests.rs") {
+                continue;
+            }
+            let text = code(&built_code(&file));
+            for (i, _) in text.match_indices("Kind::") {
+                let before = text[..i].chars().next_back();
+                let after = text[i + 6..].chars().next();
+                let is_kind = before.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+                if is_kind && after.is_some_and(|c| c.is_ascii_uppercase()) {
+                    wrong.push(format!(
+                        "{}: {}",
+                        file.display(),
+                        &text[i..(i + 24).min(text.len())]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "the core names kinds:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// Every module of the crate is on one side of these rules: the client side (`CLIENT_SIDE`), the
+/// emulator, or the rules sandbox.
+#[test]
+fn every_module_is_covered() {
+    let lib = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs"));
+    let declared: BTreeSet<String> = code(&lib)
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub mod "))
+        .map(|m| m.trim_end_matches(';').to_string())
+        .collect();
+    let covered: BTreeSet<String> = CLIENT_SIDE
+        .iter()
+        .chain(&["emulator", "rules_runtime"])
+        .map(|m| m.to_string())
+        .collect();
+    assert!(declared.len() > 20, "{declared:?}");
+    assert_eq!(declared, covered);
 }

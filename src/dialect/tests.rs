@@ -1,6 +1,7 @@
 use serde_json::json;
 
 use super::*;
+use crate::kind::Kind;
 
 #[test]
 fn v1_paths() {

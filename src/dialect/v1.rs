@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 
-use super::{Dialect, Enablement, Listing, StatusCall, StatusChange, Target};
+use super::seam::{Dialect, Enablement, Listing, StatusCall, StatusChange, Target};
+use crate::kind::Kind;
 use crate::manifest::types::{ApiVersion, TemplateName};
-use crate::model::Kind;
 
 /// Management API v1.
 #[derive(Debug, Clone, Copy, Default)]
@@ -44,7 +44,7 @@ impl Dialect for V1 {
         format!(
             "{}?client={}",
             self.collection(kind),
-            super::segment(client_id)
+            super::seam::segment(client_id)
         )
     }
 
@@ -56,7 +56,7 @@ impl Dialect for V1 {
                 path: format!(
                     "{}?client={}",
                     self.item(connection),
-                    super::id_or_placeholder(&c.client, c.pending)
+                    super::seam::id_or_placeholder(&c.client, c.pending)
                 ),
                 body: json!({ "status": c.status }),
                 clients: vec![c.client.clone()],

@@ -9,11 +9,11 @@
 
 use serde_json::{Value, json};
 
-use super::{Dialect, Enablement, Listing, StatusCall, StatusChange, Target};
+use super::seam::{Dialect, Enablement, Listing, StatusCall, StatusChange, Target};
+use crate::kind::Kind;
 use crate::manifest::types::{ApiVersion, TemplateName};
-use crate::model::Kind;
 
-use super::PAGE;
+use super::seam::PAGE;
 /// Status changes per `PATCH /connections/{id}/clients`: the most v2 allows.
 pub const STATUS_BATCH: usize = 50;
 
@@ -57,7 +57,7 @@ impl Dialect for V2 {
         format!(
             "{}/{}",
             self.collection(Kind::clients()),
-            super::segment(client_id)
+            super::seam::segment(client_id)
         )
     }
 

@@ -416,9 +416,9 @@ fn offline_comparison_treats_the_old_tree_as_the_tenant() {
 #[test]
 fn every_kind_is_compared_by_its_pairing_never_left_unmanaged() {
     for kind in Kind::all() {
-        let name = match kind.spec().named() {
-            crate::kinds::Named::Singleton(n) => n,
-            crate::kinds::Named::By(_) => "x",
+        let name = match kind.named() {
+            crate::kind::Named::Singleton(n) => n,
+            crate::kind::Named::By(_) => "x",
         };
         let fields = json!({"name": name, "order": 1});
         let d = res(kind, name, fields.clone());

@@ -5,13 +5,14 @@
 //! references, rule script syntax (`js`); then across files, the semantic checks (duplicate
 //! names and orders, empty names).
 
+pub mod desired;
 pub mod interp;
 pub mod js;
 pub mod types;
 pub mod vars;
 pub mod yaml;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Component, Path, PathBuf};
 use std::rc::Rc;
 
@@ -21,94 +22,17 @@ use serde_json::Value;
 use crate::diag::{Diagnostic, InvalidManifests};
 use crate::model::Kind;
 use crate::path::FieldPath;
-use crate::scope::{Pattern, Scope};
+use crate::scope::Pattern;
+pub use desired::{Desired, Item, Secret};
 use types::{ApiVersion, Client, Connection, EmailProvider, EmailTemplate, Rule, Source};
 pub use vars::Vars;
+pub use yaml::Origin;
 use yaml::{Node, Pos, Style, Val};
 
 /// Largest manifest file read.
 const MAX_MANIFEST_BYTES: u64 = 64 << 20;
 /// Largest file named by `{file: …}`.
 const MAX_REFERENCED_BYTES: u64 = 1 << 20;
-
-/// Where a resource was declared.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Origin {
-    pub file: String,
-    pub pos: Pos,
-}
-
-impl std::fmt::Display for Origin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.pos.line, self.pos.col)
-    }
-}
-
-/// A value of a resource that came from the environment: never displayed; saved plans keep
-/// the template.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Secret {
-    /// Field path inside the resource, e.g. `["options", "client_secret"]`.
-    pub path: FieldPath,
-    /// The string as written, e.g. `${GOOGLE_SECRET}`.
-    pub template: String,
-}
-
-/// One declared resource with where it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Item<T> {
-    pub value: T,
-    pub origin: Origin,
-    pub secrets: Vec<Secret>,
-    /// Fields read from `{file: …}`: field name → the path as written.
-    pub files: BTreeMap<String, String>,
-}
-
-/// The desired state: every resource the manifests declare, with `{file: …}` resolved into the
-/// text and `${VAR}` into values.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Desired {
-    /// The API the manifests are written for (all agree).
-    pub api: ApiVersion,
-    pub connections: Vec<Item<Connection>>,
-    pub clients: Vec<Item<Client>>,
-    pub rules: Vec<Item<Rule>>,
-    pub emails: Vec<Item<EmailTemplate>>,
-    pub email_provider: Option<Item<EmailProvider>>,
-    /// Kinds with a section (even empty) in some manifest: the kinds this tree manages.
-    pub sections: BTreeSet<Kind>,
-    /// `ignore:` patterns of every manifest, and `--ignore`s.
-    pub ignore: Vec<Pattern>,
-    /// Things that are valid but probably not meant, located.
-    pub warnings: Vec<Diagnostic>,
-}
-
-impl Desired {
-    /// What this tree manages.
-    pub fn scope(&self) -> Scope {
-        Scope {
-            api: self.api,
-            kinds: self.sections.clone(),
-            ignore: self.ignore.clone(),
-        }
-    }
-
-    /// `2 connections, 3 clients, 4 rules, 4 emails` (and `, an email provider` when declared).
-    pub fn summary(&self) -> String {
-        use crate::diag::plural;
-        let mut s = format!(
-            "{}, {}, {}, {}",
-            plural(self.connections.len(), "connection"),
-            plural(self.clients.len(), "client"),
-            plural(self.rules.len(), "rule"),
-            plural(self.emails.len(), "email template"),
-        );
-        if self.email_provider.is_some() {
-            s.push_str(", an email provider");
-        }
-        s
-    }
-}
 
 /// How to load.
 pub struct LoadOptions<'a> {
@@ -274,7 +198,7 @@ fn unaddressable(kind: &str, name: &str, api: ApiVersion) -> Option<String> {
     if !matches!(kind, "connections" | "rules") {
         return None;
     }
-    if kind == "connections" && name == crate::lease::LOCK_NAME {
+    if kind == "connections" && name == crate::model::LOCK_NAME {
         return Some(format!(
             "`{name}` is reserved: a0ctl holds the tenant with a connection of that name while it applies"
         ));

@@ -28,6 +28,19 @@ pub struct Pos {
     pub col: u32,
 }
 
+/// Where a resource was declared.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub file: String,
+    pub pos: Pos,
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.pos.line, self.pos.col)
+    }
+}
+
 impl Pos {
     fn from_marker(m: &yaml_rust2::scanner::Marker) -> Pos {
         Pos {

@@ -4,8 +4,10 @@
 
 use super::*;
 use crate::diff::{self, Options};
+use crate::model::Resource;
 use proptest::prelude::*;
-use serde_json::json;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
 
 fn rule(name: &str, order: Option<u64>) -> Resource {
     let mut r = Resource::new(Kind::Rule, name);

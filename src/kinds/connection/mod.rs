@@ -2,111 +2,27 @@
 //! its users). Its status for clients (`enabled_clients`) spans kinds: `diff` compares it by
 //! client identity and `plan::enabled_clients` sends it.
 
+pub mod facts;
+
 use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use super::{Kind, KindSpec, Named, Reference};
-use crate::dialect::wire::{Absent, Address, Fields, Find, List, Scopes, Updates, Verb, Wire};
+use super::spec::{KindSpec, fields_of, resource};
 use crate::dialect::{Dialect, Target};
-use crate::diff::{Action, Change};
-use crate::export::{Map, Writer};
+use crate::diff::change::{Action, Change};
+use crate::export::writer::{Map, Writer};
+use crate::kind::Kind;
 use crate::live::Live;
-use crate::manifest::Desired;
-use crate::manifest::types::ApiVersion;
-use crate::model::{Resource, fields_of, resource};
-use crate::plan::{Builder, Check};
+use crate::manifest::desired::Desired;
+use crate::model::Resource;
+use crate::plan::builder::{Builder, Check};
 
 pub struct Connection;
 
 impl KindSpec for Connection {
     fn kind(&self) -> Kind {
-        Kind::Connection
-    }
-
-    fn name(&self) -> &'static str {
-        "connection"
-    }
-
-    fn plural(&self) -> &'static str {
-        "connections"
-    }
-
-    fn section(&self) -> &'static str {
-        "connections"
-    }
-
-    fn identity(&self) -> Option<&'static str> {
-        Some("name")
-    }
-
-    fn holds_users(&self) -> bool {
-        true
-    }
-
-    /// The lease's marker is a connection: creating, finding and deleting one has no effect
-    /// on logins while no client is enabled for it.
-    fn holds_the_lease(&self) -> bool {
-        true
-    }
-
-    fn references(&self) -> &'static [Reference] {
-        &[Reference::Clients("enabled_clients")]
-    }
-
-    fn named(&self) -> Named {
-        Named::By("name")
-    }
-
-    fn wire(&self, api: ApiVersion) -> Option<&'static Wire> {
-        // v1 changes a connection's options only (its status per client apart).
-        static V1: Wire = Wire {
-            collection: "/api/connections",
-            address: Address::Name,
-            id_field: Some("id"),
-            update: "PUT",
-            list: List::Bare,
-            find: Find::Item,
-            fields: Fields::Listed(&[
-                ("strategy", Absent::EmptyText),
-                ("options", Absent::EmptyObject),
-            ]),
-            replaced_by: &["strategy"],
-            updates: Updates::Only(&["options"]),
-            scopes: None,
-        };
-        static V2: Wire = Wire {
-            collection: "/api/v2/connections",
-            address: Address::Id,
-            id_field: Some("id"),
-            update: "PATCH",
-            list: List::Checkpoint("connections"),
-            find: Find::Filter("name"),
-            fields: Fields::Schema {
-                pointer: "/connections/0",
-                skip: &["name", "enabled_clients"],
-                defaults: &[("options", Absent::EmptyObject)],
-            },
-            replaced_by: &["strategy"],
-            updates: Updates::AllBut(&["enabled_clients", "strategy"]),
-            // Options are read and changed under scopes of their own.
-            scopes: Some(Scopes {
-                extra: &[
-                    (Verb::Read, None, "read:connections_options"),
-                    (Verb::Update, Some("options"), "update:connections_options"),
-                ],
-                ..Scopes::crud(
-                    "read:connections",
-                    "create:connections",
-                    "update:connections",
-                    "delete:connections",
-                )
-            }),
-        };
-        match api {
-            ApiVersion::V1 => Some(&V1),
-            ApiVersion::V2 => Some(&V2),
-        }
+        Kind::of(&facts::FACTS)
     }
 
     fn desired(&self, desired: &Desired) -> Vec<Resource> {
@@ -140,7 +56,7 @@ impl KindSpec for Connection {
                     let deleted = (c.action == Action::Replace)
                         .then(|| b.add("DELETE", b.dialect.item(live_target), c.key()));
                     let check = Check::Named(Kind::Connection, c.name.clone());
-                    let body = crate::plan::create_body(d);
+                    let body = crate::plan::builder::create_body(d);
                     let id = b.create(Kind::Connection, &c.name, body, check);
                     if let Some(del) = deleted {
                         let call = b.call(id);
@@ -162,7 +78,7 @@ impl KindSpec for Connection {
                 }
                 _ => {}
             }
-            crate::plan::enabled_clients(b, c, created.is_some());
+            crate::plan::builder::enabled_clients(b, c, created.is_some());
         }
     }
 

@@ -1,17 +1,19 @@
 //! Rules: named by `name`; their `order`s are unique across the tenant, so reorders span rules
 //! (`plan::rule_orders`, `diff`). v2's `stage` cannot change in place (a replacement).
 
+pub mod facts;
+
 use serde_json::{Value, json};
 
-use super::{Kind, KindSpec, Named, Pairing};
-use crate::dialect::wire::{Absent, Address, Fields, Find, List, Scopes, Updates, Wire};
-use crate::diff::Change;
-use crate::export::{Map, Writer, file_ref};
+use super::spec::{KindSpec, fields_of, resource};
+use crate::diff::change::Change;
+use crate::export::writer::{Map, Writer, file_ref};
+use crate::kind::Kind;
 use crate::live::Live;
-use crate::manifest::Desired;
+use crate::manifest::desired::Desired;
 use crate::manifest::types::ApiVersion;
-use crate::model::{Resource, fields_of, resource};
-use crate::plan::Builder;
+use crate::model::Resource;
+use crate::plan::builder::Builder;
 
 pub struct Rule;
 
@@ -25,75 +27,7 @@ fn runs_field(api: ApiVersion) -> &'static str {
 
 impl KindSpec for Rule {
     fn kind(&self) -> Kind {
-        Kind::Rule
-    }
-
-    fn name(&self) -> &'static str {
-        "rule"
-    }
-
-    fn plural(&self) -> &'static str {
-        "rules"
-    }
-
-    fn section(&self) -> &'static str {
-        "rules"
-    }
-
-    fn identity(&self) -> Option<&'static str> {
-        Some("name")
-    }
-
-    fn pairing(&self) -> Pairing {
-        Pairing::Ordered
-    }
-
-    fn named(&self) -> Named {
-        Named::By("name")
-    }
-
-    fn wire(&self, api: ApiVersion) -> Option<&'static Wire> {
-        static V1: Wire = Wire {
-            collection: "/api/rules",
-            address: Address::Name,
-            id_field: Some("id"),
-            update: "PUT",
-            list: List::Bare,
-            find: Find::Item,
-            fields: Fields::Listed(&[
-                ("status", Absent::Null),
-                ("script", Absent::Null),
-                ("order", Absent::Null),
-            ]),
-            replaced_by: &[],
-            updates: Updates::All,
-            scopes: None,
-        };
-        static V2: Wire = Wire {
-            collection: "/api/v2/rules",
-            address: Address::Id,
-            id_field: Some("id"),
-            update: "PATCH",
-            list: List::Pages("rules"),
-            find: Find::Scan,
-            fields: Fields::Schema {
-                pointer: "/rules/0",
-                skip: &["name"],
-                defaults: &[],
-            },
-            replaced_by: &["stage"],
-            updates: Updates::All,
-            scopes: Some(Scopes::crud(
-                "read:rules",
-                "create:rules",
-                "update:rules",
-                "delete:rules",
-            )),
-        };
-        match api {
-            ApiVersion::V1 => Some(&V1),
-            ApiVersion::V2 => Some(&V2),
-        }
+        Kind::of(&facts::FACTS)
     }
 
     fn desired(&self, desired: &Desired) -> Vec<Resource> {
@@ -113,7 +47,7 @@ impl KindSpec for Rule {
     }
 
     fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], live: &Live) {
-        crate::plan::rule_orders(b, self.kind(), changes, live);
+        crate::plan::builder::rule_orders(b, self.kind(), changes, live);
     }
 
     /// In their order, scripts in files.

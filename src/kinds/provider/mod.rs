@@ -2,72 +2,24 @@
 //! write-only (never returned, so never compared: sent on create, and with
 //! `--rotate-signing-keys`).
 
+pub mod facts;
+
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{Kind, KindSpec, Named};
-use crate::dialect::wire::{Address, Fields, Find, List, Scopes, Updates, Wire};
-use crate::export::{Map, Writer};
+use super::spec::{KindSpec, fields_of, resource};
+use crate::export::writer::{Map, Writer};
+use crate::kind::Kind;
 use crate::live::Live;
-use crate::manifest::Desired;
-use crate::manifest::types::ApiVersion;
-use crate::model::{PROVIDER_NAME, Resource, fields_of, resource};
+use crate::manifest::desired::Desired;
+use crate::model::{PROVIDER_NAME, Resource};
 
 pub struct Provider;
 
 impl KindSpec for Provider {
     fn kind(&self) -> Kind {
-        Kind::EmailProvider
-    }
-
-    fn name(&self) -> &'static str {
-        "email_provider"
-    }
-
-    fn plural(&self) -> &'static str {
-        "email providers"
-    }
-
-    fn section(&self) -> &'static str {
-        "email_provider"
-    }
-
-    fn identity(&self) -> Option<&'static str> {
-        None
-    }
-
-    fn named(&self) -> Named {
-        Named::Singleton(PROVIDER_NAME)
-    }
-
-    /// v2 only.
-    fn wire(&self, api: ApiVersion) -> Option<&'static Wire> {
-        static V2: Wire = Wire {
-            collection: "/api/v2/emails/provider",
-            address: Address::Collection,
-            id_field: None,
-            update: "PATCH",
-            list: List::Itself,
-            find: Find::Item,
-            fields: Fields::Schema {
-                pointer: "/email_provider",
-                skip: &["credentials"],
-                defaults: &[],
-            },
-            replaced_by: &[],
-            updates: Updates::All,
-            scopes: Some(Scopes::crud(
-                "read:email_provider",
-                "create:email_provider",
-                "update:email_provider",
-                "delete:email_provider",
-            )),
-        };
-        match api {
-            ApiVersion::V2 => Some(&V2),
-            ApiVersion::V1 => None,
-        }
+        Kind::of(&facts::FACTS)
     }
 
     fn desired(&self, desired: &Desired) -> Vec<Resource> {
