@@ -7,31 +7,17 @@
 // pipe; the print macros do.
 #![deny(clippy::print_stderr, clippy::print_stdout)]
 
-pub mod api;
-pub mod apply;
+pub use a0ctl_client::{api, apply, lease, read};
+pub use a0ctl_core::{
+    diag, dialect, diff, error, export, fsutil, kind, kinds, live, manifest, model, path, plan,
+    schema, scope, secret,
+};
+pub use a0ctl_emulator as emulator;
+pub use a0ctl_sandbox as rules_runtime;
+
 pub mod cli;
 pub mod commands;
-pub mod diag;
-pub mod dialect;
-pub mod diff;
-pub mod emulator;
-pub mod error;
-pub mod export;
-pub mod fsutil;
-pub mod kind;
-pub mod kinds;
-pub mod lease;
-pub mod live;
-pub mod manifest;
-pub mod model;
-pub mod path;
-pub mod plan;
 pub mod planfile;
-pub mod read;
 pub mod render;
-pub mod rules_runtime;
 pub mod ruletest;
-pub mod schema;
-pub mod scope;
-pub mod secret;
 pub mod tenant;

@@ -46,7 +46,8 @@ pub struct TenantArgs {
         long,
         env = "AUTH0_API",
         value_name = "API",
-        hide_possible_values = true
+        hide_possible_values = true,
+        value_parser = api_version()
     )]
     pub api: Option<crate::manifest::types::ApiVersion>,
     /// Seconds allowed for each request (1 to 3600).
@@ -159,4 +160,12 @@ impl Tenant {
             h.shutdown().await;
         }
     }
+}
+
+/// `--api`'s values, as `ApiVersion` names them.
+fn api_version() -> impl clap::builder::TypedValueParser<Value = ApiVersion> {
+    use clap::builder::TypedValueParser;
+    let names: Vec<&'static str> = ApiVersion::ALL.iter().map(|a| a.as_str()).collect();
+    clap::builder::PossibleValuesParser::new(names)
+        .map(|name| ApiVersion::parse(&name).expect("one of ApiVersion::ALL's names"))
 }

@@ -1,18 +1,13 @@
-//! Architecture rules read off the source text: the emulator stands alone (it imports nothing
-//! from the client side of the crate), and its modules form no cycle. The helpers are small on
-//! purpose: [`imports`] lists what one file names after a prefix (`crate::`, `super::`), and
-//! [`module_files`] the files of one top-level module, so a rule about another module's imports is
-//! a few lines.
+//! Architecture rules. The crates split the house by concern and the compiler holds the split:
+//! the pure core (`a0ctl-core`) depends on no runtime, HTTP client, database or server; the
+//! emulator (`a0ctl-emulator`) and the rules sandbox (`a0ctl-sandbox`) depend on no client crate
+//! (read off `cargo tree`). Read off the source text: the client side's files (core, client and
+//! the binary's crate) import in no circle, the core names no kind, only the dialect builds call
+//! paths, and the emulator's modules form no cycle. The helpers are small on purpose:
+//! [`imports`] lists what one file names after a prefix, [`paths_after`] the whole paths.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-
-/// The crate's modules on the client side of the pipeline (everything but `emulator`).
-const CLIENT_SIDE: [&str; 26] = [
-    "manifest", "model", "diff", "plan", "api", "live", "read", "apply", "planfile", "render",
-    "export", "commands", "tenant", "cli", "schema", "diag", "ruletest", "path", "secret",
-    "fsutil", "lease", "scope", "kind", "kinds", "dialect", "error",
-];
 
 /// Source text without `//` comments (doc comments included), so prose is not code.
 fn code(source: &str) -> String {
@@ -77,88 +72,110 @@ fn identifier(text: &str) -> String {
         .collect()
 }
 
-/// Every `.rs` file of the top-level module `name`: `src/name.rs` and everything under
-/// `src/name/`.
-fn module_files(name: &str) -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    let file = src.join(format!("{name}.rs"));
-    if file.exists() {
-        files.push(file);
-    }
-    walk(&src.join(name), &mut files);
-    files.sort();
-    files
+/// The workspace's root (the `a0ctl` crate's directory).
+fn workspace() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The crate's top-level modules each file of module `name` imports (`crate::x`, and for
-/// `src/name/mod.rs` also `super::x`, which is the crate root there).
-fn crate_imports_of(name: &str) -> BTreeMap<PathBuf, BTreeSet<String>> {
-    module_files(name)
-        .into_iter()
-        .map(|path| {
-            let source = read(&path);
-            let mut found = imports(&source, "crate::");
-            if path.ends_with(format!("{name}/mod.rs")) {
-                found.extend(imports(&source, "super::"));
-            }
-            (path, found)
-        })
+/// The packages `package` depends on to build (not its tests' nor its build scripts'), by name,
+/// as Cargo resolves them.
+fn dependencies_of(package: &str) -> BTreeSet<String> {
+    let out = std::process::Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--offline",
+            "--locked",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+        ])
+        .args(["--format", "{p}", "-p", package, "--manifest-path"])
+        .arg(workspace().join("Cargo.toml"))
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        out.status.success(),
+        "cargo tree -p {package}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != package)
+        .map(str::to_string)
         .collect()
 }
 
-/// Client-side modules named by any of these files.
-fn client_side_imports(files: &BTreeMap<PathBuf, BTreeSet<String>>) -> Vec<String> {
-    files
-        .iter()
-        .flat_map(|(path, found)| {
-            found
-                .iter()
-                .filter(|m| CLIENT_SIDE.contains(&m.as_str()))
-                .map(move |m| format!("{} uses crate::{m}", path.display()))
-        })
-        .collect()
-}
+/// The crates of the client side (they may depend on the core and on each other, downwards).
+const CLIENT_CRATES: [&str; 3] = ["a0ctl-core", "a0ctl-client", "a0ctl"];
 
 #[test]
 fn emulator_stands_alone() {
-    let files = crate_imports_of("emulator");
-    assert!(files.len() > 10, "{files:?}");
-    let wrong = client_side_imports(&files);
+    let deps = dependencies_of("a0ctl-emulator");
+    assert!(
+        deps.contains("rusqlite") && deps.contains("a0ctl-sandbox"),
+        "{deps:?}"
+    );
+    let wrong: Vec<&str> = CLIENT_CRATES
+        .into_iter()
+        .filter(|c| deps.contains(*c))
+        .collect();
     assert!(
         wrong.is_empty(),
-        "the emulator must not depend on the client side:\n{}",
-        wrong.join("\n")
+        "the emulator must not depend on the client side: {wrong:?}"
     );
 }
 
-/// The graph of a directory module: for each file but `mod.rs` (the root that wires the others
-/// together and holds their shared helpers), the sibling modules it names through `super::x` or
-/// `crate::emulator::x`. Re-exports through `mod.rs` are not followed: import from the module.
+/// The rules sandbox is shared by both sides (`a0ctl test` and the emulator's logins), so it
+/// depends on neither: on no other crate of the workspace.
+#[test]
+fn rules_runtime_is_neutral() {
+    let deps = dependencies_of("a0ctl-sandbox");
+    assert!(deps.contains("rquickjs"), "{deps:?}");
+    let ours: Vec<&String> = deps.iter().filter(|d| d.starts_with("a0ctl")).collect();
+    assert!(ours.is_empty(), "the sandbox depends on {ours:?}");
+}
+
+/// The pure stages (the core crate, and the shared concepts it holds) do no I/O of their own:
+/// nothing they build on is an async runtime, an HTTP client, a database or a server.
+#[test]
+fn pure_stages_stay_pure() {
+    const IO_CRATES: [&str; 7] = [
+        "tokio", "mio", "reqwest", "hyper", "rusqlite", "axum", "rquickjs",
+    ];
+    let deps = dependencies_of("a0ctl-core");
+    assert!(
+        deps.contains("serde_json") && deps.contains("jsonschema"),
+        "{deps:?}"
+    );
+    let wrong: Vec<&str> = IO_CRATES
+        .into_iter()
+        .filter(|c| deps.contains(*c))
+        .collect();
+    assert!(wrong.is_empty(), "the pure core builds on {wrong:?}");
+    let client = dependencies_of("a0ctl-client");
+    assert!(
+        client.contains("a0ctl-core") && client.contains("reqwest"),
+        "{client:?}"
+    );
+    assert!(!client.contains("a0ctl-emulator"), "{client:?}");
+}
+
+/// The graph of a crate's top-level modules: for each file but the root (`lib.rs`, which wires
+/// the others together and holds their shared helpers), the sibling modules it names through
+/// `super::x` or `crate::x`. Re-exports through the root are not followed: import from the module.
 fn sibling_graph(sources: &BTreeMap<String, String>) -> BTreeMap<String, BTreeSet<String>> {
     let names: BTreeSet<String> = sources.keys().cloned().collect();
     sources
         .iter()
         .map(|(name, source)| {
             let mut found = imports(source, "super::");
-            found.extend(imports(source, "crate::emulator::"));
+            found.extend(imports(source, "crate::"));
             found.retain(|m| names.contains(m) && m != name);
             (name.clone(), found)
         })
@@ -199,10 +216,11 @@ fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 
 #[test]
 fn emulator_has_no_module_cycle() {
-    let sources: BTreeMap<String, String> = module_files("emulator")
+    let src = workspace().join("crates/emulator/src");
+    let sources: BTreeMap<String, String> = rust_files(&src)
         .into_iter()
-        .filter(|p| p.parent().is_some_and(|d| d.ends_with("emulator")))
-        .filter(|p| !p.ends_with("mod.rs"))
+        .filter(|p| p.parent() == Some(src.as_path()))
+        .filter(|p| !p.ends_with("lib.rs"))
         .map(|p| {
             let name = p.file_stem().unwrap().to_string_lossy().to_string();
             (name, read(&p))
@@ -230,7 +248,7 @@ fn the_helpers_find_imports_and_cycles() {
         use super::caller::Caller;
         use super::logs::{self, Entry};
         use super::{ApiError, clients, store::Store};
-        use crate::emulator::search;
+        use crate::search;
         fn f() { let _ = crate::diag::hinted("x", "http://a//b"); super::users::find(); }
         use crate::{api::{self, Api}, render};
     "#;
@@ -242,12 +260,8 @@ fn the_helpers_find_imports_and_cycles() {
     );
     assert_eq!(
         imports(source, "crate::"),
-        ["api", "diag", "emulator", "render"]
-            .map(String::from)
-            .into()
+        ["api", "diag", "render", "search"].map(String::from).into()
     );
-    let files = BTreeMap::from([(PathBuf::from("x.rs"), imports(source, "crate::"))]);
-    assert_eq!(client_side_imports(&files).len(), 3);
 
     // The shape of the cycles the emulator had: users <-> connections, users <-> logs.
     let old = BTreeMap::from([
@@ -275,69 +289,13 @@ fn the_helpers_find_imports_and_cycles() {
     assert_eq!(find_cycle(&sibling_graph(&acyclic)), None);
 }
 
-/// The rules sandbox is shared by both sides (`a0ctl test` and the emulator's logins), so it
-/// depends on neither: it names nothing else of the crate.
-#[test]
-fn rules_runtime_is_neutral() {
-    let files = crate_imports_of("rules_runtime");
-    assert!(files.len() >= 2, "{files:?}");
-    let wrong: Vec<String> = files
-        .iter()
-        .flat_map(|(path, found)| {
-            found
-                .iter()
-                .map(move |m| format!("{} uses crate::{m}", path.display()))
-        })
-        .collect();
-    assert!(
-        wrong.is_empty(),
-        "rules_runtime must import nothing from the crate:\n{}",
-        wrong.join("\n")
-    );
-}
-
-/// The pure stages (and the shared concepts they use) do no I/O of their own: they name no
-/// async runtime, HTTP client, database or server crate.
-#[test]
-fn pure_stages_stay_pure() {
-    const IO_CRATES: [&str; 5] = ["tokio", "reqwest", "rusqlite", "axum", "hyper"];
-    let mut wrong = Vec::new();
-    for module in [
-        "manifest", "model", "diff", "plan", "render", "path", "secret", "scope", "dialect",
-        "kind", "kinds", "live", "error", "export", "schema", "diag", "fsutil",
-    ] {
-        let files = module_files(module);
-        assert!(!files.is_empty(), "{module} has no files");
-        for path in files {
-            let text = code(&read(&path));
-            for krate in IO_CRATES {
-                let named = text.match_indices(&format!("{krate}::")).any(|(i, _)| {
-                    text[..i]
-                        .chars()
-                        .next_back()
-                        .is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
-                });
-                if named {
-                    wrong.push(format!("{} uses {krate}", path.display()));
-                }
-            }
-        }
-    }
-    assert!(
-        wrong.is_empty(),
-        "pure stages do I/O:\n{}",
-        wrong.join("\n")
-    );
-}
-
 /// Every path a0ctl sends is built by the API dialect (`src/dialect.rs`): no other client-side
 /// file spells one, so a new dialect is one module, not an edit of every stage.
 #[test]
 fn call_paths_are_built_by_the_dialect() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut wrong = Vec::new();
-    for module in CLIENT_SIDE {
-        for path in module_files(module) {
+    for (root, _) in client_side_roots() {
+        for path in rust_files(&root) {
             if path.ends_with("tests.rs") {
                 continue;
             }
@@ -357,7 +315,7 @@ fn call_paths_are_built_by_the_dialect() {
             }
         }
     }
-    assert!(src.join("dialect/mod.rs").exists());
+    assert!(workspace().join("crates/core/src/dialect/mod.rs").exists());
     assert!(
         wrong.is_empty(),
         "these files build API paths outside the dialect:\n{}",
@@ -591,15 +549,27 @@ fn file_cycle(graph: &BTreeMap<PathBuf, BTreeSet<PathBuf>>) -> Option<Vec<String
 
 /// The client-side crates' source roots, and the modules of each that are not client side.
 fn client_side_roots() -> Vec<(PathBuf, Vec<&'static str>)> {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    vec![(here.join("src"), vec!["emulator", "rules_runtime"])]
+    ["crates/core/src", "crates/client/src", "src"]
+        .into_iter()
+        .map(|dir| (workspace().join(dir), Vec::new()))
+        .collect()
 }
 
 #[test]
 fn the_client_side_has_no_import_circle() {
+    let mut seen = 0;
     for (root, skip) in client_side_roots() {
         let graph = file_graph(&root, &skip);
-        assert!(graph.len() > 30, "{}: {graph:?}", root.display());
+        seen += graph.len();
+        if let Some(cycle) = file_cycle(&graph) {
+            panic!(
+                "the client side imports in a circle:\n{}",
+                cycle.join("\n  -> ")
+            );
+        }
+        if !root.ends_with("core/src") {
+            continue;
+        }
         // The graph sees what the code names: the kinds' modules name the plan's builder, which
         // names the dialect; the registry names each kind's facts.
         let edge = |from: &str, to: &str| {
@@ -611,13 +581,8 @@ fn the_client_side_has_no_import_circle() {
         assert!(edge("kind/mod.rs", "kinds/client/facts.rs"), "{graph:#?}");
         assert!(edge("plan/builder.rs", "dialect/mod.rs"), "{graph:#?}");
         assert!(edge("manifest/mod.rs", "manifest/types.rs"), "{graph:#?}");
-        if let Some(cycle) = file_cycle(&graph) {
-            panic!(
-                "the client side imports in a circle:\n{}",
-                cycle.join("\n  -> ")
-            );
-        }
     }
+    assert!(seen > 50, "{seen} files");
 }
 
 /// The graph's reading of paths, in the shapes the code uses, and a circle it must see.
@@ -697,21 +662,26 @@ fn the_core_names_no_kind() {
     );
 }
 
-/// Every module of the crate is on one side of these rules: the client side (`CLIENT_SIDE`), the
-/// emulator, or the rules sandbox.
+/// Every crate of the workspace is on one side of these rules: the client side
+/// ([`CLIENT_CRATES`], whose files `the_client_side_has_no_import_circle` reads), the emulator,
+/// or the rules sandbox; a new crate must be placed here.
 #[test]
 fn every_module_is_covered() {
-    let lib = read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs"));
-    let declared: BTreeSet<String> = code(&lib)
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("pub mod "))
-        .map(|m| m.trim_end_matches(';').to_string())
+    let crates: BTreeSet<String> = std::fs::read_dir(workspace().join("crates"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.path().join("Cargo.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().to_string())
         .collect();
-    let covered: BTreeSet<String> = CLIENT_SIDE
-        .iter()
-        .chain(&["emulator", "rules_runtime"])
-        .map(|m| m.to_string())
-        .collect();
-    assert!(declared.len() > 20, "{declared:?}");
-    assert_eq!(declared, covered);
+    assert_eq!(
+        crates,
+        ["client", "core", "emulator", "sandbox"]
+            .map(String::from)
+            .into()
+    );
+    let roots: Vec<PathBuf> = client_side_roots().into_iter().map(|(r, _)| r).collect();
+    for krate in ["client", "core"] {
+        assert!(roots.contains(&workspace().join(format!("crates/{krate}/src"))));
+    }
+    assert!(roots.contains(&workspace().join("src")));
 }

@@ -10,8 +10,8 @@ use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
 use super::{Ty, check_body, conflict, invalid_body};
-use crate::emulator::caller::Caller;
-use crate::emulator::{ApiError, ApiResult, AppState, json_body, ok_json};
+use crate::caller::Caller;
+use crate::{ApiError, ApiResult, AppState, json_body, ok_json};
 
 /// The spec's twelve names, and `async_approval`, which auth0-deploy-cli reads too.
 pub(crate) const TEMPLATES: [&str; 13] = [

@@ -11,9 +11,9 @@ use serde_json::{Map, Value, json};
 use super::{
     Ty, check_body, conflict, created, invalid_body, no_content, page_of, paging, select_fields,
 };
-use crate::emulator::caller::Caller;
-use crate::emulator::store::is_unique_violation;
-use crate::emulator::{
+use crate::caller::Caller;
+use crate::store::is_unique_violation;
+use crate::{
     ApiError, ApiResult, AppState, check_name_length, json_body, ok_json, params, random_id,
 };
 

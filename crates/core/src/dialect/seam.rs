@@ -285,7 +285,7 @@ pub(crate) fn id_or_placeholder(id: &str, pending: bool) -> String {
     if pending { id.to_string() } else { segment(id) }
 }
 
-pub(crate) fn text(v: &Value, key: &str) -> String {
+pub fn text(v: &Value, key: &str) -> String {
     v.get(key)
         .and_then(Value::as_str)
         .unwrap_or_default()

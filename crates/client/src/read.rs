@@ -11,10 +11,10 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use crate::api::{Api, CallError, ErrorKind};
-use crate::dialect::wire::List;
-use crate::dialect::{ByName, Enablement, Listing, Target, text};
-use crate::live::Live;
-use crate::model::{Kind, Resource};
+use a0ctl_core::dialect::wire::List;
+use a0ctl_core::dialect::{ByName, Enablement, Listing, Target, text};
+use a0ctl_core::live::Live;
+use a0ctl_core::model::{Kind, Resource};
 
 /// What to read beyond the lists.
 #[derive(Debug, Clone, Default)]
@@ -116,7 +116,7 @@ fn record(
     obj: &Value,
     r: Resource,
 ) {
-    if kind == Kind::lease_holder() && r.name == crate::model::LOCK_NAME {
+    if kind == Kind::lease_holder() && r.name == a0ctl_core::model::LOCK_NAME {
         return;
     }
     if kind == Kind::clients() {
@@ -307,7 +307,7 @@ async fn read_checkpoints(
     for _ in 0..MAX_PAGES {
         let query = match &from {
             None => format!("take={take}"),
-            Some(f) => format!("take={take}&from={}", crate::dialect::segment(f)),
+            Some(f) => format!("take={take}&from={}", a0ctl_core::dialect::segment(f)),
         };
         let p = with_query(path, &query);
         let v = api.get(&p).await?;

@@ -90,7 +90,6 @@ struct IgnorePattern(
     Serialize,
     Deserialize,
     JsonSchema,
-    clap::ValueEnum,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum ApiVersion {

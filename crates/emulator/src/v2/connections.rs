@@ -18,9 +18,9 @@ use super::{
     Ty, check_body, conflict, created, invalid_body, invalid_query, no_content, number, page_of,
     paging, select_fields,
 };
-use crate::emulator::caller::Caller;
-use crate::emulator::store::is_unique_violation;
-use crate::emulator::{
+use crate::caller::Caller;
+use crate::store::is_unique_violation;
+use crate::{
     ApiError, ApiResult, AppState, check_name_length, json_body, ok_json, params, random_id,
 };
 
@@ -497,7 +497,7 @@ pub(crate) async fn set_enabled_clients(
     body: Bytes,
 ) -> ApiResult {
     caller.require_scope("update:connections")?;
-    if crate::emulator::nests_deeper_than(&body, crate::emulator::MAX_JSON_DEPTH) {
+    if crate::nests_deeper_than(&body, crate::MAX_JSON_DEPTH) {
         return Err(invalid_body("the body nests too deep"));
     }
     let changes: Vec<Value> = match serde_json::from_slice::<Value>(&body) {

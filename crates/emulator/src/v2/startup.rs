@@ -7,8 +7,8 @@ use axum::http::{StatusCode, Uri};
 use serde_json::json;
 
 use super::{number, paging};
-use crate::emulator::caller::Caller;
-use crate::emulator::{ApiError, ApiResult, AppState, ok_json, params};
+use crate::caller::Caller;
+use crate::{ApiError, ApiResult, AppState, ok_json, params};
 
 /// `GET /api/v2/actions/actions`: `{actions: [], total: 0, page, per_page}`.
 pub(crate) async fn actions(caller: Caller, uri: Uri) -> ApiResult {

@@ -13,8 +13,8 @@ use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
 use super::{Ty, check_body, created, no_content, page_of, page_shape, paging, select_fields};
-use crate::emulator::caller::Caller;
-use crate::emulator::{
+use crate::caller::Caller;
+use crate::{
     ApiError, ApiResult, AppState, check_name_length, json_body, ok_json, params, random_id,
 };
 

@@ -17,7 +17,7 @@ use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::diag::hinted;
+use a0ctl_core::diag::hinted;
 
 /// How a0ctl authenticates.
 #[derive(Clone)]
@@ -77,7 +77,7 @@ const MAX_CERT_FILE_BYTES: u64 = 16 << 20;
 
 /// Certificates trusted besides the built-in roots: the PEM bundle named by `SSL_CERT_FILE`, as
 /// OpenSSL-based tools read it (a company CA, or a local emulator's self-signed certificate).
-fn extra_roots() -> crate::error::Result<Vec<reqwest::Certificate>> {
+fn extra_roots() -> a0ctl_core::error::Result<Vec<reqwest::Certificate>> {
     let Some(path) = std::env::var_os("SSL_CERT_FILE").filter(|p| !p.is_empty()) else {
         return Ok(Vec::new());
     };
@@ -86,7 +86,7 @@ fn extra_roots() -> crate::error::Result<Vec<reqwest::Certificate>> {
     // A certificate bundle is kilobytes (the whole Mozilla store is about 250 KiB): only a
     // regular file, and at most 16 MiB of it (`/dev/zero` or a FIFO there is an error, not a
     // hang).
-    let pem = crate::fsutil::read_bounded(&path, MAX_CERT_FILE_BYTES).map_err(|e| {
+    let pem = a0ctl_core::fsutil::read_bounded(&path, MAX_CERT_FILE_BYTES).map_err(|e| {
         hinted(
             format!("cannot read SSL_CERT_FILE {}: {e}", path.display()),
             hint,
@@ -109,7 +109,7 @@ fn extra_roots() -> crate::error::Result<Vec<reqwest::Certificate>> {
 
 /// Parse `--domain`: a bare host means `https://HOST`; a URL may carry a scheme and port; plain
 /// `http` is refused for anything but a loopback address (before any connection is made).
-pub fn parse_domain(domain: &str) -> crate::error::Result<url::Url> {
+pub fn parse_domain(domain: &str) -> a0ctl_core::error::Result<url::Url> {
     let domain = domain.trim();
     if domain.is_empty() {
         return Err(hinted(
@@ -173,8 +173,8 @@ fn is_loopback(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-pub use crate::dialect::segment;
-pub use crate::error::call::{CallError, ErrorKind};
+pub use a0ctl_core::dialect::segment;
+pub use a0ctl_core::error::call::{CallError, ErrorKind};
 
 /// A successful answer.
 #[derive(Debug, Clone)]
@@ -191,7 +191,7 @@ pub struct Api {
 }
 
 struct Inner {
-    dialect: Box<dyn crate::dialect::Dialect>,
+    dialect: Box<dyn a0ctl_core::dialect::Dialect>,
     /// The token's scopes, when the token says (v2); `None`: unknown or none (v1).
     scopes: RwLock<Option<std::collections::BTreeSet<String>>>,
     http: reqwest::Client,
@@ -209,13 +209,13 @@ impl Api {
         base: &url::Url,
         auth: Auth,
         settings: Settings,
-        dialect: Box<dyn crate::dialect::Dialect>,
-    ) -> crate::error::Result<Api> {
+        dialect: Box<dyn a0ctl_core::dialect::Dialect>,
+    ) -> a0ctl_core::error::Result<Api> {
         // Every credential is scrubbed from anything printed from here on (a tenant may echo a
         // request body or a header in an error).
         match &auth {
-            Auth::Token(t) => crate::secret::learn_value(t),
-            Auth::ClientCredentials { secret, .. } => crate::secret::learn_value(secret),
+            Auth::Token(t) => a0ctl_core::secret::learn_value(t),
+            Auth::ClientCredentials { secret, .. } => a0ctl_core::secret::learn_value(secret),
         }
         let http = reqwest::Client::builder()
             // An API answers; it does not send a0ctl elsewhere, with its credentials.
@@ -268,7 +268,7 @@ impl Api {
     }
 
     /// How this tenant's API addresses resources.
-    pub fn dialect(&self) -> &dyn crate::dialect::Dialect {
+    pub fn dialect(&self) -> &dyn a0ctl_core::dialect::Dialect {
         self.inner.dialect.as_ref()
     }
 
@@ -317,7 +317,7 @@ impl Api {
                 path: "/oauth/token".into(),
                 kind: ErrorKind::Other("the answer carries no access_token".into()),
             })?;
-        crate::secret::learn_value(token);
+        a0ctl_core::secret::learn_value(token);
         let scopes = answer
             .body
             .get("scope")
@@ -734,7 +734,7 @@ fn announce_rate_limit(wait: Duration) {
     static LAST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let now = now_epoch() as u64;
     if wait >= Duration::from_millis(500) && LAST.swap(now, Ordering::Relaxed) != now {
-        crate::diag::say(format_args!(
+        a0ctl_core::diag::say(format_args!(
             "rate limited by the tenant; waiting {} s",
             wait.as_secs_f64().ceil() as u64
         ));

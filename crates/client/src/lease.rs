@@ -9,16 +9,16 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::error::Result;
+use a0ctl_core::error::Result;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::api::{Api, CallError};
-use crate::diag::hinted;
-use crate::dialect::Target;
-use crate::model::Kind;
+use a0ctl_core::diag::hinted;
+use a0ctl_core::dialect::Target;
+use a0ctl_core::model::Kind;
 
-pub use crate::model::LOCK_NAME;
+pub use a0ctl_core::model::LOCK_NAME;
 /// How long a lease lives without renewal, unless `A0CTL_LEASE_TTL` says less: also the
 /// longest any a0ctl writes, so an expiry past it was written by none.
 pub const TTL: Duration = Duration::from_secs(120);
@@ -44,7 +44,7 @@ fn ttl() -> Result<Duration> {
                 format!(
                     "{TTL_VAR} must be a number of seconds from 4 to {}, not `{}`",
                     TTL.as_secs(),
-                    crate::diag::visible_line(&v)
+                    a0ctl_core::diag::visible_line(&v)
                 ),
                 "",
             )),
@@ -166,7 +166,7 @@ impl Marker {
                 };
                 format!(
                     "{} holds it{since} (it expires in {} s unless renewed)",
-                    crate::diag::visible_line(&owner),
+                    a0ctl_core::diag::visible_line(&owner),
                     h.expires.saturating_sub(now())
                 )
             }
@@ -292,7 +292,9 @@ pub async fn acquire(api: &Api, wait: Duration) -> Result<Lease> {
         // moment ago can remove this fresh one: let such a DELETE land, then read the marker
         // back, and hold the tenant only if it is still ours. (v2 deletes by id: no such race.)
         let held = match held {
-            Some(path) if api.dialect().version() == crate::manifest::types::ApiVersion::V1 => {
+            Some(path)
+                if api.dialect().version() == a0ctl_core::manifest::types::ApiVersion::V1 =>
+            {
                 tokio::time::sleep(SETTLE).await;
                 let ours = read(api)
                     .await
@@ -366,7 +368,7 @@ async fn read(api: &Api) -> Result<Option<Marker>, CallError> {
 
 /// The error of an apply that met another's lease: who holds it, and the one way out when that
 /// apply is known to be gone.
-fn held_by(m: &Marker) -> crate::error::Error {
+fn held_by(m: &Marker) -> a0ctl_core::error::Error {
     hinted(
         format!(
             "another apply is changing this tenant under {}: {}; nothing was changed",
@@ -392,7 +394,7 @@ pub async fn force_unlock(
         return Err(hinted(
             format!(
                 "no apply lease is held on this tenant (asked to break {}); nothing was changed",
-                crate::diag::visible_line(id)
+                a0ctl_core::diag::visible_line(id)
             ),
             "",
         ));
@@ -402,7 +404,7 @@ pub async fn force_unlock(
             format!(
                 "the lease held now is {}, not {}: nothing was changed",
                 m.id,
-                crate::diag::visible_line(id)
+                a0ctl_core::diag::visible_line(id)
             ),
             format!("{}; break it only if no apply is running", m.describe()),
         ));

@@ -9,8 +9,8 @@ use rusqlite::OptionalExtension;
 use serde_json::{Map, Value};
 
 use super::{Ty, check_body, conflict, created, invalid_body, no_content};
-use crate::emulator::caller::Caller;
-use crate::emulator::{ApiError, ApiResult, AppState, json_body, ok_json, params};
+use crate::caller::Caller;
+use crate::{ApiError, ApiResult, AppState, json_body, ok_json, params};
 
 const NAMES: &[&str] = &[
     "mailgun",

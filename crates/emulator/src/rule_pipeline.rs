@@ -1,5 +1,5 @@
 //! Rules at the emulator's logins: `POST /__emulator/logins` runs the tenant's enabled rules, in
-//! `order`, on the login, as the service did (with `crate::rules_runtime`, the neutral sandbox
+//! `order`, on the login, as the service did (with `a0ctl_sandbox`, the neutral sandbox
 //! `a0ctl test` uses too; nothing of the client side). A rule that calls back with an error, or
 //! fails (throws, never calls back, runs past the timeout), fails the login; the answer carries
 //! what the rules did, so whoever drives the login sees the claims.
@@ -8,7 +8,7 @@ use rusqlite::OptionalExtension;
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState, Caller};
-use crate::rules_runtime::{self, Limits, RuleScript, Verdict};
+use a0ctl_sandbox::{self as rules_runtime, Limits, RuleScript, Verdict};
 
 /// What the rules did to one login.
 pub(crate) struct Outcome {

@@ -18,8 +18,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::api::{Answer, Api, CallError, ErrorKind, segment};
-use crate::model::Kind;
-use crate::plan::{Call, Check};
+use a0ctl_core::model::Kind;
+use a0ctl_core::plan::{Call, Check};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -210,11 +210,15 @@ fn filled(call: &Call, created: &HashMap<String, String>) -> Call {
         };
         call.path = call.path.replace(placeholder.as_str(), &segment(id));
         if let Some(body) = call.body.as_mut() {
-            crate::path::leaves_mut(body, &crate::path::FieldPath::root(), &mut |_, leaf| {
-                if leaf.as_str() == Some(placeholder.as_str()) {
-                    *leaf = Value::String(id.clone());
-                }
-            });
+            a0ctl_core::path::leaves_mut(
+                body,
+                &a0ctl_core::path::FieldPath::root(),
+                &mut |_, leaf| {
+                    if leaf.as_str() == Some(placeholder.as_str()) {
+                        *leaf = Value::String(id.clone());
+                    }
+                },
+            );
         }
     }
     call
