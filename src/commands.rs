@@ -63,7 +63,10 @@ pub fn load_resources(
 ) -> Result<(Vec<Resource>, Scope)> {
     let desired = manifest::load(paths, &LoadOptions::with(vars, ignore))?;
     print_warnings(&desired);
-    Ok((kinds::desired_resources(&desired), desired.scope()))
+    let resources = kinds::desired_resources(&desired);
+    let scope = desired.scope();
+    drop_aside(desired);
+    Ok((resources, scope))
 }
 
 /// A manifest's warnings, on stderr: valid, but probably not meant.
@@ -342,6 +345,7 @@ pub async fn plan(
     )
     .await;
     tenant.close().await;
+    drop_aside(resources);
     let changes = result?;
     Ok(if detailed_exitcode && changes {
         ExitCode::from(2)
@@ -402,7 +406,18 @@ async fn plan_on(
         render::plan(&plan, &tenant.label, args.format, paint)
     };
     print_stdout(&computed.redactor.scrub(&text))?;
-    Ok(plan.changes.has_changes())
+    let changes = plan.changes.has_changes();
+    drop_aside((plan, computed.live, computed.redactor, text));
+    Ok(changes)
+}
+
+/// Frees `value` on a thread of its own: a plan of 100,000 resources spends a twentieth of its
+/// time freeing what it has printed, which the exit that follows does not need to wait for.
+fn drop_aside<T: Send + 'static>(value: T) {
+    // When no thread can be had, `spawn` drops the closure, and the value with it, here.
+    let _ = std::thread::Builder::new()
+        .name("a0ctl-free".into())
+        .spawn(move || drop(value));
 }
 
 /// Mark what apply would refuse, so the plan says it before apply does.

@@ -123,10 +123,12 @@ fn pinned_changes(
     clients: &[(&Resource, Option<&Resource>)],
     options: &Options,
 ) -> Result<Vec<Option<Change>>, DiffError> {
-    let mut out = Vec::new();
-    for (d, l) in clients {
-        let change = compare(d, *l, options);
-        if let (Some(c), Some(own)) = (&change, &options.own_client)
+    let compared: Vec<Option<Change>> = clients
+        .iter()
+        .map(|(d, l)| compare(d, *l, options))
+        .collect();
+    for ((d, _), change) in clients.iter().zip(&compared) {
+        if let (Some(c), Some(own)) = (change, &options.own_client)
             && c.live_id() == Some(own.as_str())
         {
             return Err(DiffError::OwnClient {
@@ -135,9 +137,8 @@ fn pinned_changes(
                 id: own.clone(),
             });
         }
-        out.push(change);
     }
-    Ok(out)
+    Ok(compared)
 }
 
 /// The change of each desired resource of a kind paired by name, with the clients its fields
@@ -153,22 +154,25 @@ fn named_changes(
     options: &Options,
 ) -> Result<Vec<Option<Change>>, DiffError> {
     let refers_to_clients = kind.clients_field().is_some();
-    let mut out = Vec::new();
-    for d in desired.iter().filter(|d| d.kind == kind) {
-        let l = live_by_name.get(&(kind, d.name.as_str())).copied();
+    let pairs: Vec<(&Resource, Option<&Resource>)> = desired
+        .iter()
+        .filter(|d| d.kind == kind)
+        .map(|d| (d, live_by_name.get(&(kind, d.name.as_str())).copied()))
+        .collect();
+    let mut compared: Vec<Option<Change>> =
+        pairs.iter().map(|(d, l)| compare(d, *l, options)).collect();
+    for ((d, l), change) in pairs.into_iter().zip(compared.iter_mut()) {
         if let Some(l) = l {
             matched_live.insert((kind, l.name.clone()));
         }
-        let mut change = compare(d, l, options);
         if refers_to_clients {
-            enabled_clients(&mut change, d, l, live, refs, options.own_client.as_deref())?;
+            enabled_clients(change, d, l, live, refs, options.own_client.as_deref())?;
             if let (Some(c), Some(l)) = (change.as_mut(), l) {
                 restore_enabled(c, d, l, live, matched_live, options);
             }
         }
-        out.push(change);
     }
-    Ok(out)
+    Ok(compared)
 }
 
 /// What the tenant has and the manifest does not: unmanaged, or deletes with `--allow-delete`

@@ -94,7 +94,11 @@ impl Resource {
 
 /// Every secret value these resources hold, for scrubbing printed text.
 pub fn redactor<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Redactor {
-    Redactor::from_owned(resources.into_iter().map(|r| (r.as_value(), r.secrecy())))
+    Redactor::from_fields(
+        resources
+            .into_iter()
+            .map(|r| (r.fields.iter().chain(r.write_only.iter()), r.secrecy())),
+    )
 }
 
 #[cfg(test)]

@@ -277,25 +277,77 @@ impl Redactor {
         r
     }
 
-    /// [`Redactor::from_values`] of values made one at a time (each dropped once read, so a
-    /// plan of 100,000 resources never holds a second copy of them all).
-    pub fn from_owned<'a>(values: impl IntoIterator<Item = (Value, Secrecy<'a>)>) -> Redactor {
+    /// A redactor of every secret value of these resources, each given as its top-level fields
+    /// and its secrecy: what [`Redactor::from_values`] finds in the object of those fields,
+    /// without making that object.
+    pub fn from_fields<'a, 'v, F>(resources: impl IntoIterator<Item = (F, Secrecy<'a>)>) -> Redactor
+    where
+        F: IntoIterator<Item = (&'v String, &'v Value)>,
+    {
         let mut r = Redactor::default();
-        for (value, secrecy) in values {
-            r.collect(&value, secrecy);
+        let mut at: Vec<&str> = Vec::new();
+        for (fields, secrecy) in resources {
+            for (key, value) in fields {
+                if secrecy.from_env.is_empty() {
+                    at.push(key);
+                    r.collect_by_key(value, &mut at, false);
+                    at.pop();
+                } else {
+                    // Values from the environment are found by their paths.
+                    leaves(value, &FieldPath::field(key), &mut |p, leaf| {
+                        r.push_leaf(p, leaf, secrecy)
+                    });
+                }
+            }
         }
         r.normalise();
         r
     }
 
+    /// The strings at and below `value`, at the path `at`, that are secret by a key's name
+    /// (`inside`: a key above already names a secret). The same judgement as
+    /// [`Secrecy::is_secret`] of a value from no environment, without a path made per leaf.
+    fn collect_by_key<'v>(&mut self, value: &'v Value, at: &mut Vec<&'v str>, inside: bool) {
+        let inside = inside || {
+            let i = at.len() - 1;
+            is_sensitive_key(at[i])
+                && !SETTINGS
+                    .iter()
+                    .any(|s| s.len() == i + 1 && s.iter().zip(at.iter()).all(|(a, b)| a == b))
+        };
+        match value {
+            Value::String(s) if inside => self.by_key.push(s.clone()),
+            Value::Object(m) => {
+                for (k, v) in m {
+                    at.push(k);
+                    self.collect_by_key(v, at, inside);
+                    at.pop();
+                }
+            }
+            Value::Array(items) => {
+                for v in items {
+                    // An index names no secret, and no setting's path has one.
+                    at.push("");
+                    self.collect_by_key(v, at, inside);
+                    at.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn push_leaf(&mut self, p: &FieldPath, leaf: &Value, secrecy: Secrecy<'_>) {
+        let Value::String(s) = leaf else { return };
+        if Secrecy::by_key().is_secret(p) {
+            self.by_key.push(s.clone());
+        } else if secrecy.is_secret(p) {
+            self.from_env.push(s.clone());
+        }
+    }
+
     fn collect(&mut self, value: &Value, secrecy: Secrecy<'_>) {
         leaves(value, &FieldPath::root(), &mut |p, leaf| {
-            let Value::String(s) = leaf else { return };
-            if Secrecy::by_key().is_secret(p) {
-                self.by_key.push(s.clone());
-            } else if secrecy.is_secret(p) {
-                self.from_env.push(s.clone());
-            }
+            self.push_leaf(p, leaf, secrecy)
         });
     }
 
@@ -316,23 +368,25 @@ impl Redactor {
 
     /// A displayed text (a plan, a report) with every secret-by-name value replaced, also in its
     /// JSON-escaped form.
-    pub fn scrub(&self, text: &str) -> String {
+    pub fn scrub<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
         scrub_with(text, &self.by_key)
     }
 
     /// A message (an error, a log line) with every known secret replaced, those from the
     /// environment included.
     pub fn scrub_message(&self, text: &str) -> String {
-        scrub_with(&scrub_with(text, &self.by_key), &self.from_env)
+        scrub_with(&scrub_with(text, &self.by_key), &self.from_env).into_owned()
     }
 }
 
-fn scrub_with(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
+/// `text` with every written form of `secrets` replaced; borrowed when none occurs (a plan of
+/// 100,000 resources is not copied to be printed).
+fn scrub_with<'t>(text: &'t str, secrets: &[String]) -> std::borrow::Cow<'t, str> {
+    let mut out = std::borrow::Cow::Borrowed(text);
     for s in secrets {
         for form in written_forms(s) {
             if out.contains(form.as_str()) {
-                out = out.replace(form.as_str(), SENSITIVE);
+                out = std::borrow::Cow::Owned(out.replace(form.as_str(), SENSITIVE));
             }
         }
     }
@@ -563,5 +617,36 @@ mod tests {
         let red = Redactor::from_values([(&v, Secrecy { from_env: &env })]);
         assert_eq!(red.scrub("at shop.example.com"), "at shop.example.com");
         assert_eq!(red.scrub_message("at shop.example.com"), "at (sensitive)");
+    }
+
+    /// The redactor of resources' fields finds what the redactor of their objects finds: by key
+    /// at any depth (in arrays too), the settings named like secrets excepted, and values from
+    /// the environment by path.
+    #[test]
+    fn from_fields_finds_what_from_values_finds() {
+        let v = json!({
+            "name": "shop-app",
+            "client_secret": "top-secret-1",
+            "refresh_token": {"rotation_type": "rotating-xyz"},
+            "jwt_configuration": {"secret_encoded": "true-ish-value", "alg": "RS256"},
+            "options": {"nested": [{"api_key": "key-in-array-2"}, "plain-text-3"], "password": {"deep": "deeper-4"}},
+            "callbacks": ["https://from-env.example.com"],
+        });
+        let mut env = BTreeMap::new();
+        env.insert(
+            FieldPath::from_segments(["callbacks", "0"]),
+            "${CB}".to_string(),
+        );
+        for secrecy in [Secrecy::by_key(), Secrecy { from_env: &env }] {
+            let whole = Redactor::from_values([(&v, secrecy)]);
+            let fields = Redactor::from_fields([(v.as_object().unwrap().iter(), secrecy)]);
+            assert_eq!(fields.by_key, whole.by_key);
+            assert_eq!(fields.from_env, whole.from_env);
+        }
+        let found = Redactor::from_fields([(v.as_object().unwrap().iter(), Secrecy::by_key())]);
+        assert_eq!(found.by_key, ["key-in-array-2", "top-secret-1", "deeper-4"]);
+        let env_found =
+            Redactor::from_fields([(v.as_object().unwrap().iter(), Secrecy { from_env: &env })]);
+        assert_eq!(env_found.from_env, ["https://from-env.example.com"]);
     }
 }
