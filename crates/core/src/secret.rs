@@ -221,6 +221,17 @@ pub fn mask_pair(
     before_secrecy: Secrecy<'_>,
     after_secrecy: Secrecy<'_>,
 ) -> (Option<Value>, Option<Value>) {
+    // Most values hold no secret at all: they are shown as they are, judged without a path
+    // made per leaf.
+    if before_secrecy.from_env.is_empty()
+        && after_secrecy.from_env.is_empty()
+        && [before, after]
+            .into_iter()
+            .flatten()
+            .all(|v| !holds_key_secret(path, v))
+    {
+        return (before.cloned(), after.cloned());
+    }
     let secret = |p: &FieldPath| before_secrecy.is_secret(p) || after_secrecy.is_secret(p);
     let masked_before = before.map(|b| {
         let mut out = b.clone();
@@ -249,6 +260,40 @@ pub fn mask_pair(
         out
     });
     (masked_before, masked_after)
+}
+
+/// Whether a key's name makes the value at `path`, or a value inside it, secret: what
+/// [`Secrecy::by_key`] says of any of its leaves, without a path made per leaf.
+fn holds_key_secret(path: &FieldPath, value: &Value) -> bool {
+    fn below<'v>(value: &'v Value, at: &mut Vec<&'v str>) -> bool {
+        let at_key = |key: &'v str, v: &'v Value, at: &mut Vec<&'v str>| {
+            at.push(key);
+            let found = key_names_a_secret(at) || below(v, at);
+            at.pop();
+            found
+        };
+        match value {
+            Value::Object(m) => m.iter().any(|(k, v)| at_key(k, v, at)),
+            // An index names no secret, and no setting's path has one.
+            Value::Array(items) => items.iter().any(|v| at_key("", v, at)),
+            _ => false,
+        }
+    }
+    let segments = path.segments();
+    if (0..segments.len()).any(|i| names_a_secret(segments, i)) {
+        return true;
+    }
+    let mut at: Vec<&str> = segments.iter().map(String::as_str).collect();
+    below(value, &mut at)
+}
+
+/// Whether the last key of `at` names a secret at that place (`names_a_secret` of the path).
+fn key_names_a_secret(at: &[&str]) -> bool {
+    let i = at.len() - 1;
+    is_sensitive_key(at[i])
+        && !SETTINGS
+            .iter()
+            .any(|s| s.len() == i + 1 && s.iter().zip(at.iter()).all(|(a, b)| a == b))
 }
 
 /// Shorter values are not scrubbed from free text (they would garble it); they are never
@@ -308,13 +353,7 @@ impl Redactor {
     /// (`inside`: a key above already names a secret). The same judgement as
     /// [`Secrecy::is_secret`] of a value from no environment, without a path made per leaf.
     fn collect_by_key<'v>(&mut self, value: &'v Value, at: &mut Vec<&'v str>, inside: bool) {
-        let inside = inside || {
-            let i = at.len() - 1;
-            is_sensitive_key(at[i])
-                && !SETTINGS
-                    .iter()
-                    .any(|s| s.len() == i + 1 && s.iter().zip(at.iter()).all(|(a, b)| a == b))
-        };
+        let inside = inside || key_names_a_secret(at);
         match value {
             Value::String(s) if inside => self.by_key.push(s.clone()),
             Value::Object(m) => {
@@ -648,5 +687,30 @@ mod tests {
         let env_found =
             Redactor::from_fields([(v.as_object().unwrap().iter(), Secrecy { from_env: &env })]);
         assert_eq!(env_found.from_env, ["https://from-env.example.com"]);
+    }
+
+    /// A value with no secret inside is shown as it is; one with a secret key at any depth (in
+    /// an array too) is masked there, and settings named like secrets are not.
+    #[test]
+    fn mask_pair_masks_only_what_a_key_makes_secret() {
+        let show = |path: &[&str], v: Value| {
+            let path = FieldPath::from_segments(path.iter().copied());
+            mask_pair(&path, None, Some(&v), Secrecy::by_key(), Secrecy::by_key()).1
+        };
+        let options = json!({"api_key": "k-1", "nested": [{"password": "p-2"}], "plain": "x"});
+        assert_eq!(
+            show(&["options"], options),
+            Some(json!({"api_key": SENSITIVE, "nested": [{"password": SENSITIVE}], "plain": "x"}))
+        );
+        let rotation = json!({"rotation_type": "rotating"});
+        assert_eq!(show(&["refresh_token"], rotation.clone()), Some(rotation));
+        let jwt = json!({"secret_encoded": true, "alg": "RS256"});
+        assert_eq!(show(&["jwt_configuration"], jwt.clone()), Some(jwt));
+        assert_eq!(
+            show(&["client_secret"], json!("s-3")),
+            Some(json!(SENSITIVE))
+        );
+        let callbacks = json!(["https://a.example.com"]);
+        assert_eq!(show(&["callbacks"], callbacks.clone()), Some(callbacks));
     }
 }
