@@ -46,7 +46,7 @@ fn at(r: &Resource) -> At {
 }
 
 /// Compare the desired resources with the tenant. Every kind is compared by its pairing
-/// (`KindSpec::pairing`), pinned kinds first since others refer to them.
+/// (`kind::Facts::pairing`), pinned kinds first since others refer to them.
 pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Changes, DiffError> {
     let paired = |kind: Kind| kind.pairing();
     // Ignored resources of ordered kinds still hold their orders.

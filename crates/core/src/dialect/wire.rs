@@ -1,5 +1,5 @@
 //! What one kind is on the wire of one API, as data: each kind's module declares a [`Wire`]
-//! per API it has (`KindSpec::wire`), and the dialects read it, so that no dialect names a
+//! per API it has (`kind::Facts::v1`, `v2`), and the dialects read it, so that no dialect names a
 //! kind. A kind an API lacks has no `Wire` for it; a kind that declares none for any API fails
 //! `every_kind_declares_its_wire_facts`.
 

@@ -1,6 +1,6 @@
 //! Connections: named by `name`; a new `strategy` replaces one (DELETE, then POST, which loses
 //! its users). Its status for clients (`enabled_clients`) spans kinds: `diff` compares it by
-//! client identity and `plan::enabled_clients` sends it.
+//! client identity and `plan::builder::enabled_clients` sends it.
 
 pub mod facts;
 

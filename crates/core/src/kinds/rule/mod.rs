@@ -1,5 +1,5 @@
 //! Rules: named by `name`; their `order`s are unique across the tenant, so reorders span rules
-//! (`plan::rule_orders`, `diff`). v2's `stage` cannot change in place (a replacement).
+//! (`plan::builder::rule_orders`, `diff`). v2's `stage` cannot change in place (a replacement).
 
 pub mod facts;
 
