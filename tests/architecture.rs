@@ -25,45 +25,11 @@ fn code(source: &str) -> String {
 /// The first path segment of everything `source` names after `prefix`: `crate::model::Resource`
 /// gives `model`; `use super::{logs::{self, Entry}, store}` gives `logs` and `store`.
 fn imports(source: &str, prefix: &str) -> BTreeSet<String> {
-    let text = code(source);
-    let mut found = BTreeSet::new();
-    let mut rest = text.as_str();
-    while let Some(i) = rest.find(prefix) {
-        // `prefix` must start a path: not the tail of another identifier (`my_crate::`).
-        let before = rest[..i].chars().next_back();
-        rest = &rest[i + prefix.len()..];
-        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
-            continue;
-        }
-        if let Some(group) = rest.strip_prefix('{') {
-            found.extend(group_heads(group));
-        } else {
-            found.insert(identifier(rest));
-        }
-    }
-    found.retain(|s| !s.is_empty() && s != "self");
-    found
-}
-
-/// The first segment of each item of a `{…}` group (the text after its `{`).
-fn group_heads(group: &str) -> Vec<String> {
-    let mut heads = Vec::new();
-    let mut depth = 0;
-    let mut at_item_start = true;
-    for (i, c) in group.char_indices() {
-        match c {
-            '{' => depth += 1,
-            '}' if depth == 0 => break,
-            '}' => depth -= 1,
-            ',' if depth == 0 => at_item_start = true,
-            c if at_item_start && !c.is_whitespace() => {
-                heads.push(identifier(&group[i..]));
-                at_item_start = false;
-            }
-            _ => {}
-        }
-    }
-    heads
+    paths_after(source, prefix)
+        .into_iter()
+        .filter_map(|p| p.into_iter().next())
+        .filter(|s| s != "self")
+        .collect()
 }
 
 fn identifier(text: &str) -> String {

@@ -265,26 +265,37 @@ pub fn mask_pair(
 /// Whether a key's name makes the value at `path`, or a value inside it, secret: what
 /// [`Secrecy::by_key`] says of any of its leaves, without a path made per leaf.
 fn holds_key_secret(path: &FieldPath, value: &Value) -> bool {
-    fn below<'v>(value: &'v Value, at: &mut Vec<&'v str>) -> bool {
-        let at_key = |key: &'v str, v: &'v Value, at: &mut Vec<&'v str>| {
-            at.push(key);
-            let found = key_names_a_secret(at) || below(v, at);
-            at.pop();
-            found
-        };
-        match value {
-            Value::Object(m) => m.iter().any(|(k, v)| at_key(k, v, at)),
-            // An index names no secret, and no setting's path has one.
-            Value::Array(items) => items.iter().any(|v| at_key("", v, at)),
-            _ => false,
-        }
-    }
     let segments = path.segments();
-    if (0..segments.len()).any(|i| names_a_secret(segments, i)) {
+    let inside = (0..segments.len()).any(|i| names_a_secret(segments, i));
+    let mut at: Vec<&str> = segments.iter().map(String::as_str).collect();
+    by_key(value, &mut at, inside, &mut |_, secret| secret)
+}
+
+/// Visits `value` (at the path `at`) and every value inside it, each with whether a key on its
+/// path names a secret (`inside`: one above `value` does): the judgement of
+/// [`Secrecy::by_key`], made without a path per leaf. Stops, and says so, once `visit` does.
+fn by_key<'v>(
+    value: &'v Value,
+    at: &mut Vec<&'v str>,
+    inside: bool,
+    visit: &mut dyn FnMut(&'v Value, bool) -> bool,
+) -> bool {
+    if visit(value, inside) {
         return true;
     }
-    let mut at: Vec<&str> = segments.iter().map(String::as_str).collect();
-    below(value, &mut at)
+    let mut child = |key: &'v str, v: &'v Value, at: &mut Vec<&'v str>| {
+        at.push(key);
+        let secret = inside || key_names_a_secret(at);
+        let stop = by_key(v, at, secret, visit);
+        at.pop();
+        stop
+    };
+    match value {
+        Value::Object(m) => m.iter().any(|(k, v)| child(k, v, at)),
+        // An index names no secret, and no setting's path has one.
+        Value::Array(items) => items.iter().any(|v| child("", v, at)),
+        _ => false,
+    }
 }
 
 /// Whether the last key of `at` names a secret at that place (`names_a_secret` of the path).
@@ -335,7 +346,13 @@ impl Redactor {
             for (key, value) in fields {
                 if secrecy.from_env.is_empty() {
                     at.push(key);
-                    r.collect_by_key(value, &mut at, false);
+                    let inside = key_names_a_secret(&at);
+                    by_key(value, &mut at, inside, &mut |v, secret| {
+                        if let (true, Value::String(s)) = (secret, v) {
+                            r.by_key.push(s.clone());
+                        }
+                        false
+                    });
                     at.pop();
                 } else {
                     // Values from the environment are found by their paths.
@@ -347,32 +364,6 @@ impl Redactor {
         }
         r.normalise();
         r
-    }
-
-    /// The strings at and below `value`, at the path `at`, that are secret by a key's name
-    /// (`inside`: a key above already names a secret). The same judgement as
-    /// [`Secrecy::is_secret`] of a value from no environment, without a path made per leaf.
-    fn collect_by_key<'v>(&mut self, value: &'v Value, at: &mut Vec<&'v str>, inside: bool) {
-        let inside = inside || key_names_a_secret(at);
-        match value {
-            Value::String(s) if inside => self.by_key.push(s.clone()),
-            Value::Object(m) => {
-                for (k, v) in m {
-                    at.push(k);
-                    self.collect_by_key(v, at, inside);
-                    at.pop();
-                }
-            }
-            Value::Array(items) => {
-                for v in items {
-                    // An index names no secret, and no setting's path has one.
-                    at.push("");
-                    self.collect_by_key(v, at, inside);
-                    at.pop();
-                }
-            }
-            _ => {}
-        }
     }
 
     fn push_leaf(&mut self, p: &FieldPath, leaf: &Value, secrecy: Secrecy<'_>) {
