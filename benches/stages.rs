@@ -4,7 +4,6 @@
 use std::fmt::Write as _;
 
 use a0ctl::diff::{self, Options};
-use a0ctl::kinds;
 use a0ctl::live::Live;
 use a0ctl::manifest::{self, LoadOptions};
 use a0ctl::plan;
@@ -63,9 +62,10 @@ fn stages(c: &mut Criterion) {
         b.iter(|| manifest::load(std::slice::from_ref(&path), &options).expect("valid"))
     });
 
-    let desired =
-        kinds::desired_resources(&manifest::load(std::slice::from_ref(&path), &options).unwrap());
-    let changed = kinds::desired_resources(&manifest::load(&[other], &options).unwrap());
+    let desired = manifest::load(std::slice::from_ref(&path), &options)
+        .unwrap()
+        .take_resources();
+    let changed = manifest::load(&[other], &options).unwrap().take_resources();
     let same_live = diff::live_from_resources(&desired);
     let changed_live = diff::live_from_resources(&changed);
     let empty = Live::default();

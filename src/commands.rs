@@ -15,7 +15,6 @@ use crate::diag::{Paint, Refused, hinted};
 use crate::dialect::wire::List;
 use crate::dialect::{Dialect, Target};
 use crate::diff::{self, Action, Changes};
-use crate::kinds;
 use crate::lease;
 use crate::live::Live;
 use crate::manifest::{self, LoadOptions, Vars};
@@ -61,9 +60,9 @@ pub fn load_resources(
     vars: &Vars,
     ignore: &[Pattern],
 ) -> Result<(Vec<Resource>, Scope)> {
-    let desired = manifest::load(paths, &LoadOptions::with(vars, ignore))?;
+    let mut desired = manifest::load(paths, &LoadOptions::with(vars, ignore))?;
     print_warnings(&desired);
-    let resources = kinds::desired_resources(&desired);
+    let resources = desired.take_resources();
     let scope = desired.scope();
     drop_aside(desired);
     Ok((resources, scope))
@@ -1118,8 +1117,8 @@ pub fn diff_trees(
         lenient_env: true,
         ignore: &[],
     };
-    let old_set = manifest::load(old, &options(old_vars))?;
-    let new_set = manifest::load(new, &options(new_vars))?;
+    let mut old_set = manifest::load(old, &options(old_vars))?;
+    let mut new_set = manifest::load(new, &options(new_vars))?;
     if old_set.api != new_set.api {
         return Err(hinted(
             format!(
@@ -1129,8 +1128,8 @@ pub fn diff_trees(
             "to move a tree to v2, export the tenant with `a0ctl export` (it writes v2) and diff against that",
         ));
     }
-    let old_resources = kinds::desired_resources(&old_set);
-    let new_resources = kinds::desired_resources(&new_set);
+    let old_resources = old_set.take_resources();
+    let new_resources = new_set.take_resources();
     let scope = new_set.scope();
     let live = diff::live_from_resources(&old_resources);
     let changes = diff::diff(

@@ -239,7 +239,7 @@ fn partial_line(changes: &Changes) -> Option<String> {
 fn id_suffix(c: &Change) -> String {
     match c.live_id() {
         Some(id)
-            if c.kind.pairing() == crate::kind::Pairing::Pinned
+            if matches!(c.kind.pairing(), crate::kind::Pairing::Pinned(_))
                 && !id.starts_with(crate::diff::OFFLINE_ID_PREFIX) =>
         {
             format!(" ({id})")

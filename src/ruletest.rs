@@ -284,41 +284,40 @@ fn load_rules(dir: &Path, vars: &manifest::Vars) -> Result<Vec<LoadedRule>, Inva
         crate::secret::learn_value(&value);
     }
     let desired = loaded?;
-    crate::secret::learn(crate::model::redactor(&crate::kinds::desired_resources(
-        &desired,
-    )));
+    crate::secret::learn(crate::model::redactor(desired.resources()));
     let mut parsed: BTreeMap<String, Option<Rc<Node>>> = BTreeMap::new();
-    Ok(desired
-        .rules
-        .iter()
-        .map(|item| {
+    Ok(crate::kinds::rule::declared(&desired)
+        .into_iter()
+        .map(|rule| {
+            let item = rule.resource;
+            let item_origin = rule.origin;
             let origin = match item.files.get("script") {
                 Some(rel) => {
-                    let base = Path::new(&item.origin.file)
+                    let base = Path::new(&item_origin.file)
                         .parent()
                         .unwrap_or(Path::new(""));
                     ScriptOrigin::File(base.join(rel).display().to_string())
                 }
                 None => {
                     let root = parsed
-                        .entry(item.origin.file.clone())
+                        .entry(item_origin.file.clone())
                         .or_insert_with(|| {
                             let bytes = crate::fsutil::read_bounded(
-                                std::path::Path::new(&item.origin.file),
+                                std::path::Path::new(&item_origin.file),
                                 64 << 20,
                             )
                             .ok()?;
                             yaml::parse(yaml::decode(&bytes).ok()?).ok()?
                         })
                         .clone();
-                    inline_origin(root.as_deref(), &item.origin.file, item.origin.pos)
+                    inline_origin(root.as_deref(), &item_origin.file, item_origin.pos)
                 }
             };
             LoadedRule {
-                name: item.value.name.clone(),
-                script: item.value.script.text().to_string(),
-                enabled: item.value.runs(),
-                order: item.value.order,
+                name: item.name.clone(),
+                script: rule.script.to_string(),
+                enabled: rule.runs,
+                order: rule.order,
                 origin,
             }
         })

@@ -628,6 +628,39 @@ fn the_core_names_no_kind() {
     );
 }
 
+/// Outside the kinds' modules and the dialects (which speak the wire), no code on the client
+/// side reads a section or a reference field by its name: they are the kinds' facts
+/// (`Facts::section`, `Reference::field`), which the loader, the diff and the plan ask for.
+#[test]
+fn the_core_reads_no_section_by_name() {
+    let mut names: Vec<String> = Vec::new();
+    for k in a0ctl::kind::Kind::all() {
+        names.push(format!("\"{}\"", k.section()));
+        names.extend(k.references().iter().map(|r| format!("\"{}\"", r.field)));
+    }
+    let mut wrong = Vec::new();
+    for (root, _) in client_side_roots() {
+        for file in rust_files(&root) {
+            let m = module_of(&root, &file);
+            let top = m.first().map(String::as_str).unwrap_or_default();
+            if ["kinds", "dialect"].contains(&top) || file.ends_with("tests.rs") {
+                continue;
+            }
+            let text = code(&built_code(&file));
+            for name in &names {
+                if text.contains(name.as_str()) {
+                    wrong.push(format!("{}: {name}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "the core reads sections by name:\n{}",
+        wrong.join("\n")
+    );
+}
+
 /// Every crate of the workspace is on one side of these rules: the client side
 /// ([`CLIENT_CRATES`], whose files `the_client_side_has_no_import_circle` reads), the emulator,
 /// or the rules sandbox; a new crate must be placed here.

@@ -65,7 +65,7 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
     let mut out = Changes::default();
     let mut matched_live: BTreeSet<(Kind, String)> = BTreeSet::new();
     let mut refs: HashMap<String, ClientRef> = HashMap::new();
-    for kind in Kind::all().filter(|k| paired(*k) == Pairing::Pinned) {
+    for kind in Kind::all().filter(|k| matches!(paired(*k), Pairing::Pinned(_))) {
         let pairs = match_pinned(kind, desired, live, options.offline)?;
         for l in pairs.iter().filter_map(|(_, l)| *l) {
             matched_live.insert((kind, l.id.clone().unwrap_or_default()));
@@ -78,13 +78,13 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
     let live_by_name: HashMap<(Kind, &str), &Resource> = live
         .resources
         .iter()
-        .filter(|r| paired(r.kind) != Pairing::Pinned)
+        .filter(|r| !matches!(paired(r.kind), Pairing::Pinned(_)))
         .map(|r| ((r.kind, r.name.as_str()), r))
         .collect();
     for kind in Kind::all() {
         let changes = match paired(kind) {
             // Compared above.
-            Pairing::Pinned => continue,
+            Pairing::Pinned(_) => continue,
             Pairing::Name => named_changes(
                 kind,
                 desired,
@@ -187,8 +187,8 @@ fn not_in_manifests(
         let key = match l.kind.pairing() {
             _ if !l.kind.deletable() => continue,
             // Never listed: a0ctl's own client is neither managed nor ever deleted.
-            Pairing::Pinned if l.id.is_some() && l.id == options.own_client => continue,
-            Pairing::Pinned => l.id.clone().unwrap_or_default(),
+            Pairing::Pinned(_) if l.id.is_some() && l.id == options.own_client => continue,
+            Pairing::Pinned(_) => l.id.clone().unwrap_or_default(),
             Pairing::Name | Pairing::Ordered => l.name.clone(),
         };
         if matched_live.contains(&(l.kind, key)) {
@@ -361,7 +361,7 @@ fn client_refs(clients: &[(&Resource, Option<&Resource>)]) -> HashMap<String, Cl
             None => ClientRef::New(d.name.clone()),
         };
         if let Some(pin) = &d.id {
-            refs.insert(crate::manifest::types::pin_key(pin), r.clone());
+            refs.insert(crate::kind::pin_key(pin), r.clone());
         }
         refs.insert(d.name.clone(), r);
     }
@@ -370,7 +370,7 @@ fn client_refs(clients: &[(&Resource, Option<&Resource>)]) -> HashMap<String, Cl
 
 /// An `enabled_clients` key as a person reads it.
 fn shown_entry(key: &str) -> String {
-    match key.strip_prefix(&crate::manifest::types::pin_key("")) {
+    match key.strip_prefix(&crate::kind::pin_key("")) {
         Some(id) => format!("client_id {id}"),
         None => key.to_string(),
     }
@@ -398,8 +398,9 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
     };
     let mut fields = Vec::new();
     let write_only = options.compare_write_only.then_some(&d.write_only);
+    let clients_field = d.kind.clients_field();
     for (key, want) in d.fields.iter().chain(write_only.into_iter().flatten()) {
-        if key == "enabled_clients" {
+        if Some(key.as_str()) == clients_field {
             continue;
         }
         let have = l.fields.get(key);
@@ -479,7 +480,10 @@ fn enabled_clients(
     refs: &HashMap<String, ClientRef>,
     own_client: Option<&str>,
 ) -> Result<(), DiffError> {
-    let Some(names) = d.fields.get("enabled_clients").and_then(Value::as_array) else {
+    let Some(field) = d.kind.clients_field() else {
+        return Ok(());
+    };
+    let Some(names) = d.fields.get(field).and_then(Value::as_array) else {
         return Ok(());
     };
     let want = wanted_clients(d, names, refs)?;
@@ -509,12 +513,12 @@ fn enabled_clients(
         c
     });
     if change.action == Action::Create {
-        change.fields.retain(|f| f.path.top() != "enabled_clients");
+        change.fields.retain(|f| f.path.top() != field);
     }
     if before_names != after_names || change.action == Action::Create {
         let (before, after) = (json!(before_names), json!(after_names));
         change.fields.push(FieldChange::new(
-            FieldPath::field("enabled_clients"),
+            FieldPath::field(field),
             l.map(|_| &before),
             Some(&after),
             l,
@@ -587,12 +591,12 @@ fn shown_before(have: &BTreeSet<String>, names: &[Value], live: &Live) -> BTreeS
     let pinned_here = |id: &String| {
         names
             .iter()
-            .any(|n| n.as_str() == Some(&crate::manifest::types::pin_key(id)))
+            .any(|n| n.as_str() == Some(&crate::kind::pin_key(id)))
     };
     have.iter()
         .map(|id| {
             if pinned_here(id) {
-                return shown_entry(&crate::manifest::types::pin_key(id));
+                return shown_entry(&crate::kind::pin_key(id));
             }
             live.client_names
                 .get(id)
@@ -612,7 +616,11 @@ fn restore_enabled(
     matched_live: &BTreeSet<(Kind, String)>,
     options: &Options,
 ) {
-    if change.action != Action::Replace || d.fields.contains_key("enabled_clients") {
+    if change.action != Action::Replace
+        || d.kind
+            .clients_field()
+            .is_some_and(|f| d.fields.contains_key(f))
+    {
         return;
     }
     let Some(had) = live.enabled.as_ref().and_then(|e| e.get(&l.name)) else {
@@ -816,15 +824,13 @@ pub fn live_from_resources(resources: &[Resource]) -> Live {
                 .into_iter()
                 .flatten()
                 .filter_map(Value::as_str)
-                .map(
-                    |n| match n.strip_prefix(&crate::manifest::types::pin_key("")) {
-                        Some(pin) => pin.to_string(),
-                        None => ids_by_name
-                            .get(n)
-                            .cloned()
-                            .unwrap_or_else(|| format!("{OFFLINE_ID_PREFIX}{n}")),
-                    },
-                )
+                .map(|n| match n.strip_prefix(&crate::kind::pin_key("")) {
+                    Some(pin) => pin.to_string(),
+                    None => ids_by_name
+                        .get(n)
+                        .cloned()
+                        .unwrap_or_else(|| format!("{OFFLINE_ID_PREFIX}{n}")),
+                })
                 .collect();
             enabled.insert(r.name.clone(), set);
         }

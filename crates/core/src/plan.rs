@@ -29,8 +29,8 @@ pub struct Plan {
 pub use crate::error::reconcile::CycleError;
 
 /// Plan the calls for a set of changes against the tenant they were computed from, addressed
-/// as `dialect` addresses them: each kind plans its own (`KindSpec::plan`), in `kinds::ALL`'s
-/// order, then the calls are ordered by what they wait for.
+/// as `dialect` addresses them: each kind plans its own (`KindSpec::plan`), each after the kinds
+/// it refers to (`kinds::plan_order`), then the calls are ordered by what they wait for.
 pub fn plan(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Plan, CycleError> {
     let deleted_clients = changes
         .changes
@@ -40,13 +40,9 @@ pub fn plan(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Plan
         .collect();
     // About one call a change.
     let mut b = Builder::new(dialect, deleted_clients, changes.changes.len());
-    for spec in crate::kinds::ALL {
-        let of_kind: Vec<&Change> = changes
-            .changes
-            .iter()
-            .filter(|c| c.kind == spec.kind())
-            .collect();
-        spec.plan(&mut b, &of_kind, live);
+    for kind in crate::kinds::plan_order() {
+        let of_kind: Vec<&Change> = changes.changes.iter().filter(|c| c.kind == *kind).collect();
+        crate::kinds::spec(*kind).plan(&mut b, &of_kind, live);
     }
     Ok(Plan {
         calls: topological(b.into_calls())?,

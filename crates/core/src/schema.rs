@@ -1,4 +1,5 @@
-//! The manifest's JSON Schema, generated from the types in `manifest::types` (schemars) and
+//! The manifest's JSON Schema, assembled from every kind's manifest type (schemars: each
+//! kind's section, `KindSpec::schema`, with its facts' description) and
 //! checked in at `schema/manifest.schema.json` for editors. `manifest` validates every file
 //! against it with the `jsonschema` crate and turns each violation into a located, readable
 //! message; this module owns that translation.
@@ -7,17 +8,84 @@ use std::sync::OnceLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{ValidationError, Validator};
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
-use crate::manifest::types::Manifest;
+use crate::kind::Kind;
+use crate::manifest::types::ApiVersion;
 
 /// Where the checked-in copy lives, relative to the repository root.
 pub const CHECKED_IN_PATH: &str = "schema/manifest.schema.json";
 
-/// The schema as JSON.
+/// The schema as JSON: a mapping of `api`, one section per kind (a list of its items, or a
+/// singleton's one mapping; a kind one API lacks is marked `x-api`) and `ignore`; keys
+/// starting with `x-` are free.
 pub fn generate() -> Value {
-    let schema = schemars::schema_for!(Manifest);
-    serde_json::to_value(&schema).expect("a generated schema is JSON")
+    let mut g = schemars::generate::SchemaSettings::default().into_generator();
+    let mut properties = Map::new();
+    properties.insert(
+        "api".into(),
+        described(
+            g.subschema_for::<Option<ApiVersion>>(),
+            "The Management API this manifest is written for: `v1` (the default) or `v2`. Fields are\nnamed as that API names them; every file of a tree names the same API.",
+            None,
+        ),
+    );
+    for kind in Kind::all() {
+        let item = crate::kinds::spec(kind).schema(&mut g);
+        let section = if kind.is_singleton() {
+            json!({"anyOf": [item, {"type": "null"}]})
+        } else {
+            json!({"type": ["array", "null"], "items": item})
+        };
+        let only = ApiVersion::ALL
+            .into_iter()
+            .filter(|api| kind.wire(*api).is_some())
+            .collect::<Vec<_>>();
+        let only = (only.len() == 1).then(|| only[0].as_str());
+        properties.insert(
+            kind.section().into(),
+            described(section, kind.facts().about, only),
+        );
+    }
+    let names: Vec<&str> = Kind::all().map(Kind::as_str).collect();
+    properties.insert(
+        "ignore".into(),
+        json!({
+            "description": format!(
+                "Resources of the tenant a0ctl leaves alone (never listed, changed or deleted): `KIND` or `KIND/NAME`, where `*` matches any run of characters; KIND is one of {}. Examples: `client/Legacy *`, `connection/partner-*`, `rule`.",
+                names.join(", ")
+            ),
+            "type": ["array", "null"],
+            "items": {"type": "string", "pattern": format!("^({})(/.+)?$", names.join("|"))},
+        }),
+    );
+    let sections: Vec<&str> = Kind::all().map(Kind::section).collect();
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "a0ctl manifest",
+        "description": format!(
+            "An a0ctl manifest: the desired state of an Auth0 tenant, by section ({}). Several files may be merged. Top-level keys starting with `x-` are ignored (a place for YAML anchors shared between sections).",
+            sections.join(", ")
+        ),
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+        "patternProperties": {"^x-": {}},
+        "$defs": g.take_definitions(true),
+    })
+}
+
+/// `schema` with `description` first (and `x-api` last, when only one API has it).
+fn described(schema: impl serde::Serialize, description: &str, only: Option<&str>) -> Value {
+    let mut out = Map::new();
+    out.insert("description".into(), Value::String(description.into()));
+    if let Ok(Value::Object(fields)) = serde_json::to_value(schema) {
+        out.extend(fields);
+    }
+    if let Some(api) = only {
+        out.insert("x-api".into(), Value::String(api.into()));
+    }
+    Value::Object(out)
 }
 
 /// The schema as written to disk: pretty JSON with a final newline.
@@ -426,6 +494,55 @@ pub fn closest(key: &str, known: &[String]) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The schema follows the kinds: one section per kind (a list, or a singleton's mapping),
+    /// described by its facts, marked `x-api` when one API lacks it; `ignore` names every kind;
+    /// no other key is allowed.
+    #[test]
+    fn the_schema_has_one_section_per_kind() {
+        let schema = generate();
+        let properties = schema["properties"].as_object().unwrap();
+        let mut expected: Vec<&str> = vec!["api"];
+        expected.extend(Kind::all().map(Kind::section));
+        expected.push("ignore");
+        assert_eq!(
+            properties.keys().map(String::as_str).collect::<Vec<_>>(),
+            expected
+        );
+        for kind in Kind::all() {
+            let section = &properties[kind.section()];
+            assert_eq!(section["description"], kind.facts().about, "{kind}");
+            let one_api = ApiVersion::ALL
+                .iter()
+                .filter(|a| kind.wire(**a).is_some())
+                .count()
+                == 1;
+            assert_eq!(section.get("x-api").is_some(), one_api, "{kind}");
+            let item =
+                json!({kind.section(): if kind.is_singleton() { json!({}) } else { json!([{}]) }});
+            let wrong =
+                json!({kind.section(): if kind.is_singleton() { json!([{}]) } else { json!({}) }});
+            // An empty item lacks its required fields, but a list's is of the right shape.
+            if !kind.is_singleton() {
+                let section_itself = format!("/{}", kind.section());
+                assert!(
+                    check(&item).iter().all(|v| v.pointer != section_itself),
+                    "{kind}"
+                );
+            }
+            assert!(!check(&wrong).is_empty(), "{kind}");
+            let pattern = schema["properties"]["ignore"]["items"]["pattern"]
+                .as_str()
+                .unwrap();
+            assert!(
+                pattern.contains(&format!("|{}|", kind.as_str()))
+                    || pattern.contains(&format!("({}|", kind.as_str()))
+                    || pattern.contains(&format!("|{})", kind.as_str())),
+                "{kind}: {pattern}"
+            );
+        }
+        assert!(!check(&json!({"resource_servers": []})).is_empty());
+    }
 
     #[test]
     fn suggestions_catch_typos_and_case() {

@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use super::wire::{self, Address, Fields, Find, List, Verb, Wire};
 use crate::kind::{Kind, Named};
-use crate::manifest::types::{ApiVersion, TemplateName};
+use crate::kinds::email::manifest::TemplateName;
+use crate::manifest::types::ApiVersion;
 use crate::model::Resource;
 
 pub fn segment(s: &str) -> String {
@@ -228,7 +229,7 @@ pub trait Dialect: Send + Sync {
                 }
             }
             Fields::AllBut(skip) => copy_fields(obj, &mut r, skip),
-            Fields::Schema { defaults, .. } => {
+            Fields::Manifest { defaults, .. } => {
                 for field in compared(self.version(), kind) {
                     if let Some(v) = obj.get(field) {
                         r.fields_mut().insert(field.clone(), v.clone());
@@ -300,7 +301,7 @@ pub(crate) fn name_of(kind: Kind, obj: &Value) -> String {
     }
 }
 
-/// The fields of `kind` that the API `api` compares, from the manifest schema (`Fields::Schema`):
+/// The fields of `kind` that the API `api` compares, from its manifest type (`Fields::Manifest`):
 /// the manifest's, minus `skip` and those of the other API; worked out once per kind.
 fn compared(api: ApiVersion, kind: Kind) -> &'static [String] {
     type Table = Vec<((ApiVersion, Kind), Vec<String>)>;
@@ -309,14 +310,10 @@ fn compared(api: ApiVersion, kind: Kind) -> &'static [String] {
         let mut table = Vec::new();
         for api in ApiVersion::ALL {
             for k in Kind::all() {
-                if let Some(Fields::Schema { pointer, skip, .. }) = k.wire(api).map(|w| w.fields) {
-                    let fields = crate::schema::allowed_keys(pointer)
+                if let Some(Fields::Manifest { schema, skip, .. }) = k.wire(api).map(|w| w.fields) {
+                    let fields = manifest_fields(&schema(), api)
                         .into_iter()
                         .filter(|f| !skip.contains(&f.as_str()))
-                        .filter(|f| {
-                            crate::schema::api_of(&format!("{pointer}/{f}"))
-                                .is_none_or(|only| only == api.as_str())
-                        })
                         .collect();
                     table.push(((api, k), fields));
                 }
@@ -327,6 +324,25 @@ fn compared(api: ApiVersion, kind: Kind) -> &'static [String] {
     all.iter()
         .find(|(key, _)| *key == (api, kind))
         .map_or(&[], |(_, fields)| fields.as_slice())
+}
+
+/// The properties of a manifest type's schema that the API `api` has (all but those whose
+/// `x-api` names the other API), sorted.
+pub fn manifest_fields(schema: &schemars::Schema, api: ApiVersion) -> Vec<String> {
+    let mut fields: Vec<String> = schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(_, p)| {
+            p.get("x-api")
+                .and_then(Value::as_str)
+                .is_none_or(|only| only == api.as_str())
+        })
+        .map(|(f, _)| f.clone())
+        .collect();
+    fields.sort();
+    fields
 }
 
 /// Every field of `obj` but `skip` into `r`.

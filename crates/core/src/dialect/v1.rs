@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use super::seam::{Dialect, Enablement, Listing, StatusCall, StatusChange, Target};
 use crate::kind::Kind;
-use crate::manifest::types::{ApiVersion, TemplateName};
+use crate::kinds::email::manifest::TemplateName;
+use crate::manifest::types::ApiVersion;
 
 /// Management API v1.
 #[derive(Debug, Clone, Copy, Default)]

@@ -11,7 +11,8 @@ use serde_json::{Value, json};
 
 use super::seam::{Dialect, Enablement, Listing, StatusCall, StatusChange, Target};
 use crate::kind::Kind;
-use crate::manifest::types::{ApiVersion, TemplateName};
+use crate::kinds::email::manifest::TemplateName;
+use crate::manifest::types::ApiVersion;
 
 use super::seam::PAGE;
 /// Status changes per `PATCH /connections/{id}/clients`: the most v2 allows.

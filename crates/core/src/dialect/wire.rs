@@ -77,10 +77,10 @@ pub enum Fields {
     Listed(&'static [(&'static str, Absent)]),
     /// Every field but these.
     AllBut(&'static [&'static str]),
-    /// The manifest schema's fields at `pointer` (`/clients/0`) but `skip`, the other API's and
-    /// the write-only ones; `defaults` stand in for absent fields.
-    Schema {
-        pointer: &'static str,
+    /// The fields of the kind's manifest type (its `schema`'s properties) but `skip`, the other
+    /// API's (marked `x-api`) and the write-only ones; `defaults` stand in for absent fields.
+    Manifest {
+        schema: fn() -> schemars::Schema,
         skip: &'static [&'static str],
         defaults: &'static [(&'static str, Absent)],
     },

@@ -17,10 +17,14 @@ use crate::manifest::types::ApiVersion;
 pub struct Facts {
     /// The word plans use (`connection`, `email_provider`).
     pub name: &'static str,
+    /// What one is called in messages (`connection`, `email template`).
+    pub noun: &'static str,
     /// `connections`, `email templates`.
     pub plural: &'static str,
     /// The manifest section that declares it.
     pub section: &'static str,
+    /// What the section holds, for the schema (and so for editors).
+    pub about: &'static str,
     /// Where plans and summaries list it among the kinds (unique; `every_kind_is_registered_once`).
     pub rank: u8,
     /// The field a create's body names the resource by (`name`, `template`), if it is not one
@@ -61,19 +65,32 @@ pub enum Named {
 pub enum Pairing {
     /// By name.
     Name,
-    /// By a pinned id, else by name (names may be shared): the tenant's resources are told
-    /// apart by id. Other kinds refer to these (`Reference::Clients`).
-    Pinned,
+    /// By a pinned id (the manifest's field named here), else by name (names may be shared):
+    /// the tenant's resources are told apart by id. Other kinds refer to these by name or by
+    /// pin (a connection's enabled clients).
+    Pinned(&'static str),
     /// By name, and each holds an `order` that no two share: the tenant's orders are kept for
     /// what the manifests do not place.
     Ordered,
 }
 
-/// A field that refers to resources of another kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reference {
-    /// This field lists clients by name (or by pin), which the tenant holds by id.
-    Clients(&'static str),
+/// A field that refers to resources of another kind by their identity: a list of names (or,
+/// for a pinned kind, `{PIN: id}` entries for resources whose names are shared). The manifests'
+/// references are checked across files (`manifest`), and the calls that carry out a kind's
+/// changes wait for what they refer to (`kinds::plan_order`).
+#[derive(Debug, Clone, Copy)]
+pub struct Reference {
+    /// The field that holds the references.
+    pub field: &'static str,
+    /// The kind they name.
+    pub to: &'static Facts,
+}
+
+impl Reference {
+    /// The kind this names.
+    pub fn kind(&self) -> Kind {
+        Kind(self.to)
+    }
 }
 
 /// One kind: a handle on its [`Facts`]. Kinds compare, sort and hash by their rank.
@@ -92,6 +109,11 @@ impl Kind {
 
     pub fn as_str(self) -> &'static str {
         self.0.name
+    }
+
+    /// What one is called in messages (`email template`).
+    pub fn noun(self) -> &'static str {
+        self.0.noun
     }
 
     pub fn plural(self) -> &'static str {
@@ -134,13 +156,19 @@ impl Kind {
         self.0.pairing
     }
 
-    /// The field of this kind that names clients (`Reference::Clients`), if it has one.
+    /// Its fields that refer to resources of other kinds.
+    pub fn references(self) -> &'static [Reference] {
+        self.0.references
+    }
+
+    /// The field of this kind that names clients (the pinned kind, whose ids the tenant holds
+    /// per referring resource), if it has one.
     pub fn clients_field(self) -> Option<&'static str> {
         self.0
             .references
             .iter()
-            .map(|Reference::Clients(field)| *field)
-            .next()
+            .find(|r| matches!(r.to.pairing, Pairing::Pinned(_)))
+            .map(|r| r.field)
     }
 
     /// Whether the tenant has at most one of this kind (`Named::Singleton`).
@@ -191,4 +219,10 @@ impl serde::Serialize for Kind {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.0.name)
     }
+}
+
+/// The key by which a pinned resource is named among references to its kind (a connection's
+/// enabled clients hold names, and these for pinned clients; no name starts with NUL).
+pub fn pin_key(id: &str) -> String {
+    format!("\u{0}id:{id}")
 }

@@ -5,7 +5,7 @@
 
 pub mod facts;
 
-pub use facts::{Facts, Kind, Named, Pairing, Reference};
+pub use facts::{Facts, Kind, Named, Pairing, Reference, pin_key};
 
 use crate::manifest::types::ApiVersion;
 
@@ -54,11 +54,12 @@ impl Kind {
         at.map_or(&[], |i| KINDS[i].as_slice())
     }
 
-    /// The kind that client references name (`Reference::Clients`): the one pinned kind.
+    /// The kind whose resources other kinds name by name or by pin (a connection's enabled
+    /// clients): the one pinned kind.
     pub fn clients() -> Kind {
         static CLIENTS: std::sync::LazyLock<Kind> = std::sync::LazyLock::new(|| {
             Kind::all()
-                .find(|k| k.pairing() == Pairing::Pinned)
+                .find(|k| matches!(k.pairing(), Pairing::Pinned(_)))
                 .expect("one kind is pinned (every_kind_is_registered_once)")
         });
         *CLIENTS

@@ -1,10 +1,12 @@
 //! Resource kinds, one module each (`kinds/NAME/`): `facts.rs` is what the kind is, as data
-//! (`crate::kind::Facts`: names, identity, pairing, references, per API its wire facts), and
-//! `mod.rs` what it does ([`KindSpec`]: its desired form, its calls, its export). What spans
+//! (`crate::kind::Facts`: names, identity, pairing, references, per API its wire facts),
+//! `manifest.rs` how the manifests declare it (its type, from which the schema follows), and
+//! `mod.rs` what it does ([`KindSpec`]: how it reads its items, its calls, its export). What spans
 //! kinds stays where it belongs, named as such: enabled clients (`plan::builder::enabled_clients`,
 //! `diff`), rule orders (`plan::builder::rule_orders`, `diff`).
 //!
-//! Adding a kind: its module here, its facts' line in `crate::kind`, its line in [`ALL`].
+//! Adding a kind: its module here, its facts' line in `crate::kind`, its line in [`ALL`] (both
+//! in rank order).
 
 pub mod client;
 pub mod connection;
@@ -16,14 +18,11 @@ pub mod spec;
 pub use spec::KindSpec;
 
 use crate::kind::Kind;
-use crate::manifest::desired::Desired;
-use crate::model::Resource;
 
-/// Every kind's behaviour, in the order their calls are planned: clients before the
-/// connections enabled for them.
+/// Every kind's behaviour, in rank order (as `Kind::all`).
 pub static ALL: [&dyn KindSpec; 5] = [
-    &client::Client,
     &connection::Connection,
+    &client::Client,
     &rule::Rule,
     &email::Email,
     &provider::Provider,
@@ -31,16 +30,34 @@ pub static ALL: [&dyn KindSpec; 5] = [
 
 /// What `kind` does.
 pub fn spec(kind: Kind) -> &'static dyn KindSpec {
-    *ALL.iter()
-        .find(|s| s.kind() == kind)
-        .expect("every kind has its behaviour in kinds::ALL (every_kind_is_registered_once)")
+    let spec = ALL[usize::from(kind.facts().rank)];
+    debug_assert!(spec.kind() == kind, "every_kind_is_registered_once");
+    spec
 }
 
-/// The desired side as resources, per kind (each kind's `desired`), in manifest order: each
-/// declared entry's fields as its API names them (absent fields are not managed), minus its
-/// identity; write-only fields (a v1 client's `signingKey`, the provider's `credentials`) apart.
-pub fn desired_resources(desired: &Desired) -> Vec<Resource> {
-    Kind::all().flat_map(|k| spec(k).desired(desired)).collect()
+/// The kinds in the order their calls are planned: each after the kinds it refers to
+/// (`Facts::references`), by rank where references leave a choice. Within a plan, each call
+/// also waits for the calls it needs, so deletes of what is referred to still run after the
+/// references to it are dropped.
+pub fn plan_order() -> &'static [Kind] {
+    static ORDER: std::sync::LazyLock<Vec<Kind>> = std::sync::LazyLock::new(|| {
+        let kinds: Vec<Kind> = Kind::all().collect();
+        let mut order: Vec<Kind> = Vec::with_capacity(kinds.len());
+        while order.len() < kinds.len() {
+            let next = kinds
+                .iter()
+                .find(|k| {
+                    !order.contains(k)
+                        && k.references()
+                            .iter()
+                            .all(|r| r.kind() == **k || order.contains(&r.kind()))
+                })
+                .expect("references between kinds form no cycle (kinds_are_planned_after_what_they_refer_to)");
+            order.push(*next);
+        }
+        order
+    });
+    &ORDER
 }
 
 #[cfg(test)]
@@ -68,21 +85,38 @@ mod tests {
         assert_eq!(ALL.len(), Kind::all().count());
         let count = |f: &dyn Fn(&Kind) -> bool| Kind::all().filter(|k| f(k)).count();
         assert_eq!(
-            count(&|k| k.pairing() == Pairing::Pinned),
+            count(&|k| matches!(k.pairing(), Pairing::Pinned(_))),
             1,
             "pinned kinds"
         );
         assert_eq!(count(&|k| k.facts().holds_the_lease), 1, "lease holders");
-        let pos = |k: Kind| ALL.iter().position(|s| s.kind() == k).unwrap();
-        for k in Kind::all().filter(|k| k.clients_field().is_some()) {
-            assert!(pos(Kind::clients()) < pos(k), "{k}");
+        for (i, spec) in ALL.iter().enumerate() {
+            assert_eq!(
+                usize::from(spec.kind().facts().rank),
+                i,
+                "ALL is in rank order"
+            );
         }
-        assert!(pos(Kind::Client) < pos(Kind::Connection));
         assert_eq!(
             serde_json::from_str::<Kind>("\"client\"").unwrap(),
             Kind::Client
         );
         assert!(serde_json::from_str::<Kind>("\"nope\"").is_err());
+    }
+
+    /// The plan order holds every kind once, each after every kind it refers to; clients
+    /// (referred to by connections) come before connections though their rank is after.
+    #[test]
+    fn kinds_are_planned_after_what_they_refer_to() {
+        let order = plan_order();
+        assert_eq!(order.len(), Kind::all().count());
+        let pos = |k: Kind| order.iter().position(|o| *o == k).unwrap();
+        for k in Kind::all() {
+            for r in k.references() {
+                assert!(pos(r.kind()) <= pos(k), "{k} refers to {}", r.kind());
+            }
+        }
+        assert!(pos(Kind::Client) < pos(Kind::Connection));
     }
 
     /// Every kind says how at least one API addresses it, and each such API's facts hold
@@ -126,8 +160,8 @@ mod tests {
                 let compared = match w.fields {
                     Fields::Listed(f) => !f.is_empty(),
                     Fields::AllBut(_) => true,
-                    Fields::Schema { pointer, .. } => {
-                        !crate::schema::allowed_keys(pointer).is_empty()
+                    Fields::Manifest { schema, .. } => {
+                        !crate::dialect::manifest_fields(&schema(), api).is_empty()
                     }
                 };
                 assert!(compared, "{k} {api}: no field to compare");

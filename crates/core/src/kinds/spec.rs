@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -10,7 +11,8 @@ use crate::diff::change::Change;
 use crate::export::writer::Writer;
 use crate::kind::Kind;
 use crate::live::Live;
-use crate::manifest::desired::{Desired, Item};
+use crate::manifest::item::ItemCx;
+use crate::manifest::types::ApiVersion;
 use crate::model::Resource;
 use crate::plan::builder::{self, Builder};
 
@@ -29,8 +31,23 @@ pub trait KindSpec: Sync {
     fn sent_with(&self, _field: &str) -> &'static [&'static str] {
         &[]
     }
-    /// The manifests' items of this kind as resources, in manifest order.
-    fn desired(&self, desired: &Desired) -> Vec<Resource>;
+    /// The schema of one item of its manifest section (its manifest type's, from schemars):
+    /// [`item_schema`].
+    fn schema(&self, g: &mut SchemaGenerator) -> Schema;
+    /// The checks of a declared item that hold whether or not the schema found it valid.
+    fn check(&self, _raw: &Value, _cx: &mut ItemCx<'_>) {}
+    /// A declared item that the schema found valid, as a resource: its manifest type read,
+    /// its `{file: …}` sources resolved, and its fields as the manifest names them.
+    fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource>;
+    /// `api`'s name for `key`, a field of this kind that only the other API has.
+    fn twin(&self, _key: &str, _api: ApiVersion) -> Option<&'static str> {
+        None
+    }
+    /// The names `api` allows for this kind's items, when the API fixes them (the email
+    /// templates); the schema, which knows every API's, is told to name only these.
+    fn fixed_names(&self, _api: ApiVersion) -> Option<Vec<&'static str>> {
+        None
+    }
     /// The calls that carry out this kind's changes.
     fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], _live: &Live) {
         for c in changes {
@@ -53,23 +70,7 @@ pub fn fields_of<T: Serialize>(value: &T, skip: &[&str]) -> BTreeMap<String, Val
     }
 }
 
-/// A declared entry as a resource of `kind` named `name`, with `fields`, its `${VAR}` values,
-/// its origin and its `{file: …}` fields.
-pub fn resource<T>(
-    kind: Kind,
-    name: &str,
-    fields: BTreeMap<String, Value>,
-    item: &Item<T>,
-) -> Resource {
-    Resource {
-        fields: fields.into(),
-        from_env: item
-            .secrets
-            .iter()
-            .map(|s| (s.path.clone(), s.template.clone()))
-            .collect(),
-        origin: Some(item.origin.clone()),
-        files: item.files.clone(),
-        ..Resource::new(kind, name)
-    }
+/// The schema of one item of type `T`: a reference to its definition.
+pub fn item_schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
+    g.subschema_for::<T>()
 }

@@ -1,12 +1,12 @@
-//! The desired state as data: what the manifests declare ([`Desired`]), each item with where it
-//! came from ([`Item`]) and which of its values came from the environment ([`Secret`]).
+//! The desired state as data: what the manifests declare ([`Desired`]), as resources that say
+//! where they came from and which of their values came from the environment ([`Secret`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::types::{ApiVersion, Client, Connection, EmailProvider, EmailTemplate, Rule};
-use super::yaml::Origin;
+use super::types::ApiVersion;
 use crate::error::Diagnostic;
 use crate::kind::Kind;
+use crate::model::Resource;
 use crate::path::FieldPath;
 use crate::scope::{Pattern, Scope};
 
@@ -20,27 +20,14 @@ pub struct Secret {
     pub template: String,
 }
 
-/// One declared resource with where it came from.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Item<T> {
-    pub value: T,
-    pub origin: Origin,
-    pub secrets: Vec<Secret>,
-    /// Fields read from `{file: …}`: field name → the path as written.
-    pub files: BTreeMap<String, String>,
-}
-
-/// The desired state: every resource the manifests declare, with `{file: …}` resolved into the
-/// text and `${VAR}` into values.
+/// The desired state: every resource the manifests declare, as its kind read it
+/// (`KindSpec::load`: `{file: …}` resolved into the text and `${VAR}` into values).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Desired {
     /// The API the manifests are written for (all agree).
     pub api: ApiVersion,
-    pub connections: Vec<Item<Connection>>,
-    pub clients: Vec<Item<Client>>,
-    pub rules: Vec<Item<Rule>>,
-    pub emails: Vec<Item<EmailTemplate>>,
-    pub email_provider: Option<Item<EmailProvider>>,
+    /// The declared resources of each kind, in manifest order.
+    pub by_kind: BTreeMap<Kind, Vec<Resource>>,
     /// Kinds with a section (even empty) in some manifest: the kinds this tree manages.
     pub sections: BTreeSet<Kind>,
     /// `ignore:` patterns of every manifest, and `--ignore`s.
@@ -59,19 +46,52 @@ impl Desired {
         }
     }
 
-    /// `2 connections, 3 clients, 4 rules, 4 emails` (and `, an email provider` when declared).
+    /// The declared resources of `kind`, in manifest order.
+    pub fn of_kind(&self, kind: Kind) -> &[Resource] {
+        self.by_kind.get(&kind).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every declared resource, kind by kind.
+    pub fn resources(&self) -> impl Iterator<Item = &Resource> {
+        self.by_kind.values().flatten()
+    }
+
+    /// Every declared resource, kind by kind, taken out.
+    pub fn take_resources(&mut self) -> Vec<Resource> {
+        std::mem::take(&mut self.by_kind)
+            .into_values()
+            .flatten()
+            .collect()
+    }
+
+    /// What the tree declares, per kind it has a section for: `2 connections, 3 clients` (and
+    /// `an email provider` for a singleton declared).
     pub fn summary(&self) -> String {
-        use crate::error::plural;
-        let mut s = format!(
-            "{}, {}, {}, {}",
-            plural(self.connections.len(), "connection"),
-            plural(self.clients.len(), "client"),
-            plural(self.rules.len(), "rule"),
-            plural(self.emails.len(), "email template"),
-        );
-        if self.email_provider.is_some() {
-            s.push_str(", an email provider");
+        let parts: Vec<String> = self
+            .sections
+            .iter()
+            .map(|k| {
+                let n = self.of_kind(*k).len();
+                if k.is_singleton() {
+                    let article = match k.noun().chars().next() {
+                        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
+                        _ => "a",
+                    };
+                    match n {
+                        0 => format!("no {}", k.noun()),
+                        _ => format!("{article} {}", k.noun()),
+                    }
+                } else if n == 1 {
+                    format!("1 {}", k.noun())
+                } else {
+                    format!("{n} {}", k.plural())
+                }
+            })
+            .collect();
+        if parts.is_empty() {
+            "nothing declared".to_string()
+        } else {
+            parts.join(", ")
         }
-        s
     }
 }

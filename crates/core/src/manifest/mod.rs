@@ -7,32 +7,32 @@
 
 pub mod desired;
 pub mod interp;
+pub mod item;
 pub mod js;
 pub mod types;
 pub mod vars;
 pub mod yaml;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::diag::{Diagnostic, InvalidManifests};
-use crate::model::Kind;
+use crate::dialect::wire::Address;
+use crate::kind::{Kind, Named, Pairing};
 use crate::path::FieldPath;
 use crate::scope::Pattern;
-pub use desired::{Desired, Item, Secret};
-use types::{ApiVersion, Client, Connection, EmailProvider, EmailTemplate, Rule, Source};
+pub use desired::{Desired, Secret};
+pub use item::{ItemCx, read_referenced};
+use types::ApiVersion;
 pub use vars::Vars;
 pub use yaml::Origin;
-use yaml::{Node, Pos, Style, Val};
+use yaml::{Node, Pos, Val};
 
 /// Largest manifest file read.
 const MAX_MANIFEST_BYTES: u64 = 64 << 20;
-/// Largest file named by `{file: …}`.
-const MAX_REFERENCED_BYTES: u64 = 1 << 20;
 
 /// How to load.
 pub struct LoadOptions<'a> {
@@ -174,36 +174,22 @@ pub fn is_test_file(path: &Path) -> bool {
         .is_some_and(|n| n.ends_with(".test.yaml") || n.ends_with(".test.yml"))
 }
 
-/// `rules/r2.js`, `./deny.js`: one token of path characters ending in `.js`.
-fn looks_like_a_path(text: &str) -> bool {
-    text.ends_with(".js")
-        && text.len() > 3
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '-' | '_'))
-}
-
-fn kind_of_section(section: &str) -> Option<Kind> {
-    Kind::of_section(section)
-}
-
-/// The longest connection or rule name a0ctl sends: both are addressed by name in the URL, and
-/// a longer one makes a URL the API refuses to read (414), so it could be created but never
-/// read, updated or deleted again.
+/// The longest name a0ctl sends for what an API addresses by name in the URL (v1's connections
+/// and rules): a longer one makes a URL the API refuses to read (414), so it could be created
+/// but never read, updated or deleted again.
 pub const MAX_NAME_CHARS: usize = 255;
 
-/// Why the API could not address a resource by this name, if it cannot (v2 addresses
-/// connections and rules by id, so only the lease's name is reserved there).
-fn unaddressable(kind: &str, name: &str, api: ApiVersion) -> Option<String> {
-    if !matches!(kind, "connections" | "rules") {
-        return None;
-    }
-    if kind == "connections" && name == crate::model::LOCK_NAME {
+/// Why the API could not address a resource of `kind` by this name, if it cannot: the lease's
+/// name is reserved in its kind; a kind the API addresses by name in the URL cannot be named
+/// `.` or `..` or longer than [`MAX_NAME_CHARS`].
+fn unaddressable(kind: Kind, name: &str, api: ApiVersion) -> Option<String> {
+    if kind.facts().holds_the_lease && name == crate::model::LOCK_NAME {
         return Some(format!(
-            "`{name}` is reserved: a0ctl holds the tenant with a connection of that name while it applies"
+            "`{name}` is reserved: a0ctl holds the tenant with a {} of that name while it applies",
+            kind.noun()
         ));
     }
-    if api == ApiVersion::V2 {
+    if kind.is_singleton() || kind.wire(api).is_none_or(|w| w.address != Address::Name) {
         return None;
     }
     if name == "." || name == ".." {
@@ -233,7 +219,7 @@ struct FileAt<'a> {
 /// What the cross-file checks need of an item, read from the raw document so that an item with
 /// a schema error still takes part (its duplicate name is a problem too).
 struct RawItem {
-    kind: &'static str,
+    kind: Kind,
     file: usize,
     pointer: String,
     value: Value,
@@ -299,7 +285,6 @@ impl Loader<'_, '_> {
                 .any(|v| v.pointer == prefix || v.pointer.starts_with(&format!("{prefix}/")))
         };
         self.record_scope(&doc, &root, &shown, &invalid);
-        self.warn_yaml11_words(&doc, &root, &shown);
         let file = LoadedFile {
             shown: shown.clone(),
             root: root.clone(),
@@ -336,10 +321,13 @@ impl Loader<'_, '_> {
             }
         };
         if !matches!(root.value, Val::Map(_)) {
+            let sections: Vec<&str> = Kind::all().map(Kind::section).collect();
             self.diags.push(here(
                 root.pos,
-                "a manifest is a mapping with keys connections, clients, rules and emails"
-                    .to_string(),
+                format!(
+                    "a manifest is a mapping with keys such as {}",
+                    sections.join(", ")
+                ),
             ));
             return None;
         }
@@ -388,21 +376,11 @@ impl Loader<'_, '_> {
                 Some(o) => format!("{} (the value of {})", v.message, o.origins.join(", ")),
                 None => v.message.clone(),
             };
-            // The schema knows every API's templates; name this manifest's API's only.
-            if let Some((_, rest)) = v.pointer.split_once("/emails/")
-                && rest.ends_with("/template")
-                && let Some((head, _)) = message.split_once(" is not one of: ")
+            // The schema knows every API's fixed names (the email templates); name this
+            // manifest's API's only.
+            if let Some((head, _)) = message.split_once(" is not one of: ")
+                && let Some(names) = fixed_names_at(&v.pointer, doc)
             {
-                let api = doc
-                    .get("api")
-                    .and_then(Value::as_str)
-                    .and_then(ApiVersion::parse)
-                    .unwrap_or_default();
-                let names: Vec<&str> = crate::dialect::for_version(api)
-                    .templates()
-                    .iter()
-                    .map(|t| t.as_str())
-                    .collect();
                 message = format!("{head} is not one of: {}", names.join(", "));
             }
             // A value from the environment is a secret: the message names its template.
@@ -429,9 +407,6 @@ impl Loader<'_, '_> {
             return;
         }
         self.check_fields_of_api(doc, root, shown, api);
-        if api == ApiVersion::V1 {
-            self.check_v1_templates(doc, root, shown);
-        }
     }
 
     /// Records the first file's API and where it says so; `false`, with the problem recorded,
@@ -488,7 +463,8 @@ impl Loader<'_, '_> {
             }
             let key = pointer.rsplit('/').next().unwrap_or_default();
             let section = pointer.split('/').nth(1).unwrap_or_default();
-            let twin = api_twin(section, key, api)
+            let twin = Kind::of_section(section)
+                .and_then(|k| crate::kinds::spec(k).twin(key, api))
                 .map(|t| format!(" ({api} names it {t})"))
                 .unwrap_or_default();
             let fix = match api {
@@ -502,24 +478,6 @@ impl Loader<'_, '_> {
                     "`{key}` is a Management API {only} field, and this manifest is written for {api}{twin}{fix}"
                 ),
             ));
-        }
-    }
-
-    /// An email template that exists in v2 only is a problem in a v1 manifest.
-    fn check_v1_templates(&mut self, doc: &Value, root: &Node, shown: &str) {
-        let emails = doc.get("emails").and_then(Value::as_array);
-        for (i, e) in emails.into_iter().flatten().enumerate() {
-            if let Some(t) = e.get("template").and_then(Value::as_str)
-                && types::TemplateName::parse(t).is_some_and(|t| !t.in_v1())
-            {
-                self.diags.push(Diagnostic::new(
-                    shown,
-                    root.locate(&format!("/emails/{i}/template"), false),
-                    format!(
-                        "email template `{t}` exists in Management API v2 only, and this manifest is written for v1 (v1 has verify_email, welcome_email, reset_email and blocked_account)"
-                    ),
-                ));
-            }
         }
     }
 
@@ -551,8 +509,8 @@ impl Loader<'_, '_> {
         }
     }
 
-    /// Every item of every section: kept raw for the cross-file checks, and, when the schema
-    /// found nothing wrong with it, typed, with its files read and its script parsed.
+    /// Every item of every section: kept raw for the cross-file checks, checked by its kind,
+    /// and, when the schema found nothing wrong with it, read by its kind into a resource.
     fn load_items(
         &mut self,
         doc: &Value,
@@ -560,28 +518,28 @@ impl Loader<'_, '_> {
         secrets: &[interp::SecretOrigin],
         invalid: &dyn Fn(&str) -> bool,
     ) {
-        for kind in [
-            "connections",
-            "clients",
-            "rules",
-            "emails",
-            "email_provider",
-        ] {
-            // The provider is one mapping; the other sections are lists.
-            let items: Vec<(String, &Value)> = match doc.get(kind) {
-                Some(Value::Array(items)) => items
+        for kind in Kind::all() {
+            let section = kind.section();
+            // A singleton's section is one mapping; the other sections are lists.
+            let items: Vec<(Option<usize>, &Value)> = match doc.get(section) {
+                Some(Value::Array(items)) if !kind.is_singleton() => items
                     .iter()
                     .enumerate()
-                    .map(|(i, v)| (i.to_string(), v))
+                    .map(|(i, v)| (Some(i), v))
                     .collect(),
-                Some(v @ Value::Object(_)) if kind == "email_provider" => vec![(String::new(), v)],
+                Some(v @ Value::Object(_)) if kind.is_singleton() => vec![(None, v)],
                 _ => continue,
             };
             for (i, raw) in items {
-                let pointer = if i.is_empty() {
-                    format!("/{kind}")
-                } else {
-                    format!("/{kind}/{i}")
+                let (pointer, item) = match i {
+                    Some(i) => (
+                        format!("/{section}/{i}"),
+                        FieldPath::from_segments([section.to_string(), i.to_string()]),
+                    ),
+                    None => (
+                        format!("/{section}"),
+                        FieldPath::from_segments([section.to_string()]),
+                    ),
                 };
                 self.raw.push(RawItem {
                     kind,
@@ -589,18 +547,6 @@ impl Loader<'_, '_> {
                     pointer: pointer.clone(),
                     value: raw.clone(),
                 });
-                if invalid(&pointer) {
-                    continue;
-                }
-                let origin = Origin {
-                    file: at.shown.to_string(),
-                    pos: at.root.locate(&pointer, false),
-                };
-                let item = if i.is_empty() {
-                    FieldPath::from_segments([kind.to_string()])
-                } else {
-                    FieldPath::from_segments([kind.to_string(), i.clone()])
-                };
                 let item_secrets: Vec<Secret> = secrets
                     .iter()
                     .filter_map(|s| {
@@ -610,408 +556,233 @@ impl Loader<'_, '_> {
                         })
                     })
                     .collect();
-                self.load_item(kind, raw, origin, item_secrets, at, &pointer);
-            }
-        }
-    }
-
-    fn load_item(
-        &mut self,
-        kind: &str,
-        raw: &Value,
-        origin: Origin,
-        item_secrets: Vec<Secret>,
-        at: &FileAt<'_>,
-        pointer: &str,
-    ) {
-        let (root, shown, base_dir) = (at.root, at.shown, at.base_dir);
-        match kind {
-            "connections" => {
-                if let Some(value) = self.typed::<Connection>(raw, &origin) {
-                    self.push_item(value, origin, item_secrets, BTreeMap::new());
+                let spec = crate::kinds::spec(kind);
+                let mut cx = ItemCx {
+                    api: self.desired.api,
+                    shown: at.shown,
+                    root: at.root,
+                    base_dir: at.base_dir,
+                    pointer: &pointer,
+                    secrets: item_secrets,
+                    files: BTreeMap::new(),
+                    diags: &mut self.diags,
+                    warnings: &mut self.desired.warnings,
+                };
+                spec.check(raw, &mut cx);
+                if invalid(&pointer) {
+                    continue;
                 }
-            }
-            "clients" => {
-                if let Some(value) = self.typed::<Client>(raw, &origin) {
-                    self.push_item(value, origin, item_secrets, BTreeMap::new());
-                }
-            }
-            "rules" => {
-                if let Some(mut value) = self.typed::<Rule>(raw, &origin) {
-                    let mut files = BTreeMap::new();
-                    let script_ok = self.resolve_source(
-                        &mut value.script,
-                        "script",
-                        &mut files,
-                        base_dir,
-                        root,
-                        shown,
-                        pointer,
-                    );
-                    if script_ok {
-                        self.check_script(&value, &files, base_dir, root, shown, pointer);
-                    }
-                    self.push_item(value, origin, item_secrets, files);
-                }
-            }
-            "email_provider" => {
-                if let Some(value) = self.typed::<EmailProvider>(raw, &origin) {
-                    self.desired.email_provider = Some(Item {
-                        value,
-                        origin,
-                        secrets: item_secrets,
-                        files: BTreeMap::new(),
-                    });
-                }
-            }
-            _ => {
-                if let Some(mut value) = self.typed::<EmailTemplate>(raw, &origin) {
-                    let mut files = BTreeMap::new();
-                    if let Some(body) = value.body.as_mut() {
-                        self.resolve_source(
-                            body, "body", &mut files, base_dir, root, shown, pointer,
-                        );
-                    }
-                    self.push_item(value, origin, item_secrets, files);
+                if let Some(resource) = spec.load(raw, &mut cx) {
+                    self.desired.by_kind.entry(kind).or_default().push(resource);
                 }
             }
         }
     }
 
-    fn typed<T: DeserializeOwned>(&mut self, raw: &Value, origin: &Origin) -> Option<T> {
-        match serde_json::from_value::<T>(raw.clone()) {
-            Ok(v) => Some(v),
-            Err(e) => {
-                self.diags.push(Diagnostic::new(
-                    origin.file.clone(),
-                    origin.pos,
-                    e.to_string(),
-                ));
-                None
-            }
-        }
-    }
-
-    fn push_item<T: Push>(
-        &mut self,
-        value: T,
-        origin: Origin,
-        secrets: Vec<Secret>,
-        files: BTreeMap<String, String>,
-    ) {
-        value.push_into(&mut self.desired, origin, secrets, files);
-    }
-
-    /// Replace `{file: PATH}` by the file's text. Returns whether the source is usable.
-    #[allow(clippy::too_many_arguments)]
-    fn resolve_source(
-        &mut self,
-        source: &mut Source,
-        field: &str,
-        files: &mut BTreeMap<String, String>,
-        base_dir: &Path,
-        root: &Node,
-        shown: &str,
-        pointer: &str,
-    ) -> bool {
-        let Source::File(file_ref) = source else {
-            return true;
-        };
-        let pos = root.locate(&format!("{pointer}/{field}/file"), false);
-        match read_referenced(base_dir, &file_ref.file) {
-            Ok(text) => {
-                files.insert(field.to_string(), file_ref.file.clone());
-                *source = Source::Inline(text);
-                true
-            }
-            Err(message) => {
-                self.diags.push(Diagnostic::new(shown, pos, message));
-                false
-            }
-        }
-    }
-
-    /// `yes`/`no`/`on`/`off` written bare inside connection options are strings in YAML 1.2,
-    /// where YAML 1.1 tools read booleans: probably not what was meant.
-    fn warn_yaml11_words(&mut self, doc: &Value, root: &Node, shown: &str) {
-        let connections = doc.get("connections").and_then(Value::as_array);
-        for (i, c) in connections.into_iter().flatten().enumerate() {
-            let Some(options) = c.get("options") else {
-                continue;
-            };
-            let at = FieldPath::from_segments([
-                "connections".to_string(),
-                i.to_string(),
-                "options".into(),
-            ]);
-            crate::path::leaves(options, &at, &mut |path, leaf| {
-                let Some(word) = leaf.as_str() else { return };
-                let bare = root
-                    .get(&path.pointer())
-                    .is_some_and(|n| matches!(n.value, Val::Str(_, Style::Plain)));
-                if bare
-                    && matches!(
-                        word.to_ascii_lowercase().as_str(),
-                        "yes" | "no" | "on" | "off"
-                    )
-                {
-                    self.desired.warnings.push(Diagnostic::new(
-                        shown,
-                        root.locate(&path.pointer(), false),
-                        format!(
-                            "`{word}` is the string \"{word}\" here (YAML 1.2 reads yes/no/on/off as strings): write true or false for a boolean, or quote it to keep the string"
-                        ),
-                    ));
-                }
-            });
-        }
-    }
-
-    fn check_script(
-        &mut self,
-        rule: &Rule,
-        files: &BTreeMap<String, String>,
-        base_dir: &Path,
-        root: &Node,
-        shown: &str,
-        pointer: &str,
-    ) {
-        let text = rule.script.text().trim();
-        if !files.contains_key("script") && looks_like_a_path(text) {
-            self.diags.push(Diagnostic::new(
-                shown,
-                root.locate(&format!("{pointer}/script"), false),
-                format!(
-                    "rule `{}`: script `{text}` is a file path, not a rule (as JavaScript it only divides two names): did you mean `{{file: {text}}}`?",
-                    rule.name
-                ),
-            ));
-            return;
-        }
-        let Err(e) = js::check(rule.script.text()) else {
-            return;
-        };
-        let message = format!("rule `{}`: script: {}", rule.name, e.message);
-        if let Some(rel) = files.get("script") {
-            let js_file = base_dir.join(rel).display().to_string();
-            self.diags.push(Diagnostic::new(js_file, e.pos, message));
-            return;
-        }
-        let script_pointer = format!("{pointer}/script");
-        let node_pos = root.locate(&script_pointer, false);
-        let literal = root
-            .get(&script_pointer)
-            .is_some_and(|n| matches!(n.value, Val::Str(_, Style::Literal)));
-        if literal {
-            // A literal block keeps lines as written, shifted by the block's indentation.
-            let pos = Pos {
-                line: node_pos.line + e.pos.line - 1,
-                col: node_pos.col + e.pos.col - 1,
-            };
-            self.diags.push(Diagnostic::new(shown, pos, message));
-        } else {
-            self.diags.push(Diagnostic::new(
-                shown,
-                node_pos,
-                format!(
-                    "{message} (script line {}, column {})",
-                    e.pos.line, e.pos.col
-                ),
-            ));
-        }
-    }
-
-    /// The checks across files: names are not empty, addressable and not ignored; names and rule
-    /// orders are declared once (clients may share a name when each pins its own client_id); and
-    /// every `enabled_clients` entry names a declared client once and unambiguously.
+    /// The checks across files: names are not empty, addressable and not ignored; names (and
+    /// an ordered kind's orders) are declared once, a singleton once (a pinned kind's resources
+    /// may share a name when each pins its own id); and every reference names a declared
+    /// resource once and unambiguously.
     fn check_semantics(&mut self) {
-        let clients = DeclaredClients::of(&self.raw);
+        let declared = Declared::of(&self.raw);
         let mut first = FirstPlaces::new();
         let mut diags = Vec::new();
-        // A singleton (the email provider) is declared once across all files.
-        let mut singleton: HashMap<&str, (String, Pos)> = HashMap::new();
         for item in &self.raw {
             let file = &self.files[item.file];
-            let Some((what, key_field)) = described(item.kind) else {
-                let p = file.root.locate(&item.pointer, false);
-                match singleton.get(item.kind) {
-                    Some((ff, fp)) => diags.push(Diagnostic::new(
-                        file.shown.clone(),
-                        p,
-                        format!(
-                            "duplicate `{}` (also defined at {ff}:{}:{}): a tenant has one",
-                            item.kind, fp.line, fp.col
-                        ),
-                    )),
-                    None => {
-                        singleton.insert(item.kind, (file.shown.clone(), p));
-                    }
-                }
-                continue;
-            };
+            let kind = item.kind;
             let mut keys: Vec<UniqueKey<'_>> = Vec::new();
-            if let Some(name) = item.value.get(key_field).and_then(Value::as_str) {
-                match self.name_problem(item.kind, what, name) {
-                    Some(problem) => {
-                        let (f, p) = place(file, item, key_field);
-                        diags.push(Diagnostic::new(f, p, problem));
-                    }
-                    None => {
-                        // Clients may share a name when each pins its own client_id.
-                        let pin = (item.kind == "clients")
-                            .then(|| item.value.get("client_id").and_then(Value::as_str))
-                            .flatten()
-                            .map(str::to_string);
-                        keys.push((what, name.to_string(), pin, key_field));
+            match kind.named() {
+                Named::Singleton(_) => keys.push((kind, String::new(), None, "")),
+                Named::By(key_field) => {
+                    if let Some(name) = item.value.get(key_field).and_then(Value::as_str) {
+                        match self.name_problem(kind, name) {
+                            Some(problem) => {
+                                let (f, p) = place(file, item, key_field);
+                                diags.push(Diagnostic::new(f, p, problem));
+                            }
+                            None => {
+                                // A pinned kind's resources may share a name when each pins
+                                // its own id.
+                                let pin = match kind.pairing() {
+                                    Pairing::Pinned(pin) => item
+                                        .value
+                                        .get(pin)
+                                        .and_then(Value::as_str)
+                                        .map(str::to_string),
+                                    _ => None,
+                                };
+                                keys.push((kind, name.to_string(), pin, key_field));
+                            }
+                        }
                     }
                 }
             }
-            if item.kind == "rules"
+            if kind.pairing() == Pairing::Ordered
                 && let Some(order) = item.value.get("order").and_then(Value::as_u64)
             {
-                keys.push(("rule order", order.to_string(), None, "order"));
+                keys.push((kind, order.to_string(), Some(String::new()), "order"));
             }
             check_duplicates(&mut first, keys, file, item, &mut diags);
-            check_enabled_clients(&clients, file, item, &mut diags);
+            for reference in kind.references() {
+                check_references(&declared, reference, file, item, &mut diags);
+            }
         }
         self.diags.extend(diags);
     }
 
     /// What is wrong with an item's name, if anything: it is empty, the API cannot address it,
     /// or an `ignore:` pattern hides it.
-    fn name_problem(&self, kind: &str, what: &str, name: &str) -> Option<String> {
+    fn name_problem(&self, kind: Kind, name: &str) -> Option<String> {
+        let what = kind.noun();
         if name.trim().is_empty() {
             return Some(format!("{what} name must not be empty"));
         }
         if let Some(problem) = unaddressable(kind, name, self.desired.api) {
             return Some(format!("{what} name {problem}"));
         }
-        let pattern = self
-            .desired
-            .ignore
-            .iter()
-            .find(|p| kind_of_section(kind).is_some_and(|k| p.matches(k, name)))?;
+        let pattern = self.desired.ignore.iter().find(|p| p.matches(kind, name))?;
         Some(format!(
             "{what} `{name}` is declared here but ignored by `{pattern}`: remove one or the other"
         ))
     }
 }
 
-/// A key that must be unique across files: what it is (`client`, `rule order`, …), its value,
-/// the client_id a client pins (clients may share a name when each pins its own), and the
-/// field that holds it.
-type UniqueKey<'a> = (&'a str, String, Option<String>, &'a str);
+/// A key that must be unique across files: its kind, its value, the id a pinned resource pins
+/// (`Some("")` marks an ordered kind's order), and the field that holds it (none for a
+/// singleton).
+type UniqueKey<'a> = (Kind, String, Option<String>, &'a str);
 
-/// The first place each unique key was seen: (what, value, pin) → file and position.
-type FirstPlaces<'a> = HashMap<(&'a str, String, Option<String>), (String, Pos)>;
-
-/// How the semantic checks name a section's items, and the field that holds an item's name;
-/// `None` for a section without names (the email provider).
-fn described(section: &str) -> Option<(&'static str, &'static str)> {
-    match section {
-        "connections" => Some(("connection", "name")),
-        "clients" => Some(("client", "name")),
-        "rules" => Some(("rule", "name")),
-        "emails" => Some(("email template", "template")),
-        _ => None,
-    }
-}
+/// The first place each unique key was seen: (kind, value, pin) → file and position.
+type FirstPlaces = HashMap<(Kind, String, Option<String>), (String, Pos)>;
 
 /// Where a field of a raw item is: its file as shown and its position.
 fn place(file: &LoadedFile, item: &RawItem, field: &str) -> (String, Pos) {
-    (
-        file.shown.clone(),
-        file.root
-            .locate(&format!("{}/{field}", item.pointer), false),
-    )
+    let pointer = if field.is_empty() {
+        item.pointer.clone()
+    } else {
+        format!("{}/{field}", item.pointer)
+    };
+    (file.shown.clone(), file.root.locate(&pointer, false))
 }
 
 /// Records each key's first place; a key seen before is a duplicate, naming the first place.
-fn check_duplicates<'a>(
-    first: &mut FirstPlaces<'a>,
-    keys: Vec<UniqueKey<'a>>,
+fn check_duplicates(
+    first: &mut FirstPlaces,
+    keys: Vec<UniqueKey<'_>>,
     file: &LoadedFile,
     item: &RawItem,
     diags: &mut Vec<Diagnostic>,
 ) {
-    for (what, key, pin, field) in keys {
+    for (kind, key, pin, field) in keys {
         let (f, p) = place(file, item, field);
-        match first.get(&(what, key.clone(), pin.clone())) {
-            Some((ff, fp)) => diags.push(Diagnostic::new(
-                f,
-                p,
-                format!(
-                    "duplicate {what} `{key}` (also defined at {ff}:{}:{})",
-                    fp.line, fp.col
-                ),
-            )),
+        match first.get(&(kind, key.clone(), pin.clone())) {
+            Some((ff, fp)) => {
+                let message = if kind.is_singleton() {
+                    format!(
+                        "duplicate `{}` (also defined at {ff}:{}:{}): a tenant has one",
+                        kind.section(),
+                        fp.line,
+                        fp.col
+                    )
+                } else if pin.as_deref() == Some("") {
+                    format!(
+                        "duplicate {} order `{key}` (also defined at {ff}:{}:{})",
+                        kind.noun(),
+                        fp.line,
+                        fp.col
+                    )
+                } else {
+                    format!(
+                        "duplicate {} `{key}` (also defined at {ff}:{}:{})",
+                        kind.noun(),
+                        fp.line,
+                        fp.col
+                    )
+                };
+                diags.push(Diagnostic::new(f, p, message));
+            }
             None => {
-                first.insert((what, key, pin), (f, p));
+                first.insert((kind, key, pin), (f, p));
             }
         }
     }
 }
 
-/// The clients the manifests declare, as `enabled_clients` may name them.
-struct DeclaredClients<'a> {
-    /// Their names.
-    names: HashSet<&'a str>,
-    /// The client_ids they pin.
-    pins: HashSet<&'a str>,
-    /// The names more than one client has.
-    shared_names: HashSet<&'a str>,
+/// What the manifests declare, per kind, as references may name it.
+#[derive(Default)]
+struct Declared<'a> {
+    /// The names declared, per kind.
+    names: HashMap<Kind, HashSet<&'a str>>,
+    /// The ids a pinned kind's resources pin.
+    pins: HashMap<Kind, HashSet<&'a str>>,
+    /// The names more than one resource of a kind has.
+    shared_names: HashMap<Kind, HashSet<&'a str>>,
 }
 
-impl<'a> DeclaredClients<'a> {
-    /// The clients among the raw items of every file.
+impl<'a> Declared<'a> {
+    /// The raw items of every file.
     fn of(raw: &'a [RawItem]) -> Self {
-        let clients = || raw.iter().filter(|i| i.kind == "clients");
-        let names: HashSet<&str> = clients()
-            .filter_map(|i| i.value.get("name").and_then(Value::as_str))
-            .collect();
-        let pins: HashSet<&str> = clients()
-            .filter_map(|i| i.value.get("client_id").and_then(Value::as_str))
-            .collect();
-        let mut name_counts: HashMap<&str, usize> = HashMap::new();
-        for i in clients() {
-            if let Some(n) = i.value.get("name").and_then(Value::as_str) {
-                *name_counts.entry(n).or_default() += 1;
+        let mut d = Declared::default();
+        let mut counts: HashMap<(Kind, &str), usize> = HashMap::new();
+        for i in raw {
+            let Named::By(field) = i.kind.named() else {
+                continue;
+            };
+            if let Some(n) = i.value.get(field).and_then(Value::as_str) {
+                d.names.entry(i.kind).or_default().insert(n);
+                *counts.entry((i.kind, n)).or_default() += 1;
+            }
+            if let Pairing::Pinned(pin) = i.kind.pairing()
+                && let Some(id) = i.value.get(pin).and_then(Value::as_str)
+            {
+                d.pins.entry(i.kind).or_default().insert(id);
             }
         }
-        let shared_names: HashSet<&str> = name_counts
-            .into_iter()
-            .filter(|(_, n)| *n > 1)
-            .map(|(name, _)| name)
-            .collect();
-        DeclaredClients {
-            names,
-            pins,
-            shared_names,
+        for ((kind, name), n) in counts {
+            if n > 1 {
+                d.shared_names.entry(kind).or_default().insert(name);
+            }
         }
+        d
+    }
+
+    fn has(map: &HashMap<Kind, HashSet<&'a str>>, kind: Kind, key: &str) -> bool {
+        map.get(&kind).is_some_and(|s| s.contains(key))
     }
 }
 
-/// Each entry of an item's `enabled_clients` (a name or `{client_id: …}`) is listed once, names
-/// a declared client, and, when a name, one that no other client shares.
-fn check_enabled_clients(
-    clients: &DeclaredClients<'_>,
+/// Each entry of an item's `reference.field` (a name, or `{PIN: id}` for a pinned kind) is
+/// listed once, names a declared resource, and, when a name, one that no other shares.
+fn check_references(
+    declared: &Declared<'_>,
+    reference: &crate::kind::Reference,
     file: &LoadedFile,
     item: &RawItem,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let Some(names) = item.value.get("enabled_clients").and_then(Value::as_array) else {
+    let field = reference.field;
+    let to = reference.kind();
+    let Some(entries) = item.value.get(field).and_then(Value::as_array) else {
         return;
     };
+    let pin_field = match to.pairing() {
+        Pairing::Pinned(pin) => Some(pin),
+        _ => None,
+    };
     let mut seen = HashSet::new();
-    for (i, entry) in names.iter().enumerate() {
-        let (f, p) = place(file, item, &format!("enabled_clients/{i}"));
-        let pin = entry.get("client_id").and_then(Value::as_str);
-        let (key, shown, declared) = match (entry.as_str(), pin) {
-            (Some(n), _) => (n.to_string(), format!("`{n}`"), clients.names.contains(n)),
-            (None, Some(id)) => (
-                types::pin_key(id),
-                format!("client_id `{id}`"),
-                clients.pins.contains(id),
+    for (i, entry) in entries.iter().enumerate() {
+        let (f, p) = place(file, item, &format!("{field}/{i}"));
+        let pin = pin_field.and_then(|pf| Some((pf, entry.get(pf)?.as_str()?)));
+        let (key, shown, found) = match (entry.as_str(), pin) {
+            (Some(n), _) => (
+                n.to_string(),
+                format!("`{n}`"),
+                Declared::has(&declared.names, to, n),
+            ),
+            (None, Some((pf, id))) => (
+                crate::kind::pin_key(id),
+                format!("{pf} `{id}`"),
+                Declared::has(&declared.pins, to, id),
             ),
             _ => continue,
         };
@@ -1019,64 +790,31 @@ fn check_enabled_clients(
             diags.push(Diagnostic::new(
                 f,
                 p,
-                format!("client {shown} is listed twice in enabled_clients"),
+                format!("{} {shown} is listed twice in {field}", to.noun()),
             ));
-        } else if !declared {
+        } else if !found {
             diags.push(Diagnostic::new(
                 f,
                 p,
-                format!("enabled_clients names {shown}, which no manifest declares under clients"),
+                format!(
+                    "{field} names {shown}, which no manifest declares under {}",
+                    to.section()
+                ),
             ));
-        } else if entry.is_string()
-            && clients
-                .shared_names
-                .contains(entry.as_str().unwrap_or_default())
+        } else if let (Some(name), Some(pf)) = (entry.as_str(), pin_field)
+            && Declared::has(&declared.shared_names, to, name)
         {
             diags.push(Diagnostic::new(
                 f,
                 p,
                 format!(
-                    "enabled_clients names {shown}, which several clients share: write `{{client_id: …}}` for the one meant"
+                    "{field} names {shown}, which several {} share: write `{{{pf}: …}}` for the one meant",
+                    to.plural()
                 ),
             ));
         }
     }
 }
-
-trait Push {
-    fn push_into(
-        self,
-        desired: &mut Desired,
-        origin: Origin,
-        secrets: Vec<Secret>,
-        files: BTreeMap<String, String>,
-    );
-}
-
-macro_rules! push_impl {
-    ($ty:ty, $field:ident) => {
-        impl Push for $ty {
-            fn push_into(
-                self,
-                desired: &mut Desired,
-                origin: Origin,
-                secrets: Vec<Secret>,
-                files: BTreeMap<String, String>,
-            ) {
-                desired.$field.push(Item {
-                    value: self,
-                    origin,
-                    secrets,
-                    files,
-                });
-            }
-        }
-    };
-}
-push_impl!(Connection, connections);
-push_impl!(Client, clients);
-push_impl!(Rule, rules);
-push_impl!(EmailTemplate, emails);
 
 /// The JSON pointers of a document's sections and of its items' keys (each item of a list
 /// section, and the email provider's mapping).
@@ -1093,7 +831,7 @@ fn key_pointers(doc: &Value) -> Vec<String> {
                         }
                     }
                 }
-                Value::Object(o) if section == "email_provider" => {
+                Value::Object(o) if Kind::of_section(section).is_some_and(Kind::is_singleton) => {
                     keys.extend(o.keys().map(|k| format!("/{section}/{}", path_escape(k))));
                 }
                 _ => {}
@@ -1108,68 +846,19 @@ fn path_escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
-/// The other API's name for a field of `section` that only one API has under this name.
-fn api_twin(section: &str, key: &str, api: ApiVersion) -> Option<&'static str> {
-    match (section, key, api) {
-        ("rules", "status", ApiVersion::V2) => Some("`enabled`"),
-        ("rules", "enabled", ApiVersion::V1) => Some("`status`"),
-        ("emails", "disabled", ApiVersion::V2) => Some("`enabled`, with the opposite meaning"),
-        ("emails", "enabled", ApiVersion::V1) => Some("`disabled`, with the opposite meaning"),
-        _ => None,
+/// The names the API of `doc` fixes for the items at `pointer` (`/emails/3/template`), when
+/// that is a kind's identity field and the API fixes its names.
+fn fixed_names_at(pointer: &str, doc: &Value) -> Option<Vec<&'static str>> {
+    let mut segments = pointer.split('/').skip(1);
+    let (section, _, field) = (segments.next()?, segments.next()?, segments.next()?);
+    let kind = Kind::of_section(section)?;
+    if segments.next().is_some() || !matches!(kind.named(), Named::By(f) if f == field) {
+        return None;
     }
-}
-
-/// Read a file named by `{file: …}`, refusing paths that leave the manifest's directory (checked
-/// before the file is opened, lexically and again after resolving symbolic links).
-pub fn read_referenced(base_dir: &Path, rel: &str) -> Result<String, String> {
-    if rel.trim().is_empty() {
-        return Err("`file:` path is empty".to_string());
-    }
-    let rel_path = Path::new(rel);
-    if rel_path.is_absolute() || rel.starts_with('/') || rel.starts_with('\\') {
-        return Err(format!(
-            "`{rel}` is an absolute path; `file:` paths are relative to the manifest"
-        ));
-    }
-    let mut depth: i32 = 0;
-    for c in rel_path.components() {
-        match c {
-            Component::ParentDir => depth -= 1,
-            Component::Normal(_) => depth += 1,
-            Component::CurDir => {}
-            Component::RootDir | Component::Prefix(_) => depth = -1,
-        }
-        if depth < 0 {
-            return Err(format!(
-                "`{rel}` escapes the manifest's directory; `file:` paths must stay inside it"
-            ));
-        }
-    }
-    let target = base_dir.join(rel_path);
-    let shown = target.display();
-    let base = std::fs::canonicalize(if base_dir.as_os_str().is_empty() {
-        Path::new(".")
-    } else {
-        base_dir
-    })
-    .map_err(|e| format!("cannot resolve the manifest's directory: {e}"))?;
-    let real = match std::fs::canonicalize(&target) {
-        Ok(p) => p,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(if target.as_os_str() == rel_path.as_os_str() {
-                format!("file `{rel}` not found")
-            } else {
-                format!("file `{rel}` not found (looked for {shown})")
-            });
-        }
-        Err(e) => return Err(format!("cannot read `{rel}`: {}", io_reason(&e))),
-    };
-    if !real.starts_with(&base) {
-        return Err(format!(
-            "`{rel}` resolves outside the manifest's directory (through a symbolic link); refusing to read it"
-        ));
-    }
-    let bytes = crate::fsutil::read_bounded(&real, MAX_REFERENCED_BYTES)
-        .map_err(|e| format!("cannot read `{rel}`: {e}"))?;
-    String::from_utf8(bytes).map_err(|_| format!("`{rel}` is not valid UTF-8 text"))
+    let api = doc
+        .get("api")
+        .and_then(Value::as_str)
+        .and_then(ApiVersion::parse)
+        .unwrap_or_default();
+    crate::kinds::spec(kind).fixed_names(api)
 }

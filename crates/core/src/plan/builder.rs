@@ -176,14 +176,16 @@ impl<'d> Builder<'d> {
 }
 
 /// The body of a create: the name (as the kind names its identity, if it is not a field) and
-/// every declared field but the enabled clients, write-only ones included.
+/// every declared field but those naming clients (set by their own calls), write-only ones
+/// included.
 pub fn create_body(d: &Resource) -> Value {
     let mut body = Map::new();
     if let Some(key) = d.kind.identity() {
         body.insert(key.into(), json!(d.name));
     }
+    let clients_field = d.kind.clients_field();
     for (k, v) in d.fields.iter().chain(d.write_only.iter()) {
-        if k != "enabled_clients" {
+        if Some(k.as_str()) != clients_field {
             body.insert(k.clone(), v.clone());
         }
     }

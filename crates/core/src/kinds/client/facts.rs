@@ -5,12 +5,14 @@ use crate::kind::facts::{Facts, Named, Pairing};
 
 pub static FACTS: Facts = Facts {
     name: "client",
+    noun: "client",
     plural: "clients",
     section: "clients",
+    about: "Applications, identified by `name` (or by a pinned `client_id`).",
     rank: 1,
     identity: None,
     named: Named::By("name"),
-    pairing: Pairing::Pinned,
+    pairing: Pairing::Pinned("client_id"),
     references: &[],
     holds_users: false,
     holds_the_lease: false,
@@ -42,8 +44,8 @@ static V2: Wire = Wire {
     update: "PATCH",
     list: List::Pages("clients"),
     find: Find::Scan,
-    fields: Fields::Schema {
-        pointer: "/clients/0",
+    fields: Fields::Manifest {
+        schema: manifest_schema,
         skip: &["client_id"],
         defaults: &[],
     },
@@ -71,3 +73,8 @@ static V2: Wire = Wire {
         )
     }),
 };
+
+/// The schema of the manifest's Client, whose fields this kind compares.
+fn manifest_schema() -> schemars::Schema {
+    schemars::schema_for!(super::manifest::Client)
+}

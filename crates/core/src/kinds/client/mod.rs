@@ -2,17 +2,20 @@
 //! `signingKey` (v1) is write-only. The global client is never one of them.
 
 pub mod facts;
+pub mod manifest;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::spec::{KindSpec, fields_of, resource};
+use schemars::{Schema, SchemaGenerator};
+
+use super::spec::{KindSpec, fields_of, item_schema};
 use crate::diff::change::{Action, Change};
 use crate::export::writer::{Map, Writer};
 use crate::kind::Kind;
 use crate::live::Live;
-use crate::manifest::desired::Desired;
+use crate::manifest::item::ItemCx;
 use crate::model::Resource;
 use crate::plan::builder::{Builder, Check};
 
@@ -23,20 +26,18 @@ impl KindSpec for Client {
         Kind::of(&facts::FACTS)
     }
 
-    fn desired(&self, desired: &Desired) -> Vec<Resource> {
-        desired
-            .clients
-            .iter()
-            .map(|item| {
-                let c = &item.value;
-                let mut fields = fields_of(c, &["client_id"]);
-                let mut r = resource(Kind::Client, &c.name, BTreeMap::new(), item);
-                r.write_only.extend(fields.remove_entry("signingKey"));
-                r.fields = fields.into();
-                r.id = c.client_id.clone();
-                r
-            })
-            .collect()
+    fn schema(&self, g: &mut SchemaGenerator) -> Schema {
+        item_schema::<manifest::Client>(g)
+    }
+
+    fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource> {
+        let c: manifest::Client = cx.typed(raw)?;
+        let mut fields = fields_of(&c, &["client_id"]);
+        let mut r = cx.resource(self.kind(), &c.name, BTreeMap::new());
+        r.write_only.extend(fields.remove_entry("signingKey"));
+        r.fields = fields.into();
+        r.id = c.client_id;
+        Some(r)
     }
 
     /// Creates (read back by name among clients the tenant did not have), updates, deletes.

@@ -5,13 +5,18 @@ use crate::kind::facts::{Facts, Named, Pairing, Reference};
 
 pub static FACTS: Facts = Facts {
     name: "connection",
+    noun: "connection",
     plural: "connections",
     section: "connections",
+    about: "Identity providers (database, social, enterprise), identified by `name`.",
     rank: 0,
     identity: Some("name"),
     named: Named::By("name"),
     pairing: Pairing::Name,
-    references: &[Reference::Clients("enabled_clients")],
+    references: &[Reference {
+        field: "enabled_clients",
+        to: &crate::kinds::client::facts::FACTS,
+    }],
     holds_users: true,
     // The lease's marker is a connection: creating, finding and deleting one has no effect
     // on logins while no client is enabled for it.
@@ -45,8 +50,8 @@ static V2: Wire = Wire {
     update: "PATCH",
     list: List::Checkpoint("connections"),
     find: Find::Filter("name"),
-    fields: Fields::Schema {
-        pointer: "/connections/0",
+    fields: Fields::Manifest {
+        schema: manifest_schema,
         skip: &["name", "enabled_clients"],
         defaults: &[("options", Absent::EmptyObject)],
     },
@@ -66,3 +71,8 @@ static V2: Wire = Wire {
         )
     }),
 };
+
+/// The schema of the manifest's Connection, whose fields this kind compares.
+fn manifest_schema() -> schemars::Schema {
+    schemars::schema_for!(super::manifest::Connection)
+}

@@ -3,19 +3,23 @@
 //! client identity and `plan::builder::enabled_clients` sends it.
 
 pub mod facts;
+pub mod manifest;
 
 use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use super::spec::{KindSpec, fields_of, resource};
+use schemars::{Schema, SchemaGenerator};
+
+use super::spec::{KindSpec, fields_of, item_schema};
 use crate::dialect::{Dialect, Target};
 use crate::diff::change::{Action, Change};
 use crate::export::writer::{Map, Writer};
 use crate::kind::Kind;
 use crate::live::Live;
-use crate::manifest::desired::Desired;
+use crate::manifest::item::ItemCx;
 use crate::model::Resource;
+use crate::path::FieldPath;
 use crate::plan::builder::{Builder, Check};
 
 pub struct Connection;
@@ -25,24 +29,49 @@ impl KindSpec for Connection {
         Kind::of(&facts::FACTS)
     }
 
-    fn desired(&self, desired: &Desired) -> Vec<Resource> {
-        desired
-            .connections
-            .iter()
-            .map(|item| {
-                let c = &item.value;
-                let mut fields = fields_of(c, &["name", "enabled_clients"]);
-                fields
-                    .entry("options".to_string())
-                    .or_insert_with(|| json!({}));
-                if let Some(clients) = &c.enabled_clients {
-                    // By name, or by pin (`types::pin_key`) for clients that share a name.
-                    let set: BTreeSet<String> = clients.iter().map(|e| e.key()).collect();
-                    fields.insert("enabled_clients".into(), json!(set));
-                }
-                resource(Kind::Connection, &c.name, fields, item)
-            })
-            .collect()
+    fn schema(&self, g: &mut SchemaGenerator) -> Schema {
+        item_schema::<manifest::Connection>(g)
+    }
+
+    /// `yes`/`no`/`on`/`off` written bare inside options are strings in YAML 1.2, where YAML
+    /// 1.1 tools read booleans: probably not what was meant.
+    fn check(&self, raw: &Value, cx: &mut ItemCx<'_>) {
+        let Some(options) = raw.get("options") else {
+            return;
+        };
+        let at = FieldPath::from_segments(["options".to_string()]);
+        crate::path::leaves(options, &at, &mut |path, leaf| {
+            let Some(word) = leaf.as_str() else { return };
+            let field = path.pointer();
+            let field = field.trim_start_matches('/');
+            if cx.is_bare(field)
+                && matches!(
+                    word.to_ascii_lowercase().as_str(),
+                    "yes" | "no" | "on" | "off"
+                )
+            {
+                cx.warn(
+                    field,
+                    format!(
+                        "`{word}` is the string \"{word}\" here (YAML 1.2 reads yes/no/on/off as strings): write true or false for a boolean, or quote it to keep the string"
+                    ),
+                );
+            }
+        });
+    }
+
+    fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource> {
+        let c: manifest::Connection = cx.typed(raw)?;
+        let mut fields = fields_of(&c, &["name", "enabled_clients"]);
+        fields
+            .entry("options".to_string())
+            .or_insert_with(|| json!({}));
+        if let Some(clients) = &c.enabled_clients {
+            // By name, or by pin (`kind::pin_key`) for clients that share a name.
+            let set: BTreeSet<String> = clients.iter().map(|e| e.key()).collect();
+            fields.insert("enabled_clients".into(), json!(set));
+        }
+        Some(cx.resource(self.kind(), &c.name, fields))
     }
 
     /// Its create (after the delete, for a replacement), update or delete, then the calls that

@@ -1,13 +1,15 @@
 //! The facts of the email kind (see `crate::kind::Facts`).
 
+use super::manifest::TemplateName;
 use crate::dialect::wire::{Address, Fields, Find, List, Scopes, Updates, Wire};
 use crate::kind::facts::{Facts, Named, Pairing};
-use crate::manifest::types::TemplateName;
 
 pub static FACTS: Facts = Facts {
     name: "email",
+    noun: "email template",
     plural: "email templates",
     section: "emails",
+    about: "Email templates, identified by `template`.",
     rank: 3,
     identity: Some("template"),
     named: Named::By("template"),
@@ -40,8 +42,8 @@ static V2: Wire = Wire {
     update: "PATCH",
     list: List::EachNamed(|| TemplateName::V2.iter().map(|t| t.as_str()).collect()),
     find: Find::Item,
-    fields: Fields::Schema {
-        pointer: "/emails/0",
+    fields: Fields::Manifest {
+        schema: manifest_schema,
         skip: &["template"],
         defaults: &[],
     },
@@ -55,3 +57,8 @@ static V2: Wire = Wire {
         "update:email_templates",
     )),
 };
+
+/// The schema of the manifest's EmailTemplate, whose fields this kind compares.
+fn manifest_schema() -> schemars::Schema {
+    schemars::schema_for!(super::manifest::EmailTemplate)
+}

@@ -8,8 +8,10 @@ pub const PROVIDER_NAME: &str = "default";
 
 pub static FACTS: Facts = Facts {
     name: "email_provider",
+    noun: "email provider",
     plural: "email providers",
     section: "email_provider",
+    about: "The email provider that sends the templates (v2 only). Absent: not managed.",
     rank: 4,
     identity: None,
     named: Named::Singleton(PROVIDER_NAME),
@@ -29,8 +31,8 @@ static V2: Wire = Wire {
     update: "PATCH",
     list: List::Itself,
     find: Find::Item,
-    fields: Fields::Schema {
-        pointer: "/email_provider",
+    fields: Fields::Manifest {
+        schema: manifest_schema,
         skip: &["credentials"],
         defaults: &[],
     },
@@ -43,3 +45,8 @@ static V2: Wire = Wire {
         "delete:email_provider",
     )),
 };
+
+/// The schema of the manifest's EmailProvider, whose fields this kind compares.
+fn manifest_schema() -> schemars::Schema {
+    schemars::schema_for!(super::manifest::EmailProvider)
+}

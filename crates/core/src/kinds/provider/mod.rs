@@ -3,16 +3,19 @@
 //! `--rotate-signing-keys`).
 
 pub mod facts;
+pub mod manifest;
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::spec::{KindSpec, fields_of, resource};
+use schemars::{Schema, SchemaGenerator};
+
+use super::spec::{KindSpec, fields_of, item_schema};
 use crate::export::writer::{Map, Writer};
 use crate::kind::Kind;
 use crate::live::Live;
-use crate::manifest::desired::Desired;
+use crate::manifest::item::ItemCx;
 use crate::model::{PROVIDER_NAME, Resource};
 
 pub struct Provider;
@@ -22,15 +25,17 @@ impl KindSpec for Provider {
         Kind::of(&facts::FACTS)
     }
 
-    fn desired(&self, desired: &Desired) -> Vec<Resource> {
-        let Some(item) = &desired.email_provider else {
-            return Vec::new();
-        };
-        let mut fields = fields_of(&item.value, &[]);
-        let mut r = resource(Kind::EmailProvider, PROVIDER_NAME, BTreeMap::new(), item);
+    fn schema(&self, g: &mut SchemaGenerator) -> Schema {
+        item_schema::<manifest::EmailProvider>(g)
+    }
+
+    fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource> {
+        let p: manifest::EmailProvider = cx.typed(raw)?;
+        let mut fields = fields_of(&p, &[]);
+        let mut r = cx.resource(self.kind(), PROVIDER_NAME, BTreeMap::new());
         r.write_only.extend(fields.remove_entry("credentials"));
         r.fields = fields.into();
-        vec![r]
+        Some(r)
     }
 
     fn unseen_notice(&self, field: &str) -> Option<&'static str> {

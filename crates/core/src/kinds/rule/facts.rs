@@ -5,8 +5,10 @@ use crate::kind::facts::{Facts, Named, Pairing};
 
 pub static FACTS: Facts = Facts {
     name: "rule",
+    noun: "rule",
     plural: "rules",
     section: "rules",
+    about: "Rules run at login, identified by `name`; `order` values are unique.",
     rank: 2,
     identity: Some("name"),
     named: Named::By("name"),
@@ -43,8 +45,8 @@ static V2: Wire = Wire {
     update: "PATCH",
     list: List::Pages("rules"),
     find: Find::Scan,
-    fields: Fields::Schema {
-        pointer: "/rules/0",
+    fields: Fields::Manifest {
+        schema: manifest_schema,
         skip: &["name"],
         defaults: &[],
     },
@@ -57,3 +59,8 @@ static V2: Wire = Wire {
         "delete:rules",
     )),
 };
+
+/// The schema of the manifest's Rule, whose fields this kind compares.
+fn manifest_schema() -> schemars::Schema {
+    schemars::schema_for!(super::manifest::Rule)
+}

@@ -2,15 +2,18 @@
 //! (`plan::builder::rule_orders`, `diff`). v2's `stage` cannot change in place (a replacement).
 
 pub mod facts;
+pub mod manifest;
 
 use serde_json::{Value, json};
 
-use super::spec::{KindSpec, fields_of, resource};
+use schemars::{Schema, SchemaGenerator};
+
+use super::spec::{KindSpec, fields_of, item_schema};
 use crate::diff::change::Change;
 use crate::export::writer::{Map, Writer, file_ref};
 use crate::kind::Kind;
 use crate::live::Live;
-use crate::manifest::desired::Desired;
+use crate::manifest::item::ItemCx;
 use crate::manifest::types::ApiVersion;
 use crate::model::Resource;
 use crate::plan::builder::Builder;
@@ -30,20 +33,29 @@ impl KindSpec for Rule {
         Kind::of(&facts::FACTS)
     }
 
-    fn desired(&self, desired: &Desired) -> Vec<Resource> {
-        desired
-            .rules
-            .iter()
-            .map(|item| {
-                let r = &item.value;
-                let mut fields = fields_of(r, &["name"]);
-                // Whether a rule runs is always managed; absent means it runs.
-                fields
-                    .entry(runs_field(desired.api).to_string())
-                    .or_insert(json!(true));
-                resource(Kind::Rule, &r.name, fields, item)
-            })
-            .collect()
+    fn schema(&self, g: &mut SchemaGenerator) -> Schema {
+        item_schema::<manifest::Rule>(g)
+    }
+
+    fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource> {
+        let mut r: manifest::Rule = cx.typed(raw)?;
+        if cx.read_source(&mut r.script, "script") {
+            cx.check_js(&format!("rule `{}`", r.name), &r.script, "script");
+        }
+        let mut fields = fields_of(&r, &["name"]);
+        // Whether a rule runs is always managed; absent means it runs.
+        fields
+            .entry(runs_field(cx.api).to_string())
+            .or_insert(json!(true));
+        Some(cx.resource(self.kind(), &r.name, fields))
+    }
+
+    fn twin(&self, key: &str, api: ApiVersion) -> Option<&'static str> {
+        match (key, api) {
+            ("status", ApiVersion::V2) => Some("`enabled`"),
+            ("enabled", ApiVersion::V1) => Some("`status`"),
+            _ => None,
+        }
     }
 
     fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], live: &Live) {
@@ -83,4 +95,44 @@ impl KindSpec for Rule {
         }
         w.section("rules.yaml", "rules", &items);
     }
+}
+
+/// A declared rule as the rule runner (`a0ctl test`) reads it.
+pub struct Declared<'a> {
+    /// The resource, with its name and the file its script came from.
+    pub resource: &'a Resource,
+    /// Where the manifests declare it.
+    pub origin: &'a crate::manifest::Origin,
+    /// Its JavaScript.
+    pub script: &'a str,
+    /// Whether it runs at login.
+    pub runs: bool,
+    /// Its place in the pipeline, if declared.
+    pub order: Option<u32>,
+}
+
+/// The rules the manifests declare (each has its origin), in manifest order.
+pub fn declared(desired: &crate::manifest::Desired) -> Vec<Declared<'_>> {
+    let runs = runs_field(desired.api);
+    desired
+        .of_kind(Rule.kind())
+        .iter()
+        .filter_map(|r| {
+            Some(Declared {
+                resource: r,
+                origin: r.origin.as_ref()?,
+                script: r
+                    .fields
+                    .get("script")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+                runs: r.fields.get(runs).and_then(Value::as_bool).unwrap_or(true),
+                order: r
+                    .fields
+                    .get("order")
+                    .and_then(Value::as_u64)
+                    .and_then(|o| u32::try_from(o).ok()),
+            })
+        })
+        .collect()
 }
