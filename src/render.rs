@@ -454,7 +454,7 @@ fn markdown_head(changes: &Changes, tenant: &str, what: &str) -> String {
     head
 }
 
-/// The summary table: per kind, how many resources each action touches.
+/// The summary table: per kind the plan touches, how many resources each action touches.
 fn markdown_table(changes: &Changes) -> String {
     let mut table = String::new();
     table.push_str("| kind | create | update | replace | delete | unmanaged |\n");
@@ -473,9 +473,8 @@ fn markdown_table(changes: &Changes) -> String {
         }
     }
     for (kind, row) in &counts {
-        // A singleton (the email provider) is one API's; a plan that does not touch it has no
-        // row for it.
-        if kind.is_singleton() && row.iter().all(|n| *n == 0) {
+        // A kind the plan does not touch has no row (a tenant has some thirty kinds).
+        if row.iter().all(|n| *n == 0) {
             continue;
         }
         table.push_str(&format!(

@@ -132,6 +132,39 @@ check('email provider: create, conflict, get without credentials, update, delete
   await assert.rejects(mgmt.emails.provider.get(), (e) => e.statusCode === 404);
 });
 
+check('resource servers: the Management API exists, create, list across pages and by identifier, update, conflict, delete', async () => {
+  const first = await all(mgmt.resourceServers.list());
+  const system = first.find((r) => r.is_system);
+  assert.ok(system && system.identifier.endsWith('/api/v2/'), 'the Management API is listed');
+  await assert.rejects(mgmt.resourceServers.delete(system.id), (e) => e.statusCode === 400);
+  await assert.rejects(mgmt.resourceServers.update(system.id, { name: 'x' }), (e) => e.statusCode === 400);
+  const made = [];
+  for (const n of ['1', '2', '3']) {
+    made.push(await mgmt.resourceServers.create({
+      identifier: `https://sdk-api-${n}.example`, name: `sdk-api-${n}`,
+      scopes: [{ value: 'read:things', description: 'Read things' }], signing_alg: 'RS256',
+    }));
+  }
+  assert.ok(made[0].id, 'an id');
+  const listed = await all(mgmt.resourceServers.list({ per_page: 2 }));
+  for (const r of made) assert.ok(listed.some((l) => l.identifier === r.identifier), `${r.identifier} listed`);
+  const byIdentifier = await all(mgmt.resourceServers.list({ identifiers: [made[1].identifier] }));
+  assert.deepEqual(byIdentifier.map((r) => r.name), ['sdk-api-2']);
+  const updated = await mgmt.resourceServers.update(made[0].id, {
+    scopes: [{ value: 'read:things' }, { value: 'write:things' }], token_lifetime: 600,
+  });
+  assert.equal(updated.token_lifetime, 600);
+  assert.deepEqual(updated.scopes.map((s) => s.value), ['read:things', 'write:things']);
+  const read = await mgmt.resourceServers.get(made[0].identifier);
+  assert.equal(read.id, made[0].id, 'addressed by its identifier too');
+  await assert.rejects(
+    mgmt.resourceServers.create({ identifier: made[0].identifier }),
+    (e) => e.statusCode === 409,
+  );
+  for (const r of made) await mgmt.resourceServers.delete(r.id);
+  await assert.rejects(mgmt.resourceServers.get(made[0].id), (e) => e.statusCode === 404);
+});
+
 (async () => {
   let passed = 0;
   let failed = 0;

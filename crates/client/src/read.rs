@@ -51,9 +51,14 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
     for list in lists {
         let (kind, objects) = list?;
         for obj in &objects {
-            let r = d.read(kind, obj);
+            let mut r = d.read(kind, obj);
             usable(&r, &d.collection(kind), d.wire(kind).id_field)?;
-            record(&mut live, &mut clients_of, kind, obj, r);
+            a0ctl_core::kinds::spec(kind).normalise(&mut r);
+            let system = d
+                .wire(kind)
+                .system
+                .is_some_and(|field| obj.get(field).and_then(Value::as_bool) == Some(true));
+            record(&mut live, &mut clients_of, kind, system, obj, r);
         }
     }
     // The global client is never part of a connection's managed clients (v1's client views
@@ -108,11 +113,13 @@ struct ConnectionClients {
 }
 
 /// One listed object, as the dialect read it, into `live`: the global client only as its id,
-/// the lease's marker not at all, and a client's name or a connection's enabled clients noted.
+/// the tenant's other own objects (`system`: the Management API) and the lease's marker not at
+/// all, and a client's name or a connection's enabled clients noted.
 fn record(
     live: &mut Live,
     clients_of: &mut ConnectionClients,
     kind: Kind,
+    system: bool,
     obj: &Value,
     r: Resource,
 ) {
@@ -121,11 +128,15 @@ fn record(
     }
     if kind == Kind::clients() {
         let id = r.id.clone().unwrap_or_default();
-        if obj.get("global").and_then(Value::as_bool) == Some(true) {
+        if system {
             live.global_client_id = Some(id);
             return;
         }
         live.client_names.insert(id, r.name.clone());
+    }
+    // The tenant's own objects (the Management API) are never managed.
+    if system {
+        return;
     }
     if let Some(field) = kind.clients_field() {
         match obj.get(field).and_then(Value::as_array) {

@@ -124,6 +124,12 @@ CREATE TABLE IF NOT EXISTS client_scopes (
     scope TEXT NOT NULL,
     PRIMARY KEY (client_id, scope)
 );
+CREATE TABLE IF NOT EXISTS resource_servers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    identifier TEXT NOT NULL UNIQUE,
+    data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS email_provider (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     data TEXT NOT NULL

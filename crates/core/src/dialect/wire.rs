@@ -29,6 +29,9 @@ pub struct Wire {
     pub updates: Updates,
     /// The token scopes its calls need, where the API has scopes.
     pub scopes: Option<Scopes>,
+    /// A field whose `true` marks the tenant's own object, which a0ctl never manages, changes
+    /// or deletes (the global client, the Management API's resource server).
+    pub system: Option<&'static str>,
 }
 
 /// How a path names one resource.
@@ -201,4 +204,5 @@ pub static ABSENT: Wire = Wire {
     replaced_by: &[],
     updates: Updates::All,
     scopes: None,
+    system: None,
 };

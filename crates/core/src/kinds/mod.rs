@@ -12,6 +12,7 @@ pub mod client;
 pub mod connection;
 pub mod email;
 pub mod provider;
+pub mod resource_server;
 pub mod rule;
 pub mod spec;
 
@@ -20,12 +21,13 @@ pub use spec::KindSpec;
 use crate::kind::Kind;
 
 /// Every kind's behaviour, in rank order (as `Kind::all`).
-pub static ALL: [&dyn KindSpec; 5] = [
+pub static ALL: [&dyn KindSpec; 6] = [
     &connection::Connection,
     &client::Client,
     &rule::Rule,
     &email::Email,
     &provider::Provider,
+    &resource_server::ResourceServer,
 ];
 
 /// What `kind` does.

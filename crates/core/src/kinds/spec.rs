@@ -39,6 +39,9 @@ pub trait KindSpec: Sync {
     /// A declared item that the schema found valid, as a resource: its manifest type read,
     /// its `{file: …}` sources resolved, and its fields as the manifest names them.
     fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource>;
+    /// Put a resource, declared or read from the tenant, in the one form both are compared in
+    /// (a list the service keeps in any order, sorted).
+    fn normalise(&self, _r: &mut Resource) {}
     /// `api`'s name for `key`, a field of this kind that only the other API has.
     fn twin(&self, _key: &str, _api: ApiVersion) -> Option<&'static str> {
         None

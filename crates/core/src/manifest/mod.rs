@@ -572,7 +572,8 @@ impl Loader<'_, '_> {
                 if invalid(&pointer) {
                     continue;
                 }
-                if let Some(resource) = spec.load(raw, &mut cx) {
+                if let Some(mut resource) = spec.load(raw, &mut cx) {
+                    spec.normalise(&mut resource);
                     self.desired.by_kind.entry(kind).or_default().push(resource);
                 }
             }

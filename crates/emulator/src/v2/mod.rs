@@ -12,6 +12,7 @@ mod clients;
 mod connections;
 mod emails;
 mod provider;
+mod resource_servers;
 mod rules;
 mod startup;
 
@@ -78,6 +79,16 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
                 .post(provider::create)
                 .patch(provider::update)
                 .delete(provider::delete),
+        ),
+        (
+            "/api/v2/resource-servers",
+            get(resource_servers::list).post(resource_servers::create),
+        ),
+        (
+            "/api/v2/resource-servers/{id}",
+            get(resource_servers::get_one)
+                .patch(resource_servers::update)
+                .delete(resource_servers::delete),
         ),
         ("/api/v2/actions/actions", get(startup::actions)),
         (
@@ -246,6 +257,10 @@ pub(crate) enum Ty {
     Int,
     Strings,
     Object,
+    /// An array of any values.
+    Array,
+    /// An array of objects.
+    Objects,
     OneOf(&'static [&'static str]),
 }
 
@@ -259,6 +274,10 @@ pub(crate) fn check_type(key: &str, value: &Value, ty: Ty) -> Result<(), ApiErro
             .as_array()
             .is_some_and(|a| a.iter().all(Value::is_string)),
         Ty::Object => value.is_object(),
+        Ty::Array => value.is_array(),
+        Ty::Objects => value
+            .as_array()
+            .is_some_and(|a| a.iter().all(Value::is_object)),
         Ty::OneOf(values) => value.as_str().is_some_and(|s| values.contains(&s)),
     };
     if ok {
@@ -270,6 +289,8 @@ pub(crate) fn check_type(key: &str, value: &Value, ty: Ty) -> Result<(), ApiErro
         Ty::Int => "an integer".to_string(),
         Ty::Strings => "an array of strings".to_string(),
         Ty::Object => "an object".to_string(),
+        Ty::Array => "an array".to_string(),
+        Ty::Objects => "an array of objects".to_string(),
         Ty::OneOf(values) => format!("one of {}", values.join(", ")),
     };
     Err(invalid_body(format!(

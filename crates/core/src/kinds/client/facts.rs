@@ -35,6 +35,7 @@ static V1: Wire = Wire {
     replaced_by: &[],
     updates: Updates::All,
     scopes: None,
+    system: Some("global"),
 };
 
 static V2: Wire = Wire {
@@ -72,6 +73,7 @@ static V2: Wire = Wire {
             "delete:clients",
         )
     }),
+    system: Some("global"),
 };
 
 /// The schema of the manifest's Client, whose fields this kind compares.

@@ -41,6 +41,7 @@ static V1: Wire = Wire {
     replaced_by: &["strategy"],
     updates: Updates::Only(&["options"]),
     scopes: None,
+    system: None,
 };
 
 static V2: Wire = Wire {
@@ -70,6 +71,7 @@ static V2: Wire = Wire {
             "delete:connections",
         )
     }),
+    system: None,
 };
 
 /// The schema of the manifest's Connection, whose fields this kind compares.

@@ -33,6 +33,7 @@ static V1: Wire = Wire {
     replaced_by: &[],
     updates: Updates::All,
     scopes: None,
+    system: None,
 };
 
 static V2: Wire = Wire {
@@ -56,6 +57,7 @@ static V2: Wire = Wire {
         "update:email_templates",
         "update:email_templates",
     )),
+    system: None,
 };
 
 /// The schema of the manifest's EmailTemplate, whose fields this kind compares.

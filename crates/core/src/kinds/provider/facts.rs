@@ -44,6 +44,7 @@ static V2: Wire = Wire {
         "update:email_provider",
         "delete:email_provider",
     )),
+    system: None,
 };
 
 /// The schema of the manifest's EmailProvider, whose fields this kind compares.

@@ -36,6 +36,7 @@ static V1: Wire = Wire {
     replaced_by: &[],
     updates: Updates::All,
     scopes: None,
+    system: None,
 };
 
 static V2: Wire = Wire {
@@ -58,6 +59,7 @@ static V2: Wire = Wire {
         "update:rules",
         "delete:rules",
     )),
+    system: None,
 };
 
 /// The schema of the manifest's Rule, whose fields this kind compares.
