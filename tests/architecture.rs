@@ -633,10 +633,18 @@ fn the_core_names_no_kind() {
 /// (`Facts::section`, `Reference::field`), which the loader, the diff and the plan ask for.
 #[test]
 fn the_core_reads_no_section_by_name() {
+    // A section by its name anywhere; a reference field where a field is read or written by
+    // name (its name alone, `client` or `audience`, is also a plain word).
     let mut names: Vec<String> = Vec::new();
     for k in a0ctl::kind::Kind::all() {
         names.push(format!("\"{}\"", k.section()));
-        names.extend(k.references().iter().map(|r| format!("\"{}\"", r.field)));
+        for r in k.references() {
+            for op in ["get", "contains_key", "remove", "insert", "entry"] {
+                names.push(format!("{op}(\"{}\"", r.field));
+            }
+            names.push(format!("!= \"{}\"", r.field));
+            names.push(format!("== \"{}\"", r.field));
+        }
     }
     let mut wrong = Vec::new();
     for (root, _) in client_side_roots() {

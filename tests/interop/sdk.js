@@ -165,6 +165,42 @@ check('resource servers: the Management API exists, create, list across pages an
   await assert.rejects(mgmt.resourceServers.get(made[0].id), (e) => e.statusCode === 404);
 });
 
+check('client grants: create, 409, 400 for an undefined scope, list by checkpoint and filter, update, delete', async () => {
+  const app = await mgmt.clients.create({ name: 'sdk-m2m', app_type: 'non_interactive' });
+  const api = await mgmt.resourceServers.create({
+    identifier: 'https://sdk-grants.example', scopes: [{ value: 'read:x' }, { value: 'write:x' }],
+  });
+  const grant = await mgmt.clientGrants.create({ client_id: app.client_id, audience: api.identifier, scope: ['read:x'] });
+  assert.ok(grant.id, 'an id');
+  assert.deepEqual(grant.scope, ['read:x']);
+  await assert.rejects(
+    mgmt.clientGrants.create({ client_id: app.client_id, audience: api.identifier, scope: [] }),
+    (e) => e.statusCode === 409,
+  );
+  await assert.rejects(
+    mgmt.clientGrants.create({ client_id: app.client_id, audience: 'https://nowhere.example', scope: [] }),
+    (e) => e.statusCode === 404,
+  );
+  const other = await mgmt.clients.create({ name: 'sdk-m2m-2', app_type: 'non_interactive' });
+  await assert.rejects(
+    mgmt.clientGrants.create({ client_id: other.client_id, audience: api.identifier, scope: ['delete:x'] }),
+    (e) => e.statusCode === 400,
+  );
+  await mgmt.clientGrants.create({ client_id: other.client_id, audience: api.identifier, scope: [] });
+  const listed = await all(mgmt.clientGrants.list({ take: 1, audience: api.identifier }));
+  assert.equal(listed.length, 2, 'both grants, a page at a time');
+  const mine = await all(mgmt.clientGrants.list({ client_id: app.client_id }));
+  assert.deepEqual(mine.map((g) => g.id), [grant.id]);
+  const updated = await mgmt.clientGrants.update(grant.id, { scope: ['read:x', 'write:x'] });
+  assert.deepEqual(updated.scope, ['read:x', 'write:x']);
+  await mgmt.clientGrants.delete(grant.id);
+  assert.deepEqual((await all(mgmt.clientGrants.list({ client_id: app.client_id }))), []);
+  await mgmt.resourceServers.delete(api.id);
+  assert.deepEqual((await all(mgmt.clientGrants.list({ audience: api.identifier }))), [], 'grants go with their API');
+  await mgmt.clients.delete(app.client_id);
+  await mgmt.clients.delete(other.client_id);
+});
+
 (async () => {
   let passed = 0;
   let failed = 0;

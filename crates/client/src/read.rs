@@ -61,6 +61,7 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
             record(&mut live, &mut clients_of, kind, system, obj, r);
         }
     }
+    live.compose_names();
     // The global client is never part of a connection's managed clients (v1's client views
     // leave it out too).
     if let Some(global) = &live.global_client_id {
@@ -194,7 +195,15 @@ async fn enabled_clients(
 /// non-empty string id that cannot be taken for a plan's placeholder (`{…}`), and every one a
 /// name.
 fn usable(r: &Resource, path: &str, id_field: Option<&str>) -> Result<(), CallError> {
-    if r.name.is_empty() {
+    // A name made of references (`Named::Composed`) is made once the tenant is read: what it
+    // refers to must be there.
+    let composed = matches!(r.kind.named(), a0ctl_core::kind::Named::Composed(_));
+    let unnamed = if composed {
+        r.refs.values().any(String::is_empty)
+    } else {
+        r.name.is_empty()
+    };
+    if unnamed {
         return Err(malformed(path, &format!("a {} without a name", r.kind)));
     }
     let needs_id = id_field.is_some();

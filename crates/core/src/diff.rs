@@ -176,7 +176,7 @@ fn named_changes(
 }
 
 /// What the tenant has and the manifest does not: unmanaged, or deletes with `--allow-delete`
-/// (kinds that cannot be deleted and a0ctl's own client are left out).
+/// (kinds that cannot be deleted, a0ctl's own client and what it holds are left out).
 fn not_in_manifests(
     live: &Live,
     matched_live: &BTreeSet<(Kind, String)>,
@@ -184,8 +184,17 @@ fn not_in_manifests(
 ) -> Vec<Change> {
     let mut out = Vec::new();
     for l in &live.resources {
+        // What a0ctl's own client holds (its grants) is how a0ctl reaches the tenant: never
+        // listed, never deleted, unless a manifest declares it.
+        let own = l.kind.references().iter().any(|r| {
+            matches!(r.kind().pairing(), Pairing::Pinned(_))
+                && r.tenant_field.is_some()
+                && l.refs
+                    .get(r.field)
+                    .is_some_and(|id| Some(id) == options.own_client.as_ref())
+        });
         let key = match l.kind.pairing() {
-            _ if !l.kind.deletable() => continue,
+            _ if !l.kind.deletable() || own => continue,
             // Never listed: a0ctl's own client is neither managed nor ever deleted.
             Pairing::Pinned(_) if l.id.is_some() && l.id == options.own_client => continue,
             Pairing::Pinned(_) => l.id.clone().unwrap_or_default(),

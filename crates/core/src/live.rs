@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::kind::Kind;
+use crate::kind::{Kind, Named, Pairing};
 use crate::model::Resource;
 
 /// The tenant, normalised.
@@ -27,5 +27,52 @@ impl Live {
 
     pub fn count(&self, kind: Kind) -> usize {
         self.of_kind(kind).count()
+    }
+
+    /// The id of the one client named `name`, if exactly one has that name.
+    pub fn client_id_of(&self, name: &str) -> Option<&str> {
+        let mut ids = self
+            .client_names
+            .iter()
+            .filter(|(_, n)| n.as_str() == name)
+            .map(|(id, _)| id.as_str());
+        let first = ids.next()?;
+        ids.next().is_none().then_some(first)
+    }
+
+    /// Name each resource of a kind named by its references (`Named::Composed`), once the
+    /// tenant is read: each part the name of what it refers to (a client by its name, or
+    /// `client_id ID` when no client or several have it), or the field's own value.
+    pub fn compose_names(&mut self) {
+        let names = std::mem::take(&mut self.resources)
+            .into_iter()
+            .map(|mut r| {
+                if let Named::Composed(fields) = r.kind.named() {
+                    let parts: Vec<String> = fields.iter().map(|f| self.part(&r, f)).collect();
+                    r.name = parts.join(" -> ");
+                }
+                r
+            })
+            .collect();
+        self.resources = names;
+    }
+
+    fn part(&self, r: &Resource, field: &str) -> String {
+        let reference = r.kind.references().iter().find(|x| x.field == field);
+        match (reference, r.refs.get(field)) {
+            (Some(x), Some(id)) if matches!(x.kind().pairing(), Pairing::Pinned(_)) => {
+                match self.client_names.get(id) {
+                    Some(name) if self.client_id_of(name) == Some(id.as_str()) => name.clone(),
+                    _ => format!("client_id {id}"),
+                }
+            }
+            (_, Some(value)) => value.clone(),
+            (None, None) | (Some(_), None) => r
+                .fields
+                .get(field)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+        }
     }
 }

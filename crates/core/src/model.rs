@@ -41,6 +41,9 @@ pub struct Resource {
     pub origin: Option<Origin>,
     /// Fields read from `{file: …}` (field → path as written), for display.
     pub files: BTreeMap<String, String>,
+    /// The tenant's resource: what it refers to, by reference field (`Reference::tenant_field`:
+    /// a grant's `client` → its client's id).
+    pub refs: BTreeMap<String, String>,
 }
 
 impl Resource {
@@ -59,6 +62,7 @@ impl Resource {
             from_env: BTreeMap::new(),
             origin: None,
             files: BTreeMap::new(),
+            refs: BTreeMap::new(),
         }
     }
 

@@ -293,15 +293,21 @@ pub(crate) async fn token(
     }))
 }
 
-/// The scopes granted to a (non-global) client, sorted.
+/// The scopes granted to a (non-global) client, sorted: its grants to the Management API's
+/// audience, as on the service, and what the emulator-only scopes route set.
 fn granted_scopes(app: &App, client_id: &str) -> Result<Vec<String>, ApiError> {
-    app.store.read(|c| {
+    let mut scopes: Vec<String> = app.store.read(|c| {
         let mut stmt = c.prepare_cached(
             "SELECT scope FROM client_scopes WHERE client_id = ?1 ORDER BY scope",
         )?;
         let rows = stmt.query_map([client_id], |r| r.get(0))?;
-        rows.collect()
-    })
+        let mut scopes: Vec<String> = rows.collect::<rusqlite::Result<_>>()?;
+        scopes.extend(super::v2::client_grants::management_scopes(c, client_id)?);
+        Ok(scopes)
+    })?;
+    scopes.sort();
+    scopes.dedup();
+    Ok(scopes)
 }
 
 /// `GET /__emulator/clients/{id}/scopes` (global token): the v2 scopes granted to a client.

@@ -22,7 +22,7 @@ pub(crate) struct Caller {
 }
 
 /// Every scope the v2 surface checks; the global client's v2 tokens carry them all.
-pub(crate) const SCOPES: [&str; 31] = [
+pub(crate) const SCOPES: [&str; 35] = [
     "read:clients",
     "create:clients",
     "update:clients",
@@ -48,6 +48,10 @@ pub(crate) const SCOPES: [&str; 31] = [
     "create:email_provider",
     "update:email_provider",
     "delete:email_provider",
+    "read:client_grants",
+    "create:client_grants",
+    "update:client_grants",
+    "delete:client_grants",
     "read:resource_servers",
     "create:resource_servers",
     "update:resource_servers",

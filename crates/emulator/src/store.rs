@@ -130,6 +130,15 @@ CREATE TABLE IF NOT EXISTS resource_servers (
     identifier TEXT NOT NULL UNIQUE,
     data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS client_grants (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    client_id TEXT NOT NULL
+        REFERENCES clients (client_id) ON DELETE CASCADE ON UPDATE CASCADE,
+    audience TEXT NOT NULL,
+    data TEXT NOT NULL,
+    UNIQUE (client_id, audience)
+);
 CREATE TABLE IF NOT EXISTS email_provider (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     data TEXT NOT NULL

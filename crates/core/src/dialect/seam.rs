@@ -221,6 +221,11 @@ pub trait Dialect: Send + Sync {
         if let Some(field) = w.id_field {
             r.id = Some(text(obj, field));
         }
+        for reference in kind.references() {
+            if let Some(at) = reference.tenant_field {
+                r.refs.insert(reference.field.to_string(), text(obj, at));
+            }
+        }
         match w.fields {
             Fields::Listed(fields) => {
                 for (key, absent) in fields {
@@ -298,6 +303,8 @@ pub(crate) fn name_of(kind: Kind, obj: &Value) -> String {
     match kind.named() {
         Named::By(field) => text(obj, field),
         Named::Singleton(name) => name.to_string(),
+        // Made once what it refers to is read (`read`).
+        Named::Composed(_) => String::new(),
     }
 }
 

@@ -419,6 +419,7 @@ fn every_kind_is_compared_by_its_pairing_never_left_unmanaged() {
         let name = match kind.named() {
             crate::kind::Named::Singleton(n) => n,
             crate::kind::Named::By(_) => "x",
+            crate::kind::Named::Composed(_) => "x -> y",
         };
         let fields = json!({"name": name, "order": 1});
         let d = res(kind, name, fields.clone());

@@ -58,6 +58,10 @@ pub enum Named {
     By(&'static str),
     /// A singleton: its one name (`default`).
     Singleton(&'static str),
+    /// These manifest fields, joined by ` -> ` (a client grant: `client`, `audience`). The
+    /// tenant's object names them by its references (`Reference::tenant_field`), so its name
+    /// is made once the resources it refers to are read (`read`).
+    Composed(&'static [&'static str]),
 }
 
 /// How declared resources are paired with the tenant's.
@@ -80,10 +84,15 @@ pub enum Pairing {
 /// changes wait for what they refer to (`kinds::plan_order`).
 #[derive(Debug, Clone, Copy)]
 pub struct Reference {
-    /// The field that holds the references.
+    /// The manifest field that holds the references: one name, or a list of them.
     pub field: &'static str,
     /// The kind they name.
     pub to: &'static Facts,
+    /// The field of the tenant's object that holds the one resource it refers to (a grant's
+    /// `client_id`): its id for a pinned kind, else its name. `None`: read otherwise.
+    pub tenant_field: Option<&'static str>,
+    /// Names that need no declaration (the Management API's audience), if any.
+    pub allows: Option<fn(&str) -> bool>,
 }
 
 impl Reference {
@@ -161,13 +170,14 @@ impl Kind {
         self.0.references
     }
 
-    /// The field of this kind that names clients (the pinned kind, whose ids the tenant holds
-    /// per referring resource), if it has one.
+    /// The field of this kind that lists clients (the pinned kind) whose status the tenant
+    /// keeps apart from the object (a connection's enabled clients), if it has one; a field
+    /// the tenant's object holds itself (`Reference::tenant_field`) is not one.
     pub fn clients_field(self) -> Option<&'static str> {
         self.0
             .references
             .iter()
-            .find(|r| matches!(r.to.pairing, Pairing::Pinned(_)))
+            .find(|r| matches!(r.to.pairing, Pairing::Pinned(_)) && r.tenant_field.is_none())
             .map(|r| r.field)
     }
 

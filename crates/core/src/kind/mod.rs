@@ -10,13 +10,14 @@ pub use facts::{Facts, Kind, Named, Pairing, Reference, pin_key};
 use crate::manifest::types::ApiVersion;
 
 /// Every kind's facts, in rank order (`every_kind_is_registered_once`).
-static ALL: [Kind; 6] = [
+static ALL: [Kind; 7] = [
     Kind::of(&crate::kinds::connection::facts::FACTS),
     Kind::of(&crate::kinds::client::facts::FACTS),
     Kind::of(&crate::kinds::rule::facts::FACTS),
     Kind::of(&crate::kinds::email::facts::FACTS),
     Kind::of(&crate::kinds::provider::facts::FACTS),
     Kind::of(&crate::kinds::resource_server::facts::FACTS),
+    Kind::of(&crate::kinds::client_grant::facts::FACTS),
 ];
 
 // The kinds by name, for the kinds' own modules and for tests; the core names none of them.
@@ -28,6 +29,7 @@ impl Kind {
     pub const Email: Kind = Kind::of(&crate::kinds::email::facts::FACTS);
     pub const EmailProvider: Kind = Kind::of(&crate::kinds::provider::facts::FACTS);
     pub const ResourceServer: Kind = Kind::of(&crate::kinds::resource_server::facts::FACTS);
+    pub const ClientGrant: Kind = Kind::of(&crate::kinds::client_grant::facts::FACTS);
 }
 
 impl Kind {

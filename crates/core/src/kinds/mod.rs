@@ -9,6 +9,7 @@
 //! in rank order).
 
 pub mod client;
+pub mod client_grant;
 pub mod connection;
 pub mod email;
 pub mod provider;
@@ -21,13 +22,14 @@ pub use spec::KindSpec;
 use crate::kind::Kind;
 
 /// Every kind's behaviour, in rank order (as `Kind::all`).
-pub static ALL: [&dyn KindSpec; 6] = [
+pub static ALL: [&dyn KindSpec; 7] = [
     &connection::Connection,
     &client::Client,
     &rule::Rule,
     &email::Email,
     &provider::Provider,
     &resource_server::ResourceServer,
+    &client_grant::ClientGrant,
 ];
 
 /// What `kind` does.

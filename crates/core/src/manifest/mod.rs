@@ -594,6 +594,15 @@ impl Loader<'_, '_> {
             let mut keys: Vec<UniqueKey<'_>> = Vec::new();
             match kind.named() {
                 Named::Singleton(_) => keys.push((kind, String::new(), None, "")),
+                Named::Composed(fields) => {
+                    let parts: Option<Vec<&str>> = fields
+                        .iter()
+                        .map(|f| item.value.get(*f).and_then(Value::as_str))
+                        .collect();
+                    if let Some(parts) = parts {
+                        keys.push((kind, parts.join(" -> "), None, fields[0]));
+                    }
+                }
                 Named::By(key_field) => {
                     if let Some(name) = item.value.get(key_field).and_then(Value::as_str) {
                         match self.name_problem(kind, name) {
@@ -763,8 +772,11 @@ fn check_references(
 ) {
     let field = reference.field;
     let to = reference.kind();
-    let Some(entries) = item.value.get(field).and_then(Value::as_array) else {
-        return;
+    // One name, or a list of them.
+    let (entries, one) = match item.value.get(field) {
+        Some(Value::Array(entries)) => (entries.clone(), false),
+        Some(v @ Value::String(_)) => (vec![v.clone()], true),
+        _ => return,
     };
     let pin_field = match to.pairing() {
         Pairing::Pinned(pin) => Some(pin),
@@ -772,7 +784,11 @@ fn check_references(
     };
     let mut seen = HashSet::new();
     for (i, entry) in entries.iter().enumerate() {
-        let (f, p) = place(file, item, &format!("{field}/{i}"));
+        let (f, p) = if one {
+            place(file, item, field)
+        } else {
+            place(file, item, &format!("{field}/{i}"))
+        };
         let pin = pin_field.and_then(|pf| Some((pf, entry.get(pf)?.as_str()?)));
         let (key, shown, found) = match (entry.as_str(), pin) {
             (Some(n), _) => (
@@ -793,7 +809,11 @@ fn check_references(
                 p,
                 format!("{} {shown} is listed twice in {field}", to.noun()),
             ));
-        } else if !found {
+        } else if !found
+            && !entry
+                .as_str()
+                .is_some_and(|n| reference.allows.is_some_and(|a| a(n)))
+        {
             diags.push(Diagnostic::new(
                 f,
                 p,

@@ -68,6 +68,9 @@ pub struct Builder<'d> {
     pub dialect: &'d dyn Dialect,
     /// The create call of each resource this plan creates, by kind and name.
     created: HashMap<(Kind, String), usize>,
+    /// The update and the delete call of each resource this plan changes so, by kind and name.
+    updated: HashMap<(Kind, String), usize>,
+    deleted: HashMap<(Kind, String), usize>,
     /// The clients this plan deletes (no connection needs disabling for them).
     deleted_clients: BTreeSet<String>,
 }
@@ -84,6 +87,8 @@ impl<'d> Builder<'d> {
             calls: Vec::with_capacity(capacity),
             dialect,
             created: HashMap::new(),
+            updated: HashMap::new(),
+            deleted: HashMap::new(),
             deleted_clients,
         }
     }
@@ -121,7 +126,36 @@ impl<'d> Builder<'d> {
     /// The DELETE of the tenant's resource `l`.
     pub fn delete(&mut self, c: &Change, l: &Resource) -> usize {
         let path = self.dialect.item(Target::of(l));
-        self.add("DELETE", path, c.key())
+        let id = self.add("DELETE", path, c.key());
+        self.deleted.insert((c.kind, c.name.clone()), id);
+        id
+    }
+
+    /// This call waits for the create or the update of `kind/name`, where this plan makes one
+    /// (a grant after the API that gains the scope it grants).
+    pub fn waits_for_change(&mut self, id: usize, kind: Kind, name: &str) {
+        let key = (kind, name.to_string());
+        for call in [self.created.get(&key), self.updated.get(&key)]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect::<Vec<_>>()
+        {
+            self.calls[id].after.push(call);
+        }
+    }
+
+    /// The update (when `update`) and the delete of `kind/name`, where this plan makes them,
+    /// wait for this call (a grant's delete before its API's).
+    pub fn precedes(&mut self, id: usize, kind: Kind, name: &str, update: bool) {
+        let key = (kind, name.to_string());
+        let mut later: Vec<usize> = self.deleted.get(&key).copied().into_iter().collect();
+        if update {
+            later.extend(self.updated.get(&key).copied());
+        }
+        for call in later {
+            self.calls[call].after.push(id);
+        }
     }
 
     /// A POST that creates `kind/name`, read back by `check` when its answer is lost; later
@@ -171,6 +205,7 @@ impl<'d> Builder<'d> {
             .item(Target::with_id(c.kind, &c.name, c.live_id()));
         let id = self.add(self.dialect.update_method(c.kind), path, c.key());
         self.body(id, body);
+        self.updated.insert((c.kind, c.name.clone()), id);
         Some(id)
     }
 }

@@ -8,11 +8,12 @@
 //! rewrites every error body (faults' 429/503/500, extractor rejections and unknown routes
 //! included) and adds the `x-ratelimit-*` headers every v2 answer carries.
 
+pub(crate) mod client_grants;
 mod clients;
 mod connections;
 mod emails;
 mod provider;
-mod resource_servers;
+pub(crate) mod resource_servers;
 mod rules;
 mod startup;
 
@@ -89,6 +90,16 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(resource_servers::get_one)
                 .patch(resource_servers::update)
                 .delete(resource_servers::delete),
+        ),
+        (
+            "/api/v2/client-grants",
+            get(client_grants::list).post(client_grants::create),
+        ),
+        (
+            "/api/v2/client-grants/{id}",
+            get(client_grants::get_one)
+                .patch(client_grants::update)
+                .delete(client_grants::delete),
         ),
         ("/api/v2/actions/actions", get(startup::actions)),
         (

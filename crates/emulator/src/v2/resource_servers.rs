@@ -3,7 +3,7 @@
 //! constraint inside the write) and cannot change. The tenant's own Management API (`is_system`,
 //! its identifier this emulator's `…/api/v2/`) exists from the start, is listed first, and can
 //! be neither changed nor deleted (400). An `HS256` API gets a `signing_secret` when none is
-//! given.
+//! given. Deleting an API deletes its client grants.
 
 use std::collections::HashMap;
 
@@ -317,7 +317,21 @@ pub(crate) async fn delete(
     if is_system(&id, &base_url(&app, &headers)) {
         return Err(invalid_body("System resource servers cannot be deleted"));
     }
+    // Its grants go with it, as on the service.
     let deleted = app.store.write(|tx| {
+        let identifier: Option<String> = tx
+            .query_row(
+                "SELECT identifier FROM resource_servers WHERE id = ?1 OR identifier = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(identifier) = &identifier {
+            tx.execute(
+                "DELETE FROM client_grants WHERE audience = ?1",
+                [identifier],
+            )?;
+        }
         Ok(tx.execute(
             "DELETE FROM resource_servers WHERE id = ?1 OR identifier = ?1",
             [&id],
@@ -327,4 +341,31 @@ pub(crate) async fn delete(
         return Err(not_found(&id));
     }
     Ok(no_content())
+}
+
+/// The scopes the API `audience` defines (the system API's at `base` included); `None` when
+/// the tenant has no such API.
+pub(crate) fn scopes_of(
+    tx: &rusqlite::Connection,
+    audience: &str,
+    base: &str,
+) -> Result<Option<Vec<String>>, ApiError> {
+    let api = if is_system(audience, base) {
+        Some(system(base))
+    } else {
+        find(tx, audience)?
+    };
+    Ok(api.map(|a| {
+        a["scopes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["value"].as_str().map(str::to_string))
+            .collect()
+    }))
+}
+
+/// Whether `audience` is the tenant's Management API (at whatever host it was reached by).
+pub(crate) fn is_management_api(audience: &str) -> bool {
+    audience.trim_end_matches('/').ends_with("/api/v2")
 }

@@ -16,6 +16,8 @@ pub static FACTS: Facts = Facts {
     references: &[Reference {
         field: "enabled_clients",
         to: &crate::kinds::client::facts::FACTS,
+        tenant_field: None,
+        allows: None,
     }],
     holds_users: true,
     // The lease's marker is a connection: creating, finding and deleting one has no effect

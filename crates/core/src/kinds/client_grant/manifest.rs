@@ -1,0 +1,36 @@
+//! How the manifests declare a client grant.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A client grant: a client (application) allowed to ask for tokens for an API (an audience)
+/// with some of its scopes, identified by the client and the audience. The client is named as
+/// declared under `clients`; the audience is a declared resource server's `identifier`, or the
+/// tenant's Management API (`https://TENANT/api/v2/`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientGrant {
+    /// The client, by name (one that no other client shares).
+    #[schemars(length(min = 1))]
+    pub client: String,
+    /// The API, by identifier.
+    #[schemars(length(min = 1))]
+    pub audience: String,
+    /// The scopes granted, a set (each one the API defines).
+    pub scope: Vec<String>,
+    /// Whether the client may use the grant with organizations: `deny`, `allow` or `require`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<OrganizationUsage>,
+    /// Whether any organization may be used with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
+}
+
+/// How a grant is used with organizations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrganizationUsage {
+    Deny,
+    Allow,
+    Require,
+}

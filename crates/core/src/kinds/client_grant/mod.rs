@@ -1,0 +1,138 @@
+//! Client grants: a client allowed tokens for an API, identified by the two (`client ->
+//! audience`, the client by name); `scope` is a set. A grant waits for the client and the API
+//! it names when this plan creates them, and an API's delete waits for the deletes of the
+//! grants that name it. a0ctl's own client's grants are never deleted unless declared (they
+//! are how a0ctl reaches the tenant).
+
+pub mod facts;
+pub mod manifest;
+
+use schemars::{Schema, SchemaGenerator};
+use serde_json::{Value, json};
+
+use super::spec::{KindSpec, fields_of, item_schema};
+use crate::diff::change::{Action, Change};
+use crate::export::writer::{Map, Writer};
+use crate::kind::Kind;
+use crate::live::Live;
+use crate::manifest::item::ItemCx;
+use crate::model::Resource;
+use crate::plan::builder::{Builder, Check};
+
+pub struct ClientGrant;
+
+/// The two parts of a grant's name: its client and its audience.
+fn parts(name: &str) -> (&str, &str) {
+    name.split_once(" -> ").unwrap_or((name, ""))
+}
+
+impl KindSpec for ClientGrant {
+    fn kind(&self) -> Kind {
+        Kind::of(&facts::FACTS)
+    }
+
+    fn schema(&self, g: &mut SchemaGenerator) -> Schema {
+        item_schema::<manifest::ClientGrant>(g)
+    }
+
+    fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource> {
+        let g: manifest::ClientGrant = cx.typed(raw)?;
+        let fields = fields_of(&g, &["client", "audience"]);
+        let name = format!("{} -> {}", g.client, g.audience);
+        Some(cx.resource(self.kind(), &name, fields))
+    }
+
+    /// The scopes are a set: sorted, each once.
+    fn normalise(&self, r: &mut Resource) {
+        if let Some(Value::Array(scopes)) = r.fields.get("scope") {
+            let mut s: Vec<Value> = scopes.clone();
+            s.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+            s.dedup();
+            r.fields_mut().insert("scope".into(), Value::Array(s));
+        }
+    }
+
+    /// A create names the client by its id (the placeholder of one this plan creates) and waits
+    /// for the API when this plan creates it; a delete of an API waits for its grants' deletes.
+    fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], live: &Live) {
+        let clients = Kind::clients();
+        let apis = Kind::of(&crate::kinds::resource_server::facts::FACTS);
+        for c in changes {
+            let (client, audience) = parts(&c.name);
+            match (c.action, &c.desired, &c.live) {
+                (Action::Create, Some(d), _) => {
+                    let client_id = match live.client_id_of(client) {
+                        Some(id) => id.to_string(),
+                        None => b.dialect.placeholder(clients, client),
+                    };
+                    let mut body = serde_json::Map::new();
+                    body.insert("client_id".into(), json!(client_id));
+                    body.insert("audience".into(), json!(audience));
+                    for (k, v) in d.fields.iter() {
+                        body.insert(k.clone(), v.clone());
+                    }
+                    let check = Check::Named(c.kind, c.name.clone());
+                    let id = b.create(c.kind, &c.name, Value::Object(body), check);
+                    b.needs(id, clients, client);
+                    b.waits_for_change(id, apis, audience);
+                }
+                (Action::Update, Some(d), _) => {
+                    if let Some(id) = b.update(c, d) {
+                        // A grant that gains a scope waits for its API to define it; one that
+                        // only loses scopes goes first, so its API may drop them.
+                        if gains_scope(d, audience, live) {
+                            b.waits_for_change(id, apis, audience);
+                        } else {
+                            b.precedes(id, apis, audience, true);
+                        }
+                    }
+                }
+                (Action::Delete, _, Some(l)) => {
+                    let id = b.delete(c, l);
+                    b.precedes(id, apis, audience, true);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// By client name and audience, never ids (a grant of a client whose name another shares,
+    /// or of the global client, is left out: no manifest can name it).
+    fn export(&self, w: &mut Writer<'_>, live: &Live) {
+        let mut items = Vec::new();
+        for g in live.of_kind(self.kind()) {
+            let (client, audience) = parts(&g.name);
+            if live.client_id_of(client).is_none() {
+                continue;
+            }
+            let mut m = Map::new();
+            m.push("client", Value::String(client.to_string()));
+            m.push("audience", Value::String(audience.to_string()));
+            m.push("scope", g.fields.get("scope").cloned().unwrap_or(json!([])));
+            w.rest(&mut m, g, &[]);
+            items.push(w.item(m, &g.name, "client grant"));
+        }
+        w.section("client_grants.yaml", "client_grants", &items);
+    }
+}
+
+/// Whether the grant `d` of `audience` holds a scope the tenant's API does not define yet.
+fn gains_scope(d: &Resource, audience: &str, live: &Live) -> bool {
+    let apis = Kind::of(&crate::kinds::resource_server::facts::FACTS);
+    let defined: Vec<&str> = live
+        .of_kind(apis)
+        .find(|r| r.name == audience)
+        .and_then(|r| r.fields.get("scopes"))
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.get("value").and_then(Value::as_str))
+        .collect();
+    d.fields
+        .get("scope")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|s| !defined.contains(&s))
+}

@@ -1,0 +1,270 @@
+//! Client grants on v2: named by client and audience, applied after what they name, removed
+//! before it, checked offline, and a0ctl's own client's grants never deleted.
+
+mod harness;
+
+use harness::{Env, assert_exit, stderr, stdout, write};
+use reqwest::Method;
+use serde_json::Value;
+
+async fn v2(env: &Env, method: Method, path: &str) -> (u16, Value) {
+    let token = env.v2_token().await;
+    let resp = env
+        .http
+        .request(method, format!("{}/api/v2{path}", env.handle.base_url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn grants(env: &Env) -> Vec<Value> {
+    let (status, v) = v2(env, Method::GET, "/client-grants?per_page=100").await;
+    assert_eq!(status, 200, "{v}");
+    v.as_array().unwrap().clone()
+}
+
+fn tree(scopes: &[&str], granted: &[&str], client: &str) -> String {
+    let scope_list: Vec<String> = scopes
+        .iter()
+        .map(|s| format!("{{value: \"{s}\"}}"))
+        .collect();
+    let granted: Vec<String> = granted.iter().map(|s| format!("\"{s}\"")).collect();
+    format!(
+        r#"api: v2
+clients:
+  - name: {client}
+    app_type: non_interactive
+resource_servers:
+  - identifier: https://orders.example.com
+    name: Orders
+    scopes: [{}]
+client_grants:
+  - client: {client}
+    audience: https://orders.example.com
+    scope: [{}]
+"#,
+        scope_list.join(", "),
+        granted.join(", ")
+    )
+}
+
+/// The resources of a JSON plan's calls, in the order they are sent, each with the
+/// positions of the calls it waits for.
+fn calls(plan: &Value) -> Vec<(String, Vec<u64>)> {
+    plan["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let after = c["after"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_u64).collect())
+                .unwrap_or_default();
+            (c["resource"].as_str().unwrap().to_string(), after)
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grants_follow_what_they_name_and_plan_empty() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("tree");
+    let d = t.to_str().unwrap();
+
+    // A client, its API and the grant, in one apply: the grant after both.
+    write(
+        &t,
+        "t.yaml",
+        &tree(&["read:orders"], &["read:orders"], "Worker"),
+    );
+    let out = env.run(&["apply", "--yes", d]).await;
+    assert_exit(&out, 0);
+    let g = grants(&env).await;
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[0]["audience"], "https://orders.example.com");
+    let out = env.run(&["plan", "--detailed-exitcode", d]).await;
+    assert_exit(&out, 0);
+
+    // A new scope and the grant that uses it, in one apply: the API's update first.
+    write(
+        &t,
+        "t.yaml",
+        &tree(
+            &["read:orders", "write:orders"],
+            &["read:orders", "write:orders"],
+            "Worker",
+        ),
+    );
+    let out = env.run(&["apply", "--yes", "--parallelism", "1", d]).await;
+    assert_exit(&out, 0);
+    let g = grants(&env).await;
+    assert_eq!(
+        g[0]["scope"],
+        serde_json::json!(["read:orders", "write:orders"])
+    );
+    let out = env.run(&["plan", "--detailed-exitcode", d]).await;
+    assert_exit(&out, 0);
+
+    // Both removed in one apply: the grant first, so the API may drop the scope.
+    write(
+        &t,
+        "t.yaml",
+        &tree(&["read:orders"], &["read:orders"], "Worker"),
+    );
+    let out = env.run(&["plan", "--format", "json", d]).await;
+    let plan = harness::json(&out);
+    let order = calls(&plan);
+    let grant = order
+        .iter()
+        .position(|(r, _)| r.starts_with("client_grant/"))
+        .unwrap();
+    let (api, after) = order
+        .iter()
+        .enumerate()
+        .find(|(_, (r, _))| r.starts_with("resource_server/"))
+        .map(|(i, (_, a))| (i, a.clone()))
+        .unwrap();
+    assert!(grant < api && after.contains(&(grant as u64)), "{order:?}");
+    let out = env.run(&["apply", "--yes", "--parallelism", "1", d]).await;
+    assert_exit(&out, 0);
+    let out = env.run(&["plan", "--detailed-exitcode", d]).await;
+    assert_exit(&out, 0);
+
+    // Export names the grant by client and audience, and plans empty.
+    let export = dir.path().join("export");
+    let out = env
+        .run(&["export", "--out", export.to_str().unwrap()])
+        .await;
+    assert_exit(&out, 0);
+    let written = std::fs::read_to_string(export.join("client_grants.yaml")).unwrap();
+    assert!(written.contains("client: Worker"), "{written}");
+    assert!(
+        written.contains("audience: https://orders.example.com"),
+        "{written}"
+    );
+    let out = env
+        .run(&["plan", "--detailed-exitcode", export.to_str().unwrap()])
+        .await;
+    assert_exit(&out, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renaming_a_client_that_a_grant_names_moves_the_grant() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("tree");
+    let d = t.to_str().unwrap();
+    write(
+        &t,
+        "t.yaml",
+        &tree(&["read:orders"], &["read:orders"], "Worker"),
+    );
+    assert_exit(&env.run(&["apply", "--yes", d]).await, 0);
+    // A new name is a new client: the grant goes with the manifest's client.
+    write(
+        &t,
+        "t.yaml",
+        &tree(&["read:orders"], &["read:orders"], "Worker2"),
+    );
+    let out = env.run(&["apply", "--yes", "--allow-delete", d]).await;
+    assert_exit(&out, 0);
+    let out = env
+        .run(&["plan", "--detailed-exitcode", "--allow-delete", d])
+        .await;
+    assert_exit(&out, 0);
+    let g = grants(&env).await;
+    assert_eq!(g.len(), 1, "{g:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a0ctl_s_own_grant_is_never_deleted() {
+    let env = Env::start().await;
+    // A non-global client that a0ctl runs as, granted the Management API.
+    let token = env.v2_token().await;
+    let client: Value = env
+        .http
+        .post(format!("{}/api/v2/clients", env.handle.base_url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "ci-runner", "app_type": "non_interactive"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = client["client_id"].as_str().unwrap().to_string();
+    let secret = client["client_secret"].as_str().unwrap().to_string();
+    let audience = format!("{}/api/v2/", env.handle.base_url);
+    let resp = env
+        .http
+        .post(format!("{}/api/v2/client-grants", env.handle.base_url))
+        .bearer_auth(token)
+        .json(&serde_json::json!({
+            "client_id": id, "audience": audience,
+            "scope": ["read:clients", "read:client_grants", "delete:client_grants",
+                      "read:resource_servers", "read:connections", "read:rules",
+                      "read:email_templates", "read:email_provider", "read:connections_options"],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("tree");
+    write(&t, "t.yaml", "api: v2\nclient_grants: []\n");
+    let out = env
+        .command(&["plan", "--allow-delete", t.to_str().unwrap()])
+        .env("AUTH0_CLIENT_ID", &id)
+        .env("AUTH0_CLIENT_SECRET", &secret)
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("No changes"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+#[test]
+fn grant_references_are_checked_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "api: v2\nclients:\n  - {name: A}\n  - {name: B}\n  - {name: B}\nresource_servers:\n  - {identifier: https://x}\nclient_grants:\n  - {client: Nobody, audience: https://x, scope: []}\n  - {client: A, audience: https://nowhere, scope: []}\n  - {client: A, audience: https://x, scope: []}\n  - {client: A, audience: https://x, scope: [a]}\n  - {client: A, audience: https://tenant.example/api/v2/, scope: [read:users]}\n",
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+        .args(["validate", dir.path().to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for (line, text) in [
+        (
+            9,
+            "client names `Nobody`, which no manifest declares under clients",
+        ),
+        (
+            10,
+            "audience names `https://nowhere`, which no manifest declares under resource_servers",
+        ),
+        (12, "duplicate client grant `A -> https://x`"),
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.contains(&format!("t.yaml:{line}:")) && l.contains(text)),
+            "line {line}: {text}\n{err}"
+        );
+    }
+    assert!(
+        !err.contains("t.yaml:13:"),
+        "the Management API's audience is allowed:\n{err}"
+    );
+}
