@@ -633,17 +633,19 @@ fn the_core_names_no_kind() {
 /// (`Facts::section`, `Reference::field`), which the loader, the diff and the plan ask for.
 #[test]
 fn the_core_reads_no_section_by_name() {
-    // A section by its name anywhere; a reference field where a field is read or written by
-    // name (its name alone, `client` or `audience`, is also a plain word).
+    // A section or a reference field where it is read, written, compared or matched by name
+    // (the name alone, `tenant` or `client`, is also a plain word of messages).
     let mut names: Vec<String> = Vec::new();
     for k in a0ctl::kind::Kind::all() {
-        names.push(format!("\"{}\"", k.section()));
-        for r in k.references() {
+        let fields = k.references().iter().map(|r| r.field);
+        for name in std::iter::once(k.section()).chain(fields) {
             for op in ["get", "contains_key", "remove", "insert", "entry"] {
-                names.push(format!("{op}(\"{}\"", r.field));
+                names.push(format!("{op}(\"{name}\""));
             }
-            names.push(format!("!= \"{}\"", r.field));
-            names.push(format!("== \"{}\"", r.field));
+            names.push(format!("!= \"{name}\""));
+            names.push(format!("== \"{name}\""));
+            names.push(format!("\"{name}\" =>"));
+            names.push(format!("\"{name}\" |"));
         }
     }
     let mut wrong = Vec::new();

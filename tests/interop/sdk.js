@@ -201,6 +201,20 @@ check('client grants: create, 409, 400 for an undefined scope, list by checkpoin
   await mgmt.clients.delete(other.client_id);
 });
 
+check('tenant settings: get, update merging flags, 400 for an unknown key', async () => {
+  const before = await mgmt.tenants.settings.get();
+  assert.equal(typeof before.session_lifetime, 'number');
+  const updated = await mgmt.tenants.settings.update({
+    friendly_name: 'SDK Tenant', flags: { revoke_refresh_token_grant: true },
+  });
+  assert.equal(updated.friendly_name, 'SDK Tenant');
+  assert.equal(updated.flags.revoke_refresh_token_grant, true);
+  assert.equal(updated.flags.enable_client_connections, before.flags.enable_client_connections, 'flags are merged');
+  const read = await mgmt.tenants.settings.get({ fields: 'friendly_name', include_fields: true });
+  assert.deepEqual(Object.keys(read), ['friendly_name']);
+  await assert.rejects(mgmt.tenants.settings.update({ nonsense: 1 }), (e) => e.statusCode === 400);
+});
+
 (async () => {
   let passed = 0;
   let failed = 0;

@@ -413,6 +413,18 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
             continue;
         }
         let have = l.fields.get(key);
+        if crate::kinds::spec(d.kind).merged().contains(&key.as_str()) {
+            let empty = serde_json::Map::new();
+            let have_map = have.and_then(Value::as_object).unwrap_or(&empty);
+            for (k, w) in want.as_object().unwrap_or(&empty) {
+                let h = have_map.get(k);
+                if h != Some(w) {
+                    let path = FieldPath::from_segments([key.as_str(), k.as_str()]);
+                    fields.push(FieldChange::new(path, h, Some(w), Some(l), Some(d)));
+                }
+            }
+            continue;
+        }
         if key == "options" {
             let empty = serde_json::Map::new();
             let want_map = want.as_object().unwrap_or(&empty);

@@ -139,6 +139,10 @@ CREATE TABLE IF NOT EXISTS client_grants (
     data TEXT NOT NULL,
     UNIQUE (client_id, audience)
 );
+CREATE TABLE IF NOT EXISTS tenant_settings (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS email_provider (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     data TEXT NOT NULL

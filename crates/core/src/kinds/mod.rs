@@ -16,13 +16,14 @@ pub mod provider;
 pub mod resource_server;
 pub mod rule;
 pub mod spec;
+pub mod tenant;
 
 pub use spec::KindSpec;
 
 use crate::kind::Kind;
 
 /// Every kind's behaviour, in rank order (as `Kind::all`).
-pub static ALL: [&dyn KindSpec; 7] = [
+pub static ALL: [&dyn KindSpec; 8] = [
     &connection::Connection,
     &client::Client,
     &rule::Rule,
@@ -30,6 +31,7 @@ pub static ALL: [&dyn KindSpec; 7] = [
     &provider::Provider,
     &resource_server::ResourceServer,
     &client_grant::ClientGrant,
+    &tenant::Tenant,
 ];
 
 /// What `kind` does.

@@ -39,6 +39,11 @@ pub trait KindSpec: Sync {
     /// A declared item that the schema found valid, as a resource: its manifest type read,
     /// its `{file: …}` sources resolved, and its fields as the manifest names them.
     fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource>;
+    /// Object fields the API merges key by key (a tenant's `flags`): compared by the keys the
+    /// manifest declares, the others left as they are.
+    fn merged(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Put a resource, declared or read from the tenant, in the one form both are compared in
     /// (a list the service keeps in any order, sorted).
     fn normalise(&self, _r: &mut Resource) {}

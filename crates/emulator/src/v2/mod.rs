@@ -16,6 +16,7 @@ mod provider;
 pub(crate) mod resource_servers;
 mod rules;
 mod startup;
+mod tenant;
 
 use std::collections::HashMap;
 
@@ -100,6 +101,10 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(client_grants::get_one)
                 .patch(client_grants::update)
                 .delete(client_grants::delete),
+        ),
+        (
+            "/api/v2/tenants/settings",
+            get(tenant::get_one).patch(tenant::update),
         ),
         ("/api/v2/actions/actions", get(startup::actions)),
         (
