@@ -1,7 +1,7 @@
 //! Interop with unmodified clients (versions pinned in `tests/interop/package.json`, installed
 //! with `npm ci` from the checked-in lock file), against the emulator started with `--tls` and
 //! trusted through NODE_EXTRA_CA_CERTS:
-//! - the `auth0` npm SDK runs `tests/interop/sdk.js`, whose last line must be `8 passed, 0 failed`;
+//! - the `auth0` npm SDK runs `tests/interop/sdk.js`, whose last line must be `9 passed, 0 failed`;
 //! - auth0-deploy-cli (`a0deploy`) exports a seeded tenant limited to clients, connections,
 //!   databases, rules and email templates, and imports an edited export; both exit 0 and the
 //!   tenant then holds the edits.
@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::{Value, json};
 
 /// How many checks `sdk.js` makes: a script that ran fewer did not prove them.
-const SDK_CHECKS: usize = 8;
+const SDK_CHECKS: usize = 9;
 
 fn have(tool: &str) -> bool {
     Command::new(tool)

@@ -215,6 +215,33 @@ check('tenant settings: get, update merging flags, 400 for an unknown key', asyn
   await assert.rejects(mgmt.tenants.settings.update({ nonsense: 1 }), (e) => e.statusCode === 400);
 });
 
+check('roles: create, 409, list, update, permissions added, listed across pages and removed, delete', async () => {
+  const api = await mgmt.resourceServers.create({
+    identifier: 'https://sdk-roles.example', scopes: [{ value: 'a' }, { value: 'b' }, { value: 'c' }],
+  });
+  const role = await mgmt.roles.create({ name: 'sdk-role', description: 'first' });
+  assert.ok(role.id, 'an id');
+  await assert.rejects(mgmt.roles.create({ name: 'sdk-role' }), (e) => e.statusCode === 409);
+  const listed = await all(mgmt.roles.list({ per_page: 1 }));
+  assert.ok(listed.some((r) => r.id === role.id), 'listed');
+  const updated = await mgmt.roles.update(role.id, { description: 'second' });
+  assert.equal(updated.description, 'second');
+  const pairs = ['a', 'b', 'c'].map((p) => ({ resource_server_identifier: api.identifier, permission_name: p }));
+  await mgmt.roles.permissions.add(role.id, { permissions: pairs });
+  await assert.rejects(
+    mgmt.roles.permissions.add(role.id, { permissions: [{ resource_server_identifier: api.identifier, permission_name: 'zzz' }] }),
+    (e) => e.statusCode === 400,
+  );
+  const perms = await all(mgmt.roles.permissions.list(role.id, { per_page: 2 }));
+  assert.deepEqual(perms.map((p) => p.permission_name), ['a', 'b', 'c']);
+  await mgmt.roles.permissions.delete(role.id, { permissions: [pairs[1]] });
+  const left = await all(mgmt.roles.permissions.list(role.id));
+  assert.deepEqual(left.map((p) => p.permission_name), ['a', 'c']);
+  await mgmt.roles.delete(role.id);
+  await assert.rejects(mgmt.roles.get(role.id), (e) => e.statusCode === 404);
+  await mgmt.resourceServers.delete(api.id);
+});
+
 (async () => {
   let passed = 0;
   let failed = 0;

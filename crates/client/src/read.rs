@@ -61,6 +61,7 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
             record(&mut live, &mut clients_of, kind, system, obj, r);
         }
     }
+    read_parts(api, &mut live).await?;
     live.compose_names();
     // The global client is never part of a connection's managed clients (v1's client views
     // leave it out too).
@@ -75,6 +76,46 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
     live.resources
         .sort_by(|a, b| (a.kind, &a.name, &a.id).cmp(&(b.kind, &b.name, &b.id)));
     Ok(live)
+}
+
+/// How many resources' parts are read at once.
+const PARTS_AT_ONCE: usize = 8;
+
+/// The fields the tenant lists under each resource (`KindSpec::part`: a role's permissions):
+/// one listing per resource, a few at a time, each item in the manifest's shape.
+async fn read_parts(api: &Api, live: &mut Live) -> Result<(), CallError> {
+    let d = api.dialect();
+    let wanted: Vec<(usize, Listing, a0ctl_core::kinds::spec::Part)> = live
+        .resources
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let part = a0ctl_core::kinds::spec(r.kind).part()?;
+            let listing = Listing::Pages {
+                path: format!("{}{}", d.item(Target::of(r)), part.suffix),
+                key: part.key,
+                per_page: 100,
+            };
+            Some((i, listing, part))
+        })
+        .collect();
+    let read: Vec<Result<(usize, Value), CallError>> = futures::stream::iter(wanted)
+        .map(|(i, listing, part)| async move {
+            let items = read_all(api, &listing).await?;
+            Ok((i, Value::Array(items.iter().map(part.read).collect())))
+        })
+        .buffer_unordered(PARTS_AT_ONCE)
+        .collect()
+        .await;
+    for result in read {
+        let (i, items) = result?;
+        let r = &mut live.resources[i];
+        if let Some(part) = a0ctl_core::kinds::spec(r.kind).part() {
+            r.fields_mut().insert(part.field.to_string(), items);
+            a0ctl_core::kinds::spec(r.kind).normalise(r);
+        }
+    }
+    Ok(())
 }
 
 /// Every listing `options` asks for (only the named email templates, when it names them), read

@@ -22,7 +22,7 @@ pub(crate) struct Caller {
 }
 
 /// Every scope the v2 surface checks; the global client's v2 tokens carry them all.
-pub(crate) const SCOPES: [&str; 37] = [
+pub(crate) const SCOPES: [&str; 41] = [
     "read:clients",
     "create:clients",
     "update:clients",
@@ -52,6 +52,10 @@ pub(crate) const SCOPES: [&str; 37] = [
     "create:client_grants",
     "update:client_grants",
     "delete:client_grants",
+    "read:roles",
+    "create:roles",
+    "update:roles",
+    "delete:roles",
     "read:tenant_settings",
     "update:tenant_settings",
     "read:resource_servers",

@@ -143,6 +143,18 @@ CREATE TABLE IF NOT EXISTS tenant_settings (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS roles (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE,
+    description TEXT
+);
+CREATE TABLE IF NOT EXISTS role_permissions (
+    role_id TEXT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
+    api TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    PRIMARY KEY (role_id, api, scope)
+);
 CREATE TABLE IF NOT EXISTS email_provider (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     data TEXT NOT NULL

@@ -10,7 +10,7 @@ pub use facts::{Facts, Kind, Named, Pairing, Reference, pin_key};
 use crate::manifest::types::ApiVersion;
 
 /// Every kind's facts, in rank order (`every_kind_is_registered_once`).
-static ALL: [Kind; 8] = [
+static ALL: [Kind; 9] = [
     Kind::of(&crate::kinds::connection::facts::FACTS),
     Kind::of(&crate::kinds::client::facts::FACTS),
     Kind::of(&crate::kinds::rule::facts::FACTS),
@@ -19,6 +19,7 @@ static ALL: [Kind; 8] = [
     Kind::of(&crate::kinds::resource_server::facts::FACTS),
     Kind::of(&crate::kinds::client_grant::facts::FACTS),
     Kind::of(&crate::kinds::tenant::facts::FACTS),
+    Kind::of(&crate::kinds::role::facts::FACTS),
 ];
 
 // The kinds by name, for the kinds' own modules and for tests; the core names none of them.
@@ -32,6 +33,7 @@ impl Kind {
     pub const ResourceServer: Kind = Kind::of(&crate::kinds::resource_server::facts::FACTS);
     pub const ClientGrant: Kind = Kind::of(&crate::kinds::client_grant::facts::FACTS);
     pub const Tenant: Kind = Kind::of(&crate::kinds::tenant::facts::FACTS);
+    pub const Role: Kind = Kind::of(&crate::kinds::role::facts::FACTS);
 }
 
 impl Kind {

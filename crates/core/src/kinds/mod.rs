@@ -14,6 +14,7 @@ pub mod connection;
 pub mod email;
 pub mod provider;
 pub mod resource_server;
+pub mod role;
 pub mod rule;
 pub mod spec;
 pub mod tenant;
@@ -23,7 +24,7 @@ pub use spec::KindSpec;
 use crate::kind::Kind;
 
 /// Every kind's behaviour, in rank order (as `Kind::all`).
-pub static ALL: [&dyn KindSpec; 8] = [
+pub static ALL: [&dyn KindSpec; 9] = [
     &connection::Connection,
     &client::Client,
     &rule::Rule,
@@ -32,6 +33,7 @@ pub static ALL: [&dyn KindSpec; 8] = [
     &resource_server::ResourceServer,
     &client_grant::ClientGrant,
     &tenant::Tenant,
+    &role::Role,
 ];
 
 /// What `kind` does.

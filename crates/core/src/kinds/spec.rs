@@ -39,6 +39,11 @@ pub trait KindSpec: Sync {
     /// A declared item that the schema found valid, as a resource: its manifest type read,
     /// its `{file: …}` sources resolved, and its fields as the manifest names them.
     fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource>;
+    /// A field the tenant keeps in a listing of its own under each resource (a role's
+    /// permissions): read with one listing per resource, changed by the kind's own calls.
+    fn part(&self) -> Option<Part> {
+        None
+    }
     /// Object fields the API merges key by key (a tenant's `flags`): compared by the keys the
     /// manifest declares, the others left as they are.
     fn merged(&self) -> &'static [&'static str] {
@@ -81,4 +86,17 @@ pub fn fields_of<T: Serialize>(value: &T, skip: &[&str]) -> BTreeMap<String, Val
 /// The schema of one item of type `T`: a reference to its definition.
 pub fn item_schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<T>()
+}
+
+/// A field listed under each resource (`KindSpec::part`).
+#[derive(Debug, Clone, Copy)]
+pub struct Part {
+    /// The resource's field it fills.
+    pub field: &'static str,
+    /// The listing's path below the resource's (`/permissions`).
+    pub suffix: &'static str,
+    /// The key of its pages' items.
+    pub key: &'static str,
+    /// One listed object as an item of the field, in the manifest's shape.
+    pub read: fn(&Value) -> Value,
 }

@@ -772,7 +772,31 @@ fn check_references(
 ) {
     let field = reference.field;
     let to = reference.kind();
-    // One name, or a list of them.
+    // One name, or a list of them; a path with `*` (`permissions/*/resource_server`) names one
+    // in each item of a list, each checked where it is.
+    if let Some((list, rest)) = field.split_once("/*/") {
+        for (i, entry) in item
+            .value
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let inner = RawItem {
+                kind: item.kind,
+                file: item.file,
+                pointer: format!("{}/{list}/{i}", item.pointer),
+                value: entry.clone(),
+            };
+            let nested = crate::kind::Reference {
+                field: rest,
+                ..*reference
+            };
+            check_references(declared, &nested, file, &inner, diags);
+        }
+        return;
+    }
     let (entries, one) = match item.value.get(field) {
         Some(Value::Array(entries)) => (entries.clone(), false),
         Some(v @ Value::String(_)) => (vec![v.clone()], true),

@@ -14,6 +14,7 @@ mod connections;
 mod emails;
 mod provider;
 pub(crate) mod resource_servers;
+mod roles;
 mod rules;
 mod startup;
 mod tenant;
@@ -105,6 +106,19 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (
             "/api/v2/tenants/settings",
             get(tenant::get_one).patch(tenant::update),
+        ),
+        ("/api/v2/roles", get(roles::list).post(roles::create)),
+        (
+            "/api/v2/roles/{id}",
+            get(roles::get_one)
+                .patch(roles::update)
+                .delete(roles::delete),
+        ),
+        (
+            "/api/v2/roles/{id}/permissions",
+            get(roles::permissions)
+                .post(roles::add_permissions)
+                .delete(roles::remove_permissions),
         ),
         ("/api/v2/actions/actions", get(startup::actions)),
         (
