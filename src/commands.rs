@@ -135,6 +135,7 @@ pub async fn compute(
         }
     }
     let mut changes = diff::target(changes, targets);
+    refuse_orphans(api, &changes, &live, kinds).await?;
     // Where the API has no scopes (v1), only the global client may write.
     let scopeless = api
         .dialect()
@@ -160,6 +161,63 @@ pub async fn compute(
         redactor,
         client_views,
     })
+}
+
+/// A plan that deletes (or replaces) what other resources of the tenant still name (an API its
+/// grants, a client its grants) is refused before anything is sent, naming them, unless the
+/// plan deletes them too. Kinds the manifests do not manage are read for this only when such a
+/// delete is planned.
+async fn refuse_orphans(
+    api: &Api,
+    changes: &diff::Changes,
+    live: &Live,
+    kinds: &std::collections::BTreeSet<Kind>,
+) -> Result<()> {
+    let gone: std::collections::BTreeSet<Kind> = changes
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+        .map(|c| c.kind)
+        .collect();
+    let unread: std::collections::BTreeSet<Kind> = api
+        .dialect()
+        .kinds()
+        .iter()
+        .copied()
+        .filter(|k| !kinds.contains(k) && *k != Kind::clients())
+        .filter(|k| {
+            k.references()
+                .iter()
+                .any(|r| r.tenant_field.is_some() && gone.contains(&r.kind()))
+        })
+        .collect();
+    let mut referrers: Vec<Resource> = live.resources.clone();
+    if !unread.is_empty() {
+        referrers.extend(fetch(api, false, Some(&unread), None).await?.resources);
+    }
+    let left = diff::left_referring(changes, &referrers);
+    if left.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = left
+        .iter()
+        .take(10)
+        .map(|(who, what)| format!("{who} (names {what})"))
+        .collect();
+    let more = if left.len() > 10 {
+        format!(", and {} more", left.len() - 10)
+    } else {
+        String::new()
+    };
+    Err(Refused {
+        message: crate::diag::visible_line(&format!(
+            "the plan deletes what other resources still name, and the tenant would delete them with it: {}{more}; nothing was changed",
+            named.join(", ")
+        ))
+        .into_owned(),
+        hint: "delete them in the same plan (declare their section and pass --allow-delete), or keep what they name".into(),
+    }
+    .into())
 }
 
 fn plan_calls(changes: Changes, live: &Live, dialect: &dyn Dialect) -> Result<Plan> {

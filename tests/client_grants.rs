@@ -268,3 +268,41 @@ fn grant_references_are_checked_offline() {
         "the Management API's audience is allowed:\n{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_api_that_grants_still_name_is_refused_naming_them() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("tree");
+    let d = t.to_str().unwrap();
+    write(
+        &t,
+        "t.yaml",
+        &tree(&["read:orders"], &["read:orders"], "Worker"),
+    );
+    assert_exit(&env.run(&["apply", "--yes", d]).await, 0);
+    // The grants are no longer managed and the API is gone from the manifests: deleting it
+    // would take the grant with it, unseen.
+    write(
+        &t,
+        "t.yaml",
+        "api: v2\nclients:\n  - {name: Worker, app_type: non_interactive}\nresource_servers: []\n",
+    );
+    let out = env.run(&["apply", "--yes", "--allow-delete", d]).await;
+    assert_exit(&out, 3);
+    let err = stderr(&out);
+    assert!(
+        err.contains("client_grant/Worker -> https://orders.example.com (names resource_server/https://orders.example.com)"),
+        "{err}"
+    );
+    assert_eq!(grants(&env).await.len(), 1, "nothing was sent");
+    // With the grants managed too, the plan deletes both, the grant first.
+    write(
+        &t,
+        "t.yaml",
+        "api: v2\nclients:\n  - {name: Worker, app_type: non_interactive}\nresource_servers: []\nclient_grants: []\n",
+    );
+    let out = env.run(&["apply", "--yes", "--allow-delete", d]).await;
+    assert_exit(&out, 0);
+    assert!(grants(&env).await.is_empty());
+}

@@ -863,3 +863,45 @@ pub fn live_from_resources(resources: &[Resource]) -> Live {
 
 #[cfg(test)]
 mod tests;
+
+/// The tenant's resources (`referrers`) that hold a reference (`Reference::tenant_field`) to
+/// what `changes` delete or replace, and that `changes` do not delete themselves: deleting
+/// what they name would delete them too (the service deletes an API's grants and a client's),
+/// unseen. Each as (`kind/name` of the referrer, `kind/name` of what it names).
+pub fn left_referring(changes: &Changes, referrers: &[Resource]) -> Vec<(String, String)> {
+    let gone: Vec<&Change> = changes
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+        .collect();
+    let deleted: BTreeSet<(Kind, &str)> = changes
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .map(|c| (c.kind, c.name.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    for r in referrers {
+        if deleted.contains(&(r.kind, r.name.as_str())) {
+            continue;
+        }
+        for reference in r.kind.references() {
+            let Some(value) = r.refs.get(reference.field) else {
+                continue;
+            };
+            let to = reference.kind();
+            let pinned = matches!(to.pairing(), Pairing::Pinned(_));
+            if let Some(c) = gone.iter().find(|c| {
+                c.kind == to
+                    && if pinned {
+                        c.live_id() == Some(value.as_str())
+                    } else {
+                        &c.name == value
+                    }
+            }) {
+                out.push((format!("{}/{}", r.kind, r.name), c.key()));
+            }
+        }
+    }
+    out
+}
