@@ -238,7 +238,7 @@ fn grant_references_are_checked_offline() {
     write(
         dir.path(),
         "t.yaml",
-        "api: v2\nclients:\n  - {name: A}\n  - {name: B}\n  - {name: B}\nresource_servers:\n  - {identifier: https://x}\nclient_grants:\n  - {client: Nobody, audience: https://x, scope: []}\n  - {client: A, audience: https://nowhere, scope: []}\n  - {client: A, audience: https://x, scope: []}\n  - {client: A, audience: https://x, scope: [a]}\n  - {client: A, audience: https://tenant.example/api/v2/, scope: [read:users]}\n",
+        "api: v2\nclients:\n  - {name: A}\n  - {name: B}\n  - {name: B}\nresource_servers:\n  - {identifier: https://x, scopes: [{value: a}]}\nclient_grants:\n  - {client: Nobody, audience: https://x, scope: []}\n  - {client: A, audience: https://nowhere, scope: []}\n  - {client: A, audience: https://x, scope: []}\n  - {client: A, audience: https://x, scope: [a, b]}\n  - {client: A, audience: https://tenant.example/api/v2/, scope: [read:users]}\n",
     );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
         .args(["validate", dir.path().to_str().unwrap()])
@@ -256,6 +256,10 @@ fn grant_references_are_checked_offline() {
             "audience names `https://nowhere`, which no manifest declares under resource_servers",
         ),
         (12, "duplicate client grant `A -> https://x`"),
+        (
+            12,
+            "scope `b` is not one of the scopes that resource server `https://x` declares",
+        ),
     ] {
         assert!(
             err.lines()

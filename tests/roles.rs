@@ -100,12 +100,12 @@ async fn role_permissions_change_by_the_difference_after_their_api() {
 }
 
 #[test]
-fn a_permission_on_an_undeclared_api_is_a_located_error() {
+fn a_permission_on_an_undeclared_api_or_scope_is_a_located_error() {
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
         "t.yaml",
-        "api: v2\nroles:\n  - name: A\n    permissions:\n      - {resource_server: https://nowhere, scope: read}\n",
+        "api: v2\nresource_servers:\n  - {identifier: https://x, scopes: [{value: read}]}\nroles:\n  - name: A\n    permissions:\n      - {resource_server: https://nowhere, scope: read}\n      - {resource_server: https://x, scope: write}\n      - {resource_server: https://x, scope: read}\n",
     );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
         .args(["validate", dir.path().to_str().unwrap()])
@@ -114,7 +114,12 @@ fn a_permission_on_an_undeclared_api_is_a_located_error() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(
-        err.contains("t.yaml:5:27: resource_server names `https://nowhere`, which no manifest declares under resource_servers"),
+        err.contains("t.yaml:7:27: resource_server names `https://nowhere`, which no manifest declares under resource_servers"),
         "{err}"
     );
+    assert!(
+        err.contains("t.yaml:8:45: scope `write` is not one of the scopes that resource server `https://x` declares"),
+        "{err}"
+    );
+    assert!(err.contains("2 problems"), "{err}");
 }

@@ -93,6 +93,19 @@ pub struct Reference {
     pub tenant_field: Option<&'static str>,
     /// Names that need no declaration (the Management API's audience), if any.
     pub allows: Option<fn(&str) -> bool>,
+    /// What the reference also names inside what it names, checked offline where the named
+    /// resource declares it: this item's field (one value or a list), and the named resource's
+    /// list and the key of its items that must hold each value (a grant's `scope` in its API's
+    /// `scopes[].value`).
+    pub within: Option<Within>,
+}
+
+/// See [`Reference::within`].
+#[derive(Debug, Clone, Copy)]
+pub struct Within {
+    pub field: &'static str,
+    pub list: &'static str,
+    pub key: &'static str,
 }
 
 impl Reference {

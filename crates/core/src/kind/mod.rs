@@ -5,7 +5,7 @@
 
 pub mod facts;
 
-pub use facts::{Facts, Kind, Named, Pairing, Reference, pin_key};
+pub use facts::{Facts, Kind, Named, Pairing, Reference, Within, pin_key};
 
 use crate::manifest::types::ApiVersion;
 

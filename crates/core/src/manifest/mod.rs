@@ -727,6 +727,8 @@ struct Declared<'a> {
     pins: HashMap<Kind, HashSet<&'a str>>,
     /// The names more than one resource of a kind has.
     shared_names: HashMap<Kind, HashSet<&'a str>>,
+    /// Each declared item by kind and name (the first of a name).
+    items: HashMap<(Kind, &'a str), &'a Value>,
 }
 
 impl<'a> Declared<'a> {
@@ -740,6 +742,7 @@ impl<'a> Declared<'a> {
             };
             if let Some(n) = i.value.get(field).and_then(Value::as_str) {
                 d.names.entry(i.kind).or_default().insert(n);
+                d.items.entry((i.kind, n)).or_insert(&i.value);
                 *counts.entry((i.kind, n)).or_default() += 1;
             }
             if let Pairing::Pinned(pin) = i.kind.pairing()
@@ -846,6 +849,41 @@ fn check_references(
                     to.section()
                 ),
             ));
+        } else if let (Some(within), Some(name)) = (reference.within, entry.as_str())
+            && let Some(named) = declared.items.get(&(to, name))
+            && let Some(list) = named.get(within.list).and_then(Value::as_array)
+        {
+            // What it names inside what it names (a grant's scopes, among its API's).
+            let defined: HashSet<&str> = list
+                .iter()
+                .filter_map(|x| x.get(within.key).and_then(Value::as_str))
+                .collect();
+            let (values, one) = match item.value.get(within.field) {
+                Some(Value::Array(v)) => (v.iter().collect::<Vec<_>>(), false),
+                Some(v) => (vec![v], true),
+                None => (Vec::new(), true),
+            };
+            for (j, v) in values.into_iter().enumerate() {
+                let Some(v) = v.as_str() else { continue };
+                if !defined.contains(v) {
+                    let at = if one {
+                        within.field.to_string()
+                    } else {
+                        format!("{}/{j}", within.field)
+                    };
+                    let (f, p) = place(file, item, &at);
+                    diags.push(Diagnostic::new(
+                        f,
+                        p,
+                        format!(
+                            "{} `{v}` is not one of the {} that {} `{name}` declares",
+                            within.field,
+                            within.list,
+                            to.noun()
+                        ),
+                    ));
+                }
+            }
         } else if let (Some(name), Some(pf)) = (entry.as_str(), pin_field)
             && Declared::has(&declared.shared_names, to, name)
         {

@@ -1,7 +1,7 @@
 //! The facts of the client grant kind (see `crate::kind::Facts`).
 
 use crate::dialect::wire::{Address, Fields, Find, List, Scopes, Updates, Wire};
-use crate::kind::facts::{Facts, Named, Pairing, Reference};
+use crate::kind::facts::{Facts, Named, Pairing, Reference, Within};
 
 pub static FACTS: Facts = Facts {
     name: "client_grant",
@@ -19,12 +19,18 @@ pub static FACTS: Facts = Facts {
             to: &crate::kinds::client::facts::FACTS,
             tenant_field: Some("client_id"),
             allows: None,
+            within: None,
         },
         Reference {
             field: "audience",
             to: &crate::kinds::resource_server::facts::FACTS,
             tenant_field: Some("audience"),
             allows: Some(is_management_api),
+            within: Some(Within {
+                field: "scope",
+                list: "scopes",
+                key: "value",
+            }),
         },
     ],
     holds_users: false,

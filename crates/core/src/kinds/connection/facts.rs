@@ -18,6 +18,7 @@ pub static FACTS: Facts = Facts {
         to: &crate::kinds::client::facts::FACTS,
         tenant_field: None,
         allows: None,
+        within: None,
     }],
     holds_users: true,
     // The lease's marker is a connection: creating, finding and deleting one has no effect

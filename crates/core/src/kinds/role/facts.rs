@@ -1,7 +1,7 @@
 //! The facts of the role kind (see `crate::kind::Facts`).
 
 use crate::dialect::wire::{Address, Fields, Find, List, Scopes, Updates, Wire};
-use crate::kind::facts::{Facts, Named, Pairing, Reference};
+use crate::kind::facts::{Facts, Named, Pairing, Reference, Within};
 
 pub static FACTS: Facts = Facts {
     name: "role",
@@ -18,6 +18,11 @@ pub static FACTS: Facts = Facts {
         to: &crate::kinds::resource_server::facts::FACTS,
         tenant_field: None,
         allows: Some(crate::kinds::client_grant::facts::is_management_api),
+        within: Some(Within {
+            field: "scope",
+            list: "scopes",
+            key: "value",
+        }),
     }],
     holds_users: false,
     holds_the_lease: false,
