@@ -215,7 +215,7 @@ async fn refuse_orphans(
             named.join(", ")
         ))
         .into_owned(),
-        hint: "delete them in the same plan (declare their section and pass --allow-delete), or keep what they name".into(),
+        hint: "delete them in the same plan (declare their section and pass --allow-delete), or keep what they name; a0ctl never deletes its own client's grants: remove those by hand".into(),
     }
     .into())
 }
@@ -1088,7 +1088,10 @@ fn exported_counts(live: &Live, d: &dyn Dialect) -> String {
     let counted: Vec<String> = kinds
         .iter()
         .filter(|k| !k.is_singleton())
-        .map(|k| format!("{} {}", live.count(*k), k.plural()))
+        .map(|k| match live.count(*k) {
+            1 => format!("1 {}", k.noun()),
+            n => format!("{n} {}", k.plural()),
+        })
         .collect();
     let mut text = match counted.split_last() {
         Some((last, [])) => last.clone(),

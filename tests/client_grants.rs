@@ -310,3 +310,82 @@ async fn deleting_an_api_that_grants_still_name_is_refused_naming_them() {
     assert_exit(&out, 0);
     assert!(grants(&env).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_naming_a_client_whose_name_the_tenant_shares_is_refused_before_anything_is_sent() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("tree");
+    let d = t.to_str().unwrap();
+    write(
+        &t,
+        "t.yaml",
+        &tree(&["read:orders"], &["read:orders"], "Worker"),
+    );
+    assert_exit(&env.run(&["apply", "--yes", d]).await, 0);
+    // Another client of the same name appears in the tenant.
+    let token = env.v2_token().await;
+    let resp = env
+        .http
+        .post(format!("{}/api/v2/clients", env.handle.base_url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "Worker"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let out = env.run(&["apply", "--yes", "--allow-delete", d]).await;
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("client_grant/Worker -> https://orders.example.com: its client `Worker` is the name of 2 clients of the tenant"),
+        "{err}"
+    );
+    assert!(err.contains("t.yaml:"), "located: {err}");
+    assert_eq!(grants(&env).await.len(), 1, "nothing was deleted");
+}
+
+#[test]
+fn ignored_grants_and_settings_misspelt_audiences_repeated_scopes_and_odd_flags_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "api: v2\nclients:\n  - {name: A}\nresource_servers:\n  - {identifier: https://x, scopes: [{value: a}, {value: a}]}\nclient_grants:\n  - {client: A, audience: https://x, scope: [a]}\n  - {client: A, audience: https://tenant.example/api/v2, scope: []}\ntenant:\n  flags: {revoke_refresh_token_grant: \"yes\"}\n",
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+        .args([
+            "validate",
+            "--ignore",
+            "client_grant/A -> https://x",
+            "--ignore",
+            "tenant",
+            dir.path().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for (line, text) in [
+        (5, "scope `a` is listed twice"),
+        (
+            7,
+            "client grant `A -> https://x` is declared here but ignored by",
+        ),
+        (
+            8,
+            "audience names `https://tenant.example/api/v2`, which no manifest declares",
+        ),
+        (10, "flags.revoke_refresh_token_grant"),
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.contains(&format!("t.yaml:{line}:")) && l.contains(text)),
+            "line {line}: {text}\n{err}"
+        );
+    }
+    assert!(
+        err.contains("tenant `settings` is declared here but ignored by `tenant`"),
+        "{err}"
+    );
+}

@@ -48,6 +48,7 @@ fn at(r: &Resource) -> At {
 /// Compare the desired resources with the tenant. Every kind is compared by its pairing
 /// (`kind::Facts::pairing`), pinned kinds first since others refer to them.
 pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Changes, DiffError> {
+    ambiguous_references(desired, live)?;
     let paired = |kind: Kind| kind.pairing();
     // Ignored resources of ordered kinds still hold their orders.
     let ignored_ordered: Vec<Resource> = live
@@ -904,4 +905,36 @@ pub fn left_referring(changes: &Changes, referrers: &[Resource]) -> Vec<(String,
         }
     }
     out
+}
+
+/// A declared resource that names a client (`Reference::tenant_field`: a grant) by a name
+/// several of the tenant's clients have cannot be told apart from the others' (the tenant
+/// holds the grant by id): an error before anything is compared, never a guess.
+fn ambiguous_references(desired: &[Resource], live: &Live) -> Result<(), DiffError> {
+    for d in desired {
+        for r in d.kind.references() {
+            if r.tenant_field.is_none() || !matches!(r.kind().pairing(), Pairing::Pinned(_)) {
+                continue;
+            }
+            let Some(name) = d.refs.get(r.field) else {
+                continue;
+            };
+            let mut ids: Vec<String> = live
+                .client_names
+                .iter()
+                .filter(|(_, n)| *n == name)
+                .map(|(id, _)| id.clone())
+                .collect();
+            if ids.len() > 1 {
+                ids.sort();
+                return Err(DiffError::AmbiguousReference {
+                    at: at(d),
+                    what: format!("{}: its {}", d.key(), r.field),
+                    name: name.clone(),
+                    ids,
+                });
+            }
+        }
+    }
+    Ok(())
 }

@@ -41,8 +41,9 @@ pub struct Resource {
     pub origin: Option<Origin>,
     /// Fields read from `{file: …}` (field → path as written), for display.
     pub files: BTreeMap<String, String>,
-    /// The tenant's resource: what it refers to, by reference field (`Reference::tenant_field`:
-    /// a grant's `client` → its client's id).
+    /// What it refers to, by reference field (`Reference::tenant_field`): the tenant's
+    /// resource holds ids for a pinned kind (a grant's `client` → its client's id), a declared
+    /// one the names as written.
     pub refs: BTreeMap<String, String>,
 }
 

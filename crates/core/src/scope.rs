@@ -27,10 +27,12 @@ impl Pattern {
             None => (text, None),
         };
         let kind = Kind::parse(kind).ok_or_else(|| {
-                format!(
-                    "`{text}` does not start with a kind (connection, client, rule or email): write KIND or KIND/NAME"
-                )
-            })?;
+            let kinds: Vec<&str> = Kind::all().map(Kind::as_str).collect();
+            format!(
+                "`{text}` does not start with a kind ({}): write KIND or KIND/NAME",
+                kinds.join(", ")
+            )
+        })?;
         if name == Some("") {
             return Err(format!(
                 "`{text}` has an empty name: write `{kind}` for every {kind}"

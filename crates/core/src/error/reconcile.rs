@@ -43,6 +43,18 @@ pub enum DiffError {
         "{at}client `{name}` is the client whose credentials a0ctl uses ({id}): a0ctl never changes it"
     )]
     OwnClient { at: At, name: String, id: String },
+    #[error(
+        "{at}{what} `{name}` is the name of {} clients of the tenant ({}); it must name one",
+        ids.len(),
+        ids.join(", ")
+    )]
+    AmbiguousReference {
+        at: At,
+        /// `client_grant/NAME: its client`.
+        what: String,
+        name: String,
+        ids: Vec<String>,
+    },
     #[error("{at}rule `{rule}` wants order {order}, which unmanaged rule `{holder}` holds")]
     OrderHeldByUnmanaged {
         at: At,
@@ -67,6 +79,9 @@ impl DiffError {
             DiffError::UnknownClient { .. } => "declare the client under `clients:`",
             DiffError::OwnClient { .. } => {
                 "leave this client out of the manifests (or change it by hand), or run a0ctl with other credentials"
+            }
+            DiffError::AmbiguousReference { .. } => {
+                "rename the tenant's other clients of that name, or leave this out of the manifests"
             }
             DiffError::OrderHeldByUnmanaged { .. } => {
                 "choose another order, declare the other rule in the manifest, or pass --allow-delete to delete it"

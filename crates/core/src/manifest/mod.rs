@@ -593,14 +593,27 @@ impl Loader<'_, '_> {
             let kind = item.kind;
             let mut keys: Vec<UniqueKey<'_>> = Vec::new();
             match kind.named() {
-                Named::Singleton(_) => keys.push((kind, String::new(), None, "")),
+                Named::Singleton(one) => match self.ignored(kind, one) {
+                    Some(problem) => {
+                        let (f, p) = place(file, item, "");
+                        diags.push(Diagnostic::new(f, p, problem));
+                    }
+                    None => keys.push((kind, String::new(), None, "")),
+                },
                 Named::Composed(fields) => {
                     let parts: Option<Vec<&str>> = fields
                         .iter()
                         .map(|f| item.value.get(*f).and_then(Value::as_str))
                         .collect();
                     if let Some(parts) = parts {
-                        keys.push((kind, parts.join(" -> "), None, fields[0]));
+                        let name = parts.join(" -> ");
+                        match self.ignored(kind, &name) {
+                            Some(problem) => {
+                                let (f, p) = place(file, item, fields[0]);
+                                diags.push(Diagnostic::new(f, p, problem));
+                            }
+                            None => keys.push((kind, name, None, fields[0])),
+                        }
                     }
                 }
                 Named::By(key_field) => {
@@ -650,9 +663,15 @@ impl Loader<'_, '_> {
         if let Some(problem) = unaddressable(kind, name, self.desired.api) {
             return Some(format!("{what} name {problem}"));
         }
+        self.ignored(kind, name)
+    }
+
+    /// The problem of a declared resource that an `ignore:` pattern (or `--ignore`) hides.
+    fn ignored(&self, kind: Kind, name: &str) -> Option<String> {
         let pattern = self.desired.ignore.iter().find(|p| p.matches(kind, name))?;
         Some(format!(
-            "{what} `{name}` is declared here but ignored by `{pattern}`: remove one or the other"
+            "{} `{name}` is declared here but ignored by `{pattern}`: remove one or the other",
+            kind.noun()
         ))
     }
 }

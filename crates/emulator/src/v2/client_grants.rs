@@ -188,11 +188,19 @@ pub(crate) async fn create(
         ));
     };
     let base = base_url(&app, &headers);
+    // The Management API has one audience, however it is written.
+    let own = format!("{base}/api/v2/");
+    let audience = if audience.trim_end_matches('/') == own.trim_end_matches('/') {
+        own.as_str()
+    } else {
+        audience
+    };
     let mut stored = Map::new();
     stored.insert("id".into(), json!(format!("cgr_{}", random_id(16))));
     for (k, v) in &body {
         stored.insert(k.clone(), v.clone());
     }
+    stored.insert("audience".into(), json!(audience));
     app.store.write(|tx| {
         if crate::clients::name_of_in(tx, client_id)?.is_none() {
             return Err(ApiError::new(

@@ -92,6 +92,13 @@ pub(crate) async fn update(State(app): State<AppState>, caller: Caller, body: By
     caller.require_scope("update:tenant_settings")?;
     let body = json_body(&body)?;
     check_body(&body, FIELDS, true)?;
+    if let Some(Value::Object(flags)) = body.get("flags")
+        && let Some((f, _)) = flags.iter().find(|(_, v)| !v.is_boolean())
+    {
+        return Err(super::invalid_body(format!(
+            "Payload validation error: flag '{f}' must be a boolean"
+        )));
+    }
     let settings = app.store.write(|tx| {
         let mut settings = load(tx)?;
         for (k, v) in &body {

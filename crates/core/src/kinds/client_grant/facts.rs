@@ -40,9 +40,10 @@ pub static FACTS: Facts = Facts {
     v2: Some(&V2),
 };
 
-/// The tenant's Management API audience (`https://TENANT/api/v2/`), which no manifest declares.
+/// The tenant's Management API audience (`https://TENANT/api/v2/`, with its final slash, as the
+/// service names it), which no manifest declares.
 pub fn is_management_api(audience: &str) -> bool {
-    audience.trim_end_matches('/').ends_with("/api/v2")
+    audience.ends_with("/api/v2/") && !audience.ends_with("//api/v2/")
 }
 
 static V2: Wire = Wire {

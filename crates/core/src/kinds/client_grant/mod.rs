@@ -39,7 +39,11 @@ impl KindSpec for ClientGrant {
         let g: manifest::ClientGrant = cx.typed(raw)?;
         let fields = fields_of(&g, &["client", "audience"]);
         let name = format!("{} -> {}", g.client, g.audience);
-        Some(cx.resource(self.kind(), &name, fields))
+        let mut r = cx.resource(self.kind(), &name, fields);
+        // What it names, as written (`Resource::refs`).
+        r.refs.insert("client".into(), g.client);
+        r.refs.insert("audience".into(), g.audience);
+        Some(r)
     }
 
     /// The scopes are a set: sorted, each once.

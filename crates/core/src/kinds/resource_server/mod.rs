@@ -31,6 +31,15 @@ impl KindSpec for ResourceServer {
 
     fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource> {
         let rs: manifest::ResourceServer = cx.typed(raw)?;
+        let mut seen = std::collections::HashSet::new();
+        for (i, s) in rs.scopes.iter().flatten().enumerate() {
+            if !seen.insert(s.value.as_str()) {
+                cx.problem(
+                    &format!("scopes/{i}/value"),
+                    format!("scope `{}` is listed twice", s.value),
+                );
+            }
+        }
         let mut fields = fields_of(&rs, &["identifier"]);
         let mut r = cx.resource(self.kind(), &rs.identifier, BTreeMap::new());
         r.write_only.extend(fields.remove_entry("signing_secret"));

@@ -38,7 +38,7 @@ pub struct TenantSettings {
     pub default_directory: Option<String>,
     /// Feature flags, each managed on its own (those not declared keep their value).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flags: Option<Map<String, Value>>,
+    pub flags: Option<std::collections::BTreeMap<String, bool>>,
     /// The Node.js version of rules and hooks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox_version: Option<String>,
