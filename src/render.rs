@@ -302,6 +302,10 @@ fn block(c: &Change, paint: Paint, inline_diffs: bool, drift: bool) -> String {
             out.push_str(&format!("      ~ {path}: (diff below)\n"));
             continue;
         }
+        if let Some(lines) = set_lines(c, f, paint) {
+            out.push_str(&lines);
+            continue;
+        }
         out.push_str(&field_lines(f, width, paint, drift));
     }
     out.push_str("    }\n");
@@ -331,6 +335,30 @@ fn is_multiline(f: &FieldChange) -> bool {
 
 fn show(v: &Value) -> String {
     crate::diag::visible_json(v)
+}
+
+/// A change of a field its kind holds as a set (`KindSpec::sets`: an API's scopes, a role's
+/// permissions) as what it gains (`+`) and loses (`-`), one item a line, not both lists.
+fn set_lines(c: &Change, f: &FieldChange, paint: Paint) -> Option<String> {
+    if f.sensitive
+        || !crate::kinds::spec(c.kind)
+            .sets()
+            .contains(&f.path.to_string().as_str())
+    {
+        return None;
+    }
+    let (Some(Value::Array(before)), Some(Value::Array(after))) = (&f.before, &f.after) else {
+        return None;
+    };
+    let path = visible(&f.path.to_string()).into_owned();
+    let mut out = format!("      {} {path}:\n", paint_symbol("~", paint));
+    for a in after.iter().filter(|a| !before.contains(a)) {
+        out.push_str(&format!("          {} {}\n", paint.green("+"), show(a)));
+    }
+    for b in before.iter().filter(|b| !after.contains(b)) {
+        out.push_str(&format!("          {} {}\n", paint.red("-"), show(b)));
+    }
+    Some(out)
 }
 
 fn field_lines(f: &FieldChange, width: usize, paint: Paint, drift: bool) -> String {

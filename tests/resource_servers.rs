@@ -177,7 +177,12 @@ async fn a_changed_scope_is_one_patch_and_the_management_api_is_never_deleted() 
         .unwrap();
     assert_exit(&out, 0);
     let text = stdout(&out);
-    assert!(text.contains("refund:orders"), "{text}");
+    // The scopes are a set: the plan shows the one gained, not both lists.
+    assert!(
+        text.contains("~ scopes:\n          + {\"value\":\"refund:orders\"}\n"),
+        "{text}"
+    );
+    assert!(!text.contains("read:orders"), "{text}");
     assert!(!text.contains("- resource_server"), "{text}");
     let out = env
         .command(&["apply", "--yes", "--allow-delete", t])

@@ -44,6 +44,10 @@ pub trait KindSpec: Sync {
     fn part(&self) -> Option<Part> {
         None
     }
+    /// Fields that are sets: a plan shows what they gain and lose, not both lists.
+    fn sets(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Object fields the API merges key by key (a tenant's `flags`): compared by the keys the
     /// manifest declares, the others left as they are.
     fn merged(&self) -> &'static [&'static str] {

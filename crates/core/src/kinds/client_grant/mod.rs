@@ -31,6 +31,10 @@ impl KindSpec for ClientGrant {
         Kind::of(&facts::FACTS)
     }
 
+    fn sets(&self) -> &'static [&'static str] {
+        &["scope"]
+    }
+
     fn schema(&self, g: &mut SchemaGenerator) -> Schema {
         item_schema::<manifest::ClientGrant>(g)
     }

@@ -25,6 +25,10 @@ impl KindSpec for ResourceServer {
         Kind::of(&facts::FACTS)
     }
 
+    fn sets(&self) -> &'static [&'static str] {
+        &["scopes"]
+    }
+
     fn schema(&self, g: &mut SchemaGenerator) -> Schema {
         item_schema::<manifest::ResourceServer>(g)
     }

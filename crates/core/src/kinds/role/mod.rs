@@ -55,6 +55,10 @@ impl KindSpec for Role {
         Kind::of(&facts::FACTS)
     }
 
+    fn sets(&self) -> &'static [&'static str] {
+        &["permissions"]
+    }
+
     fn schema(&self, g: &mut SchemaGenerator) -> Schema {
         item_schema::<manifest::Role>(g)
     }
