@@ -8,16 +8,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 async fn v2(env: &Env, method: Method, path: &str) -> (u16, Value) {
-    let token = env.v2_token().await;
-    let resp = env
-        .http
-        .request(method, format!("{}/api/v2{path}", env.handle.base_url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    env.v2_call(method, path, None).await
 }
 
 async fn grants(env: &Env) -> Vec<Value> {

@@ -11,18 +11,7 @@ use serde_json::{Value, json};
 const SIGNING_SECRET: &str = "orders-signing-secret-4f1c2a9e";
 
 async fn v2(env: &Env, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-    let token = env.v2_token().await;
-    let mut req = env
-        .http
-        .request(method, format!("{}/api/v2{path}", env.handle.base_url))
-        .bearer_auth(token);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    env.v2_call(method, path, body).await
 }
 
 async fn resource_servers(env: &Env) -> Vec<Value> {
@@ -32,8 +21,7 @@ async fn resource_servers(env: &Env) -> Vec<Value> {
 }
 
 async fn count(env: &Env, route: &str) -> u64 {
-    let s = env.get_eventually("/__emulator/stats").await;
-    s["by_route"][route].as_u64().unwrap_or(0)
+    env.calls_to(route).await
 }
 
 const TREE: &str = r#"api: v2

@@ -8,21 +8,11 @@ use reqwest::Method;
 use serde_json::Value;
 
 async fn v2(env: &Env, path: &str) -> Value {
-    let token = env.v2_token().await;
-    env.http
-        .request(Method::GET, format!("{}/api/v2{path}", env.handle.base_url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    env.v2_call(Method::GET, path, None).await.1
 }
 
 async fn count(env: &Env, route: &str) -> u64 {
-    let s = env.get_eventually("/__emulator/stats").await;
-    s["by_route"][route].as_u64().unwrap_or(0)
+    env.calls_to(route).await
 }
 
 fn tree(scopes: &[&str], granted: &[&str]) -> String {

@@ -157,6 +157,36 @@ impl Env {
         )
     }
 
+    /// One call to `/api/v2{path}` with a v2 token of the global client: status and body.
+    pub async fn v2_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let token = self.v2_token().await;
+        let mut req = self
+            .http
+            .request(method, format!("{}/api/v2{path}", self.handle.base_url))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// The number of calls the emulator answered on `route` (`PATCH /api/v2/roles/{id}`).
+    pub async fn calls_to(&self, route: &str) -> u64 {
+        let s = self.get_eventually("/__emulator/stats").await;
+        s["by_route"][route].as_u64().unwrap_or(0)
+    }
+
     pub async fn get(&self, path: &str) -> Value {
         let (status, v) = self.call(reqwest::Method::GET, path, None).await;
         assert_eq!(status, 200, "GET {path}: {v}");

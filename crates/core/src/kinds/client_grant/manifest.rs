@@ -3,6 +3,8 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::kinds::client::manifest::OrganizationUsage;
+
 /// A client grant: a client (application) allowed to ask for tokens for an API (an audience)
 /// with some of its scopes, identified by the client and the audience. The client is named as
 /// declared under `clients`; the audience is a declared resource server's `identifier`, or the
@@ -24,13 +26,4 @@ pub struct ClientGrant {
     /// Whether any organization may be used with it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_any_organization: Option<bool>,
-}
-
-/// How a grant is used with organizations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrganizationUsage {
-    Deny,
-    Allow,
-    Require,
 }
