@@ -146,16 +146,24 @@ fn the_unmodified_auth0_sdk_manages_the_emulator_over_tls() {
 /// `a0deploy` with the tenant's credentials in its environment, limited to the kinds it
 /// round-trips here; its output when it exits 0.
 fn a0deploy(dir: &Path, domain: &str, cert: &Path, args: &[&str]) -> String {
+    a0deploy_of(
+        dir,
+        domain,
+        cert,
+        args,
+        r#"["clients","connections","databases","rules","emailTemplates"]"#,
+    )
+}
+
+/// `a0deploy ARGS` managing only the resource types `included` (a JSON list).
+fn a0deploy_of(dir: &Path, domain: &str, cert: &Path, args: &[&str], included: &str) -> String {
     let out = Command::new(dir.join("node_modules/.bin/a0deploy"))
         .args(args)
         .current_dir(cert.parent().unwrap())
         .env("AUTH0_DOMAIN", domain)
         .env("AUTH0_CLIENT_ID", "deploy-id")
         .env("AUTH0_CLIENT_SECRET", "deploy-secret")
-        .env(
-            "AUTH0_INCLUDED_ONLY",
-            r#"["clients","connections","databases","rules","emailTemplates"]"#,
-        )
+        .env("AUTH0_INCLUDED_ONLY", included)
         .env("NODE_EXTRA_CA_CERTS", cert)
         .output()
         .expect("run a0deploy");
@@ -317,4 +325,108 @@ async fn auth0_deploy_cli_exports_and_imports_an_edit_over_tls() {
         Some(2)
     );
     drop(emulator);
+}
+
+/// a0ctl and a0deploy agree on APIs, grants, roles and the tenant's settings: what a0ctl
+/// applies, a0deploy exports and imports into a fresh tenant, and exports again unchanged; the
+/// manifests a0ctl applied plan empty against that tenant, and so does a0ctl's export of it.
+#[test]
+fn auth0_deploy_cli_carries_apis_grants_roles_and_settings_that_a0ctl_applied() {
+    let Some(dir) =
+        interop_dir("auth0_deploy_cli_carries_apis_grants_roles_and_settings_that_a0ctl_applied")
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let included = r#"["resourceServers","clientGrants","roles","tenant","clients"]"#;
+    let tree = tmp.path().join("t.yaml");
+    std::fs::write(
+        &tree,
+        "api: v2\nclients:\n  - {name: worker, app_type: non_interactive}\nresource_servers:\n  - identifier: https://orders.example.com\n    name: Orders\n    signing_alg: RS256\n    scopes:\n      - {value: read:orders, description: Read orders}\n      - {value: write:orders, description: Write orders}\nclient_grants:\n  - {client: worker, audience: https://orders.example.com, scope: [read:orders]}\nroles:\n  - name: Clerk\n    description: Takes orders\n    permissions:\n      - {resource_server: https://orders.example.com, scope: read:orders}\ntenant:\n  friendly_name: Acme\n  session_lifetime: 72\n",
+    )
+    .unwrap();
+    let a0ctl = |domain: &str, cert: &Path, args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+            .args(args)
+            .env("AUTH0_DOMAIN", format!("https://{domain}"))
+            .env("AUTH0_CLIENT_ID", "deploy-id")
+            .env("AUTH0_CLIENT_SECRET", "deploy-secret")
+            .env("SSL_CERT_FILE", cert)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let first_dir = tmp.path().join("first");
+    let second_dir = tmp.path().join("second");
+    std::fs::create_dir_all(&first_dir).unwrap();
+    std::fs::create_dir_all(&second_dir).unwrap();
+    let (first, first_domain, first_cert) =
+        start_tls_emulator(&first_dir, "deploy-id", "deploy-secret");
+    let (code, text) = a0ctl(
+        &first_domain,
+        &first_cert,
+        &["apply", "--yes", tree.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    let exported = tmp.path().join("exported");
+    a0deploy_of(
+        &dir,
+        &first_domain,
+        &first_cert,
+        &["export", "-f", "yaml", "-o", exported.to_str().unwrap()],
+        included,
+    );
+    drop(first);
+
+    let (second, domain, cert) = start_tls_emulator(&second_dir, "deploy-id", "deploy-secret");
+    let file = exported.join("tenant.yaml");
+    a0deploy_of(
+        &dir,
+        &domain,
+        &cert,
+        &["import", "-i", file.to_str().unwrap()],
+        included,
+    );
+    let again = tmp.path().join("again");
+    a0deploy_of(
+        &dir,
+        &domain,
+        &cert,
+        &["export", "-f", "yaml", "-o", again.to_str().unwrap()],
+        included,
+    );
+    let (a, b) = (
+        std::fs::read_to_string(&file).unwrap(),
+        std::fs::read_to_string(again.join("tenant.yaml")).unwrap(),
+    );
+    assert_eq!(a, b, "a0deploy exports what it imported");
+    for kind in ["resourceServers:", "clientGrants:", "roles:", "tenant:"] {
+        assert!(a.contains(kind), "{kind}\n{a}");
+    }
+    let (code, text) = a0ctl(
+        &domain,
+        &cert,
+        &["plan", "--detailed-exitcode", tree.to_str().unwrap()],
+    );
+    assert_eq!(
+        code,
+        Some(0),
+        "the manifests a0ctl applied plan empty on a0deploy's tenant:\n{text}"
+    );
+    let ours = tmp.path().join("ours");
+    let (code, text) = a0ctl(&domain, &cert, &["export", "--out", ours.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = a0ctl(
+        &domain,
+        &cert,
+        &["plan", "--detailed-exitcode", ours.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    drop(second);
 }

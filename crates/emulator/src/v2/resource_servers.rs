@@ -33,6 +33,9 @@ const UPDATE_FIELDS: &[(&str, Ty)] = &[
     ("signing_secret", Ty::Str),
     ("allow_offline_access", Ty::Bool),
     ("token_lifetime", Ty::Int),
+    // Not in the spec's create or update bodies, but the service takes it (auth0-deploy-cli
+    // sends what it exported).
+    ("token_lifetime_for_web", Ty::Int),
     ("token_dialect", Ty::OneOf(DIALECTS)),
     ("skip_consent_for_verifiable_first_party_clients", Ty::Bool),
     ("enforce_policies", Ty::Bool),

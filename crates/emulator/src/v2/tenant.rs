@@ -1,6 +1,7 @@
 //! `/api/v2/tenants/settings`: the tenant's settings, which always exist. `PATCH` sets the
-//! given keys (`null` removes one), merges `flags` flag by flag, and refuses unknown keys and
-//! wrong types (400).
+//! given keys (`null` removes one), merges `flags` flag by flag, takes a lifetime in minutes
+//! (`session_lifetime_in_minutes`) as the hours it makes, and refuses unknown keys and wrong
+//! types (400).
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -39,6 +40,14 @@ const FIELDS: &[(&str, Ty)] = &[
     ("acr_values_supported", Ty::Strings),
     ("mtls", Ty::Object),
     ("pushed_authorization_requests_supported", Ty::Bool),
+    // The lifetimes in minutes, which the service takes beside the hours (auth0-deploy-cli
+    // sends them); stored as the hours they make.
+    ("session_lifetime_in_minutes", Ty::Int),
+    ("idle_session_lifetime_in_minutes", Ty::Int),
+    ("ephemeral_session_lifetime", Ty::Int),
+    ("idle_ephemeral_session_lifetime", Ty::Int),
+    ("ephemeral_session_lifetime_in_minutes", Ty::Int),
+    ("idle_ephemeral_session_lifetime_in_minutes", Ty::Int),
 ];
 
 /// A new tenant's settings.
@@ -102,6 +111,16 @@ pub(crate) async fn update(State(app): State<AppState>, caller: Caller, body: By
     let settings = app.store.write(|tx| {
         let mut settings = load(tx)?;
         for (k, v) in &body {
+            if let Some(hours) = k.strip_suffix("_in_minutes") {
+                let minutes = v.as_i64().unwrap_or_default();
+                let value = if minutes % 60 == 0 {
+                    json!(minutes / 60)
+                } else {
+                    json!(minutes as f64 / 60.0)
+                };
+                settings.insert(hours.to_string(), value);
+                continue;
+            }
             match (k.as_str(), v) {
                 (_, Value::Null) => {
                     settings.remove(k);

@@ -32,6 +32,10 @@ pub struct ResourceServer {
     /// How long (seconds) an access token issued from the token endpoint lasts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_lifetime: Option<u32>,
+    /// How long (seconds) an access token issued to a browser (implicit or hybrid flow) lasts.
+    /// The spec marks it read-only; the service takes it, as auth0-deploy-cli sends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_lifetime_for_web: Option<u32>,
     /// The dialect of its access tokens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_dialect: Option<TokenDialect>,
