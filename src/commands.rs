@@ -179,6 +179,9 @@ async fn refuse_orphans(
         .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
         .map(|c| c.kind)
         .collect();
+    if gone.is_empty() {
+        return Ok(());
+    }
     let unread: std::collections::BTreeSet<Kind> = api
         .dialect()
         .kinds()
