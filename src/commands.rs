@@ -194,11 +194,15 @@ async fn refuse_orphans(
                 .any(|r| r.tenant_field.is_some() && gone.contains(&r.kind()))
         })
         .collect();
-    let mut referrers: Vec<Resource> = live.resources.clone();
-    if !unread.is_empty() {
-        referrers.extend(fetch(api, false, Some(&unread), None).await?.resources);
-    }
-    let left = diff::left_referring(changes, &referrers);
+    let unread_live = match unread.is_empty() {
+        true => Live::default(),
+        false => fetch(api, false, Some(&unread), None).await?,
+    };
+    let unread_referrers = unread_live
+        .resources
+        .iter()
+        .filter(|r| unread.contains(&r.kind));
+    let left = diff::left_referring(changes, live.resources.iter().chain(unread_referrers));
     if left.is_empty() {
         return Ok(());
     }

@@ -215,6 +215,9 @@ pub struct SavedResource {
     /// Values that came from the environment: where they are, and which secret of the file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub from_env: Vec<SecretRef>,
+    /// What it names (`Resource::refs`: a grant's client and audience).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub refs: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -443,6 +446,7 @@ fn saved_resource(
         write_only: fields.1,
         touched: is_touched,
         from_env,
+        refs: r.refs.clone(),
     })
 }
 
@@ -652,6 +656,7 @@ pub fn desired(saved: &SavedPlan, env: &dyn Fn(&str) -> Option<String>) -> Resul
             r.id = s.id.clone();
             r.fields = s.fields.clone().into();
             r.write_only = s.write_only.clone();
+            r.refs = s.refs.clone();
             for e in &s.from_env {
                 let (template, value) = (&saved.secrets[e.secret].template, &values[e.secret]);
                 let top = e.path.top().to_string();

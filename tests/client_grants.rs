@@ -380,3 +380,37 @@ fn ignored_grants_and_settings_misspelt_audiences_repeated_scopes_and_odd_flags_
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_named_with_an_arrow_keeps_its_grant_apart_from_its_audience() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("tree");
+    let d = t.to_str().unwrap();
+    write(
+        &t,
+        "t.yaml",
+        &tree(&["read:orders"], &["read:orders"], "\"a -> b\""),
+    );
+    let out = env.run(&["apply", "--yes", d]).await;
+    assert_exit(&out, 0);
+    let g = grants(&env).await;
+    assert_eq!(g[0]["audience"], "https://orders.example.com", "{g:?}");
+    assert_exit(&env.run(&["plan", "--detailed-exitcode", d]).await, 0);
+    let export = dir.path().join("export");
+    assert_exit(
+        &env.run(&["export", "--out", export.to_str().unwrap()])
+            .await,
+        0,
+    );
+    let written = std::fs::read_to_string(export.join("client_grants.yaml")).unwrap();
+    assert!(
+        written.contains("audience: https://orders.example.com"),
+        "{written}"
+    );
+    assert_exit(
+        &env.run(&["plan", "--detailed-exitcode", export.to_str().unwrap()])
+            .await,
+        0,
+    );
+}

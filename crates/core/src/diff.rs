@@ -869,7 +869,10 @@ mod tests;
 /// what `changes` delete or replace, and that `changes` do not delete themselves: deleting
 /// what they name would delete them too (the service deletes an API's grants and a client's),
 /// unseen. Each as (`kind/name` of the referrer, `kind/name` of what it names).
-pub fn left_referring(changes: &Changes, referrers: &[Resource]) -> Vec<(String, String)> {
+pub fn left_referring<'a>(
+    changes: &Changes,
+    referrers: impl IntoIterator<Item = &'a Resource>,
+) -> Vec<(String, String)> {
     let gone: Vec<&Change> = changes
         .changes
         .iter()

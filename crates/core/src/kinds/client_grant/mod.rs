@@ -21,9 +21,12 @@ use crate::plan::builder::{Builder, Check};
 
 pub struct ClientGrant;
 
-/// The two parts of a grant's name: its client and its audience.
-fn parts(name: &str) -> (&str, &str) {
-    name.split_once(" -> ").unwrap_or((name, ""))
+/// What a grant names (`Resource::refs`): its client (a declared grant's by name, the tenant's
+/// by id) and its audience. Read from its references, never parsed from its name, which either
+/// may contain ` -> `.
+fn named(r: &Resource) -> (&str, &str) {
+    let get = |f: &str| r.refs.get(f).map_or("", String::as_str);
+    (get("client"), get("audience"))
 }
 
 impl KindSpec for ClientGrant {
@@ -66,7 +69,10 @@ impl KindSpec for ClientGrant {
         let clients = Kind::clients();
         let apis = Kind::of(&crate::kinds::resource_server::facts::FACTS);
         for c in changes {
-            let (client, audience) = parts(&c.name);
+            let Some(r) = c.desired.as_ref().or(c.live.as_ref()) else {
+                continue;
+            };
+            let (client, audience) = named(r);
             match (c.action, &c.desired, &c.live) {
                 (Action::Create, Some(d), _) => {
                     let client_id = match live.client_id_of(client) {
@@ -109,10 +115,14 @@ impl KindSpec for ClientGrant {
     fn export(&self, w: &mut Writer<'_>, live: &Live) {
         let mut items = Vec::new();
         for g in live.of_kind(self.kind()) {
-            let (client, audience) = parts(&g.name);
-            if live.client_id_of(client).is_none() {
+            let (client_id, audience) = named(g);
+            let Some(client) = live
+                .client_names
+                .get(client_id)
+                .filter(|name| live.client_id_of(name) == Some(client_id))
+            else {
                 continue;
-            }
+            };
             let mut m = Map::new();
             m.push("client", Value::String(client.to_string()));
             m.push("audience", Value::String(audience.to_string()));
