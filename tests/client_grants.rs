@@ -414,3 +414,193 @@ async fn a_client_named_with_an_arrow_keeps_its_grant_apart_from_its_audience() 
         0,
     );
 }
+
+/// Two clients of one name: each grant names its client by pin (`{client_id: …}`), as the
+/// clients pin theirs; applied, planned empty, exported by pin and planned empty again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grant_names_a_client_whose_name_is_shared_by_its_pin() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("tree");
+    let d = t.to_str().unwrap();
+    write(
+        &t,
+        "t.yaml",
+        &tree(&["read:orders", "write:orders"], &["read:orders"], "Worker"),
+    );
+    assert_exit(&env.run(&["apply", "--yes", d]).await, 0);
+    let first = grants(&env).await[0]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = env.v2_token().await;
+    let resp = env
+        .http
+        .post(format!("{}/api/v2/clients", env.handle.base_url))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"name": "Worker", "app_type": "non_interactive"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
+    let second: Value = resp.json().await.unwrap();
+    let second = second["client_id"].as_str().unwrap().to_string();
+
+    let pinned = format!(
+        r#"api: v2
+clients:
+  - {{name: Worker, client_id: {first}, app_type: non_interactive}}
+  - {{name: Worker, client_id: {second}, app_type: non_interactive}}
+resource_servers:
+  - identifier: https://orders.example.com
+    name: Orders
+    scopes: [{{value: "read:orders"}}, {{value: "write:orders"}}]
+client_grants:
+  - client: {{client_id: {first}}}
+    audience: https://orders.example.com
+    scope: [read:orders]
+  - client: {{client_id: {second}}}
+    audience: https://orders.example.com
+    scope: [write:orders]
+"#
+    );
+    write(&t, "t.yaml", &pinned);
+    let out = env.run(&["plan", d]).await;
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "client_grant \"client_id {second} -> https://orders.example.com\" will be created"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("1 to create, 0 to update"), "{text}");
+    assert_exit(&env.run(&["apply", "--yes", d]).await, 0);
+    let g = grants(&env).await;
+    let of = |id: &str| -> Vec<Value> {
+        g.iter()
+            .filter(|x| x["client_id"] == id)
+            .map(|x| x["scope"].clone())
+            .collect()
+    };
+    assert_eq!(
+        of(&first),
+        vec![serde_json::json!(["read:orders"])],
+        "{g:?}"
+    );
+    assert_eq!(
+        of(&second),
+        vec![serde_json::json!(["write:orders"])],
+        "{g:?}"
+    );
+    assert_exit(&env.run(&["plan", "--detailed-exitcode", d]).await, 0);
+
+    // Export pins both, and its tree plans empty.
+    let export = dir.path().join("export");
+    assert_exit(
+        &env.run(&["export", "--out", export.to_str().unwrap()])
+            .await,
+        0,
+    );
+    let written = std::fs::read_to_string(export.join("client_grants.yaml")).unwrap();
+    assert!(
+        written.contains(&format!("client_id: {second}")),
+        "{written}"
+    );
+    assert_exit(
+        &env.run(&["plan", "--detailed-exitcode", export.to_str().unwrap()])
+            .await,
+        0,
+    );
+
+    // By name, the grant is ambiguous again: the error says how to pin it.
+    let by_name = pinned
+        .replace(&format!("client: {{client_id: {first}}}"), "client: Worker")
+        .replace(
+            &format!("  - {{name: Worker, client_id: {second}, app_type: non_interactive}}\n"),
+            "",
+        );
+    let by_name = by_name
+        .split("  - client: {client_id")
+        .next()
+        .unwrap()
+        .to_string();
+    write(&t, "t.yaml", &by_name);
+    let out = env.run(&["plan", d]).await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("`{client_id: <clientID>}` here"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// An API whose identifier changes is replaced; the grants that named the old one are deleted
+/// before it (refused without `--allow-delete`, naming them), and those naming the new one are
+/// created after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replacing_an_api_moves_its_grants_with_it() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("tree");
+    let d = t.to_str().unwrap();
+    let before = tree(&["read:orders"], &["read:orders"], "Worker");
+    write(&t, "t.yaml", &before);
+    assert_exit(&env.run(&["apply", "--yes", d]).await, 0);
+    write(
+        &t,
+        "t.yaml",
+        &before.replace(
+            "https://orders.example.com",
+            "https://orders.example.com/v2",
+        ),
+    );
+    let out = env.run(&["apply", "--yes", "--allow-replace", d]).await;
+    assert_exit(&out, 3);
+    let err = stderr(&out);
+    assert!(
+        err.contains("client_grant/Worker -> https://orders.example.com (names resource_server/"),
+        "{err}"
+    );
+    assert_eq!(
+        grants(&env).await[0]["audience"],
+        "https://orders.example.com"
+    );
+
+    let out = env
+        .run(&["plan", "--allow-delete", "--format", "json", d])
+        .await;
+    assert_exit(&out, 0);
+    let plan: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let calls = calls(&plan);
+    let at = |resource: &str, method: &str| {
+        plan["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c["resource"] == resource && c["method"] == method)
+            .unwrap_or_else(|| panic!("{resource} {method}: {calls:?}"))
+    };
+    let old_grant = at(
+        "client_grant/Worker -> https://orders.example.com",
+        "DELETE",
+    );
+    let old_api = at("resource_server/https://orders.example.com", "DELETE");
+    let new_api = at("resource_server/https://orders.example.com/v2", "POST");
+    let new_grant = at(
+        "client_grant/Worker -> https://orders.example.com/v2",
+        "POST",
+    );
+    assert!(calls[old_api].1.contains(&(old_grant as u64)), "{calls:?}");
+    assert!(calls[new_api].1.contains(&(old_api as u64)), "{calls:?}");
+    assert!(calls[new_grant].1.contains(&(new_api as u64)), "{calls:?}");
+
+    let out = env
+        .run(&["apply", "--yes", "--allow-replace", "--allow-delete", d])
+        .await;
+    assert_exit(&out, 0);
+    let g = grants(&env).await;
+    assert_eq!(g.len(), 1, "{g:?}");
+    assert_eq!(g[0]["audience"], "https://orders.example.com/v2");
+    assert_exit(&env.run(&["plan", "--detailed-exitcode", d]).await, 0);
+}

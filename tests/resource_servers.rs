@@ -205,6 +205,81 @@ async fn a_changed_scope_is_one_patch_and_the_management_api_is_never_deleted() 
     assert_exit(&out, 0);
 }
 
+/// An API's identifier (its audience) cannot change on the service: a manifest that changes it
+/// under the same `name` replaces the API, refused without `--allow-replace` before anything is
+/// sent, and with it the old one is deleted before the new one is created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_changed_identifier_is_a_replacement_under_allow_replace() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    write(&tree, "apis.yaml", TREE);
+    let t = tree.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = env.command(args);
+        cmd.env("ORDERS_SIGNING_SECRET", SIGNING_SECRET);
+        cmd
+    };
+    assert_exit(&run(&["apply", "--yes", t]).output().await.unwrap(), 0);
+    let old_id = resource_servers(&env).await[1]["id"].clone();
+
+    write(
+        &tree,
+        "apis.yaml",
+        &TREE.replace(
+            "https://orders.example.com",
+            "https://orders.example.com/v2",
+        ),
+    );
+    let out = run(&["plan", t]).output().await.unwrap();
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains(
+            "resource_server \"https://orders.example.com/v2\" must be replaced (needs --allow-replace)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "~ identifier = \"https://orders.example.com\" -> \"https://orders.example.com/v2\" # forces replacement"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("will be destroyed"), "{text}");
+    assert!(!text.contains(SIGNING_SECRET), "{text}");
+
+    // Refused before anything is sent.
+    let out = run(&["apply", "--yes", t]).output().await.unwrap();
+    assert_exit(&out, 3);
+    assert!(stderr(&out).contains("--allow-replace"), "{}", stderr(&out));
+    assert_eq!(count(&env, "DELETE /api/v2/resource-servers/{id}").await, 0);
+    assert_eq!(count(&env, "POST /api/v2/resource-servers").await, 2);
+
+    let out = run(&["apply", "--yes", "--allow-replace", "-vv", t])
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+    let log = stderr(&out);
+    let (delete, post) = (
+        log.find("DELETE /api/v2/resource-servers/").expect(&log),
+        log.find("POST /api/v2/resource-servers").expect(&log),
+    );
+    assert!(delete < post, "{log}");
+    assert!(!log.contains(SIGNING_SECRET), "{log}");
+    let listed = resource_servers(&env).await;
+    let orders: Vec<&Value> = listed.iter().filter(|r| r["name"] == "Orders").collect();
+    assert_eq!(orders.len(), 1, "{listed:?}");
+    assert_eq!(orders[0]["identifier"], "https://orders.example.com/v2");
+    assert_ne!(orders[0]["id"], old_id);
+    let out = run(&["plan", "--detailed-exitcode", t])
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_emulator_serves_resource_servers_as_the_service_does() {
     let env = Env::start().await;

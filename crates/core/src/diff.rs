@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{Value, json};
 
-use crate::kind::Pairing;
+use crate::kind::{Named, Pairing};
 use crate::live::Live;
 use crate::model::{Kind, Resource};
 use crate::path::FieldPath;
@@ -86,7 +86,7 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
         let changes = match paired(kind) {
             // Compared above.
             Pairing::Pinned(_) => continue,
-            Pairing::Name => named_changes(
+            Pairing::Name | Pairing::Renamed(_) => named_changes(
                 kind,
                 desired,
                 live,
@@ -155,13 +155,45 @@ fn named_changes(
     options: &Options,
 ) -> Result<Vec<Option<Change>>, DiffError> {
     let refers_to_clients = kind.clients_field().is_some();
-    let pairs: Vec<(&Resource, Option<&Resource>)> = desired
+    let mut pairs: Vec<(&Resource, Option<&Resource>)> = desired
         .iter()
         .filter(|d| d.kind == kind)
-        .map(|d| (d, live_by_name.get(&(kind, d.name.as_str())).copied()))
+        .map(|d| {
+            (
+                d,
+                live_by_name
+                    .get(&(kind, &*live.name_of_declared(d)))
+                    .copied(),
+            )
+        })
         .collect();
-    let mut compared: Vec<Option<Change>> =
-        pairs.iter().map(|(d, l)| compare(d, *l, options)).collect();
+    // Two declarations of one resource of the tenant (a grant by its client's name and by
+    // its pin).
+    let mut seen: HashMap<&str, &Resource> = HashMap::new();
+    for (d, l) in &pairs {
+        if let Some(l) = l
+            && let Some(first) = seen.insert(l.name.as_str(), d)
+        {
+            return Err(DiffError::SameInTenant {
+                at: at(d),
+                noun: kind.noun(),
+                first: first.name.clone(),
+                second: d.name.clone(),
+                tenant: l.name.clone(),
+            });
+        }
+    }
+    let renamed = match kind.pairing() {
+        Pairing::Renamed(field) => renamed(&mut pairs, live, field),
+        _ => BTreeSet::new(),
+    };
+    let mut compared: Vec<Option<Change>> = pairs
+        .iter()
+        .map(|(d, l)| match l {
+            Some(l) if renamed.contains(d.name.as_str()) => Some(replaced_identity(d, l, options)),
+            _ => compare(d, *l, options),
+        })
+        .collect();
     for ((d, l), change) in pairs.into_iter().zip(compared.iter_mut()) {
         if let Some(l) = l {
             matched_live.insert((kind, l.name.clone()));
@@ -174,6 +206,68 @@ fn named_changes(
         }
     }
     Ok(compared)
+}
+
+/// Pairs each declared resource the tenant does not have by name with the one the tenant has
+/// that no manifest names and whose `field` is the same, when each is the only one of its side
+/// with that value (`Pairing::Renamed`). Returns the names of the declared resources paired so.
+fn renamed<'a>(
+    pairs: &mut [(&'a Resource, Option<&'a Resource>)],
+    live: &'a Live,
+    field: &str,
+) -> BTreeSet<&'a str> {
+    let Some(kind) = pairs.first().map(|(d, _)| d.kind) else {
+        return BTreeSet::new();
+    };
+    let declared: BTreeSet<&str> = pairs.iter().map(|(d, _)| d.name.as_str()).collect();
+    let value = |r: &Resource| r.fields.get(field).cloned();
+    let unnamed: Vec<(&Resource, Value)> = live
+        .of_kind(kind)
+        .filter(|l| !declared.contains(l.name.as_str()))
+        .filter_map(|l| Some((l, value(l)?)))
+        .collect();
+    let new: Vec<Value> = pairs
+        .iter()
+        .filter(|(_, l)| l.is_none())
+        .filter_map(|(d, _)| value(d))
+        .collect();
+    let mut out = BTreeSet::new();
+    for (d, l) in pairs.iter_mut().filter(|(_, l)| l.is_none()) {
+        let Some(v) = value(d) else { continue };
+        let mut twins = unnamed.iter().filter(|(_, u)| *u == v);
+        if let (Some((twin, _)), None) = (twins.next(), twins.next())
+            && new.iter().filter(|n| **n == v).count() == 1
+        {
+            *l = Some(twin);
+            out.insert(d.name.as_str());
+        }
+    }
+    out
+}
+
+/// The replacement of the tenant's `l` by the declared `d`, whose identity differs (its
+/// `Named::By` field, shown first, forces it), with every other field compared as usual.
+fn replaced_identity(d: &Resource, l: &Resource, options: &Options) -> Change {
+    let mut change = compare(d, Some(l), options).unwrap_or_else(|| {
+        let mut c = Change::new(d.kind, &d.name, Action::Update);
+        c.desired = Some(d.clone());
+        c.live = Some(l.clone());
+        c
+    });
+    change.action = Action::Replace;
+    if let Named::By(identity) = d.kind.named() {
+        let (before, after) = (json!(l.name), json!(d.name));
+        let mut f = FieldChange::new(
+            FieldPath::field(identity),
+            Some(&before),
+            Some(&after),
+            Some(l),
+            Some(d),
+        );
+        f.forces_replacement = true;
+        change.fields.insert(0, f);
+    }
+    change
 }
 
 /// What the tenant has and the manifest does not: unmanaged, or deletes with `--allow-delete`
@@ -199,7 +293,7 @@ fn not_in_manifests(
             // Never listed: a0ctl's own client is neither managed nor ever deleted.
             Pairing::Pinned(_) if l.id.is_some() && l.id == options.own_client => continue,
             Pairing::Pinned(_) => l.id.clone().unwrap_or_default(),
-            Pairing::Name | Pairing::Ordered => l.name.clone(),
+            Pairing::Name | Pairing::Ordered | Pairing::Renamed(_) => l.name.clone(),
         };
         if matched_live.contains(&(l.kind, key)) {
             continue;
@@ -900,7 +994,8 @@ pub fn left_referring<'a>(
                     && if pinned {
                         c.live_id() == Some(value.as_str())
                     } else {
-                        &c.name == value
+                        // A replacement's old name (an API whose identifier changed).
+                        c.live.as_ref().is_some_and(|l| &l.name == value)
                     }
             }) {
                 out.push((format!("{}/{}", r.kind, r.name), c.key()));

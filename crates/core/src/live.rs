@@ -61,10 +61,7 @@ impl Live {
         let reference = r.kind.references().iter().find(|x| x.field == field);
         match (reference, r.refs.get(field)) {
             (Some(x), Some(id)) if matches!(x.kind().pairing(), Pairing::Pinned(_)) => {
-                match self.client_names.get(id) {
-                    Some(name) if self.client_id_of(name) == Some(id.as_str()) => name.clone(),
-                    _ => format!("client_id {id}"),
-                }
+                self.client_part(id)
             }
             (_, Some(value)) => value.clone(),
             (None, None) | (Some(_), None) => r
@@ -74,5 +71,38 @@ impl Live {
                 .unwrap_or_default()
                 .to_string(),
         }
+    }
+
+    /// A client as part of a name: its name when it is the only client with it, else
+    /// `client_id ID`.
+    fn client_part(&self, id: &str) -> String {
+        match self.client_names.get(id) {
+            Some(name) if self.client_id_of(name) == Some(id) => name.clone(),
+            _ => format!("client_id {id}"),
+        }
+    }
+
+    /// The name under which the tenant holds the declared `d`: its own, but for a kind named by
+    /// its references whose declaration pins a client (`{client_id: …}`, `kind::pin_key`), whose
+    /// part is what `compose_names` makes of that client.
+    pub fn name_of_declared<'a>(&self, d: &'a Resource) -> std::borrow::Cow<'a, str> {
+        let Named::Composed(fields) = d.kind.named() else {
+            return d.name.as_str().into();
+        };
+        let pin = crate::kind::pin_key("");
+        if !d.refs.values().any(|v| v.starts_with(&pin)) {
+            return d.name.as_str().into();
+        }
+        let parts: Vec<String> = fields
+            .iter()
+            .map(|f| match d.refs.get(*f) {
+                Some(v) => match v.strip_prefix(&pin) {
+                    Some(id) => self.client_part(id),
+                    None => v.clone(),
+                },
+                None => String::new(),
+            })
+            .collect();
+        parts.join(" -> ").into()
     }
 }

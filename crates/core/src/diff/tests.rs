@@ -292,6 +292,43 @@ fn duplicate_client_names_need_a_pin() {
 }
 
 #[test]
+fn a_grant_by_pin_pairs_with_the_tenant_s_and_one_declared_twice_is_an_error() {
+    let grant = |name: &str, client: &str| {
+        let mut g = res(Kind::ClientGrant, name, json!({"scope": ["read"]}));
+        g.refs.insert("client".into(), client.into());
+        g.refs.insert("audience".into(), "https://api".into());
+        g
+    };
+    let client = res(Kind::Client, "Worker", json!({"name": "Worker"}));
+    let mut live_grant = live_res(
+        Kind::ClientGrant,
+        "Worker -> https://api",
+        "g1",
+        json!({"scope": ["read"]}),
+    );
+    live_grant.refs.insert("client".into(), "X".into());
+    let live = live_of(vec![
+        live_res(Kind::Client, "Worker", "X", json!({"name": "Worker"})),
+        live_grant,
+    ]);
+    let by_pin = grant("client_id X -> https://api", &crate::kind::pin_key("X"));
+    let got = diff(
+        &[client.clone(), by_pin.clone()],
+        &live,
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(summary(&got), vec![]);
+    assert_eq!(got.unchanged, 2);
+    let by_name = grant("Worker -> https://api", "Worker");
+    let err = diff(&[client, by_pin, by_name], &live, &Options::default()).unwrap_err();
+    assert!(
+        matches!(&err, DiffError::SameInTenant { tenant, .. } if tenant == "Worker -> https://api"),
+        "{err}"
+    );
+}
+
+#[test]
 fn enabled_clients_compare_identities() {
     let mut d = res(
         Kind::Connection,

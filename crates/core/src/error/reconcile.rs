@@ -55,6 +55,14 @@ pub enum DiffError {
         name: String,
         ids: Vec<String>,
     },
+    #[error("{at}{noun} `{second}` and `{first}` are both the tenant's {noun} `{tenant}`")]
+    SameInTenant {
+        at: At,
+        noun: &'static str,
+        first: String,
+        second: String,
+        tenant: String,
+    },
     #[error("{at}rule `{rule}` wants order {order}, which unmanaged rule `{holder}` holds")]
     OrderHeldByUnmanaged {
         at: At,
@@ -81,8 +89,9 @@ impl DiffError {
                 "leave this client out of the manifests (or change it by hand), or run a0ctl with other credentials"
             }
             DiffError::AmbiguousReference { .. } => {
-                "rename the tenant's other clients of that name, or leave this out of the manifests"
+                "pin the client (`client_id: <clientID>` under clients, `{client_id: <clientID>}` here), or rename the tenant's other clients of that name"
             }
+            DiffError::SameInTenant { .. } => "keep one of the two declarations",
             DiffError::OrderHeldByUnmanaged { .. } => {
                 "choose another order, declare the other rule in the manifest, or pass --allow-delete to delete it"
             }

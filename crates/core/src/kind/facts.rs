@@ -76,6 +76,11 @@ pub enum Pairing {
     /// By name, and each holds an `order` that no two share: the tenant's orders are kept for
     /// what the manifests do not place.
     Ordered,
+    /// By name (an identity the service never changes: an API's `identifier`); a declared one
+    /// the tenant does not have pairs with the one it has that no manifest names and whose
+    /// field named here is the same (its `name`): the identity changed, which replaces it
+    /// (DELETE, then POST, under `--allow-replace`).
+    Renamed(&'static str),
 }
 
 /// A field that refers to resources of another kind by their identity: a list of names (or,

@@ -601,9 +601,19 @@ impl Loader<'_, '_> {
                     None => keys.push((kind, String::new(), None, "")),
                 },
                 Named::Composed(fields) => {
-                    let parts: Option<Vec<&str>> = fields
+                    // Each part a name, or a pin (`{client_id: X}`) as `client_id X`, as the
+                    // kind names its resources.
+                    let part = |v: &Value| match v {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Object(o) if o.len() == 1 => {
+                            let (k, v) = o.iter().next()?;
+                            Some(format!("{k} {}", v.as_str()?))
+                        }
+                        _ => None,
+                    };
+                    let parts: Option<Vec<String>> = fields
                         .iter()
-                        .map(|f| item.value.get(*f).and_then(Value::as_str))
+                        .map(|f| item.value.get(*f).and_then(part))
                         .collect();
                     if let Some(parts) = parts {
                         let name = parts.join(" -> ");
@@ -821,7 +831,7 @@ fn check_references(
     }
     let (entries, one) = match item.value.get(field) {
         Some(Value::Array(entries)) => (entries.clone(), false),
-        Some(v @ Value::String(_)) => (vec![v.clone()], true),
+        Some(v @ (Value::String(_) | Value::Object(_))) => (vec![v.clone()], true),
         _ => return,
     };
     let pin_field = match to.pairing() {

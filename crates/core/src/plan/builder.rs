@@ -126,8 +126,9 @@ impl<'d> Builder<'d> {
     /// The DELETE of the tenant's resource `l`.
     pub fn delete(&mut self, c: &Change, l: &Resource) -> usize {
         let path = self.dialect.item(Target::of(l));
-        let id = self.add("DELETE", path, c.key());
-        self.deleted.insert((c.kind, c.name.clone()), id);
+        // Under the tenant's name (a replacement's old identity may differ from the new).
+        let id = self.add("DELETE", path, format!("{}/{}", c.kind, l.name));
+        self.deleted.insert((c.kind, l.name.clone()), id);
         id
     }
 
@@ -296,6 +297,18 @@ pub fn simple(b: &mut Builder<'_>, c: &Change) {
         }
         (Action::Delete, _, Some(l)) => {
             b.delete(c, l);
+        }
+        // The old one goes first (what the service keeps unique, the new one may reuse).
+        (Action::Replace, Some(d), Some(l)) => {
+            let deleted = b.delete(c, l);
+            let check = Check::Named(c.kind, c.name.clone());
+            let id = b.create(c.kind, &c.name, create_body(d), check);
+            let call = b.call(id);
+            call.after.push(deleted);
+            call.note = Some(format!(
+                "replacement: the old {} is deleted first",
+                c.kind.noun()
+            ));
         }
         _ => {}
     }

@@ -214,3 +214,31 @@ pub enum SigningKey {
     /// A PKCS#7 bundle.
     Pkcs7(String),
 }
+
+/// A client as another kind names it (a connection's `enabled_clients` entry, a grant's
+/// `client`): by name, or by its pin when the name is shared.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum NamedClient {
+    /// A client declared in the manifests, by name.
+    Name(String),
+    /// A client declared with this pinned `client_id`.
+    Pinned(PinnedClient),
+}
+
+/// `{client_id: …}`: the client declared with this pin.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PinnedClient {
+    pub client_id: String,
+}
+
+impl NamedClient {
+    /// How the diff finds the client: its name, or its pin.
+    pub fn key(&self) -> String {
+        match self {
+            NamedClient::Name(n) => n.clone(),
+            NamedClient::Pinned(p) => crate::kind::facts::pin_key(&p.client_id),
+        }
+    }
+}

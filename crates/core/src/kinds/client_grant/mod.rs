@@ -14,6 +14,7 @@ use super::spec::{KindSpec, fields_of, item_schema};
 use crate::diff::change::{Action, Change};
 use crate::export::writer::{Map, Writer};
 use crate::kind::Kind;
+use crate::kinds::client::manifest::NamedClient;
 use crate::live::Live;
 use crate::manifest::item::ItemCx;
 use crate::model::Resource;
@@ -45,10 +46,15 @@ impl KindSpec for ClientGrant {
     fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource> {
         let g: manifest::ClientGrant = cx.typed(raw)?;
         let fields = fields_of(&g, &["client", "audience"]);
-        let name = format!("{} -> {}", g.client, g.audience);
+        let client = match &g.client {
+            NamedClient::Name(name) => name.clone(),
+            NamedClient::Pinned(p) => format!("client_id {}", p.client_id),
+        };
+        let name = format!("{client} -> {}", g.audience);
         let mut r = cx.resource(self.kind(), &name, fields);
-        // What it names, as written (`Resource::refs`).
-        r.refs.insert("client".into(), g.client);
+        // What it names, as written (`Resource::refs`): a client by name or by pin
+        // (`kind::pin_key`).
+        r.refs.insert("client".into(), g.client.key());
         r.refs.insert("audience".into(), g.audience);
         Some(r)
     }
@@ -75,7 +81,8 @@ impl KindSpec for ClientGrant {
             let (client, audience) = named(r);
             match (c.action, &c.desired, &c.live) {
                 (Action::Create, Some(d), _) => {
-                    let client_id = match live.client_id_of(client) {
+                    let pinned = client.strip_prefix(&crate::kind::pin_key(""));
+                    let client_id = match pinned.or_else(|| live.client_id_of(client)) {
                         Some(id) => id.to_string(),
                         None => b.dialect.placeholder(clients, client),
                     };
@@ -110,21 +117,23 @@ impl KindSpec for ClientGrant {
         }
     }
 
-    /// By client name and audience, never ids (a grant of a client whose name another shares,
-    /// or of the global client, is left out: no manifest can name it).
+    /// By client name and audience; a client whose name another shares by its pin, as the
+    /// clients' export pins it (a grant of the global client, which no manifest declares, is
+    /// left out).
     fn export(&self, w: &mut Writer<'_>, live: &Live) {
         let mut items = Vec::new();
         for g in live.of_kind(self.kind()) {
             let (client_id, audience) = named(g);
-            let Some(client) = live
-                .client_names
-                .get(client_id)
-                .filter(|name| live.client_id_of(name) == Some(client_id))
-            else {
+            let Some(name) = live.client_names.get(client_id) else {
                 continue;
             };
+            let client = if live.client_id_of(name) == Some(client_id) {
+                Value::String(name.to_string())
+            } else {
+                serde_json::json!({"client_id": client_id})
+            };
             let mut m = Map::new();
-            m.push("client", Value::String(client.to_string()));
+            m.push("client", client);
             m.push("audience", Value::String(audience.to_string()));
             m.push("scope", g.fields.get("scope").cloned().unwrap_or(json!([])));
             w.rest(&mut m, g, &[]);

@@ -4,6 +4,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::kinds::client::manifest::NamedClient;
+
 /// A connection. Changing `strategy` replaces the connection (and deletes its users).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -19,7 +21,7 @@ pub struct Connection {
     /// The clients this connection is enabled for, by name, or `{client_id: …}` for a pinned
     /// client whose name another shares. Absent: not managed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled_clients: Option<Vec<EnabledClient>>,
+    pub enabled_clients: Option<Vec<NamedClient>>,
     /// The name shown on the login page (v2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-api" = "v2"))]
@@ -40,31 +42,4 @@ pub struct Connection {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-api" = "v2"))]
     pub show_as_button: Option<bool>,
-}
-
-/// One entry of `enabled_clients`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum EnabledClient {
-    /// A client declared in the manifests, by name.
-    Name(String),
-    /// A client declared with this pinned `client_id`.
-    Pinned(PinnedClient),
-}
-
-/// `{client_id: …}` in `enabled_clients`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PinnedClient {
-    pub client_id: String,
-}
-
-impl EnabledClient {
-    /// How the diff finds the client: its name, or its pin.
-    pub fn key(&self) -> String {
-        match self {
-            EnabledClient::Name(n) => n.clone(),
-            EnabledClient::Pinned(p) => crate::kind::facts::pin_key(&p.client_id),
-        }
-    }
 }

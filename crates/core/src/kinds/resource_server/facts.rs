@@ -12,7 +12,7 @@ pub static FACTS: Facts = Facts {
     rank: 5,
     identity: Some("identifier"),
     named: Named::By("identifier"),
-    pairing: Pairing::Name,
+    pairing: Pairing::Renamed("name"),
     references: &[],
     holds_users: false,
     holds_the_lease: false,
