@@ -12,12 +12,16 @@
 //! 3. ten resources changed (four clients' callbacks, three rule scripts, two connections'
 //!    options, one email template's subject), back and forth between two trees so every run
 //!    changes exactly ten;
-//! 4. an export of the tenant.
+//! 4. an export of the tenant;
+//! 5. on a second pair of emulators, the first import of an access tenant: 20 APIs (resource
+//!    servers) with 3 scopes each, 60 machine-to-machine clients each granted 2 scopes of one
+//!    API, 10 roles with 3 permissions each;
+//! 6. that import again, nothing changed.
 //!
 //! Requests, writes and 429s are differences of `GET /__emulator/stats` around each run; the wall
 //! time is the tool's process. After steps 1 and 3 the tenant is read back and compared with the
 //! trees (outside the measured window), so a tool that "finished" without doing the work is
-//! flagged. Steps start a little over a second apart, in a fresh rate-limit window. Nothing
+//! flagged (after step 5 too). Steps start a little over a second apart, in a fresh rate-limit window. Nothing
 //! asserts a time: the program prints figures and medians and writes them to BENCHMARKS.md
 //! (between `<!-- peers:begin -->` and `<!-- peers:end -->`) when both tools ran every step.
 //!
@@ -44,6 +48,8 @@ const LATENCY_MS: u64 = 20;
 const RATE_LIMIT: u32 = 50;
 /// What a0deploy may touch: the kinds in play and nothing else.
 const A0DEPLOY_INCLUDED: &str = r#"["clients","connections","databases","rules","emailTemplates"]"#;
+/// What a0deploy may touch in the access tenant (steps 5 and 6).
+const ACCESS_INCLUDED: &str = r#"["clients","resourceServers","clientGrants","roles"]"#;
 const SCRIPT: &str = "function (user, context, callback) { callback(null, user, context); }";
 const EMAIL_TEMPLATES: [&str; 4] = [
     "verify_email",
@@ -159,6 +165,131 @@ fn tenant(changed: bool) -> Tenant {
         rules,
         emails,
     }
+}
+
+/// The access tenant of steps 5 and 6: 20 APIs with 3 scopes each, 60 machine-to-machine
+/// clients each granted 2 scopes of one API, and 10 roles with 3 permissions each, as the v2
+/// API shows them (grants by client name and audience, permissions by API identifier).
+struct Access {
+    apis: Vec<Map<String, Value>>,
+    clients: Vec<Map<String, Value>>,
+    grants: Vec<Map<String, Value>>,
+    roles: Vec<Map<String, Value>>,
+}
+
+const ACCESS_SCOPES: [&str; 3] = ["delete:items", "read:items", "write:items"];
+
+fn api_identifier(i: usize) -> String {
+    format!("https://api{:02}.example.com", (i - 1) % 20 + 1)
+}
+
+fn access_tenant() -> Access {
+    let apis = (1..=20)
+        .map(|i| {
+            let scopes: Vec<Value> = ACCESS_SCOPES
+                .iter()
+                .map(|s| json!({"value": s, "description": format!("{s} of API {i:02}")}))
+                .collect();
+            obj(json!({
+                "name": format!("API {i:02}"),
+                "identifier": api_identifier(i),
+                "signing_alg": "RS256",
+                "token_lifetime": 86400,
+                "scopes": scopes,
+            }))
+        })
+        .collect();
+    let clients = (1..=60)
+        .map(|i| {
+            obj(json!({
+                "name": format!("Worker {i:02}"),
+                "app_type": "non_interactive",
+                "grant_types": ["client_credentials"],
+                "token_endpoint_auth_method": "client_secret_post",
+            }))
+        })
+        .collect();
+    let grants = (1..=60)
+        .map(|i| {
+            obj(json!({
+                "client": format!("Worker {i:02}"),
+                "audience": api_identifier(i),
+                "scope": ["read:items", "write:items"],
+            }))
+        })
+        .collect();
+    let roles = (1..=10)
+        .map(|i| {
+            let permissions: Vec<Value> = (0..3)
+                .map(|k| {
+                    json!({"resource_server": api_identifier(2 * i - 1 + k),
+                           "scope": ACCESS_SCOPES[k]})
+                })
+                .collect();
+            obj(json!({
+                "name": format!("Role {i:02}"),
+                "description": format!("Role number {i}"),
+                "permissions": permissions,
+            }))
+        })
+        .collect();
+    Access {
+        apis,
+        clients,
+        grants,
+        roles,
+    }
+}
+
+/// a0deploy's YAML format of the access tenant: `resourceServers`, `clientGrants` (the client
+/// by name in `client_id`) and `roles` (permissions as `permission_name` and
+/// `resource_server_identifier`).
+fn write_a0deploy_access(dir: &Path, t: &Access) -> PathBuf {
+    let mut y = String::from("clients:\n");
+    t.clients.iter().for_each(|c| yaml_item(&mut y, c));
+    y.push_str("resourceServers:\n");
+    t.apis.iter().for_each(|a| yaml_item(&mut y, a));
+    y.push_str("clientGrants:\n");
+    for g in &t.grants {
+        let mut g = g.clone();
+        let client = g.remove("client").unwrap();
+        let mut item = Map::new();
+        item.insert("client_id".into(), client);
+        item.extend(g);
+        yaml_item(&mut y, &item);
+    }
+    y.push_str("roles:\n");
+    for r in &t.roles {
+        let mut r = r.clone();
+        let permissions: Vec<Value> = r["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                json!({"permission_name": p["scope"],
+                       "resource_server_identifier": p["resource_server"]})
+            })
+            .collect();
+        r["permissions"] = Value::Array(permissions);
+        yaml_item(&mut y, &r);
+    }
+    let file = dir.join("tenant.yaml");
+    write(&file, &y);
+    file
+}
+
+/// a0ctl's v2 manifest of the access tenant, one file.
+fn write_a0ctl_access(dir: &Path, t: &Access) -> PathBuf {
+    let mut y = String::from("api: v2\nclients:\n");
+    t.clients.iter().for_each(|c| yaml_item(&mut y, c));
+    y.push_str("resource_servers:\n");
+    t.apis.iter().for_each(|a| yaml_item(&mut y, a));
+    y.push_str("client_grants:\n");
+    t.grants.iter().for_each(|g| yaml_item(&mut y, g));
+    y.push_str("roles:\n");
+    t.roles.iter().for_each(|r| yaml_item(&mut y, r));
+    write(&dir.join("access.yaml"), &y);
+    dir.to_path_buf()
 }
 
 /// One YAML list item in block style, each value written as JSON (a YAML flow value).
@@ -481,6 +612,92 @@ fn check_tenant(emulator: &Emulator, want: &Tenant) -> Result<(), String> {
     compare("email templates", "template", &want.emails, &emails)
 }
 
+/// The access tenant holds what `want` declares: its APIs, grants (by client name) and roles
+/// with their permissions.
+fn check_access(emulator: &Emulator, want: &Access) -> Result<(), String> {
+    let clients = emulator.get("/api/v2/clients?is_global=false&per_page=100");
+    let names: BTreeMap<String, String> = clients
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            (
+                c["client_id"].as_str().unwrap_or_default().to_string(),
+                c["name"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    let apis: Vec<Value> = emulator
+        .get("/api/v2/resource-servers?per_page=100")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["is_system"] != true)
+        .cloned()
+        .collect();
+    compare("resource servers", "identifier", &want.apis, &apis)?;
+    let grants: Vec<Value> = emulator
+        .get("/api/v2/client-grants?per_page=100")
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| {
+            let client = names.get(g["client_id"].as_str()?)?;
+            Some(json!({"client": client, "audience": g["audience"], "scope": g["scope"]}))
+        })
+        .collect();
+    let key = |g: &Value| format!("{} -> {}", g["client"], g["audience"]);
+    let want_grants: Vec<Map<String, Value>> = want
+        .grants
+        .iter()
+        .map(|g| {
+            let mut g = g.clone();
+            g.insert("key".into(), json!(key(&Value::Object(g.clone()))));
+            g
+        })
+        .collect();
+    let grants: Vec<Value> = grants
+        .into_iter()
+        .map(|mut g| {
+            g["key"] = json!(key(&g));
+            g
+        })
+        .collect();
+    compare("client grants", "key", &want_grants, &grants)?;
+    let mut roles: Vec<Value> = emulator
+        .get("/api/v2/roles?per_page=100")
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for r in &mut roles {
+        let id = r["id"].as_str().unwrap_or_default().to_string();
+        let mut permissions: Vec<Value> = emulator
+            .get(&format!("/api/v2/roles/{id}/permissions?per_page=100"))
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| {
+                json!({"resource_server": p["resource_server_identifier"],
+                       "scope": p["permission_name"]})
+            })
+            .collect();
+        permissions.sort_by_key(|p| p.to_string());
+        r["permissions"] = Value::Array(permissions);
+    }
+    let want_roles: Vec<Map<String, Value>> = want
+        .roles
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            let mut p = r["permissions"].as_array().unwrap().clone();
+            p.sort_by_key(|p| p.to_string());
+            r["permissions"] = Value::Array(p);
+            r
+        })
+        .collect();
+    compare("roles", "name", &want_roles, &roles)
+}
+
 fn compare(
     kind: &str,
     key: &str,
@@ -544,6 +761,8 @@ struct Setup {
     work: PathBuf,
     /// Per tool: the tree of the first import, and the tree with ten changes.
     trees: BTreeMap<Tool, [PathBuf; 2]>,
+    /// Per tool: the access tenant's tree (steps 5 and 6).
+    access: BTreeMap<Tool, PathBuf>,
 }
 
 /// A command of `tool` against `emulator`, its environment cleared of every AUTH0_ / A0CTL_
@@ -688,14 +907,18 @@ enum Step {
     NoChange,
     TenChanges,
     Export,
+    AccessImport,
+    AccessNoChange,
 }
 
 impl Step {
-    const ALL: [Step; 4] = [
+    const ALL: [Step; 6] = [
         Step::FirstImport,
         Step::NoChange,
         Step::TenChanges,
         Step::Export,
+        Step::AccessImport,
+        Step::AccessNoChange,
     ];
 
     fn title(self) -> &'static str {
@@ -704,6 +927,8 @@ impl Step {
             Step::NoChange => "2. the same import again, no changes",
             Step::TenChanges => "3. ten changed resources",
             Step::Export => "4. export of the tenant",
+            Step::AccessImport => "5. first import of 20 APIs, 60 clients, 60 grants, 10 roles",
+            Step::AccessNoChange => "6. the same import again, no changes",
         }
     }
 }
@@ -860,6 +1085,41 @@ fn step_ten_changes(
     );
 }
 
+/// The import of the access tree, a0deploy limited to its kinds.
+fn import_access(setup: &Setup, tool: Tool, emulator: &Emulator) -> Command {
+    let mut cmd = import(setup, tool, emulator, &setup.access[&tool]);
+    if tool == Tool::A0deploy {
+        cmd.env("AUTH0_INCLUDED_ONLY", ACCESS_INCLUDED);
+    }
+    cmd
+}
+
+/// Step 5 on a fresh emulator (kept for step 6), the tenant checked afterwards.
+fn step_access_import(
+    setup: &Setup,
+    tool: Tool,
+    run: usize,
+    want: &Access,
+    results: &mut Results,
+) -> Emulator {
+    let emulator = Emulator::start(&setup.work.join(format!("{}-access-{run}", tool.name())));
+    fresh_window();
+    let cmd = import_access(setup, tool, &emulator);
+    let mut outcome = measure(setup, &emulator, cmd, None);
+    if let Outcome::Done(m) = &mut outcome {
+        m.mismatch = check_access(&emulator, want).err();
+    }
+    results.record(Step::AccessImport, tool, outcome);
+    emulator
+}
+
+/// Step 6: the access tree again.
+fn step_access_no_change(setup: &Setup, tool: Tool, emulator: &Emulator, results: &mut Results) {
+    fresh_window();
+    let cmd = import_access(setup, tool, emulator);
+    results.record(Step::AccessNoChange, tool, measure(setup, emulator, cmd, None));
+}
+
 /// Step 4: an export into a directory of its own.
 fn step_export(setup: &Setup, tool: Tool, emulator: &Emulator, run: usize, results: &mut Results) {
     fresh_window();
@@ -966,10 +1226,21 @@ fn main() {
         Tool::A0ctl,
         [0, 1].map(|v| write_a0ctl_tree(&work.path().join(format!("a0ctl-tree-{v}")), &tenants[v])),
     );
+    let access = access_tenant();
+    let mut access_trees = BTreeMap::new();
+    access_trees.insert(
+        Tool::A0deploy,
+        write_a0deploy_access(&work.path().join("a0deploy-access"), &access),
+    );
+    access_trees.insert(
+        Tool::A0ctl,
+        write_a0ctl_access(&work.path().join("a0ctl-access"), &access),
+    );
     let setup = Setup {
         interop,
         work: work.path().to_path_buf(),
         trees,
+        access: access_trees,
     };
     let mut results = Results::default();
     let runs = args.runs;
@@ -1006,6 +1277,22 @@ fn main() {
         for (tool, emulator) in &lanes {
             if !results.failed(Step::Export, *tool) {
                 step_export(&setup, *tool, emulator, run, &mut results);
+            }
+        }
+    }
+    drop(lanes);
+    // Steps 5 and 6: the access tenant, on emulators of its own.
+    let mut lanes: Vec<(Tool, Emulator)> = Vec::new();
+    for &tool in &args.tools {
+        let emulator = step_access_import(&setup, tool, 0, &access, &mut results);
+        if !results.failed(Step::AccessImport, tool) {
+            lanes.push((tool, emulator));
+        }
+    }
+    for _ in 0..runs {
+        for (tool, emulator) in &lanes {
+            if !results.failed(Step::AccessNoChange, *tool) {
+                step_access_no_change(&setup, *tool, emulator, &mut results);
             }
         }
     }
@@ -1063,7 +1350,8 @@ fn verdict(step: Step, deploy: &Summary, ctl: &Summary) -> [String; 5] {
     let target = match step {
         Step::NoChange => "≥ 10× fewer requests, ≥ 5× faster, no writes",
         Step::TenChanges => "≥ 10× fewer requests, ≥ 5× faster",
-        Step::FirstImport | Step::Export => "faster, no more 429s",
+        Step::AccessNoChange => "≥ 20× fewer requests, ≥ 10× faster, no writes",
+        Step::FirstImport | Step::Export | Step::AccessImport => "faster, no more 429s",
     };
     let (
         Summary::Measured {
@@ -1108,7 +1396,18 @@ fn verdict(step: Step, deploy: &Summary, ctl: &Summary) -> [String; 5] {
                 missed.push("writes");
             }
         }
-        Step::FirstImport | Step::Export => {
+        Step::AccessNoChange => {
+            if req_ratio < 20.0 {
+                missed.push("requests");
+            }
+            if time_ratio < 10.0 {
+                missed.push("time");
+            }
+            if *cwr > 0.0 {
+                missed.push("writes");
+            }
+        }
+        Step::FirstImport | Step::Export | Step::AccessImport => {
             if time_ratio <= 1.0 {
                 missed.push("time");
             }
