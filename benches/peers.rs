@@ -1117,7 +1117,11 @@ fn step_access_import(
 fn step_access_no_change(setup: &Setup, tool: Tool, emulator: &Emulator, results: &mut Results) {
     fresh_window();
     let cmd = import_access(setup, tool, emulator);
-    results.record(Step::AccessNoChange, tool, measure(setup, emulator, cmd, None));
+    results.record(
+        Step::AccessNoChange,
+        tool,
+        measure(setup, emulator, cmd, None),
+    );
 }
 
 /// Step 4: an export into a directory of its own.

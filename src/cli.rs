@@ -318,6 +318,9 @@ pub struct EmulatorArgs {
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 86_400)]
     pub token_lifetime: u64,
+    /// How long an action's draft takes to build, in milliseconds (0: built at once).
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    pub action_build_ms: u64,
     /// Serve HTTPS with this PEM certificate chain (with --tls-key).
     #[arg(
         long,
@@ -597,6 +600,7 @@ fn emulator(args: EmulatorArgs) -> Result<ExitCode> {
         fail_routes: args.fail_route,
         seed: args.seed,
         token_lifetime: std::time::Duration::from_secs(args.token_lifetime),
+        action_build: std::time::Duration::from_millis(args.action_build_ms),
         tls: match (args.tls_cert, args.tls_key) {
             (Some(cert), Some(key)) => Some(crate::emulator::Tls::Files { cert, key }),
             _ if args.tls => Some(crate::emulator::Tls::SelfSigned {

@@ -239,7 +239,12 @@ fn declared_named_items(
 ) -> std::collections::BTreeSet<String> {
     resources
         .iter()
-        .filter(|r| matches!(d.wire(r.kind).list, List::EachNamed(_)))
+        .filter(|r| {
+            matches!(
+                d.wire(r.kind).list,
+                List::EachNamed(_) | List::PagesPerName(..)
+            )
+        })
         .map(|r| r.name.clone())
         .collect()
 }

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use crate::api::{Answer, Api, CallError, ErrorKind, segment};
 use a0ctl_core::model::Kind;
+use a0ctl_core::plan::builder::Wait;
 use a0ctl_core::plan::{Call, Check};
 
 #[derive(Debug, Clone)]
@@ -209,6 +210,9 @@ fn filled(call: &Call, created: &HashMap<String, String>) -> Call {
             continue;
         };
         call.path = call.path.replace(placeholder.as_str(), &segment(id));
+        if let Some(w) = call.wait.as_mut() {
+            w.path = w.path.replace(placeholder.as_str(), &segment(id));
+        }
         if let Some(body) = call.body.as_mut() {
             a0ctl_core::path::leaves_mut(
                 body,
@@ -230,6 +234,14 @@ async fn run(api: &Api, call: &Call) -> Result<(Answer, Option<String>), CallErr
     let method = Method::from_bytes(call.method.as_bytes()).unwrap_or(Method::GET);
     if let Some(check) = &call.check {
         return create(api, call, path, check).await;
+    }
+    if let Some(w) = &call.wait {
+        let answer = ready(api, w, &call.resource).await?;
+        let sent = api.send(method, path, call.body.as_ref()).await?;
+        if let Some((field, want)) = &w.then {
+            settled(api, &w.path, field, want).await?;
+        }
+        return Ok((sent, Some(format!("after it was {}", answer))));
     }
     match api.send(method.clone(), path, call.body.as_ref()).await {
         Ok(a) => Ok((a, None)),
@@ -284,6 +296,106 @@ async fn create(
         let wait = Duration::from_millis((100 * 2u64.pow(attempt.min(6))).min(5_000))
             + Duration::from_millis(rand::random::<u64>() % 100);
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// How long a call waits for the tenant ([`Wait`]) at most: a build of an action with many
+/// dependencies takes the service a minute or two.
+pub const WAIT_DEADLINE: Duration = Duration::from_secs(300);
+
+/// The pause before the next look at what a call waits for: from 100 ms, doubling, at most 2 s.
+fn next_look(looks: u32) -> Duration {
+    Duration::from_millis((100 * 2u64.pow(looks.min(5))).min(2_000))
+}
+
+/// A failure of a wait, as an error of its GET.
+fn wait_error(path: &str, message: String) -> CallError {
+    CallError {
+        method: Method::GET,
+        path: path.to_string(),
+        kind: ErrorKind::Other(message),
+    }
+}
+
+/// Reads `w.path` until its `w.field` is `w.ready` (an action's draft built): `w.failed`, or
+/// [`WAIT_DEADLINE`], fails with the service's message. Says what it saw.
+async fn ready(api: &Api, w: &Wait, resource: &str) -> Result<String, CallError> {
+    let started = Instant::now();
+    let mut looks = 0;
+    loop {
+        let v = api.get(&w.path).await?;
+        let Some(state) = v.get(&w.field).and_then(Value::as_str) else {
+            return Err(wait_error(
+                &w.path,
+                format!("{resource}: unexpected answer: no `{}` to wait on", w.field),
+            ));
+        };
+        if state == w.ready {
+            return Ok(w.ready.clone());
+        }
+        if state == w.failed {
+            return Err(wait_error(
+                &w.path,
+                format!("{resource}: the build failed: {}", build_message(&v)),
+            ));
+        }
+        if started.elapsed() >= WAIT_DEADLINE {
+            return Err(wait_error(
+                &w.path,
+                format!(
+                    "{resource}: still `{state}` after {} s; not {}",
+                    WAIT_DEADLINE.as_secs(),
+                    w.ready
+                ),
+            ));
+        }
+        tracing::info!(
+            "waiting for {resource}: `{state}` after {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        tokio::time::sleep(next_look(looks)).await;
+        looks += 1;
+    }
+}
+
+/// The service's words on a failed build: its `errors` (`[{message}]`), else the status.
+fn build_message(v: &Value) -> String {
+    let messages: Vec<&str> = v
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("message").and_then(Value::as_str))
+        .collect();
+    if messages.is_empty() {
+        "the service gave no message".into()
+    } else {
+        messages.join("; ")
+    }
+}
+
+/// Reads `path` until its `field` holds `want` (a deployed action's `all_changes_deployed`),
+/// within [`WAIT_DEADLINE`].
+async fn settled(api: &Api, path: &str, field: &str, want: &Value) -> Result<(), CallError> {
+    let started = Instant::now();
+    let mut looks = 0;
+    loop {
+        let v = api.get(path).await?;
+        if v.get(field) == Some(want) {
+            return Ok(());
+        }
+        if started.elapsed() >= WAIT_DEADLINE {
+            return Err(wait_error(
+                path,
+                format!(
+                    "`{field}` is {} after {} s, not {want}",
+                    v.get(field).unwrap_or(&Value::Null),
+                    WAIT_DEADLINE.as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(next_look(looks)).await;
+        looks += 1;
     }
 }
 

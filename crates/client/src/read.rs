@@ -53,7 +53,9 @@ pub async fn fetch(api: &Api, options: FetchOptions) -> Result<Live, CallError> 
         for obj in &objects {
             let mut r = d.read(kind, obj);
             usable(&r, &d.collection(kind), d.wire(kind).id_field)?;
-            a0ctl_core::kinds::spec(kind).normalise(&mut r);
+            let spec = a0ctl_core::kinds::spec(kind);
+            spec.read_tenant(obj, &mut r);
+            spec.normalise(&mut r);
             let system = d
                 .wire(kind)
                 .system
@@ -133,15 +135,75 @@ async fn read_lists(
         .filter(|k| *k == Kind::clients() || options.kinds.as_ref().is_none_or(|ks| ks.contains(k)))
         .collect();
     futures::future::join_all(kinds.iter().map(|k| {
-        let listing = match (&options.templates, d.wire(*k).list) {
-            (Some(names), List::EachNamed(_)) => {
-                Listing::Each(names.iter().map(|n| d.item(Target::named(*k, n))).collect())
+        // Of a kind read by name, the names the manifests declare (when `options` says), among
+        // the kind's own.
+        let named = |all: fn() -> Vec<&'static str>| -> Vec<String> {
+            let all = all();
+            match &options.templates {
+                Some(names) => names
+                    .iter()
+                    .filter(|n| all.contains(&n.as_str()))
+                    .cloned()
+                    .collect(),
+                None => all.into_iter().map(str::to_string).collect(),
             }
-            _ => d.listing(*k),
         };
-        async move { read_all(api, &listing).await.map(|v| (*k, v)) }
+        async move {
+            match d.wire(*k).list {
+                List::PagesPerName(all, key) => read_per_name(api, *k, &named(all), key)
+                    .await
+                    .map(|v| (*k, v)),
+                List::EachNamed(all) if options.templates.is_some() => {
+                    let paths = named(all)
+                        .iter()
+                        .map(|n| d.item(Target::named(*k, n)))
+                        .collect();
+                    read_all(api, &Listing::Each(paths)).await.map(|v| (*k, v))
+                }
+                _ => read_all(api, &d.listing(*k)).await.map(|v| (*k, v)),
+            }
+        }
     }))
     .await
+}
+
+/// The offset pages of `key` under each of `names` (a trigger's bindings), each read as one
+/// object `{IDENTITY: name, key: [every item]}`, a few names at a time; a name the tenant
+/// answers 404 or 400 for (a trigger it does not have, or one that binds no list) is absent.
+async fn read_per_name(
+    api: &Api,
+    kind: Kind,
+    names: &[String],
+    key: &'static str,
+) -> Result<Vec<Value>, CallError> {
+    let d = api.dialect();
+    let identity = match kind.named() {
+        a0ctl_core::kind::Named::By(field) => field,
+        _ => "name",
+    };
+    let read: Vec<Result<Option<Value>, CallError>> = futures::stream::iter(names)
+        .map(|name| {
+            let path = d.item(Target::named(kind, name));
+            async move {
+                match read_pages(api, &path, key, 100).await {
+                    Ok(items) => {
+                        let mut obj = serde_json::Map::new();
+                        obj.insert(identity.to_string(), Value::String(name.clone()));
+                        obj.insert(key.to_string(), Value::Array(items));
+                        Ok(Some(Value::Object(obj)))
+                    }
+                    Err(e) if matches!(e.status(), Some(400 | 404)) => {
+                        tracing::info!("{kind} {name}: no bindings to list ({e})");
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .buffer_unordered(PARTS_AT_ONCE)
+        .collect()
+        .await;
+    read.into_iter().filter_map(Result::transpose).collect()
 }
 
 /// The enabled clients the connections' listings carried, and the connections listed without

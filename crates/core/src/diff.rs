@@ -486,7 +486,13 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
         let mut change = Change::new(d.kind, &d.name, Action::Create);
         let created =
             |path: FieldPath, v: &Value| FieldChange::new(path, None, Some(v), None, Some(d));
-        for (k, v) in d.fields.iter().chain(d.write_only.iter()) {
+        // A write-only value in full where the compared field holds part of it (an action's
+        // secrets) is shown once.
+        let compared = d
+            .fields
+            .iter()
+            .filter(|(k, _)| !d.write_only.contains_key(*k));
+        for (k, v) in compared.chain(d.write_only.iter()) {
             match v.as_object() {
                 // Options key by key, as updates show them.
                 Some(options) if k == "options" && !options.is_empty() => change.fields.extend(
@@ -581,6 +587,8 @@ fn write_only_resent(
     d.write_only
         .iter()
         .filter(|(key, _)| options.rotate_signing_keys || along.contains(key.as_str()))
+        // Already a change (an action's secret names).
+        .filter(|(key, _)| !changed.iter().any(|f| f.path.top() == key.as_str()))
         .map(|(key, value)| {
             FieldChange::new(FieldPath::field(key), None, Some(value), Some(l), Some(d))
         })

@@ -153,14 +153,35 @@ impl Secrecy<'static> {
 
 /// Fields of a resource (v2 clients) named like secrets that hold settings: the key at the end
 /// of each of these paths is not judged by its name (what lies below it still is).
-const SETTINGS: [&[&str]; 2] = [&["refresh_token"], &["jwt_configuration", "secret_encoded"]];
+/// An action's `secrets` are `{name, value}` pairs: the names are shown, the values are not
+/// (`SECRET_PATHS`).
+const SETTINGS: [&[&str]; 3] = [
+    &["refresh_token"],
+    &["jwt_configuration", "secret_encoded"],
+    &["secrets"],
+];
+
+/// Paths whose last key holds a secret whatever its name (`*`: any key or index): the values
+/// of an action's secrets.
+const SECRET_PATHS: [&[&str]; 1] = [&["secrets", "*", "value"]];
+
+/// Whether the path `at` (its keys, outermost first) is one of `SECRET_PATHS`.
+fn on_secret_path<S: AsRef<str>>(at: &[S]) -> bool {
+    SECRET_PATHS.iter().any(|p| {
+        p.len() == at.len()
+            && p.iter()
+                .zip(at)
+                .all(|(want, key)| *want == "*" || *want == key.as_ref())
+    })
+}
 
 /// Whether the key at `segments[i]` names a secret, at that place.
 fn names_a_secret(segments: &[String], i: usize) -> bool {
-    is_sensitive_key(&segments[i])
+    (is_sensitive_key(&segments[i])
         && !SETTINGS
             .iter()
-            .any(|s| s.len() == i + 1 && s.iter().zip(segments).all(|(a, b)| a == b))
+            .any(|s| s.len() == i + 1 && s.iter().zip(segments).all(|(a, b)| a == b)))
+        || on_secret_path(&segments[..=i])
 }
 
 impl Secrecy<'_> {
@@ -301,10 +322,11 @@ fn by_key<'v>(
 /// Whether the last key of `at` names a secret at that place (`names_a_secret` of the path).
 fn key_names_a_secret(at: &[&str]) -> bool {
     let i = at.len() - 1;
-    is_sensitive_key(at[i])
+    (is_sensitive_key(at[i])
         && !SETTINGS
             .iter()
-            .any(|s| s.len() == i + 1 && s.iter().zip(at.iter()).all(|(a, b)| a == b))
+            .any(|s| s.len() == i + 1 && s.iter().zip(at.iter()).all(|(a, b)| a == b)))
+        || on_secret_path(at)
 }
 
 /// Shorter values are not scrubbed from free text (they would garble it); they are never

@@ -22,7 +22,7 @@ pub(crate) struct Caller {
 }
 
 /// Every scope the v2 surface checks; the global client's v2 tokens carry them all.
-pub(crate) const SCOPES: [&str; 41] = [
+pub(crate) const SCOPES: [&str; 44] = [
     "read:clients",
     "create:clients",
     "update:clients",
@@ -63,6 +63,9 @@ pub(crate) const SCOPES: [&str; 41] = [
     "update:resource_servers",
     "delete:resource_servers",
     "read:actions",
+    "create:actions",
+    "update:actions",
+    "delete:actions",
     "read:directory_provisionings",
 ];
 

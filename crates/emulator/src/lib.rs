@@ -77,6 +77,8 @@ pub struct Config {
     pub token_lifetime: Duration,
     /// Serve HTTPS instead of HTTP.
     pub tls: Option<Tls>,
+    /// How long an action's draft takes to build (`pending` until then).
+    pub action_build: Duration,
 }
 
 impl Default for Config {
@@ -94,6 +96,7 @@ impl Default for Config {
             seed: None,
             token_lifetime: Duration::from_secs(24 * 3600),
             tls: None,
+            action_build: Duration::ZERO,
         }
     }
 }
@@ -335,6 +338,10 @@ fn v1_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (
             "/__emulator/clients/{id}/scopes",
             get(auth::get_scopes).put(auth::set_scopes),
+        ),
+        (
+            "/__emulator/actions/builds",
+            axum::routing::put(v2::actions::set_builds),
         ),
     ]
 }

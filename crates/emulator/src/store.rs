@@ -159,6 +159,29 @@ CREATE TABLE IF NOT EXISTS email_provider (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     data TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS actions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS action_versions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    action_id TEXT NOT NULL REFERENCES actions (id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bindings (
+    trigger_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    action_id TEXT NOT NULL REFERENCES actions (id) ON DELETE CASCADE,
+    display_name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (trigger_id, position)
+);
 "#;
 
 /// The columns version 2 added to tables older stores already have (`table`, `column`,

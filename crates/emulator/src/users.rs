@@ -460,7 +460,7 @@ pub(crate) async fn create(State(app): State<AppState>, caller: Caller, body: By
     Ok(ok_json(&find_user(&app, &user_id)?.to_json()))
 }
 
-fn random_hex(n: usize) -> String {
+pub(crate) fn random_hex(n: usize) -> String {
     use rand::Rng;
     let mut rng = rand::rng();
     (0..n)

@@ -158,6 +158,7 @@ pub trait Dialect: Send + Sync {
         match self.wire(t.kind).address {
             Address::Id => format!("{collection}/{}", self.id_segment(t)),
             Address::Name => format!("{collection}/{}", segment(t.name)),
+            Address::NameThen(suffix) => format!("{collection}/{}{suffix}", segment(t.name)),
             Address::Collection => collection,
         }
     }
@@ -192,7 +193,7 @@ pub trait Dialect: Send + Sync {
                 key,
                 take: PAGE,
             },
-            List::EachNamed(names) => Listing::Each(
+            List::EachNamed(names) | List::PagesPerName(names, _) => Listing::Each(
                 names()
                     .into_iter()
                     .map(|n| self.item(Target::named(kind, n)))

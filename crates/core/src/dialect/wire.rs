@@ -41,6 +41,8 @@ pub enum Address {
     Id,
     /// `COLLECTION/{name}`.
     Name,
+    /// `COLLECTION/{name}SUFFIX` (a trigger's bindings: `/actions/triggers/{id}/bindings`).
+    NameThen(&'static str),
     /// The collection's path is the one object (a singleton).
     Collection,
 }
@@ -56,6 +58,9 @@ pub enum List {
     Checkpoint(&'static str),
     /// One GET per name this function gives (email templates), 404 meaning absent.
     EachNamed(fn() -> Vec<&'static str>),
+    /// Offset pages of `KEY` under each name this function gives (a trigger's bindings), read
+    /// as one object `{IDENTITY: name, KEY: [every item]}`; 404 meaning absent.
+    PagesPerName(fn() -> Vec<&'static str>, &'static str),
     /// One GET of the collection's path (a singleton), 404 meaning absent.
     Itself,
     /// Nothing to read (a kind the API lacks).

@@ -10,7 +10,7 @@ pub use facts::{Facts, Kind, Named, Pairing, Reference, Within, pin_key};
 use crate::manifest::types::ApiVersion;
 
 /// Every kind's facts, in rank order (`every_kind_is_registered_once`).
-static ALL: [Kind; 9] = [
+static ALL: [Kind; 11] = [
     Kind::of(&crate::kinds::connection::facts::FACTS),
     Kind::of(&crate::kinds::client::facts::FACTS),
     Kind::of(&crate::kinds::rule::facts::FACTS),
@@ -20,6 +20,8 @@ static ALL: [Kind; 9] = [
     Kind::of(&crate::kinds::client_grant::facts::FACTS),
     Kind::of(&crate::kinds::tenant::facts::FACTS),
     Kind::of(&crate::kinds::role::facts::FACTS),
+    Kind::of(&crate::kinds::action::facts::FACTS),
+    Kind::of(&crate::kinds::trigger::facts::FACTS),
 ];
 
 // The kinds by name, for the kinds' own modules and for tests; the core names none of them.
@@ -34,6 +36,8 @@ impl Kind {
     pub const ClientGrant: Kind = Kind::of(&crate::kinds::client_grant::facts::FACTS);
     pub const Tenant: Kind = Kind::of(&crate::kinds::tenant::facts::FACTS);
     pub const Role: Kind = Kind::of(&crate::kinds::role::facts::FACTS);
+    pub const Action: Kind = Kind::of(&crate::kinds::action::facts::FACTS);
+    pub const Trigger: Kind = Kind::of(&crate::kinds::trigger::facts::FACTS);
 }
 
 impl Kind {

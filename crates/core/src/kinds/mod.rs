@@ -8,6 +8,7 @@
 //! Adding a kind: its module here, its facts' line in `crate::kind`, its line in [`ALL`] (both
 //! in rank order).
 
+pub mod action;
 pub mod client;
 pub mod client_grant;
 pub mod connection;
@@ -18,13 +19,14 @@ pub mod role;
 pub mod rule;
 pub mod spec;
 pub mod tenant;
+pub mod trigger;
 
 pub use spec::KindSpec;
 
 use crate::kind::Kind;
 
 /// Every kind's behaviour, in rank order (as `Kind::all`).
-pub static ALL: [&dyn KindSpec; 9] = [
+pub static ALL: [&dyn KindSpec; 11] = [
     &connection::Connection,
     &client::Client,
     &rule::Rule,
@@ -34,6 +36,8 @@ pub static ALL: [&dyn KindSpec; 9] = [
     &client_grant::ClientGrant,
     &tenant::Tenant,
     &role::Role,
+    &action::Action,
+    &trigger::Trigger,
 ];
 
 /// What `kind` does.

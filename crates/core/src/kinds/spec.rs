@@ -53,6 +53,9 @@ pub trait KindSpec: Sync {
     fn merged(&self) -> &'static [&'static str] {
         &[]
     }
+    /// What the tenant's object `obj` says of `r` beyond the fields it carries as they are
+    /// compared (whether an action's changes are all deployed); before `normalise`.
+    fn read_tenant(&self, _obj: &Value, _r: &mut Resource) {}
     /// Put a resource, declared or read from the tenant, in the one form both are compared in
     /// (a list the service keeps in any order, sorted).
     fn normalise(&self, _r: &mut Resource) {}

@@ -189,7 +189,11 @@ fn unaddressable(kind: Kind, name: &str, api: ApiVersion) -> Option<String> {
             kind.noun()
         ));
     }
-    if kind.is_singleton() || kind.wire(api).is_none_or(|w| w.address != Address::Name) {
+    if kind.is_singleton()
+        || kind
+            .wire(api)
+            .is_none_or(|w| !matches!(w.address, Address::Name | Address::NameThen(_)))
+    {
         return None;
     }
     if name == "." || name == ".." {

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::dialect::{Dialect, StatusChange, Target};
+pub use crate::dialect::Target;
+use crate::dialect::{Dialect, StatusChange};
 use crate::diff::change::{Action, Change, ClientRef};
 use crate::kind::Kind;
 use crate::live::Live;
@@ -41,6 +42,22 @@ pub struct Call {
     /// This call creates a resource whose id fills a placeholder.
     #[serde(skip)]
     pub creates: Option<Creates>,
+    /// What the tenant must say before this call is sent (an action's draft built), and after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait: Option<Wait>,
+}
+
+/// A call that waits, bounded, for the tenant: before it is sent, `GET path` is read again until
+/// its `field` reads `ready` (`failed` stops it, with the service's message); after it, until
+/// `then`'s field holds `then`'s value.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Wait {
+    pub path: String,
+    pub field: String,
+    pub ready: String,
+    pub failed: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub then: Option<(String, Value)>,
 }
 
 /// The placeholder a create fills, and the field of its answer that holds the id.
@@ -111,6 +128,7 @@ impl<'d> Builder<'d> {
             check: None,
             needs: Vec::new(),
             creates: None,
+            wait: None,
         });
         id
     }
@@ -174,6 +192,12 @@ impl<'d> Builder<'d> {
         call.creates = Some(creates);
         self.created.insert((kind, name.to_string()), id);
         id
+    }
+
+    /// This call completes the change of `kind/name` (an action's deploy, after its draft's
+    /// create or update): what waits for that change waits for it.
+    pub fn completes(&mut self, id: usize, kind: Kind, name: &str) {
+        self.updated.insert((kind, name.to_string()), id);
     }
 
     /// This call uses the id of `kind/name`, which this plan creates: wait for it.
@@ -323,7 +347,9 @@ fn changed_fields(c: &Change, d: &Resource, dialect: &dyn Dialect) -> Value {
         if !dialect.updatable(c.kind, top) {
             continue;
         }
-        if let Some(v) = d.fields.get(top).or_else(|| d.write_only.get(top)) {
+        // A write-only value sent in full where the compared field holds only part of it (an
+        // action's secrets: names compared, values sent).
+        if let Some(v) = d.write_only.get(top).or_else(|| d.fields.get(top)) {
             body.insert(top.to_string(), v.clone());
         }
     }

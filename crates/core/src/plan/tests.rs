@@ -237,6 +237,7 @@ fn topological_refuses_a_cycle_instead_of_dropping_calls() {
         check: None,
         needs: Vec::new(),
         creates: None,
+        wait: None,
     };
     let err = topological(vec![call(0, vec![]), call(1, vec![2]), call(2, vec![1])])
         .expect_err("a cycle");

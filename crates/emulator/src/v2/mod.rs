@@ -8,6 +8,7 @@
 //! rewrites every error body (faults' 429/503/500, extractor rejections and unknown routes
 //! included) and adds the `x-ratelimit-*` headers every v2 answer carries.
 
+pub(crate) mod actions;
 pub(crate) mod client_grants;
 mod clients;
 mod connections;
@@ -120,7 +121,34 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
                 .post(roles::add_permissions)
                 .delete(roles::remove_permissions),
         ),
-        ("/api/v2/actions/actions", get(startup::actions)),
+        (
+            "/api/v2/actions/actions",
+            get(actions::list).post(actions::create),
+        ),
+        (
+            "/api/v2/actions/actions/{id}",
+            get(actions::get_one)
+                .patch(actions::update)
+                .delete(actions::delete),
+        ),
+        ("/api/v2/actions/actions/{id}/deploy", post(actions::deploy)),
+        (
+            "/api/v2/actions/actions/{id}/versions",
+            get(actions::versions),
+        ),
+        (
+            "/api/v2/actions/actions/{id}/versions/{version}",
+            get(actions::version),
+        ),
+        (
+            "/api/v2/actions/actions/{id}/versions/{version}/deploy",
+            post(actions::deploy_version),
+        ),
+        ("/api/v2/actions/triggers", get(actions::triggers)),
+        (
+            "/api/v2/actions/triggers/{trigger}/bindings",
+            get(actions::bindings).patch(actions::set_bindings),
+        ),
         (
             "/api/v2/connections-directory-provisionings",
             get(startup::directory_provisionings),

@@ -6,18 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, Uri};
 use serde_json::json;
 
-use super::{number, paging};
+use super::number;
 use crate::caller::Caller;
 use crate::{ApiError, ApiResult, AppState, ok_json, params};
-
-/// `GET /api/v2/actions/actions`: `{actions: [], total: 0, page, per_page}`.
-pub(crate) async fn actions(caller: Caller, uri: Uri) -> ApiResult {
-    caller.require_scope("read:actions")?;
-    let paging = paging(&params(&uri))?;
-    Ok(ok_json(&json!({
-        "actions": [], "total": 0, "page": paging.page, "per_page": paging.per_page,
-    })))
-}
 
 /// `GET /api/v2/connections-directory-provisionings`: `{directory_provisionings: []}`.
 pub(crate) async fn directory_provisionings(caller: Caller, uri: Uri) -> ApiResult {
