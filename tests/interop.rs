@@ -1,7 +1,7 @@
 //! Interop with unmodified clients (versions pinned in `tests/interop/package.json`, installed
 //! with `npm ci` from the checked-in lock file), against the emulator started with `--tls` and
 //! trusted through NODE_EXTRA_CA_CERTS:
-//! - the `auth0` npm SDK runs `tests/interop/sdk.js`, whose last line must be `9 passed, 0 failed`;
+//! - the `auth0` npm SDK runs `tests/interop/sdk.js`, whose last line must be `10 passed, 0 failed`;
 //! - auth0-deploy-cli (`a0deploy`) exports a seeded tenant limited to clients, connections,
 //!   databases, rules and email templates, and imports an edited export; both exit 0 and the
 //!   tenant then holds the edits.
@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::{Value, json};
 
 /// How many checks `sdk.js` makes: a script that ran fewer did not prove them.
-const SDK_CHECKS: usize = 9;
+const SDK_CHECKS: usize = 10;
 
 fn have(tool: &str) -> bool {
     Command::new(tool)
@@ -409,6 +409,128 @@ fn auth0_deploy_cli_carries_apis_grants_roles_and_settings_that_a0ctl_applied() 
     for kind in ["resourceServers:", "clientGrants:", "roles:", "tenant:"] {
         assert!(a.contains(kind), "{kind}\n{a}");
     }
+    let (code, text) = a0ctl(
+        &domain,
+        &cert,
+        &["plan", "--detailed-exitcode", tree.to_str().unwrap()],
+    );
+    assert_eq!(
+        code,
+        Some(0),
+        "the manifests a0ctl applied plan empty on a0deploy's tenant:\n{text}"
+    );
+    let ours = tmp.path().join("ours");
+    let (code, text) = a0ctl(&domain, &cert, &["export", "--out", ours.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{text}");
+    let (code, text) = a0ctl(
+        &domain,
+        &cert,
+        &["plan", "--detailed-exitcode", ours.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    drop(second);
+}
+
+/// a0ctl and a0deploy agree on actions and triggers: what a0ctl applies (built, deployed,
+/// bound), a0deploy exports and imports into a fresh tenant (deploying through the emulator's
+/// build delay), and the manifests a0ctl applied plan empty there, as does a0ctl's export.
+#[test]
+fn auth0_deploy_cli_carries_the_actions_and_bindings_that_a0ctl_applied() {
+    let Some(dir) =
+        interop_dir("auth0_deploy_cli_carries_the_actions_and_bindings_that_a0ctl_applied")
+    else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let included = r#"["actions","triggers"]"#;
+    let tree = tmp.path().join("t.yaml");
+    std::fs::write(
+        &tree,
+        r#"api: v2
+actions:
+  - name: add-claims
+    code: |
+      exports.onExecutePostLogin = async (event, api) => {
+        api.idToken.setCustomClaim("https://example.com/plan", "gold");
+      };
+    runtime: node22
+    supported_triggers: [{id: post-login, version: v3}]
+    dependencies: [{name: lodash, version: 4.17.21}]
+    secrets: [{name: PLAN_KEY, value: plan-key-value-9f2}]
+  - name: second
+    code: "exports.onExecutePostLogin = async () => {};"
+    runtime: node22
+    supported_triggers: [{id: post-login, version: v3}]
+  - name: m2m
+    code: "exports.onExecuteCredentialsExchange = async () => {};"
+    runtime: node22
+    supported_triggers: [{id: credentials-exchange, version: v2}]
+triggers:
+  - trigger: post-login
+    bindings: [{action: second}, {action: add-claims, display_name: Claims}]
+  - trigger: credentials-exchange
+    bindings: [{action: m2m}]
+"#,
+    )
+    .unwrap();
+    let a0ctl = |domain: &str, cert: &Path, args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+            .args(args)
+            .env("AUTH0_DOMAIN", format!("https://{domain}"))
+            .env("AUTH0_CLIENT_ID", "deploy-id")
+            .env("AUTH0_CLIENT_SECRET", "deploy-secret")
+            .env("SSL_CERT_FILE", cert)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let first_dir = tmp.path().join("first");
+    let second_dir = tmp.path().join("second");
+    std::fs::create_dir_all(&first_dir).unwrap();
+    std::fs::create_dir_all(&second_dir).unwrap();
+    let (first, first_domain, first_cert) =
+        start_tls_emulator(&first_dir, "deploy-id", "deploy-secret");
+    let (code, text) = a0ctl(
+        &first_domain,
+        &first_cert,
+        &["apply", "--yes", tree.to_str().unwrap()],
+    );
+    assert_eq!(code, Some(0), "{text}");
+    let exported = tmp.path().join("exported");
+    a0deploy_of(
+        &dir,
+        &first_domain,
+        &first_cert,
+        &["export", "-f", "yaml", "-o", exported.to_str().unwrap()],
+        included,
+    );
+    drop(first);
+    let file = exported.join("tenant.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    for want in [
+        "actions:",
+        "triggers:",
+        "post-login:",
+        "display_name: Claims",
+    ] {
+        assert!(text.contains(want), "{want}\n{text}");
+    }
+    assert!(!text.contains("plan-key-value-9f2"), "{text}");
+
+    let (second, domain, cert) = start_tls_emulator(&second_dir, "deploy-id", "deploy-secret");
+    a0deploy_of(
+        &dir,
+        &domain,
+        &cert,
+        &["import", "-i", file.to_str().unwrap()],
+        included,
+    );
     let (code, text) = a0ctl(
         &domain,
         &cert,

@@ -242,6 +242,63 @@ check('roles: create, 409, list, update, permissions added, listed across pages 
   await mgmt.resourceServers.delete(api.id);
 });
 
+check('actions: a draft not built is refused, deployed once built, versions and roll back, bindings, 409 deleting a bound action, forced delete', async () => {
+  const code = 'exports.onExecutePostLogin = async (event, api) => {};';
+  const created = await mgmt.actions.create({
+    name: 'sdk-action', code, runtime: 'node22',
+    supported_triggers: [{ id: 'post-login', version: 'v3' }],
+    secrets: [{ name: 'SDK_KEY', value: 'sdk-secret-value' }],
+  });
+  assert.equal(created.status, 'pending');
+  assert.equal(created.all_changes_deployed, false);
+  assert.equal(created.secrets[0].name, 'SDK_KEY');
+  assert.equal(created.secrets[0].value, undefined);
+  await assert.rejects(mgmt.actions.create({ name: 'sdk-action', supported_triggers: [{ id: 'post-login', version: 'v3' }] }),
+    (e) => e.statusCode === 409);
+  await assert.rejects(mgmt.actions.deploy(created.id),
+    (e) => e.statusCode === 400 && e.message.includes("must be in the 'built' state"));
+  const built = async () => {
+    for (let i = 0; i < 100; i += 1) {
+      const a = await mgmt.actions.get(created.id);
+      if (a.status === 'built') return a;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('never built');
+  };
+  await built();
+  const first = await mgmt.actions.deploy(created.id);
+  assert.equal(first.number, 1);
+  assert.equal((await mgmt.actions.get(created.id)).all_changes_deployed, true);
+  const edited = 'exports.onExecutePostLogin = async (event, api) => { api.access.deny("no"); };';
+  await mgmt.actions.update(created.id, { code: edited });
+  assert.equal((await mgmt.actions.get(created.id)).all_changes_deployed, false);
+  await built();
+  const second = await mgmt.actions.deploy(created.id);
+  assert.equal(second.number, 2);
+  const versions = await all(mgmt.actions.versions.list(created.id));
+  assert.deepEqual(versions.map((v) => v.number), [2, 1]);
+  assert.equal((await mgmt.actions.versions.get(created.id, first.id)).code, code);
+  const back = await mgmt.actions.versions.deploy(created.id, first.id, { update_draft: true });
+  assert.equal(back.code, code);
+  const now = await mgmt.actions.get(created.id);
+  assert.equal(now.deployed_version.code, code);
+  assert.equal(now.code, code);
+  const { triggers } = await mgmt.actions.triggers.list();
+  assert.ok(triggers.some((t) => t.id === 'post-login' && t.version === 'v3'));
+  const set = await mgmt.actions.triggers.bindings.updateMany('post-login', {
+    bindings: [{ ref: { type: 'action_name', value: 'sdk-action' }, display_name: 'SDK' }],
+  });
+  assert.equal(set.bindings[0].action.id, created.id);
+  const bound = await all(mgmt.actions.triggers.bindings.list('post-login'));
+  assert.deepEqual(bound.map((b) => b.display_name), ['SDK']);
+  const listed = await all(mgmt.actions.list({ triggerId: 'post-login', deployed: true }));
+  assert.deepEqual(listed.map((a) => a.name), ['sdk-action']);
+  await assert.rejects(mgmt.actions.delete(created.id), (e) => e.statusCode === 409);
+  await mgmt.actions.delete(created.id, { force: true });
+  assert.equal((await all(mgmt.actions.triggers.bindings.list('post-login'))).length, 0);
+  await assert.rejects(mgmt.actions.get(created.id), (e) => e.statusCode === 404);
+});
+
 (async () => {
   let passed = 0;
   let failed = 0;

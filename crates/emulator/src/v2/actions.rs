@@ -193,9 +193,11 @@ fn check_parts(body: &Map<String, Value>) -> Result<(), ApiError> {
             }
         }
     }
+    // A secret's value may be left out (auth0-deploy-cli sends back the names it exported):
+    // an update keeps the value it had.
     for (field, keys) in [
-        ("dependencies", ["name", "version"]),
-        ("secrets", ["name", "value"]),
+        ("dependencies", &["name", "version"][..]),
+        ("secrets", &["name"][..]),
     ] {
         let mut seen = std::collections::HashSet::new();
         for item in body
@@ -205,7 +207,8 @@ fn check_parts(body: &Map<String, Value>) -> Result<(), ApiError> {
             .flatten()
         {
             let name = item["name"].as_str().filter(|n| !n.is_empty());
-            if name.is_none() || !keys.iter().all(|k| item[*k].is_string()) {
+            let value_ok = item.get("value").is_none_or(Value::is_string);
+            if name.is_none() || !value_ok || !keys.iter().all(|k| item[*k].is_string()) {
                 return Err(invalid_body(format!(
                     "Payload validation error: each of '{field}' is {{{}}} of strings",
                     keys.join(", ")
@@ -251,12 +254,24 @@ fn rebuild(app: &App, tx: &rusqlite::Connection, a: &mut Value) -> Result<(), Ap
 }
 
 /// The secrets of `body` as stored: each with its value and when it was set.
-fn stored_secrets(body: &Value, now: &str) -> Value {
+fn stored_secrets(body: &Value, old: &Value, now: &str) -> Value {
     Value::Array(
         body.as_array()
             .into_iter()
             .flatten()
-            .map(|s| json!({"name": s["name"], "value": s["value"], "updated_at": now}))
+            .map(|s| {
+                // Named without a value: the value it had.
+                let value = match s.get("value") {
+                    Some(v) => v.clone(),
+                    None => old
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|o| o["name"] == s["name"])
+                        .map_or(Value::Null, |o| o["value"].clone()),
+                };
+                json!({"name": s["name"], "value": value, "updated_at": now})
+            })
             .collect(),
     )
 }
@@ -343,7 +358,7 @@ pub(crate) async fn create(State(app): State<AppState>, caller: Caller, body: By
         "code": body.get("code").cloned().unwrap_or(json!("")),
         "dependencies": body.get("dependencies").cloned().unwrap_or(json!([])),
         "runtime": body.get("runtime").cloned().unwrap_or(json!(DEFAULT_RUNTIME)),
-        "secrets": stored_secrets(body.get("secrets").unwrap_or(&Value::Null), &now),
+        "secrets": stored_secrets(body.get("secrets").unwrap_or(&Value::Null), &Value::Null, &now),
         "created_at": now,
         "updated_at": now,
     });
@@ -395,7 +410,7 @@ pub(crate) async fn update(
         let mut rebuilt = false;
         for (key, value) in &body {
             let value = if key == "secrets" {
-                stored_secrets(value, &now)
+                stored_secrets(value, &a["secrets"], &now)
             } else {
                 value.clone()
             };
@@ -602,7 +617,8 @@ pub(crate) async fn deploy_version(
     body: Bytes,
 ) -> ApiResult {
     caller.require_scope("create:actions")?;
-    let body = if body.is_empty() {
+    // The SDK sends no body, or JSON `null`, or `{update_draft}`.
+    let body = if body.is_empty() || body.as_ref() == b"null" {
         Map::new()
     } else {
         json_body(&body)?
