@@ -164,8 +164,9 @@ pub async fn compute(
 }
 
 /// A plan that deletes (or replaces) what other resources of the tenant still name (an API its
-/// grants, a client its grants) is refused before anything is sent, naming them, unless the
-/// plan deletes them too. Kinds the manifests do not manage are read for this only when such a
+/// grants or roles' permissions, a client its grants, an action the triggers that bind it) is
+/// refused before anything is sent, naming them, unless the plan deletes them too or changes
+/// them so that they no longer name it. Kinds the manifests do not manage are read for this only when such a
 /// delete is planned.
 async fn refuse_orphans(
     api: &Api,
@@ -188,11 +189,7 @@ async fn refuse_orphans(
         .iter()
         .copied()
         .filter(|k| !kinds.contains(k) && *k != Kind::clients())
-        .filter(|k| {
-            k.references()
-                .iter()
-                .any(|r| r.tenant_field.is_some() && gone.contains(&r.kind()))
-        })
+        .filter(|k| k.references().iter().any(|r| gone.contains(&r.kind())))
         .collect();
     let unread_live = match unread.is_empty() {
         true => Live::default(),
@@ -218,11 +215,11 @@ async fn refuse_orphans(
     };
     Err(Refused {
         message: crate::diag::visible_line(&format!(
-            "the plan deletes what other resources still name, and the tenant would delete them with it: {}{more}; nothing was changed",
+            "the plan deletes what other resources of the tenant still name (the tenant would delete them with it, or refuse): {}{more}; nothing was changed",
             named.join(", ")
         ))
         .into_owned(),
-        hint: "delete them in the same plan (declare their section and pass --allow-delete), or keep what they name; a0ctl never deletes its own client's grants: remove those by hand".into(),
+        hint: "delete them in the same plan (declare their section and pass --allow-delete), or keep what they name, or change them to name it no more (a trigger that binds the action); a0ctl never deletes its own client's grants: remove those by hand".into(),
     }
     .into())
 }

@@ -405,3 +405,30 @@ async fn the_emulator_serves_actions_as_the_service_does() {
         .await;
     assert_eq!(status, 204);
 }
+
+/// An action that a trigger the manifests do not manage still binds cannot be deleted: the plan
+/// is refused before anything is sent, naming the trigger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_action_that_an_unmanaged_trigger_binds_is_refused_before_anything_is_sent() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = setup(dir.path(), ["add-claims", "geo-check"], CLAIMS);
+    assert_exit(&run(&env, &["apply", "--yes", &t]).await, 0);
+
+    // No triggers section, and geo-check no longer declared.
+    let text = tree(["add-claims", "geo-check"]);
+    let start = text.find("  - name: geo-check").unwrap();
+    let end = text.find("  - name: m2m-tag").unwrap();
+    let triggers = text.find("triggers:\n").unwrap();
+    let without = format!("{}{}", &text[..start], &text[end..triggers]);
+    write(&dir.path().join("tree"), "tenant.yaml", &without);
+    let out = run(&env, &["apply", "--yes", "--allow-delete", &t]).await;
+    assert_exit(&out, 3);
+    let err = stderr(&out);
+    assert!(
+        err.contains("trigger/post-login (names action/geo-check)"),
+        "{err}"
+    );
+    assert_eq!(env.calls_to("DELETE /api/v2/actions/actions/{id}").await, 0);
+    assert_eq!(actions(&env).await.len(), 3);
+}

@@ -967,10 +967,12 @@ pub fn live_from_resources(resources: &[Resource]) -> Live {
 #[cfg(test)]
 mod tests;
 
-/// The tenant's resources (`referrers`) that hold a reference (`Reference::tenant_field`) to
-/// what `changes` delete or replace, and that `changes` do not delete themselves: deleting
-/// what they name would delete them too (the service deletes an API's grants and a client's),
-/// unseen. Each as (`kind/name` of the referrer, `kind/name` of what it names).
+/// The tenant's resources (`referrers`) that still name, once the plan is carried out, what
+/// `changes` delete or replace: by a reference the tenant holds (`Reference::tenant_field`: a
+/// grant's API, which the service deletes with it) or one in their fields (a trigger's bound
+/// actions, which the service refuses to delete; a role's permissions). A referrer the plan
+/// deletes names nothing; one it changes names what its declaration names. Each as
+/// (`kind/name` of the referrer, `kind/name` of what it names).
 pub fn left_referring<'a>(
     changes: &Changes,
     referrers: impl IntoIterator<Item = &'a Resource>,
@@ -986,31 +988,68 @@ pub fn left_referring<'a>(
         .filter(|c| c.action == Action::Delete)
         .map(|c| (c.kind, c.name.as_str()))
         .collect();
+    // What a referrer this plan updates will name: its declaration.
+    let after: HashMap<(Kind, &str), &Resource> = changes
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Update)
+        .filter_map(|c| Some(((c.kind, c.name.as_str()), c.desired.as_ref()?)))
+        .collect();
     let mut out = Vec::new();
     for r in referrers {
         if deleted.contains(&(r.kind, r.name.as_str())) {
             continue;
         }
+        let now = after.get(&(r.kind, r.name.as_str())).copied();
         for reference in r.kind.references() {
-            let Some(value) = r.refs.get(reference.field) else {
-                continue;
-            };
             let to = reference.kind();
             let pinned = matches!(to.pairing(), Pairing::Pinned(_));
-            if let Some(c) = gone.iter().find(|c| {
-                c.kind == to
-                    && if pinned {
-                        c.live_id() == Some(value.as_str())
-                    } else {
-                        // A replacement's old name (an API whose identifier changed).
-                        c.live.as_ref().is_some_and(|l| &l.name == value)
-                    }
-            }) {
-                out.push((format!("{}/{}", r.kind, r.name), c.key()));
+            let values: Vec<String> = match reference.tenant_field {
+                Some(_) => r.refs.get(reference.field).cloned().into_iter().collect(),
+                None => named_in(now.unwrap_or(r), reference.field),
+            };
+            for value in &values {
+                if let Some(c) = gone.iter().find(|c| {
+                    c.kind == to
+                        && if pinned {
+                            c.live_id() == Some(value.as_str())
+                        } else {
+                            // A replacement's old name (an API whose identifier changed).
+                            c.live.as_ref().is_some_and(|l| &l.name == value)
+                        }
+                }) {
+                    out.push((format!("{}/{}", r.kind, r.name), c.key()));
+                }
             }
         }
     }
     out
+}
+
+/// The names a reference field (`field`, or `list/*/field`) holds in a resource's fields.
+fn named_in(r: &Resource, field: &str) -> Vec<String> {
+    let texts = |v: Option<&Value>| -> Vec<String> {
+        match v {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(a)) => a
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    match field.split_once("/*/") {
+        Some((list, rest)) => r
+            .fields
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .flat_map(|item| texts(item.get(rest)))
+            .collect(),
+        None => texts(r.fields.get(field)),
+    }
 }
 
 /// A declared resource that names a client (`Reference::tenant_field`: a grant) by a name
