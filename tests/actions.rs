@@ -58,6 +58,21 @@ fn setup(dir: &std::path::Path, order: [&str; 2], claims: &str) -> String {
     t.to_str().unwrap().to_string()
 }
 
+/// The tree without the action geo-check: unbound from post-login when `triggers`, else with
+/// no triggers section at all.
+fn without_geo_check(triggers: bool) -> String {
+    let text = tree(["add-claims", "geo-check"]);
+    let start = text.find("  - name: geo-check").unwrap();
+    let end = text.find("  - name: m2m-tag").unwrap();
+    let rest = if triggers {
+        &text[end..]
+    } else {
+        &text[end..text.find("triggers:\n").unwrap()]
+    };
+    format!("{}{rest}", &text[..start])
+        .replace("      - {action: geo-check, display_name: Second}\n", "")
+}
+
 async fn run(env: &Env, args: &[&str]) -> std::process::Output {
     env.command(args)
         .env("GEO_KEY", SECRET)
@@ -298,12 +313,11 @@ async fn an_action_is_unbound_before_it_is_deleted() {
     assert_exit(&run(&env, &["apply", "--yes", &t]).await, 0);
 
     // geo-check dropped from the manifests and from post-login.
-    let text = tree(["add-claims", "geo-check"]);
-    let start = text.find("  - name: geo-check").unwrap();
-    let end = text.find("  - name: m2m-tag").unwrap();
-    let without = format!("{}{}", &text[..start], &text[end..])
-        .replace("      - {action: geo-check, display_name: Second}\n", "");
-    write(&dir.path().join("tree"), "tenant.yaml", &without);
+    write(
+        &dir.path().join("tree"),
+        "tenant.yaml",
+        &without_geo_check(true),
+    );
     let out = run(&env, &["plan", "--allow-delete", "--format", "json", &t]).await;
     assert_exit(&out, 0);
     let plan: Value = serde_json::from_str(&stdout(&out)).unwrap();
@@ -416,12 +430,11 @@ async fn deleting_an_action_that_an_unmanaged_trigger_binds_is_refused_before_an
     assert_exit(&run(&env, &["apply", "--yes", &t]).await, 0);
 
     // No triggers section, and geo-check no longer declared.
-    let text = tree(["add-claims", "geo-check"]);
-    let start = text.find("  - name: geo-check").unwrap();
-    let end = text.find("  - name: m2m-tag").unwrap();
-    let triggers = text.find("triggers:\n").unwrap();
-    let without = format!("{}{}", &text[..start], &text[end..triggers]);
-    write(&dir.path().join("tree"), "tenant.yaml", &without);
+    write(
+        &dir.path().join("tree"),
+        "tenant.yaml",
+        &without_geo_check(false),
+    );
     let out = run(&env, &["apply", "--yes", "--allow-delete", &t]).await;
     assert_exit(&out, 3);
     let err = stderr(&out);

@@ -327,56 +327,43 @@ async fn auth0_deploy_cli_exports_and_imports_an_edit_over_tls() {
     drop(emulator);
 }
 
-/// a0ctl and a0deploy agree on APIs, grants, roles and the tenant's settings: what a0ctl
-/// applies, a0deploy exports and imports into a fresh tenant, and exports again unchanged; the
-/// manifests a0ctl applied plan empty against that tenant, and so does a0ctl's export of it.
-#[test]
-fn auth0_deploy_cli_carries_apis_grants_roles_and_settings_that_a0ctl_applied() {
-    let Some(dir) =
-        interop_dir("auth0_deploy_cli_carries_apis_grants_roles_and_settings_that_a0ctl_applied")
-    else {
-        return;
-    };
+/// a0ctl at an emulator over TLS, with the round trips' global client: exit code and output.
+fn a0ctl_at(domain: &str, cert: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+        .args(args)
+        .env("AUTH0_DOMAIN", format!("https://{domain}"))
+        .env("AUTH0_CLIENT_ID", "deploy-id")
+        .env("AUTH0_CLIENT_SECRET", "deploy-secret")
+        .env("SSL_CERT_FILE", cert)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), text)
+}
+
+/// What a0ctl applies from `manifest`, a0deploy (limited to `included`) exports, imports into a
+/// fresh tenant and exports again unchanged; the manifest plans empty on that tenant, and so
+/// does a0ctl's export of it. Returns a0deploy's `tenant.yaml`.
+fn round_trip_through_a0deploy(dir: &Path, manifest: &str, included: &str) -> String {
     let tmp = tempfile::tempdir().unwrap();
-    let included = r#"["resourceServers","clientGrants","roles","tenant","clients"]"#;
     let tree = tmp.path().join("t.yaml");
-    std::fs::write(
-        &tree,
-        "api: v2\nclients:\n  - {name: worker, app_type: non_interactive}\nresource_servers:\n  - identifier: https://orders.example.com\n    name: Orders\n    signing_alg: RS256\n    scopes:\n      - {value: read:orders, description: Read orders}\n      - {value: write:orders, description: Write orders}\nclient_grants:\n  - {client: worker, audience: https://orders.example.com, scope: [read:orders]}\nroles:\n  - name: Clerk\n    description: Takes orders\n    permissions:\n      - {resource_server: https://orders.example.com, scope: read:orders}\ntenant:\n  friendly_name: Acme\n  session_lifetime: 72\n",
-    )
-    .unwrap();
-    let a0ctl = |domain: &str, cert: &Path, args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
-            .args(args)
-            .env("AUTH0_DOMAIN", format!("https://{domain}"))
-            .env("AUTH0_CLIENT_ID", "deploy-id")
-            .env("AUTH0_CLIENT_SECRET", "deploy-secret")
-            .env("SSL_CERT_FILE", cert)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code(), text)
-    };
-    let first_dir = tmp.path().join("first");
-    let second_dir = tmp.path().join("second");
+    std::fs::write(&tree, manifest).unwrap();
+    let tree = tree.to_str().unwrap();
+    let (first_dir, second_dir) = (tmp.path().join("first"), tmp.path().join("second"));
     std::fs::create_dir_all(&first_dir).unwrap();
     std::fs::create_dir_all(&second_dir).unwrap();
     let (first, first_domain, first_cert) =
         start_tls_emulator(&first_dir, "deploy-id", "deploy-secret");
-    let (code, text) = a0ctl(
-        &first_domain,
-        &first_cert,
-        &["apply", "--yes", tree.to_str().unwrap()],
-    );
+    let (code, text) = a0ctl_at(&first_domain, &first_cert, &["apply", "--yes", tree]);
     assert_eq!(code, Some(0), "{text}");
     let exported = tmp.path().join("exported");
     a0deploy_of(
-        &dir,
+        dir,
         &first_domain,
         &first_cert,
         &["export", "-f", "yaml", "-o", exported.to_str().unwrap()],
@@ -387,7 +374,7 @@ fn auth0_deploy_cli_carries_apis_grants_roles_and_settings_that_a0ctl_applied() 
     let (second, domain, cert) = start_tls_emulator(&second_dir, "deploy-id", "deploy-secret");
     let file = exported.join("tenant.yaml");
     a0deploy_of(
-        &dir,
+        dir,
         &domain,
         &cert,
         &["import", "-i", file.to_str().unwrap()],
@@ -395,7 +382,7 @@ fn auth0_deploy_cli_carries_apis_grants_roles_and_settings_that_a0ctl_applied() 
     );
     let again = tmp.path().join("again");
     a0deploy_of(
-        &dir,
+        dir,
         &domain,
         &cert,
         &["export", "-f", "yaml", "-o", again.to_str().unwrap()],
@@ -406,34 +393,45 @@ fn auth0_deploy_cli_carries_apis_grants_roles_and_settings_that_a0ctl_applied() 
         std::fs::read_to_string(again.join("tenant.yaml")).unwrap(),
     );
     assert_eq!(a, b, "a0deploy exports what it imported");
-    for kind in ["resourceServers:", "clientGrants:", "roles:", "tenant:"] {
-        assert!(a.contains(kind), "{kind}\n{a}");
-    }
-    let (code, text) = a0ctl(
-        &domain,
-        &cert,
-        &["plan", "--detailed-exitcode", tree.to_str().unwrap()],
-    );
+    let (code, text) = a0ctl_at(&domain, &cert, &["plan", "--detailed-exitcode", tree]);
     assert_eq!(
         code,
         Some(0),
         "the manifests a0ctl applied plan empty on a0deploy's tenant:\n{text}"
     );
     let ours = tmp.path().join("ours");
-    let (code, text) = a0ctl(&domain, &cert, &["export", "--out", ours.to_str().unwrap()]);
+    let (code, text) = a0ctl_at(&domain, &cert, &["export", "--out", ours.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{text}");
-    let (code, text) = a0ctl(
+    let (code, text) = a0ctl_at(
         &domain,
         &cert,
         &["plan", "--detailed-exitcode", ours.to_str().unwrap()],
     );
     assert_eq!(code, Some(0), "{text}");
     drop(second);
+    a
 }
 
-/// a0ctl and a0deploy agree on actions and triggers: what a0ctl applies (built, deployed,
-/// bound), a0deploy exports and imports into a fresh tenant (deploying through the emulator's
-/// build delay), and the manifests a0ctl applied plan empty there, as does a0ctl's export.
+/// a0ctl and a0deploy agree on APIs, grants, roles and the tenant's settings.
+#[test]
+fn auth0_deploy_cli_carries_apis_grants_roles_and_settings_that_a0ctl_applied() {
+    let Some(dir) =
+        interop_dir("auth0_deploy_cli_carries_apis_grants_roles_and_settings_that_a0ctl_applied")
+    else {
+        return;
+    };
+    let exported = round_trip_through_a0deploy(
+        &dir,
+        "api: v2\nclients:\n  - {name: worker, app_type: non_interactive}\nresource_servers:\n  - identifier: https://orders.example.com\n    name: Orders\n    signing_alg: RS256\n    scopes:\n      - {value: read:orders, description: Read orders}\n      - {value: write:orders, description: Write orders}\nclient_grants:\n  - {client: worker, audience: https://orders.example.com, scope: [read:orders]}\nroles:\n  - name: Clerk\n    description: Takes orders\n    permissions:\n      - {resource_server: https://orders.example.com, scope: read:orders}\ntenant:\n  friendly_name: Acme\n  session_lifetime: 72\n",
+        r#"["resourceServers","clientGrants","roles","tenant","clients"]"#,
+    );
+    for kind in ["resourceServers:", "clientGrants:", "roles:", "tenant:"] {
+        assert!(exported.contains(kind), "{kind}\n{exported}");
+    }
+}
+
+/// a0ctl and a0deploy agree on actions (built, deployed; a0deploy's import deploys through the
+/// emulator's build delay) and the triggers that bind them, in order, with display names.
 #[test]
 fn auth0_deploy_cli_carries_the_actions_and_bindings_that_a0ctl_applied() {
     let Some(dir) =
@@ -441,11 +439,8 @@ fn auth0_deploy_cli_carries_the_actions_and_bindings_that_a0ctl_applied() {
     else {
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let included = r#"["actions","triggers"]"#;
-    let tree = tmp.path().join("t.yaml");
-    std::fs::write(
-        &tree,
+    let exported = round_trip_through_a0deploy(
+        &dir,
         r#"api: v2
 actions:
   - name: add-claims
@@ -471,84 +466,15 @@ triggers:
   - trigger: credentials-exchange
     bindings: [{action: m2m}]
 "#,
-    )
-    .unwrap();
-    let a0ctl = |domain: &str, cert: &Path, args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
-            .args(args)
-            .env("AUTH0_DOMAIN", format!("https://{domain}"))
-            .env("AUTH0_CLIENT_ID", "deploy-id")
-            .env("AUTH0_CLIENT_SECRET", "deploy-secret")
-            .env("SSL_CERT_FILE", cert)
-            .env("NO_COLOR", "1")
-            .output()
-            .unwrap();
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        (out.status.code(), text)
-    };
-    let first_dir = tmp.path().join("first");
-    let second_dir = tmp.path().join("second");
-    std::fs::create_dir_all(&first_dir).unwrap();
-    std::fs::create_dir_all(&second_dir).unwrap();
-    let (first, first_domain, first_cert) =
-        start_tls_emulator(&first_dir, "deploy-id", "deploy-secret");
-    let (code, text) = a0ctl(
-        &first_domain,
-        &first_cert,
-        &["apply", "--yes", tree.to_str().unwrap()],
+        r#"["actions","triggers"]"#,
     );
-    assert_eq!(code, Some(0), "{text}");
-    let exported = tmp.path().join("exported");
-    a0deploy_of(
-        &dir,
-        &first_domain,
-        &first_cert,
-        &["export", "-f", "yaml", "-o", exported.to_str().unwrap()],
-        included,
-    );
-    drop(first);
-    let file = exported.join("tenant.yaml");
-    let text = std::fs::read_to_string(&file).unwrap();
     for want in [
         "actions:",
         "triggers:",
         "post-login:",
         "display_name: Claims",
     ] {
-        assert!(text.contains(want), "{want}\n{text}");
+        assert!(exported.contains(want), "{want}\n{exported}");
     }
-    assert!(!text.contains("plan-key-value-9f2"), "{text}");
-
-    let (second, domain, cert) = start_tls_emulator(&second_dir, "deploy-id", "deploy-secret");
-    a0deploy_of(
-        &dir,
-        &domain,
-        &cert,
-        &["import", "-i", file.to_str().unwrap()],
-        included,
-    );
-    let (code, text) = a0ctl(
-        &domain,
-        &cert,
-        &["plan", "--detailed-exitcode", tree.to_str().unwrap()],
-    );
-    assert_eq!(
-        code,
-        Some(0),
-        "the manifests a0ctl applied plan empty on a0deploy's tenant:\n{text}"
-    );
-    let ours = tmp.path().join("ours");
-    let (code, text) = a0ctl(&domain, &cert, &["export", "--out", ours.to_str().unwrap()]);
-    assert_eq!(code, Some(0), "{text}");
-    let (code, text) = a0ctl(
-        &domain,
-        &cert,
-        &["plan", "--detailed-exitcode", ours.to_str().unwrap()],
-    );
-    assert_eq!(code, Some(0), "{text}");
-    drop(second);
+    assert!(!exported.contains("plan-key-value-9f2"), "{exported}");
 }

@@ -276,18 +276,39 @@ fn stored_secrets(body: &Value, old: &Value, now: &str) -> Value {
     )
 }
 
-/// `GET /api/v2/actions/actions`: `triggerId`, `actionName`, `deployed`, `installed` filters;
-/// pages of `per_page` (default 20, at most 100): `{actions, total, page, per_page}`.
-pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) -> ApiResult {
-    caller.require_scope("read:actions")?;
-    let params = params(&uri);
-    let page = super::number(&params, "page")?.unwrap_or(0);
-    let per_page = super::number(&params, "per_page")?.unwrap_or(20);
+/// One page of `all` as the actions API answers lists: `{KEY: [...], total, page, per_page}`,
+/// `page` from 0, `per_page` 1 to 100 (default 20).
+fn actions_page(
+    params: &std::collections::HashMap<String, String>,
+    all: Vec<Value>,
+    key: &str,
+) -> Result<Value, ApiError> {
+    let page = super::number(params, "page")?.unwrap_or(0);
+    let per_page = super::number(params, "per_page")?.unwrap_or(20);
     if !(1..=100).contains(&per_page) {
         return Err(invalid_query(format!(
             "Query validation error: 'per_page' must be from 1 to 100, not {per_page}"
         )));
     }
+    let total = all.len();
+    let items: Vec<Value> = all
+        .into_iter()
+        .skip(page.saturating_mul(per_page))
+        .take(per_page)
+        .collect();
+    let mut out = Map::new();
+    out.insert(key.into(), Value::Array(items));
+    out.insert("total".into(), json!(total));
+    out.insert("page".into(), json!(page));
+    out.insert("per_page".into(), json!(per_page));
+    Ok(Value::Object(out))
+}
+
+/// `GET /api/v2/actions/actions`: `triggerId`, `actionName`, `deployed`, `installed` filters;
+/// pages of `per_page` (default 20, at most 100): `{actions, total, page, per_page}`.
+pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) -> ApiResult {
+    caller.require_scope("read:actions")?;
+    let params = params(&uri);
     let trigger = params.get("triggerId");
     let name = params.get("actionName");
     let deployed = params.get("deployed").map(|v| v == "true");
@@ -317,15 +338,7 @@ pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) 
         .filter(|a| deployed.is_none_or(|d| a.get("deployed_version").is_some() == d))
         .filter(|_| installed != Some(true))
         .collect();
-    let total = actions.len();
-    let items: Vec<Value> = actions
-        .into_iter()
-        .skip(page.saturating_mul(per_page))
-        .take(per_page)
-        .collect();
-    Ok(ok_json(&json!({
-        "actions": items, "total": total, "page": page, "per_page": per_page,
-    })))
+    Ok(ok_json(&actions_page(&params, actions, "actions")?))
 }
 
 /// `POST /api/v2/actions/actions {name, supported_triggers, code?, dependencies?, runtime?,
@@ -555,10 +568,6 @@ pub(crate) async fn versions(
 ) -> ApiResult {
     caller.require_scope("read:actions")?;
     let params = params(&uri);
-    let page = super::number(&params, "page")?.unwrap_or(0);
-    let per_page = super::number(&params, "per_page")?
-        .unwrap_or(20)
-        .clamp(1, 100);
     if app.store.read(|c| Ok(find(c, &id)))??.is_none() {
         return Err(not_found(&id));
     }
@@ -569,16 +578,8 @@ pub(crate) async fn versions(
         let rows = stmt.query_map([&id], row)?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
     })?;
-    let total = all.len();
-    let items: Vec<Value> = all
-        .iter()
-        .skip(page.saturating_mul(per_page))
-        .take(per_page)
-        .map(shown_version)
-        .collect();
-    Ok(ok_json(&json!({
-        "versions": items, "total": total, "page": page, "per_page": per_page,
-    })))
+    let shown: Vec<Value> = all.iter().map(shown_version).collect();
+    Ok(ok_json(&actions_page(&params, shown, "versions")?))
 }
 
 fn version_of(c: &rusqlite::Connection, action: &str, id: &str) -> Result<Value, ApiError> {
@@ -718,23 +719,8 @@ pub(crate) async fn bindings(
     caller.require_scope("read:actions")?;
     listable(&trigger)?;
     let params = params(&uri);
-    let page = super::number(&params, "page")?.unwrap_or(0);
-    let per_page = super::number(&params, "per_page")?.unwrap_or(20);
-    if !(1..=100).contains(&per_page) {
-        return Err(invalid_query(format!(
-            "Query validation error: 'per_page' must be from 1 to 100, not {per_page}"
-        )));
-    }
     let all = app.store.read(|c| Ok(bindings_of(c, &trigger)))??;
-    let total = all.len();
-    let items: Vec<Value> = all
-        .into_iter()
-        .skip(page.saturating_mul(per_page))
-        .take(per_page)
-        .collect();
-    Ok(ok_json(&json!({
-        "bindings": items, "total": total, "page": page, "per_page": per_page,
-    })))
+    Ok(ok_json(&actions_page(&params, all, "bindings")?))
 }
 
 /// `PATCH /api/v2/actions/triggers/{triggerId}/bindings {bindings: [{ref: {type, value},
