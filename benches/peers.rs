@@ -16,7 +16,10 @@
 //! 5. on a second pair of emulators, the first import of an access tenant: 20 APIs (resource
 //!    servers) with 3 scopes each, 60 machine-to-machine clients each granted 2 scopes of one
 //!    API, 10 roles with 3 permissions each;
-//! 6. that import again, nothing changed.
+//! 6. that import again, nothing changed;
+//! 7. on a third pair, the first import of 20 actions bound in order on 3 triggers (10 on
+//!    post-login, 5 on credentials-exchange, 5 on pre-user-registration);
+//! 8. that import again, nothing changed.
 //!
 //! Requests, writes and 429s are differences of `GET /__emulator/stats` around each run; the wall
 //! time is the tool's process. After steps 1 and 3 the tenant is read back and compared with the
@@ -26,7 +29,8 @@
 //! (between `<!-- peers:begin -->` and `<!-- peers:end -->`) when both tools ran every step.
 //!
 //! Arguments (after `--`): `--runs N` (default 3), `--quick` (one run of each step), `--tool
-//! a0deploy|a0ctl` (only that tool; BENCHMARKS.md is then left alone). Without `node` and `npm`,
+//! a0deploy|a0ctl` (only that tool; BENCHMARKS.md is then left alone), `--actions-only` (steps 7
+//! and 8; BENCHMARKS.md left alone). Without `node` and `npm`,
 //! or when `npm ci` fails, it prints why and exits 0.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,6 +52,14 @@ const LATENCY_MS: u64 = 20;
 const RATE_LIMIT: u32 = 50;
 /// What a0deploy may touch: the kinds in play and nothing else.
 const A0DEPLOY_INCLUDED: &str = r#"["clients","connections","databases","rules","emailTemplates"]"#;
+/// What a0deploy may touch in the actions tenant (steps 7 and 8).
+const ACTIONS_INCLUDED: &str = r#"["actions","triggers"]"#;
+/// The triggers the actions tenant binds, and how many actions each.
+const BOUND: [(&str, &str, usize); 3] = [
+    ("post-login", "v3", 10),
+    ("credentials-exchange", "v2", 5),
+    ("pre-user-registration", "v2", 5),
+];
 /// What a0deploy may touch in the access tenant (steps 5 and 6).
 const ACCESS_INCLUDED: &str = r#"["clients","resourceServers","clientGrants","roles"]"#;
 const SCRIPT: &str = "function (user, context, callback) { callback(null, user, context); }";
@@ -239,6 +251,111 @@ fn access_tenant() -> Access {
         grants,
         roles,
     }
+}
+
+/// The actions tenant of steps 7 and 8: 20 actions (code of its trigger, one dependency),
+/// bound in order on 3 triggers (10, 5 and 5), as `(name, trigger, version, code)`.
+fn actions_tenant() -> Vec<(String, &'static str, &'static str, String)> {
+    let mut out = Vec::new();
+    for (trigger, version, n) in BOUND {
+        let handler = match trigger {
+            "post-login" => "onExecutePostLogin",
+            "credentials-exchange" => "onExecuteCredentialsExchange",
+            _ => "onExecutePreUserRegistration",
+        };
+        for i in 1..=n {
+            let name = format!("{trigger}-{i:02}");
+            let code = format!(
+                "exports.{handler} = async (event, api) => {{\n  console.log(\"{name}\");\n}};\n"
+            );
+            out.push((name, trigger, version, code));
+        }
+    }
+    out
+}
+
+/// a0deploy's YAML format of the actions tenant: `actions` (code in
+/// `actions/NAME/code.js`) and `triggers` keyed by trigger id.
+fn write_a0deploy_actions(dir: &Path) -> PathBuf {
+    let mut y = String::from("actions:\n");
+    for (name, trigger, version, code) in actions_tenant() {
+        write(&dir.join(format!("actions/{name}/code.js")), &code);
+        writeln!(
+            y,
+            "  - name: {name}\n    code: ./actions/{name}/code.js\n    dependencies: [{{name: lodash, version: 4.17.21}}]\n    deployed: true\n    runtime: node22\n    secrets: []\n    supported_triggers: [{{id: {trigger}, version: {version}}}]"
+        )
+        .unwrap();
+    }
+    y.push_str("triggers:\n");
+    for (trigger, _, _) in BOUND {
+        writeln!(y, "  {trigger}:").unwrap();
+        for (name, t, _, _) in actions_tenant() {
+            if t == trigger {
+                writeln!(y, "    - {{action_name: {name}, display_name: {name}}}").unwrap();
+            }
+        }
+    }
+    let file = dir.join("tenant.yaml");
+    write(&file, &y);
+    file
+}
+
+/// a0ctl's v2 manifest of the actions tenant, code in `actions/NAME.js`.
+fn write_a0ctl_actions(dir: &Path) -> PathBuf {
+    let mut y = String::from("api: v2\nactions:\n");
+    for (name, trigger, version, code) in actions_tenant() {
+        write(&dir.join(format!("actions/{name}.js")), &code);
+        writeln!(
+            y,
+            "  - name: {name}\n    code: {{file: actions/{name}.js}}\n    dependencies: [{{name: lodash, version: 4.17.21}}]\n    runtime: node22\n    supported_triggers: [{{id: {trigger}, version: {version}}}]"
+        )
+        .unwrap();
+    }
+    y.push_str("triggers:\n");
+    for (trigger, _, _) in BOUND {
+        writeln!(y, "  - trigger: {trigger}\n    bindings:").unwrap();
+        for (name, t, _, _) in actions_tenant() {
+            if t == trigger {
+                writeln!(y, "      - {{action: {name}}}").unwrap();
+            }
+        }
+    }
+    write(&dir.join("actions.yaml"), &y);
+    dir.to_path_buf()
+}
+
+/// The actions tenant holds its 20 actions, deployed, and each trigger binds its own in order.
+fn check_actions(emulator: &Emulator) -> Result<(), String> {
+    let listed = emulator.get("/api/v2/actions/actions?per_page=100");
+    let actions = listed["actions"].as_array().cloned().unwrap_or_default();
+    if actions.len() != 20 {
+        return Err(format!(
+            "{} actions in the tenant, 20 declared",
+            actions.len()
+        ));
+    }
+    if let Some(a) = actions.iter().find(|a| a["all_changes_deployed"] != true) {
+        return Err(format!("action {} is not deployed", a["name"]));
+    }
+    for (trigger, _, _) in BOUND {
+        let got: Vec<String> = emulator.get(&format!(
+            "/api/v2/actions/triggers/{trigger}/bindings?per_page=100"
+        ))["bindings"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|b| b["action"]["name"].as_str().map(str::to_string))
+            .collect();
+        let want: Vec<String> = actions_tenant()
+            .into_iter()
+            .filter(|(_, t, _, _)| *t == trigger)
+            .map(|(n, _, _, _)| n)
+            .collect();
+        if got != want {
+            return Err(format!("{trigger} binds {got:?}, declared {want:?}"));
+        }
+    }
+    Ok(())
 }
 
 /// a0deploy's YAML format of the access tenant: `resourceServers`, `clientGrants` (the client
@@ -763,6 +880,8 @@ struct Setup {
     trees: BTreeMap<Tool, [PathBuf; 2]>,
     /// Per tool: the access tenant's tree (steps 5 and 6).
     access: BTreeMap<Tool, PathBuf>,
+    /// Per tool: the actions tenant's tree (steps 7 and 8).
+    actions: BTreeMap<Tool, PathBuf>,
 }
 
 /// A command of `tool` against `emulator`, its environment cleared of every AUTH0_ / A0CTL_
@@ -909,16 +1028,20 @@ enum Step {
     Export,
     AccessImport,
     AccessNoChange,
+    ActionsImport,
+    ActionsNoChange,
 }
 
 impl Step {
-    const ALL: [Step; 6] = [
+    const ALL: [Step; 8] = [
         Step::FirstImport,
         Step::NoChange,
         Step::TenChanges,
         Step::Export,
         Step::AccessImport,
         Step::AccessNoChange,
+        Step::ActionsImport,
+        Step::ActionsNoChange,
     ];
 
     fn title(self) -> &'static str {
@@ -929,6 +1052,8 @@ impl Step {
             Step::Export => "4. export of the tenant",
             Step::AccessImport => "5. first import of 20 APIs, 60 clients, 60 grants, 10 roles",
             Step::AccessNoChange => "6. the same import again, no changes",
+            Step::ActionsImport => "7. first import of 20 actions bound on 3 triggers",
+            Step::ActionsNoChange => "8. the same import again, no changes",
         }
     }
 }
@@ -1124,6 +1249,39 @@ fn step_access_no_change(setup: &Setup, tool: Tool, emulator: &Emulator, results
     );
 }
 
+/// The import of the actions tree, a0deploy limited to its kinds.
+fn import_actions(setup: &Setup, tool: Tool, emulator: &Emulator) -> Command {
+    let mut cmd = import(setup, tool, emulator, &setup.actions[&tool]);
+    if tool == Tool::A0deploy {
+        cmd.env("AUTH0_INCLUDED_ONLY", ACTIONS_INCLUDED);
+    }
+    cmd
+}
+
+/// Step 7 on a fresh emulator (kept for step 8), the tenant checked afterwards.
+fn step_actions_import(setup: &Setup, tool: Tool, run: usize, results: &mut Results) -> Emulator {
+    let emulator = Emulator::start(&setup.work.join(format!("{}-actions-{run}", tool.name())));
+    fresh_window();
+    let cmd = import_actions(setup, tool, &emulator);
+    let mut outcome = measure(setup, &emulator, cmd, None);
+    if let Outcome::Done(m) = &mut outcome {
+        m.mismatch = check_actions(&emulator).err();
+    }
+    results.record(Step::ActionsImport, tool, outcome);
+    emulator
+}
+
+/// Step 8: the actions tree again.
+fn step_actions_no_change(setup: &Setup, tool: Tool, emulator: &Emulator, results: &mut Results) {
+    fresh_window();
+    let cmd = import_actions(setup, tool, emulator);
+    results.record(
+        Step::ActionsNoChange,
+        tool,
+        measure(setup, emulator, cmd, None),
+    );
+}
+
 /// Step 4: an export into a directory of its own.
 fn step_export(setup: &Setup, tool: Tool, emulator: &Emulator, run: usize, results: &mut Results) {
     fresh_window();
@@ -1172,15 +1330,19 @@ fn interop_dir() -> Result<PathBuf, String> {
 struct Args {
     runs: usize,
     tools: Vec<Tool>,
+    /// Steps 7 and 8 only (`--actions-only`).
+    actions_only: bool,
 }
 
 fn args() -> Args {
     let mut runs = 3;
     let mut tools = vec![Tool::A0deploy, Tool::A0ctl];
+    let mut actions_only = false;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => runs = 1,
+            "--actions-only" => actions_only = true,
             "--runs" => {
                 runs = it
                     .next()
@@ -1199,7 +1361,11 @@ fn args() -> Args {
             _ => {}
         }
     }
-    Args { runs, tools }
+    Args {
+        runs,
+        tools,
+        actions_only,
+    }
 }
 
 fn main() {
@@ -1240,11 +1406,21 @@ fn main() {
         Tool::A0ctl,
         write_a0ctl_access(&work.path().join("a0ctl-access"), &access),
     );
+    let mut actions_trees = BTreeMap::new();
+    actions_trees.insert(
+        Tool::A0deploy,
+        write_a0deploy_actions(&work.path().join("a0deploy-actions")),
+    );
+    actions_trees.insert(
+        Tool::A0ctl,
+        write_a0ctl_actions(&work.path().join("a0ctl-actions")),
+    );
     let setup = Setup {
         interop,
         work: work.path().to_path_buf(),
         trees,
         access: access_trees,
+        actions: actions_trees,
     };
     let mut results = Results::default();
     let runs = args.runs;
@@ -1254,67 +1430,87 @@ fn main() {
         runs
     );
 
-    // Step 1's first run leaves each tool a tenant for steps 2 to 4; the tools take turns so
-    // both see the same load on the machine.
-    let mut lanes: Vec<(Tool, Emulator)> = Vec::new();
-    for &tool in &args.tools {
-        let emulator = step_first_import(&setup, tool, 0, &tenants[0], &mut results);
-        if !results.failed(Step::FirstImport, tool) {
-            lanes.push((tool, emulator));
-        }
-    }
-    for _ in 0..runs {
-        for (tool, emulator) in &lanes {
-            if !results.failed(Step::NoChange, *tool) {
-                step_no_change(&setup, *tool, emulator, &mut results);
-            }
-        }
-    }
-    for run in 0..runs {
-        for (tool, emulator) in &lanes {
-            if !results.failed(Step::TenChanges, *tool) {
-                step_ten_changes(&setup, *tool, emulator, run, &tenants, &mut results);
-            }
-        }
-    }
-    for run in 0..runs {
-        for (tool, emulator) in &lanes {
-            if !results.failed(Step::Export, *tool) {
-                step_export(&setup, *tool, emulator, run, &mut results);
-            }
-        }
-    }
-    drop(lanes);
-    // Steps 5 and 6: the access tenant, on emulators of its own.
-    let mut lanes: Vec<(Tool, Emulator)> = Vec::new();
-    for &tool in &args.tools {
-        let emulator = step_access_import(&setup, tool, 0, &access, &mut results);
-        if !results.failed(Step::AccessImport, tool) {
-            lanes.push((tool, emulator));
-        }
-    }
-    for _ in 0..runs {
-        for (tool, emulator) in &lanes {
-            if !results.failed(Step::AccessNoChange, *tool) {
-                step_access_no_change(&setup, *tool, emulator, &mut results);
-            }
-        }
-    }
-    drop(lanes);
-    for run in 1..runs {
+    if !args.actions_only {
+        // Step 1's first run leaves each tool a tenant for steps 2 to 4; the tools take turns so
+        // both see the same load on the machine.
+        let mut lanes: Vec<(Tool, Emulator)> = Vec::new();
         for &tool in &args.tools {
+            let emulator = step_first_import(&setup, tool, 0, &tenants[0], &mut results);
             if !results.failed(Step::FirstImport, tool) {
-                step_first_import(&setup, tool, run, &tenants[0], &mut results);
+                lanes.push((tool, emulator));
+            }
+        }
+        for _ in 0..runs {
+            for (tool, emulator) in &lanes {
+                if !results.failed(Step::NoChange, *tool) {
+                    step_no_change(&setup, *tool, emulator, &mut results);
+                }
+            }
+        }
+        for run in 0..runs {
+            for (tool, emulator) in &lanes {
+                if !results.failed(Step::TenChanges, *tool) {
+                    step_ten_changes(&setup, *tool, emulator, run, &tenants, &mut results);
+                }
+            }
+        }
+        for run in 0..runs {
+            for (tool, emulator) in &lanes {
+                if !results.failed(Step::Export, *tool) {
+                    step_export(&setup, *tool, emulator, run, &mut results);
+                }
+            }
+        }
+        drop(lanes);
+        // Steps 5 and 6: the access tenant, on emulators of its own.
+        let mut lanes: Vec<(Tool, Emulator)> = Vec::new();
+        for &tool in &args.tools {
+            let emulator = step_access_import(&setup, tool, 0, &access, &mut results);
+            if !results.failed(Step::AccessImport, tool) {
+                lanes.push((tool, emulator));
+            }
+        }
+        for _ in 0..runs {
+            for (tool, emulator) in &lanes {
+                if !results.failed(Step::AccessNoChange, *tool) {
+                    step_access_no_change(&setup, *tool, emulator, &mut results);
+                }
+            }
+        }
+        drop(lanes);
+    }
+    // Steps 7 and 8: the actions tenant, on emulators of its own.
+    let mut lanes: Vec<(Tool, Emulator)> = Vec::new();
+    for &tool in &args.tools {
+        let emulator = step_actions_import(&setup, tool, 0, &mut results);
+        if !results.failed(Step::ActionsImport, tool) {
+            lanes.push((tool, emulator));
+        }
+    }
+    for _ in 0..runs {
+        for (tool, emulator) in &lanes {
+            if !results.failed(Step::ActionsNoChange, *tool) {
+                step_actions_no_change(&setup, *tool, emulator, &mut results);
+            }
+        }
+    }
+    drop(lanes);
+    if !args.actions_only {
+        for run in 1..runs {
+            for &tool in &args.tools {
+                if !results.failed(Step::FirstImport, tool) {
+                    step_first_import(&setup, tool, run, &tenants[0], &mut results);
+                }
             }
         }
     }
 
     let report = render(&results, runs, &a0deploy_version);
     println!("{report}");
-    if args.tools.len() == 2 {
+    if args.tools.len() == 2 && !args.actions_only {
         write_benchmarks(&report);
     } else {
-        eprintln!("one tool only: BENCHMARKS.md left as it is");
+        eprintln!("one tool only, or --actions-only: BENCHMARKS.md left as it is");
     }
 }
 
@@ -1355,6 +1551,8 @@ fn verdict(step: Step, deploy: &Summary, ctl: &Summary) -> [String; 5] {
         Step::NoChange => "≥ 10× fewer requests, ≥ 5× faster, no writes",
         Step::TenChanges => "≥ 10× fewer requests, ≥ 5× faster",
         Step::AccessNoChange => "≥ 20× fewer requests, ≥ 10× faster, no writes",
+        Step::ActionsNoChange => "no writes, fewer requests, faster",
+        Step::ActionsImport => "faster, no more 429s, no failure",
         Step::FirstImport | Step::Export | Step::AccessImport => "faster, no more 429s",
     };
     let (
@@ -1398,6 +1596,25 @@ fn verdict(step: Step, deploy: &Summary, ctl: &Summary) -> [String; 5] {
             }
             if step == Step::NoChange && *cwr > 0.0 {
                 missed.push("writes");
+            }
+        }
+        Step::ActionsNoChange => {
+            if req_ratio <= 1.0 {
+                missed.push("requests");
+            }
+            if time_ratio <= 1.0 {
+                missed.push("time");
+            }
+            if *cwr > 0.0 {
+                missed.push("writes");
+            }
+        }
+        Step::ActionsImport => {
+            if time_ratio <= 1.0 {
+                missed.push("time");
+            }
+            if cl > dl {
+                missed.push("429s");
             }
         }
         Step::AccessNoChange => {
