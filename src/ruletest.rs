@@ -7,6 +7,12 @@
 //! A case names one rule (run even if disabled) or `pipeline`: every enabled rule, by `order`
 //! (rules without one after the others, in declaration order). Expectations are partial: every
 //! key written must match, keys not written are not looked at; `null` matches an absent value.
+//!
+//! Actions get the same: an item of `action_tests:` names one action (on the trigger it
+//! supports) or a `trigger` (its bound actions in order), gives a partial `event` (filled from
+//! the trigger's defaults), `secrets` over the manifests' and `stubs` for what the actions
+//! `require`, and expects what the actions asked for (`denied`, claims, scopes, metadata,
+//! `redirect`, `multifactor`, `logs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -20,7 +26,9 @@ use serde_json::{Value, json};
 use crate::diag::{Diagnostic, InvalidManifests, Paint, visible_line};
 use crate::manifest::yaml::{self, Node, Pos, Style, Val};
 use crate::manifest::{self, LoadOptions};
-use crate::rules_runtime::{self, Limits, RuleScript, ScriptPos, Verdict};
+use crate::rules_runtime::{
+    self, ActionScript, ActionVerdict, Limits, RuleScript, ScriptPos, Verdict,
+};
 
 /// What `a0ctl test` was asked.
 #[derive(Debug, Clone)]
@@ -38,6 +46,25 @@ pub struct TestArgs {
 const MAX_TEST_FILE_BYTES: u64 = 16 << 20;
 
 const CASE_KEYS: &[&str] = &["name", "rule", "configuration", "user", "context", "expect"];
+const ACTION_CASE_KEYS: &[&str] = &[
+    "name", "action", "trigger", "event", "secrets", "stubs", "expect",
+];
+const ACTION_EXPECT_KEYS: &[&str] = &[
+    "denied",
+    "idToken",
+    "accessToken",
+    "scopes",
+    "app_metadata",
+    "user_metadata",
+    "redirect",
+    "multifactor",
+    "validation",
+    "logs",
+];
+/// The sections of a test file.
+const SECTIONS: &[&str] = &["rule_tests", "action_tests"];
+/// How a case gives a module an action requires (`{name}` is the module).
+const STUB_HINT: &str = "a0ctl runs no npm packages; give the case a stub: `stubs: {{name}: \"module.exports = …\"}` (its CommonJS source)";
 const EXPECT_KEYS: &[&str] = &[
     "idToken",
     "accessToken",
@@ -54,6 +81,18 @@ pub struct LoadedRule {
     pub script: String,
     pub enabled: bool,
     pub order: Option<u32>,
+    pub origin: ScriptOrigin,
+}
+
+/// An action of the manifests, with where its code's lines are.
+#[derive(Debug, Clone)]
+pub struct LoadedAction {
+    pub name: String,
+    pub code: String,
+    /// The trigger it supports.
+    pub trigger: String,
+    /// `event.secrets`: names to values as the manifests give them.
+    pub secrets: serde_json::Map<String, Value>,
     pub origin: ScriptOrigin,
 }
 
@@ -94,6 +133,22 @@ impl ScriptOrigin {
 pub enum Target {
     Rule(String),
     Pipeline,
+    /// One action, on the trigger it supports.
+    Action(String),
+    /// A trigger's bound actions, in order.
+    Trigger(String),
+}
+
+impl Target {
+    /// The report's key for what a case runs, and its value.
+    fn label(&self) -> (&'static str, &str) {
+        match self {
+            Target::Rule(r) => ("rule", r),
+            Target::Pipeline => ("rule", "pipeline"),
+            Target::Action(a) => ("action", a),
+            Target::Trigger(t) => ("trigger", t),
+        }
+    }
 }
 
 /// One case of a test file.
@@ -108,6 +163,11 @@ pub struct Case {
     pub configuration: Value,
     pub user: Value,
     pub context: Value,
+    /// An action case's partial event, its secrets over the manifests', and its stub modules
+    /// (name, CommonJS source).
+    pub event: Value,
+    pub secrets: serde_json::Map<String, Value>,
+    pub stubs: Vec<(String, String)>,
     pub expect: BTreeMap<String, Value>,
 }
 
@@ -116,6 +176,9 @@ pub struct Case {
 pub struct Tree {
     pub dir: PathBuf,
     pub rules: Vec<LoadedRule>,
+    pub actions: Vec<LoadedAction>,
+    /// Each declared trigger with its bound actions' names, in order.
+    pub triggers: Vec<(String, Vec<String>)>,
 }
 
 /// Everything `a0ctl test` reads, checked.
@@ -159,10 +222,10 @@ pub fn run(args: &TestArgs, paint: Paint) -> Result<ExitCode> {
     if selected.is_empty() {
         return Err(crate::diag::hinted(
             match &args.filter {
-                Some(f) => format!("no rule test case matches --filter `{f}`"),
-                None => "no rule test cases to run".to_string(),
+                Some(f) => format!("no test case matches --filter `{f}`"),
+                None => "no test cases to run".to_string(),
             },
-            "cases are the items of `rule_tests:` in *.test.yaml files",
+            "cases are the items of `rule_tests:` and `action_tests:` in *.test.yaml files",
         ));
     }
     let results: Vec<(&Case, Outcome)> = selected
@@ -229,7 +292,7 @@ pub fn load(paths: &[PathBuf], vars: &manifest::Vars) -> Result<Suite, InvalidMa
             Ok(_) => diags.push(Diagnostic::new(
                 shown,
                 Pos::default(),
-                "not a rule test file: test files are named *.test.yaml (their rules come from the manifests beside them)",
+                "not a test file: test files are named *.test.yaml (their rules and actions come from the manifests beside them)",
             )),
         }
     }
@@ -238,19 +301,23 @@ pub fn load(paths: &[PathBuf], vars: &manifest::Vars) -> Result<Suite, InvalidMa
         cases: Vec::new(),
     };
     for (dir, files) in groups {
-        let tree = suite.trees.len();
-        let rules = match load_rules(&dir, vars) {
-            Ok(rules) => rules,
+        let index = suite.trees.len();
+        let tree = match load_tree(&dir, vars) {
+            Ok(tree) => tree,
             Err(InvalidManifests(d)) => {
                 diags.extend(d);
-                Vec::new()
+                Tree {
+                    dir,
+                    rules: Vec::new(),
+                    actions: Vec::new(),
+                    triggers: Vec::new(),
+                }
             }
         };
-        let known: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
         for file in files {
-            read_cases(&file, tree, &known, &mut suite.cases, &mut diags);
+            read_cases(&file, index, &tree, &mut suite.cases, &mut diags);
         }
-        suite.trees.push(Tree { dir, rules });
+        suite.trees.push(tree);
     }
     if diags.is_empty() {
         Ok(suite)
@@ -261,9 +328,9 @@ pub fn load(paths: &[PathBuf], vars: &manifest::Vars) -> Result<Suite, InvalidMa
     }
 }
 
-/// The rules of the manifests in `dir`. Unset `${VAR}`s are kept as written: tests run offline,
-/// without the tenant's secrets.
-fn load_rules(dir: &Path, vars: &manifest::Vars) -> Result<Vec<LoadedRule>, InvalidManifests> {
+/// The rules, actions and triggers of the manifests in `dir`. Unset `${VAR}`s are kept as
+/// written: tests run offline, without the tenant's secrets.
+fn load_tree(dir: &Path, vars: &manifest::Vars) -> Result<Tree, InvalidManifests> {
     // Every value that came from the environment is a secret, and may be a part of a script.
     let seen = std::cell::RefCell::new(Vec::new());
     let env = |name: &str| {
@@ -286,58 +353,91 @@ fn load_rules(dir: &Path, vars: &manifest::Vars) -> Result<Vec<LoadedRule>, Inva
     let desired = loaded?;
     crate::secret::learn(crate::model::redactor(desired.resources()));
     let mut parsed: BTreeMap<String, Option<Rc<Node>>> = BTreeMap::new();
-    Ok(crate::kinds::rule::declared(&desired)
-        .into_iter()
-        .map(|rule| {
-            let item = rule.resource;
-            let item_origin = rule.origin;
-            let origin = match item.files.get("script") {
-                Some(rel) => {
-                    let base = Path::new(&item_origin.file)
-                        .parent()
-                        .unwrap_or(Path::new(""));
-                    ScriptOrigin::File(base.join(rel).display().to_string())
-                }
-                None => {
-                    let root = parsed
-                        .entry(item_origin.file.clone())
-                        .or_insert_with(|| {
-                            let bytes = crate::fsutil::read_bounded(
-                                std::path::Path::new(&item_origin.file),
-                                64 << 20,
-                            )
-                            .ok()?;
-                            yaml::parse(yaml::decode(&bytes).ok()?).ok()?
-                        })
-                        .clone();
-                    inline_origin(root.as_deref(), &item_origin.file, item_origin.pos)
-                }
-            };
-            LoadedRule {
-                name: item.name.clone(),
-                script: rule.script.to_string(),
-                enabled: rule.runs,
-                order: rule.order,
-                origin,
+    let mut origin_of = |item: &crate::model::Resource,
+                         item_origin: &manifest::Origin,
+                         section: &str,
+                         field: &str| {
+        match item.files.get(field) {
+            Some(rel) => {
+                let base = Path::new(&item_origin.file)
+                    .parent()
+                    .unwrap_or(Path::new(""));
+                ScriptOrigin::File(base.join(rel).display().to_string())
             }
+            None => {
+                let root = parsed
+                    .entry(item_origin.file.clone())
+                    .or_insert_with(|| {
+                        let bytes = crate::fsutil::read_bounded(
+                            std::path::Path::new(&item_origin.file),
+                            64 << 20,
+                        )
+                        .ok()?;
+                        yaml::parse(yaml::decode(&bytes).ok()?).ok()?
+                    })
+                    .clone();
+                inline_origin(
+                    root.as_deref(),
+                    &item_origin.file,
+                    item_origin.pos,
+                    section,
+                    field,
+                )
+            }
+        }
+    };
+    let rules = crate::kinds::rule::declared(&desired)
+        .into_iter()
+        .map(|rule| LoadedRule {
+            name: rule.resource.name.clone(),
+            script: rule.script.to_string(),
+            enabled: rule.runs,
+            order: rule.order,
+            origin: origin_of(rule.resource, rule.origin, "rules", "script"),
         })
-        .collect())
+        .collect();
+    let actions = crate::kinds::action::declared(&desired)
+        .into_iter()
+        .map(|action| LoadedAction {
+            name: action.resource.name.clone(),
+            code: action.code.to_string(),
+            trigger: action.trigger.to_string(),
+            secrets: action.secrets,
+            origin: origin_of(action.resource, action.origin, "actions", "code"),
+        })
+        .collect();
+    let triggers = crate::kinds::trigger::declared(&desired)
+        .into_iter()
+        .map(|(t, bound)| (t.to_string(), bound.into_iter().map(String::from).collect()))
+        .collect();
+    Ok(Tree {
+        dir: dir.to_path_buf(),
+        rules,
+        actions,
+        triggers,
+    })
 }
 
-/// Where an inline script sits: the `script` of the rule declared at `at`.
-fn inline_origin(root: Option<&Node>, file: &str, at: Pos) -> ScriptOrigin {
+/// Where an inline script sits: the `field` of the item of `section` declared at `at`.
+fn inline_origin(
+    root: Option<&Node>,
+    file: &str,
+    at: Pos,
+    section: &str,
+    field: &str,
+) -> ScriptOrigin {
     let inline = ScriptOrigin::Inline {
         file: file.to_string(),
         at,
     };
     let Some(root) = root else { return inline };
-    let Some(Val::Seq(items)) = root.get("/rules").map(|n| &n.value) else {
+    let Some(Val::Seq(items)) = root.get(&format!("/{section}")).map(|n| &n.value) else {
         return inline;
     };
     let Some(script) = items
         .iter()
         .find(|n| n.pos == at)
-        .and_then(|n| n.get("/script"))
+        .and_then(|n| n.get(&format!("/{field}")))
     else {
         return inline;
     };
@@ -355,8 +455,8 @@ fn inline_origin(root: Option<&Node>, file: &str, at: Pos) -> ScriptOrigin {
 
 fn read_cases(
     path: &Path,
-    tree: usize,
-    rules: &[&str],
+    index: usize,
+    tree: &Tree,
     cases: &mut Vec<Case>,
     diags: &mut Vec<Diagnostic>,
 ) {
@@ -375,16 +475,17 @@ fn read_cases(
     let Val::Map(entries) = &root.value else {
         return here(
             root.pos,
-            "a test file is a mapping with the key rule_tests".into(),
+            "a test file is a mapping with the keys rule_tests and/or action_tests".into(),
         );
     };
+    let rules: Vec<&str> = tree.rules.iter().map(|r| r.name.as_str()).collect();
     let mut found = false;
     for entry in entries {
         if entry.key.starts_with("x-") {
             continue;
         }
-        if entry.key != "rule_tests" {
-            here(entry.key_pos, unknown_key(&entry.key, &["rule_tests"]));
+        if !SECTIONS.contains(&entry.key.as_str()) {
+            here(entry.key_pos, unknown_key(&entry.key, SECTIONS));
             continue;
         }
         found = true;
@@ -392,18 +493,198 @@ fn read_cases(
             Val::Seq(items) => items.as_slice(),
             Val::Null => &[],
             _ => {
-                here(entry.value.pos, "rule_tests must be a list of cases".into());
+                here(
+                    entry.value.pos,
+                    format!("{} must be a list of cases", entry.key),
+                );
                 continue;
             }
         };
         for item in items {
-            if let Some(case) = read_case(item, tree, rules, &shown, &mut here) {
+            let case = if entry.key == "rule_tests" {
+                read_case(item, index, &rules, &shown, &mut here)
+            } else {
+                read_action_case(item, index, tree, &shown, &mut here)
+            };
+            if let Some(case) = case {
                 cases.push(case);
             }
         }
     }
     if !found {
-        here(root.pos, "a test file needs the key rule_tests".into());
+        here(
+            root.pos,
+            "a test file needs the key rule_tests or action_tests".into(),
+        );
+    }
+}
+
+/// One item of `action_tests`; `None` when it is not a valid case, with every problem reported
+/// through `here`.
+fn read_action_case(
+    item: &Node,
+    index: usize,
+    tree: &Tree,
+    file: &str,
+    here: &mut impl FnMut(Pos, String),
+) -> Option<Case> {
+    let Val::Map(entries) = &item.value else {
+        here(
+            item.pos,
+            "a case is a mapping with name, action or trigger, event and expect".into(),
+        );
+        return None;
+    };
+    let mut ok = true;
+    let mut fail = |pos: Pos, message: String| {
+        here(pos, message);
+        ok = false;
+    };
+    let mut name = None;
+    let mut target = None;
+    let mut event = json!({});
+    let mut secrets = serde_json::Map::new();
+    let mut stubs = Vec::new();
+    let mut expect = BTreeMap::new();
+    for e in entries {
+        let v = &e.value;
+        match e.key.as_str() {
+            "name" => match read_name(v) {
+                Ok(n) => name = Some(n),
+                Err(message) => fail(v.pos, message),
+            },
+            "action" | "trigger" if target.is_some() => fail(
+                e.key_pos,
+                "a case runs one action or one trigger's bindings, not both".into(),
+            ),
+            "action" => match &v.value {
+                Val::Str(a, _) if tree.actions.iter().any(|x| &x.name == a) => {
+                    target = Some(Target::Action(a.clone()));
+                }
+                Val::Str(a, _) => {
+                    let known: Vec<&str> = tree.actions.iter().map(|x| x.name.as_str()).collect();
+                    fail(v.pos, no_such("action", a, &known, "actions"));
+                }
+                _ => fail(v.pos, "`action` must be an action's name".into()),
+            },
+            "trigger" => match &v.value {
+                Val::Str(t, _) if tree.triggers.iter().any(|(x, _)| x == t) => {
+                    target = Some(Target::Trigger(t.clone()));
+                }
+                Val::Str(t, _) => {
+                    let known: Vec<&str> = tree.triggers.iter().map(|(x, _)| x.as_str()).collect();
+                    fail(v.pos, no_such("trigger", t, &known, "triggers"));
+                }
+                _ => fail(
+                    v.pos,
+                    "`trigger` must be a trigger's id (`post-login`, …)".into(),
+                ),
+            },
+            "event" => match v.value {
+                Val::Map(_) => event = v.to_json(),
+                _ => fail(v.pos, "`event` must be a mapping".into()),
+            },
+            "secrets" => match v.to_json() {
+                Value::Object(m) if m.values().all(Value::is_string) => secrets = m,
+                _ => fail(
+                    v.pos,
+                    "`secrets` must be a mapping of names to strings".into(),
+                ),
+            },
+            "stubs" => match &v.value {
+                Val::Map(modules) => {
+                    for m in modules {
+                        match &m.value.value {
+                            Val::Str(source, _) => stubs.push((m.key.clone(), source.clone())),
+                            _ => fail(
+                                m.value.pos,
+                                format!(
+                                    "the stub of `{}` must be its CommonJS source (`module.exports = …`)",
+                                    m.key
+                                ),
+                            ),
+                        }
+                    }
+                }
+                _ => fail(
+                    v.pos,
+                    "`stubs` must be a mapping of module names to their stubs".into(),
+                ),
+            },
+            "expect" => read_action_expect(v, &mut expect, &mut fail),
+            other => fail(e.key_pos, unknown_key(other, ACTION_CASE_KEYS)),
+        }
+    }
+    if name.is_none() && !entries.iter().any(|e| e.key == "name") {
+        fail(item.pos, "a case needs a `name`".into());
+    }
+    if target.is_none()
+        && !entries
+            .iter()
+            .any(|e| e.key == "action" || e.key == "trigger")
+    {
+        fail(
+            item.pos,
+            "a case needs an `action` (an action's name) or a `trigger` (its bound actions in order)"
+                .into(),
+        );
+    }
+    if !ok {
+        return None;
+    }
+    Some(Case {
+        name: name?,
+        file: file.to_string(),
+        pos: item.pos,
+        tree: index,
+        target: target?,
+        configuration: json!({}),
+        user: json!({}),
+        context: json!({}),
+        event,
+        secrets,
+        stubs,
+        expect,
+    })
+}
+
+/// An action case's `expect`, as [`read_expect`] reads a rule case's.
+fn read_action_expect(
+    v: &Node,
+    expect: &mut BTreeMap<String, Value>,
+    fail: &mut impl FnMut(Pos, String),
+) {
+    let Val::Map(wanted) = &v.value else {
+        fail(v.pos, "`expect` must be a mapping".into());
+        return;
+    };
+    for w in wanted {
+        let value = w.value.to_json();
+        let shape_ok = match w.key.as_str() {
+            "denied" => value.is_string() || value.is_object() || value.is_null(),
+            "redirect" | "multifactor" | "validation" => value.is_object() || value.is_null(),
+            "logs" => value
+                .as_array()
+                .is_some_and(|l| l.iter().all(Value::is_string)),
+            k if ACTION_EXPECT_KEYS.contains(&k) => value.is_object(),
+            _ => {
+                fail(w.key_pos, unknown_key(&w.key, ACTION_EXPECT_KEYS));
+                continue;
+            }
+        };
+        if !shape_ok {
+            let message = match w.key.as_str() {
+                "denied" => "`expect.denied` must be the reason (a string), a mapping ({reason, code}) or null (not denied)".to_string(),
+                "logs" => "`expect.logs` must be the list of console.log lines".to_string(),
+                "redirect" | "multifactor" | "validation" => {
+                    format!("`expect.{}` must be a mapping or null (none)", w.key)
+                }
+                k => format!("`expect.{k}` must be a mapping (the keys to check)"),
+            };
+            fail(w.value.pos, message);
+            continue;
+        }
+        expect.insert(w.key.clone(), value);
     }
 }
 
@@ -482,6 +763,9 @@ fn read_case(
         configuration,
         user,
         context,
+        event: json!({}),
+        secrets: serde_json::Map::new(),
+        stubs: Vec::new(),
         expect,
     })
 }
@@ -562,6 +846,25 @@ fn unknown_key(key: &str, known: &[&str]) -> String {
     }
 }
 
+/// No `what` named `name` among `known` (the manifests' `plural`).
+fn no_such(what: &str, name: &str, known: &[&str], plural: &str) -> String {
+    if known.is_empty() {
+        return format!("no {what} `{name}`: the manifests beside this file declare no {plural}");
+    }
+    let closest = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match closest {
+        Some((_, k)) => format!("no {what} `{name}` in the manifests (did you mean `{k}`?)"),
+        None => format!(
+            "no {what} `{name}` in the manifests (they declare {})",
+            known.join(", ")
+        ),
+    }
+}
+
 fn no_such_rule(name: &str, rules: &[&str]) -> String {
     if rules.is_empty() {
         return format!("no rule `{name}`: the manifests beside this file declare no rules");
@@ -594,11 +897,113 @@ pub fn rules_of<'a>(tree: &'a Tree, target: &Target) -> Vec<&'a LoadedRule> {
             enabled.sort_by_key(|(i, r)| (r.order.is_none(), r.order, *i));
             enabled.into_iter().map(|(_, r)| r).collect()
         }
+        Target::Action(_) | Target::Trigger(_) => Vec::new(),
+    }
+}
+
+/// The trigger and the actions a case runs, in order.
+pub fn actions_of<'a>(tree: &'a Tree, target: &'a Target) -> (&'a str, Vec<&'a LoadedAction>) {
+    match target {
+        Target::Action(name) => {
+            let found: Vec<&LoadedAction> =
+                tree.actions.iter().filter(|a| &a.name == name).collect();
+            let trigger = found.first().map_or("", |a| a.trigger.as_str());
+            (trigger, found)
+        }
+        Target::Trigger(t) => {
+            let bound = tree
+                .triggers
+                .iter()
+                .find(|(x, _)| x == t)
+                .map(|(_, b)| b.as_slice())
+                .unwrap_or_default();
+            let actions = bound
+                .iter()
+                .filter_map(|name| tree.actions.iter().find(|a| &a.name == name))
+                .collect();
+            (t, actions)
+        }
+        Target::Rule(_) | Target::Pipeline => ("", Vec::new()),
+    }
+}
+
+/// Run one action case and check it.
+fn run_action_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
+    let tree = &suite.trees[case.tree];
+    let (trigger, actions) = actions_of(tree, &case.target);
+    let scripts: Vec<ActionScript> = actions
+        .iter()
+        .map(|a| {
+            let mut secrets = a.secrets.clone();
+            secrets.extend(case.secrets.clone());
+            ActionScript {
+                name: a.name.clone(),
+                code: a.code.clone(),
+                secrets: Value::Object(secrets),
+            }
+        })
+        .collect();
+    let mut event = rules_runtime::default_event(trigger);
+    rules_runtime::merge(&mut event, &case.event);
+    let run = rules_runtime::run_actions(trigger, &scripts, &event, &case.stubs, STUB_HINT, limits);
+    let origins: Vec<(&str, &ScriptOrigin)> = actions
+        .iter()
+        .map(|a| (a.name.as_str(), &a.origin))
+        .collect();
+    let mut mismatches = Vec::new();
+    match &run.verdict {
+        ActionVerdict::Failed { action, failure } => {
+            mismatches.push(failure_mismatch("action", action, failure, &origins));
+        }
+        ActionVerdict::Denied { action, reason, .. } if !case.expect.contains_key("denied") => {
+            mismatches.push(Mismatch {
+                message: format!("action `{action}` denied: {reason}"),
+                at: None,
+                expected: None,
+                actual: None,
+            });
+        }
+        _ => {}
+    }
+    if mismatches.is_empty() {
+        let logs = json!(run.logs);
+        for (key, want) in &case.expect {
+            let actual = match key.as_str() {
+                "logs" => Some(&logs),
+                k => run.effects.get(k).filter(|v| !v.is_null()),
+            };
+            let ok = match (key.as_str(), want) {
+                ("denied", Value::String(reason)) => {
+                    actual.and_then(|d| d.get("reason")) == Some(&json!(reason))
+                }
+                _ => matches(want, actual),
+            };
+            if !ok {
+                let shown = match (key.as_str(), want) {
+                    ("denied", Value::String(_)) => actual.and_then(|d| d.get("reason")),
+                    _ => actual,
+                };
+                mismatches.push(Mismatch {
+                    message: format!("{key} does not match"),
+                    at: None,
+                    expected: Some(want.clone()),
+                    actual: shown.map(|a| project(want, a)),
+                });
+            }
+        }
+    }
+    Outcome {
+        mismatches,
+        logs: run.logs,
+        ran: run.ran,
     }
 }
 
 /// Run one case and check it.
 pub fn run_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
+    if matches!(case.target, Target::Action(_) | Target::Trigger(_)) {
+        return run_action_case(suite, case, limits);
+    }
     let tree = &suite.trees[case.tree];
     let rules = rules_of(tree, &case.target);
     let scripts: Vec<RuleScript> = rules
@@ -613,7 +1018,11 @@ pub fn run_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
     let run =
         rules_runtime::run_pipeline(&scripts, &case.user, &context, &case.configuration, limits);
     let mismatches = match &run.verdict {
-        Verdict::Failed { rule, failure } => vec![failure_mismatch(rule, failure, &rules)],
+        Verdict::Failed { rule, failure } => {
+            let origins: Vec<(&str, &ScriptOrigin)> =
+                rules.iter().map(|r| (r.name.as_str(), &r.origin)).collect();
+            vec![failure_mismatch("rule", rule, failure, &origins)]
+        }
         Verdict::Denied { rule, error } => denied_mismatches(case, rule, error),
         Verdict::Allowed { user, context } => allowed_mismatches(case, user, context),
     };
@@ -624,20 +1033,21 @@ pub fn run_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
     }
 }
 
-/// A rule that failed, located in its script when the failure has a place.
+/// A rule or action (`what`) that failed, located in its script when the failure has a place.
 fn failure_mismatch(
-    rule: &str,
+    what: &str,
+    name: &str,
     failure: &rules_runtime::Failure,
-    rules: &[&LoadedRule],
+    origins: &[(&str, &ScriptOrigin)],
 ) -> Mismatch {
     let at = failure.pos().and_then(|p| {
-        rules
+        origins
             .iter()
-            .find(|r| r.name == rule)
-            .map(|r| r.origin.locate(p))
+            .find(|(n, _)| *n == name)
+            .map(|(_, o)| o.locate(p))
     });
     Mismatch {
-        message: format!("rule `{rule}` {failure}"),
+        message: format!("{what} `{name}` {failure}"),
         at,
         expected: None,
         actual: None,
@@ -782,8 +1192,10 @@ fn render_text(results: &[(&Case, Outcome)], paint: Paint) -> String {
         // Names, messages and logs come from test files and rules: no control character of
         // theirs reaches the terminal.
         let target = match &case.target {
-            Target::Rule(r) => visible_line(r),
+            Target::Rule(r) => visible_line(r).into_owned(),
             Target::Pipeline => "pipeline".into(),
+            Target::Action(a) => format!("action {}", visible_line(a)),
+            Target::Trigger(t) => format!("trigger {}", visible_line(t)),
         };
         let name = visible_line(&case.name);
         let file = visible_line(&case.file);
@@ -846,15 +1258,13 @@ fn render_json(results: &[(&Case, Outcome)]) -> String {
     let cases: Vec<Value> = results
         .iter()
         .map(|(case, o)| {
+            let (key, target) = case.target.label();
             json!({
                 "name": case.name,
                 "file": case.file,
                 "line": case.pos.line,
                 "column": case.pos.col,
-                "rule": match &case.target {
-                    Target::Rule(r) => r.as_str(),
-                    Target::Pipeline => "pipeline",
-                },
+                key: target,
                 "status": if o.mismatches.is_empty() { "ok" } else { "fail" },
                 "ran": o.ran,
                 "failures": o.mismatches.iter().map(|m| json!({

@@ -232,7 +232,13 @@ async fn a_reorder_is_one_patch_and_an_edit_of_the_code_is_redeployed() {
         text.contains("action \"add-claims\" will be updated"),
         "{text}"
     );
-    assert!(text.contains("groups"), "{text}");
+    // A unified diff of the code: only the line that changed, as `-` and `+`.
+    assert!(
+        text.contains("-  api.idToken.setCustomClaim(\"https://example.com/roles\"")
+            && text.contains("+  api.idToken.setCustomClaim(\"https://example.com/groups\"")
+            && text.contains("@@ -1,3 +1,3 @@"),
+        "{text}"
+    );
     let deploys = env
         .calls_to("POST /api/v2/actions/actions/{id}/deploy")
         .await;
@@ -444,4 +450,197 @@ async fn deleting_an_action_that_an_unmanaged_trigger_binds_is_refused_before_an
     );
     assert_eq!(env.calls_to("DELETE /api/v2/actions/actions/{id}").await, 0);
     assert_eq!(actions(&env).await.len(), 3);
+}
+
+const RUN_TREE: &str = r#"api: v2
+clients:
+  - name: Shop
+    app_type: spa
+  - name: Worker
+    app_type: non_interactive
+    grant_types: [client_credentials]
+    client_metadata: {team: ops}
+  - name: Old Worker
+    app_type: non_interactive
+    grant_types: [client_credentials]
+    client_metadata: {suspended: "true"}
+connections:
+  - name: db
+    strategy: auth0
+    enabled_clients: [Shop]
+actions:
+  - name: gate
+    supported_triggers: [{id: post-login, version: v3}]
+    code: |
+      exports.onExecutePostLogin = async (event, api) => {
+        if (event.user.email.endsWith('@blocked.example')) api.access.deny('blocked: ' + event.user.email);
+      };
+  - name: claims
+    supported_triggers: [{id: post-login, version: v3}]
+    secrets: [{name: NS, value: "https://example.com/"}]
+    code: |
+      exports.onExecutePostLogin = async (event, api) => {
+        api.idToken.setCustomClaim(event.secrets.NS + 'plan', event.user.app_metadata.plan || 'free');
+        api.accessToken.setCustomClaim(event.secrets.NS + 'client', event.client.name);
+        api.user.setAppMetadata('logins', event.stats.logins_count);
+        console.log('login', event.stats.logins_count, 'of', event.user.email, 'by', event.connection.name);
+      };
+  - name: tag
+    supported_triggers: [{id: credentials-exchange, version: v2}]
+    code: |
+      exports.onExecuteCredentialsExchange = async (event, api) => {
+        if (event.client.metadata.suspended === 'true') {
+          return api.access.deny('invalid_request', event.client.name + ' is suspended');
+        }
+        if (!event.client.metadata.team) return api.access.deny('invalid_scope', 'no team');
+        api.accessToken.setCustomClaim('https://example.com/team', event.client.metadata.team);
+      };
+triggers:
+  - trigger: post-login
+    bindings: [{action: gate}, {action: claims}]
+  - trigger: credentials-exchange
+    bindings: [{action: tag}]
+"#;
+
+/// A client's id and secret, by name.
+async fn credentials(env: &Env, name: &str) -> (String, String) {
+    let (status, v) = env
+        .v2_call(Method::GET, "/clients?per_page=100", None)
+        .await;
+    assert_eq!(status, 200, "{v}");
+    let c = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no client {name}: {v}"));
+    (
+        c["client_id"].as_str().unwrap().to_string(),
+        c["client_secret"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+async fn emulator_post(env: &Env, path: &str, body: Value) -> (u16, Value) {
+    env.call(Method::POST, path, Some(body)).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emulator_runs_the_bound_deployed_actions_at_logins_and_token_requests() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "t.yaml", RUN_TREE);
+    let out = env
+        .run(&["apply", "--yes", dir.path().to_str().unwrap()])
+        .await;
+    assert_exit(&out, 0);
+    let (shop, _) = credentials(&env, "Shop").await;
+
+    // A login runs post-login's actions in order; the claims are in the answer, the metadata
+    // is saved to the user, and the next login sees it.
+    let (status, ann) = emulator_post(
+        &env,
+        "/__emulator/users",
+        json!({"connection": "db", "email": "ann@example.com"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{ann}");
+    let ann = ann["user_id"].as_str().unwrap().to_string();
+    let login = json!({"user_id": ann, "client_id": shop});
+    let (status, answer) = emulator_post(&env, "/__emulator/logins", login.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["actions"],
+        json!({
+            "status": "allowed",
+            "ran": ["gate", "claims"],
+            "idToken": {"https://example.com/plan": "free"},
+            "accessToken": {"https://example.com/client": "Shop"},
+            "scopes": {"added": [], "removed": []},
+            "logs": ["login 1 of ann@example.com by db"],
+        })
+    );
+    assert_eq!(answer["app_metadata"], json!({"logins": 1}), "{answer}");
+    let (_, answer) = emulator_post(&env, "/__emulator/logins", login).await;
+    assert_eq!(answer["app_metadata"], json!({"logins": 2}), "{answer}");
+    assert_eq!(answer["loginsCount"], 2, "{answer}");
+
+    // A denial fails the login, says which action and why, and is logged as a failed login.
+    let (_, eve) = emulator_post(
+        &env,
+        "/__emulator/users",
+        json!({"connection": "db", "email": "eve@blocked.example"}),
+    )
+    .await;
+    let eve = eve["user_id"].as_str().unwrap().to_string();
+    let (status, answer) = emulator_post(
+        &env,
+        "/__emulator/logins",
+        json!({"user_id": eve, "client_id": shop}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["actions"]["status"], "denied", "{answer}");
+    assert_eq!(answer["actions"]["ran"], json!(["gate"]));
+    assert_eq!(
+        answer["actions"]["error"],
+        json!({"action": "gate", "message": "blocked: eve@blocked.example", "code": null})
+    );
+    assert_eq!(answer["loginsCount"], 0, "a denied login is not counted");
+    let logs = env.get("/api/logs?sort=date:-1&per_page=1").await;
+    assert_eq!(logs["logs"][0]["type"], "f", "{logs}");
+    assert_eq!(
+        logs["logs"][0]["description"],
+        "blocked: eve@blocked.example"
+    );
+
+    // A client-credentials token runs credentials-exchange: its claims are the token's (as
+    // introspection shows them); a denial is the token endpoint's 403 with the action's code.
+    let base = env.handle.base_url.clone();
+    let token_of = |name: &'static str| {
+        let env = &env;
+        let base = base.clone();
+        async move {
+            let (id, secret) = credentials(env, name).await;
+            let resp = env
+                .http
+                .post(format!("{base}/oauth/token"))
+                .json(&json!({"grant_type": "client_credentials", "client_id": id,
+                               "client_secret": secret, "audience": format!("{base}/api/v2/")}))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, answer) = token_of("Worker").await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, seen) = emulator_post(
+        &env,
+        "/__emulator/tokens/introspect",
+        json!({"token": answer["access_token"]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{seen}");
+    assert_eq!(seen["active"], true, "{seen}");
+    assert_eq!(seen["https://example.com/team"], "ops", "{seen}");
+    let (status, answer) = token_of("Old Worker").await;
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(answer["error"], "invalid_request", "{answer}");
+    assert!(
+        answer.to_string().contains("Old Worker is suspended"),
+        "{answer}"
+    );
+    // The emulator's own client (which has no team) is never subject to them: a0ctl still plans.
+    let out = env
+        .run(&["plan", "--detailed-exitcode", dir.path().to_str().unwrap()])
+        .await;
+    assert_exit(&out, 0);
+    let (_, unknown) = emulator_post(
+        &env,
+        "/__emulator/tokens/introspect",
+        json!({"token": "nope"}),
+    )
+    .await;
+    assert_eq!(unknown, json!({"active": false}));
 }

@@ -274,14 +274,14 @@ error: 5 problems in the manifests
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stderr.contains("examples/tenant/rules.yaml: not a rule test file"),
+        stderr.contains("examples/tenant/rules.yaml: not a test file"),
         "{stderr}"
     );
     assert!(stderr.contains("nowhere: cannot read"), "{stderr}");
     let out = a0ctl(&["test", "examples/tenant", "--filter", "no such case"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        text(&out.stderr).contains("no rule test case matches --filter `no such case`"),
+        text(&out.stderr).contains("no test case matches --filter `no such case`"),
         "{}",
         text(&out.stderr)
     );
@@ -345,5 +345,145 @@ fn secrets_of_the_manifests_do_not_show() {
         assert_eq!(out.status.code(), Some(1), "{all}");
         assert!(!all.contains("sk-live-0123456789"), "{all}");
         assert!(all.contains("(sensitive)"), "{all}");
+    }
+}
+
+const ACTIONS: &str = "tests/fixtures/actiontest";
+
+#[test]
+fn action_cases_check_every_effect_of_a_flow_with_stubs_and_secrets() {
+    let out = a0ctl(&["test", &format!("{ACTIONS}/pass.test.yaml")]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.ends_with("2 passed, 0 failed\n"), "{stdout}");
+    // The JSON report names what ran, in the trigger's order, up to the redirect.
+    let out = a0ctl(&[
+        "test",
+        &format!("{ACTIONS}/pass.test.yaml"),
+        "--format",
+        "json",
+        "--filter",
+        "redirect",
+    ]);
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["cases"][0]["trigger"], "post-login", "{doc:#}");
+    assert_eq!(
+        doc["cases"][0]["ran"],
+        serde_json::json!(["geo", "mfa-for-admins", "onboarding"])
+    );
+}
+
+#[test]
+fn action_cases_fail_with_diffs_located_errors_and_named_stubs() {
+    let out = a0ctl(&[
+        "test",
+        &format!("{ACTIONS}/fail.test.yaml"),
+        "--format",
+        "json",
+        "--timeout",
+        "1",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+    let cases = doc["cases"].as_array().unwrap().clone();
+    assert_eq!(doc["summary"]["passed"], 0, "{doc:#}");
+    for (name, message, at) in [
+        (
+            "a claim that differs fails with a diff",
+            "idToken does not match",
+            None,
+        ),
+        (
+            "a dependency without a stub fails naming it",
+            "action `geo` threw Error: Cannot find module 'axios': a0ctl runs no npm packages; give the case a stub: `stubs: {axios: \"module.exports = …\"}`",
+            Some("tests/fixtures/actiontest/actions/geo.js:1:"),
+        ),
+        (
+            "a thrown error is located in the action's file",
+            "action `geo` threw Error: no country for 198.51.100.1",
+            Some("tests/fixtures/actiontest/actions/geo.js:10:"),
+        ),
+        (
+            "an inline error is located in the manifest",
+            "action `broken` threw TypeError: cannot read property 'plan' of undefined",
+            Some("tests/fixtures/actiontest/actions.yaml:32:"),
+        ),
+        (
+            "an unexpected redirect fails",
+            "redirect does not match",
+            None,
+        ),
+        (
+            "an endless loop fails within the timeout",
+            "action `spin` still running after the 1 s timeout",
+            None,
+        ),
+        (
+            "the environment is not reachable",
+            "action `reads-env` threw ReferenceError: process is not defined",
+            Some("tests/fixtures/actiontest/actions.yaml:40:"),
+        ),
+        (
+            "an expected denial that does not come fails",
+            "denied does not match",
+            None,
+        ),
+    ] {
+        let (got, failure) = first_failure(&cases, name);
+        assert!(got.starts_with(message), "{name}: {got}");
+        match at {
+            Some(at) => assert!(
+                failure["at"].as_str().is_some_and(|a| a.starts_with(at)),
+                "{name}: {failure}"
+            ),
+            None => assert!(failure["at"].is_null(), "{name}: {failure}"),
+        }
+    }
+    let (_, failure) = first_failure(&cases, "a claim that differs fails with a diff");
+    assert_eq!(
+        failure["expected"],
+        serde_json::json!({"https://example.com/country": "NZ"})
+    );
+    assert_eq!(
+        failure["actual"],
+        serde_json::json!({"https://example.com/country": "DE"})
+    );
+    // The secret the manifest takes from the environment is shown nowhere.
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains("hunter2"), "{all}");
+}
+
+#[test]
+fn bad_action_cases_are_located_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("actions.yaml"),
+        "api: v2\nactions:\n  - name: claim\n    supported_triggers: [{id: post-login, version: v3}]\n    code: \"exports.onExecutePostLogin = async () => {};\"\ntriggers:\n  - trigger: post-login\n    bindings: [{action: claim}]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("a.test.yaml"),
+        "action_tests:\n  - name: typo\n    acton: claim\n  - name: unknown\n    action: clam\n    expect: {idtoken: {}, denied: 3}\n  - name: both\n    action: claim\n    trigger: post-login\n  - name: no trigger\n    trigger: credentials-exchange\n    stubs: {axios: {get: 1}}\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+        .args(["test", "."])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    for want in [
+        "a.test.yaml:3:5: unknown key `acton` (did you mean `action`?)",
+        "a.test.yaml:5:13: no action `clam` in the manifests (did you mean `claim`?)",
+        "a.test.yaml:6:14: unknown key `idtoken` (did you mean `idToken`?)",
+        "a.test.yaml:6:35: `expect.denied` must be the reason",
+        "a.test.yaml:9:5: a case runs one action or one trigger's bindings, not both",
+        "a.test.yaml:11:14: no trigger `credentials-exchange` in the manifests",
+        "a.test.yaml:12:20: the stub of `axios` must be its CommonJS source",
+    ] {
+        assert!(stderr.contains(want), "{want}: {stderr}");
     }
 }

@@ -188,6 +188,41 @@ async fn v2_example_applies_converges_and_exports_a_tree_that_plans_empty() {
     assert_eq!(db[0]["display_name"], "Email and password");
     assert_eq!(db[0]["enabled_clients"].as_array().unwrap().len(), 2);
 
+    // A login runs the example's enabled rules, then its post-login actions in their order,
+    // and shows their claims; the metadata an action sets is the user's.
+    let storefront = store["client_id"].as_str().unwrap();
+    let (status, user) = env
+        .call(
+            Method::POST,
+            "/__emulator/users",
+            Some(json!({"connection": "Username-Password-Authentication",
+                        "email": "ann@example.com", "email_verified": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{user}");
+    let (status, login) = env
+        .call(
+            Method::POST,
+            "/__emulator/logins",
+            Some(json!({"user_id": user["user_id"], "client_id": storefront})),
+        )
+        .await;
+    assert_eq!(status, 200, "{login}");
+    assert_eq!(login["rules"]["status"], "allowed", "{login}");
+    assert_eq!(login["actions"]["status"], "allowed", "{login}");
+    assert_eq!(
+        login["actions"]["ran"],
+        json!(["verified-email-for-admins", "add-claims"])
+    );
+    assert_eq!(
+        login["actions"]["accessToken"],
+        json!({"https://example.com/roles": []})
+    );
+    assert!(
+        login["app_metadata"]["first_login_at"].is_string(),
+        "{login}"
+    );
+
     // Export writes a v2 tree that plans to zero changes, twice the same, with no secret.
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
@@ -850,7 +885,7 @@ fn the_v2_example_s_rule_tests_pass() {
         .unwrap();
     assert_exit(&out, 0);
     assert!(
-        stdout(&out).contains("10 passed, 0 failed"),
+        stdout(&out).contains("16 passed, 0 failed"),
         "{}",
         stdout(&out)
     );

@@ -266,6 +266,41 @@ pub(crate) async fn token(
         }
         Some(_) => Some(granted_scopes(&app, client_id)?),
     };
+    // The credentials-exchange trigger's actions may deny the token or add claims to it; the
+    // emulator's own client is never subject to them (like the tenant's own API, it stays
+    // usable whatever the tenant binds).
+    let mut claims = None;
+    if client_id != app.global_client_id {
+        let (ip, user_agent) = origin(&headers, Some(peer));
+        let event = json!({
+            "client": crate::action_pipeline::client_of(&app, client_id)?,
+            "request": {"ip": ip, "user_agent": user_agent, "method": "POST"},
+            "resource_server": {"identifier": audience.map_or_else(
+                || format!("{}/api/", super::base_url(&app, &headers)),
+                |a| a.to_string(),
+            )},
+            "transaction": {"requested_scopes": scopes.clone().unwrap_or_default()},
+            "accessToken": {"scope": scopes.clone().unwrap_or_default(), "customClaims": {}},
+        });
+        if let Some(outcome) =
+            crate::action_pipeline::run(&app, "credentials-exchange", event).await?
+        {
+            if let Some(reason) = outcome.denied {
+                let code = match outcome.code.as_deref() {
+                    Some("invalid_scope") => "invalid_scope",
+                    Some("invalid_request") => "invalid_request",
+                    Some("server_error") => "server_error",
+                    _ => "access_denied",
+                };
+                return Err(ApiError::new(StatusCode::FORBIDDEN, code, reason));
+            }
+            claims = outcome
+                .effects
+                .get("accessToken")
+                .filter(|c| c.as_object().is_some_and(|m| !m.is_empty()))
+                .cloned();
+        }
+    }
     let token = random_id(48);
     let lifetime = app.config.token_lifetime.as_secs();
     let expires_at = now_secs().saturating_add(lifetime);
@@ -275,6 +310,12 @@ pub(crate) async fn token(
             "INSERT INTO tokens (token, client_id, expires_at, scopes) VALUES (?1, ?2, ?3, ?4)",
             rusqlite::params![token, client_id, expires_at as i64, scope_text],
         )?;
+        if let Some(claims) = &claims {
+            tx.execute(
+                "INSERT INTO token_claims (token, claims) VALUES (?1, ?2)",
+                rusqlite::params![token, claims.to_string()],
+            )?;
+        }
         Ok(())
     })?;
     app.tokens.lock().expect("tokens lock").insert(
@@ -372,4 +413,43 @@ pub(crate) async fn set_scopes(
     })?;
     let scopes = granted_scopes(&app, &id)?;
     Ok(ok_json(&json!({"client_id": id, "scopes": scopes})))
+}
+
+/// `POST /__emulator/tokens/introspect` with `{token}`: what the token carries, as RFC 7662
+/// shows it (`active`, `client_id`, `scope`, `exp`, and the custom claims the
+/// credentials-exchange actions set); `{"active": false}` for a token that is unknown or expired.
+pub(crate) async fn introspect(
+    State(app): State<AppState>,
+    caller: crate::caller::Caller,
+    body: Bytes,
+) -> ApiResult {
+    caller.require_global()?;
+    let body = super::json_body(&body)?;
+    let token = body
+        .get("token")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let found: Option<(String, i64, Option<String>, Option<String>)> = app.store.read(|c| {
+        c.query_row(
+            "SELECT t.client_id, t.expires_at, t.scopes, k.claims FROM tokens t
+             LEFT JOIN token_claims k ON k.token = t.token WHERE t.token = ?1",
+            [token],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()
+    })?;
+    let Some((client_id, exp, scopes, claims)) = found.filter(|f| f.1 as u64 > now_secs()) else {
+        return Ok(ok_json(&json!({"active": false})));
+    };
+    let mut out = serde_json::Map::new();
+    if let Some(Value::Object(claims)) = claims.and_then(|c| serde_json::from_str(&c).ok()) {
+        out.extend(claims);
+    }
+    out.insert("active".into(), json!(true));
+    out.insert("client_id".into(), json!(client_id));
+    out.insert("exp".into(), json!(exp));
+    if let Some(scope) = scopes {
+        out.insert("scope".into(), json!(scope));
+    }
+    Ok(ok_json(&Value::Object(out)))
 }

@@ -11,6 +11,7 @@
 //! requests, matched or not (stats, latency, rate limit, injected failures); the auth layer
 //! (token → [`Caller`]); the handlers, one module per resource, each owning its SQL.
 
+mod action_pipeline;
 mod auth;
 mod caller;
 mod clients;
@@ -331,6 +332,7 @@ fn v1_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/__emulator/users", post(users::seed)),
         ("/__emulator/logins", post(users::record_login)),
+        ("/__emulator/tokens/introspect", post(auth::introspect)),
         (
             "/__emulator/users/{id}/refresh_tokens",
             post(users::seed_refresh_token),

@@ -103,6 +103,10 @@ CREATE TABLE IF NOT EXISTS tokens (
     scopes TEXT
 );
 CREATE INDEX IF NOT EXISTS tokens_client ON tokens (client_id);
+CREATE TABLE IF NOT EXISTS token_claims (
+    token TEXT PRIMARY KEY REFERENCES tokens (token) ON DELETE CASCADE,
+    claims TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS logs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     date TEXT NOT NULL,

@@ -1004,6 +1004,24 @@ pub(crate) async fn record_login(
         denied = outcome.denied;
         rules = Some(outcome.answer);
     }
+    // Then the post-login trigger's actions, which may fail it too; the metadata they set is
+    // the user's from now on.
+    let mut actions = None;
+    if success
+        && let Some(outcome) = super::action_pipeline::run(
+            &app,
+            "post-login",
+            login_event(&app, &caller, &user, &client)?,
+        )
+        .await?
+    {
+        success = outcome.denied.is_none();
+        if success {
+            save_action_metadata(&app, &id, &outcome.effects)?;
+        }
+        denied = outcome.denied;
+        actions = Some(outcome.answer);
+    }
     if success {
         update_profile(&app, &id, |p| {
             let count = p.get("loginsCount").and_then(Value::as_u64).unwrap_or(0);
@@ -1033,7 +1051,68 @@ pub(crate) async fn record_login(
     if let Some(rules) = rules {
         answer["rules"] = rules;
     }
+    if let Some(actions) = actions {
+        answer["actions"] = actions;
+    }
     Ok(ok_json(&answer))
+}
+
+/// The post-login event of `user`'s login to `client`: the user as actions see it (with
+/// `app_metadata` and `user_metadata`, kept in the emulator's metadata under those keys), the
+/// client, the connection, the request and the login count.
+fn login_event(
+    app: &App,
+    caller: &Caller,
+    user: &UserRow,
+    client: &str,
+) -> Result<Value, ApiError> {
+    let mut shown = user.to_json();
+    for key in ["app_metadata", "user_metadata"] {
+        if !shown[key].is_object() {
+            shown[key] = json!({});
+        }
+    }
+    let logins = shown
+        .get("loginsCount")
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    shown["logins_count"] = json!(logins + 1);
+    let strategy: Option<String> = app.store.read(|c| {
+        c.query_row(
+            "SELECT strategy FROM connections WHERE name = ?1",
+            [&user.connection],
+            |r| r.get(0),
+        )
+        .optional()
+    })?;
+    Ok(json!({
+        "user": shown,
+        "client": super::action_pipeline::client_of(app, client)?,
+        "connection": {"name": user.connection, "strategy": strategy.unwrap_or_default()},
+        "request": {"ip": caller.ip, "user_agent": caller.user_agent},
+        "stats": {"logins_count": logins + 1},
+        "authentication": {"methods": [{"name": "pwd", "timestamp": now_rfc3339()}]},
+    }))
+}
+
+/// Save the `app_metadata` and `user_metadata` that a flow's actions set (`null` removes a key).
+fn save_action_metadata(app: &App, id: &str, effects: &Value) -> Result<(), ApiError> {
+    let changed = ["app_metadata", "user_metadata"]
+        .iter()
+        .any(|k| effects[*k].as_object().is_some_and(|m| !m.is_empty()));
+    if !changed {
+        return Ok(());
+    }
+    let mut metadata = Value::Object(find_user(app, id)?.metadata);
+    let mut body = Map::new();
+    for key in ["app_metadata", "user_metadata"] {
+        let mut slot = metadata[key].take();
+        super::action_pipeline::apply_metadata(&mut slot, effects.get(key));
+        if !slot.is_null() {
+            body.insert(key.into(), slot);
+        }
+    }
+    write_metadata(app, id, true, body).map(|_| ())
 }
 
 /// `POST /__emulator/users/{id}/refresh_tokens` with `{device, client_id?}`.

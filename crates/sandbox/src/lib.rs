@@ -21,7 +21,12 @@ use std::sync::mpsc::RecvTimeoutError;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod actions;
 mod locate;
+
+pub use actions::{
+    ActionRun, ActionScript, ActionVerdict, TRIGGERS, default_event, handler_of, run_actions,
+};
 
 use locate::Instrumented;
 use rquickjs::context::EvalOptions;
@@ -100,6 +105,11 @@ pub enum Failure {
     OutOfMemory(usize),
     /// `callback` called more than once.
     DoubleCallback(u32),
+    /// An action's module exports no handler for its trigger (`onExecutePostLogin`, …).
+    NoHandler { handler: String },
+    /// An action's handler returned a promise that never settled; `timer_pending` when a timer
+    /// due after the timeout could still have settled it.
+    Unsettled { timer_pending: bool },
     /// What the rule called back with cannot be read (a cycle, say).
     BadResult(String),
 }
@@ -136,6 +146,22 @@ impl fmt::Display for Failure {
                 limit.div_ceil(1 << 20)
             ),
             Failure::DoubleCallback(n) => write!(f, "called callback {n} times (once is right)"),
+            Failure::NoHandler { handler } => write!(
+                f,
+                "exports no `{handler}` function (`exports.{handler} = async (event, api) => {{…}}`)"
+            ),
+            Failure::Unsettled {
+                timer_pending: false,
+            } => write!(
+                f,
+                "never finished: its handler's promise is still pending and nothing it started is"
+            ),
+            Failure::Unsettled {
+                timer_pending: true,
+            } => write!(
+                f,
+                "never finished before the timeout (a setTimeout due later is pending)"
+            ),
             Failure::BadResult(m) => write!(f, "called back with a value that cannot be read: {m}"),
         }
     }
@@ -244,46 +270,67 @@ pub fn run_pipeline(
     configuration: &Value,
     limits: &Limits,
 ) -> Run {
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    // The rules that started, shared so that an abandoned run still says which one it was in.
-    let started: Arc<Mutex<Vec<String>>> = Arc::default();
+    let first = rules.first().map(|r| r.name.clone()).unwrap_or_default();
     let job = (
-        started.clone(),
         rules.to_vec(),
         user.clone(),
         context.clone(),
         configuration.clone(),
         *limits,
     );
+    isolated(
+        limits,
+        move |started| {
+            let (rules, user, context, configuration, limits) = job;
+            run_here(&rules, &user, &context, &configuration, &limits, started)
+        },
+        |ran, failure| Run {
+            verdict: Verdict::Failed {
+                rule: ran.last().cloned().unwrap_or(first),
+                failure,
+            },
+            logs: Vec::new(),
+            ran,
+        },
+    )
+}
+
+/// Run `job` on a thread of its own and return what it returns by the deadline plus
+/// [`GRACE`]; past that, or when the thread cannot start or stops without an answer, what
+/// `lost` makes of the scripts that started and why. `job` is told where to note each script
+/// it starts.
+pub(crate) fn isolated<T: Send + 'static>(
+    limits: &Limits,
+    job: impl FnOnce(&Mutex<Vec<String>>) -> T + Send + 'static,
+    lost: impl FnOnce(Vec<String>, Failure) -> T,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::sync_channel(1);
+    // The scripts that started, shared so that an abandoned run still says which one it was in.
+    let started: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mine = started.clone();
     let spawned = std::thread::Builder::new()
         .name("a0ctl-sandbox".into())
         .stack_size(THREAD_STACK_BYTES)
         .spawn(move || {
-            let (started, rules, user, context, configuration, limits) = job;
-            let run = run_here(&rules, &user, &context, &configuration, &limits, &started);
+            let out = job(&mine);
             // The receiver may have stopped waiting; then nobody wants the answer.
-            let _ = tx.send(run);
+            let _ = tx.send(out);
         });
-    let first = rules.first().map(|r| r.name.clone()).unwrap_or_default();
     if let Err(e) = spawned {
-        return Run {
-            verdict: Verdict::Failed {
-                rule: first,
-                failure: Failure::Threw {
-                    name: "InternalError".into(),
-                    message: format!("cannot start the JavaScript engine's thread: {e}"),
-                    pos: None,
-                },
+        return lost(
+            Vec::new(),
+            Failure::Threw {
+                name: "InternalError".into(),
+                message: format!("cannot start the JavaScript engine's thread: {e}"),
+                pos: None,
             },
-            logs: Vec::new(),
-            ran: Vec::new(),
-        };
+        );
     }
     let wait = limits.timeout.saturating_add(GRACE);
     let outcome = rx.recv_timeout(wait);
     let ran = started.lock().map(|r| r.clone()).unwrap_or_default();
     let failure = match outcome {
-        Ok(run) => return run,
+        Ok(out) => return out,
         Err(RecvTimeoutError::Timeout) => Failure::Timeout(limits.timeout),
         Err(RecvTimeoutError::Disconnected) => Failure::Threw {
             name: "InternalError".into(),
@@ -291,14 +338,7 @@ pub fn run_pipeline(
             pos: None,
         },
     };
-    Run {
-        verdict: Verdict::Failed {
-            rule: ran.last().cloned().unwrap_or(first),
-            failure,
-        },
-        logs: Vec::new(),
-        ran,
-    }
+    lost(ran, failure)
 }
 
 /// [`run_pipeline`] on the calling thread.
@@ -486,12 +526,7 @@ impl Sandbox {
         configuration: &Value,
         logs: &Rc<RefCell<Logs>>,
     ) -> rquickjs::Result<Object<'js>> {
-        let sink = logs.clone();
-        let host_log = Function::new(ctx.clone(), move |line: String| {
-            sink.borrow_mut().push(line);
-        })?;
-        let setup: Function = eval(ctx, include_str!("prelude.js"), "a0ctl-prelude.js")?;
-        let driver: Object = setup.call((host_log, configuration.to_string()))?;
+        let driver = prelude(ctx, logs, configuration)?;
         call::<()>(&driver, "init", (user.to_string(), context.to_string()))?;
         Ok(driver)
     }
@@ -513,7 +548,7 @@ impl Sandbox {
             .script
             .trim_end_matches(|c: char| c == ';' || c.is_whitespace());
         let script = locate::instrument(text);
-        let at = Some((index, &*script));
+        let at = Some((file.as_str(), &*script));
         // The script is an expression (Auth0's `function (user, context, callback) {…}`); the
         // opening parenthesis has a line of its own so positions only shift by one line.
         let source = format!("(\n{}\n)", script.text);
@@ -532,6 +567,33 @@ impl Sandbox {
             });
         }
         call::<()>(driver, "start", (function,)).map_err(|e| self.classify(ctx, e, at))?;
+        let (status, timer_pending) = self.settle(ctx, driver, at)?;
+        let calls = status.get("calls").and_then(Value::as_u64).unwrap_or(0) as u32;
+        match calls {
+            0 => match self.unhandled.borrow_mut().pop() {
+                Some(info) => Err(self.failure_of(info, at)),
+                None => Err(Failure::NoCallback { timer_pending }),
+            },
+            1 => Ok(status
+                .get("error")
+                .filter(|e| !e.is_null())
+                .map(|e| RuleError {
+                    name: str_of(e, "name"),
+                    message: str_of(e, "message"),
+                })),
+            n => Err(Failure::DoubleCallback(n)),
+        }
+    }
+
+    /// Run the engine's jobs and the timers due before the timeout until none is left, then
+    /// read the driver's `status`: an error when the script threw (in a timer or promise too).
+    /// Also whether a timer due after the timeout is still pending.
+    pub(crate) fn settle<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        driver: &Object<'js>,
+        at: Option<(&str, &Instrumented)>,
+    ) -> Result<(Value, bool), Failure> {
         let limit_ms = self.limits.timeout.as_millis() as f64;
         let mut timer_pending = false;
         loop {
@@ -557,21 +619,7 @@ impl Sandbox {
             let info = ErrorInfo::from_json(thrown);
             return Err(self.failure_of(info, at));
         }
-        let calls = status.get("calls").and_then(Value::as_u64).unwrap_or(0) as u32;
-        match calls {
-            0 => match self.unhandled.borrow_mut().pop() {
-                Some(info) => Err(self.failure_of(info, at)),
-                None => Err(Failure::NoCallback { timer_pending }),
-            },
-            1 => Ok(status
-                .get("error")
-                .filter(|e| !e.is_null())
-                .map(|e| RuleError {
-                    name: str_of(e, "name"),
-                    message: str_of(e, "message"),
-                })),
-            n => Err(Failure::DoubleCallback(n)),
-        }
+        Ok((status, timer_pending))
     }
 
     fn past_deadline(&self) -> bool {
@@ -584,7 +632,7 @@ impl Sandbox {
         &self,
         ctx: &Ctx<'_>,
         e: rquickjs::Error,
-        at: Option<(usize, &Instrumented)>,
+        at: Option<(&str, &Instrumented)>,
     ) -> Failure {
         if self.interrupted.get() {
             return Failure::Timeout(self.limits.timeout);
@@ -602,16 +650,15 @@ impl Sandbox {
         self.failure_of(info, at)
     }
 
-    fn failure_of(&self, info: ErrorInfo, at: Option<(usize, &Instrumented)>) -> Failure {
+    fn failure_of(&self, info: ErrorInfo, at: Option<(&str, &Instrumented)>) -> Failure {
         if self.interrupted.get() {
             return Failure::Timeout(self.limits.timeout);
         }
         if info.message.contains("out of memory") || ran_out_of_memory(&info, at) {
             return Failure::OutOfMemory(self.limits.memory_bytes);
         }
-        let pos = at.and_then(|(i, script)| {
-            position_in(&info.stack, &script_file(i)).map(|p| script.original(p))
-        });
+        let pos = at
+            .and_then(|(file, script)| position_in(&info.stack, file).map(|p| script.original(p)));
         Failure::Threw {
             name: info.name,
             message: info.message,
@@ -623,7 +670,7 @@ impl Sandbox {
 /// When the engine cannot allocate the error for a failed allocation, the script sees `null`
 /// thrown, or an `InternalError` whose message could not be allocated. A script that never
 /// throws or rejects cannot have thrown `null` itself; one that might is told it threw `null`.
-fn ran_out_of_memory(info: &ErrorInfo, at: Option<(usize, &Instrumented)>) -> bool {
+fn ran_out_of_memory(info: &ErrorInfo, at: Option<(&str, &Instrumented)>) -> bool {
     if info.name == "InternalError" && info.message == "Invalid error message" {
         return true;
     }
@@ -635,6 +682,20 @@ fn ran_out_of_memory(info: &ErrorInfo, at: Option<(usize, &Instrumented)>) -> bo
 
 fn script_file(index: usize) -> String {
     format!("rule-{}.js", index + 1)
+}
+
+/// The sandbox's globals (`prelude.js`), logging to `logs`; its rules' driver.
+fn prelude<'js>(
+    ctx: &Ctx<'js>,
+    logs: &Rc<RefCell<Logs>>,
+    configuration: &Value,
+) -> rquickjs::Result<Object<'js>> {
+    let sink = logs.clone();
+    let host_log = Function::new(ctx.clone(), move |line: String| {
+        sink.borrow_mut().push(line);
+    })?;
+    let setup: Function = eval(ctx, include_str!("prelude.js"), "a0ctl-prelude.js")?;
+    setup.call((host_log, configuration.to_string()))
 }
 
 fn eval<'js, V: rquickjs::FromJs<'js>>(

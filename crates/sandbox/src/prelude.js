@@ -149,6 +149,16 @@
   let context;
   let run = null;
   return {
+    // What the actions driver (`actions.js`) builds on: the same timers, logs and modules.
+    internals: {
+      stringify,
+      parse,
+      errorInfo,
+      builtins: modules,
+      setCurrent(r) {
+        run = r;
+      },
+    },
     init(userJson, contextJson) {
       user = parse(userJson);
       context = parse(contextJson);

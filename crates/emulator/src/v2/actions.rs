@@ -856,3 +856,48 @@ fn random_uuid() -> String {
         &hex[20..32]
     )
 }
+
+/// The deployed code of the actions bound to `trigger`, in the order they run, each with its
+/// secrets' values: what the trigger runs.
+pub(crate) fn bound_code(
+    c: &rusqlite::Connection,
+    trigger: &str,
+) -> rusqlite::Result<Vec<a0ctl_sandbox::ActionScript>> {
+    let ids: Vec<String> = {
+        let mut stmt = c.prepare_cached(
+            "SELECT action_id FROM bindings WHERE trigger_id = ?1 ORDER BY position",
+        )?;
+        stmt.query_map([trigger], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    let mut out = Vec::new();
+    for id in ids {
+        let Some(a) = c
+            .query_row("SELECT data FROM actions WHERE id = ?1", [&id], row)
+            .optional()?
+        else {
+            continue;
+        };
+        let Some(vid) = a["deployed_version"].as_str() else {
+            continue;
+        };
+        let Some(v) = c
+            .query_row("SELECT data FROM action_versions WHERE id = ?1", [vid], row)
+            .optional()?
+        else {
+            continue;
+        };
+        let secrets: Map<String, Value> = v["secrets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| Some((s["name"].as_str()?.to_string(), s["value"].clone())))
+            .collect();
+        out.push(a0ctl_sandbox::ActionScript {
+            name: a["name"].as_str().unwrap_or_default().to_string(),
+            code: v["code"].as_str().unwrap_or_default().to_string(),
+            secrets: Value::Object(secrets),
+        });
+    }
+    Ok(out)
+}

@@ -213,3 +213,54 @@ fn deploy(b: &mut Builder<'_>, c: &Change, after: Option<usize>) {
     b.needs(id, kind, &c.name);
     b.completes(id, kind, &c.name);
 }
+
+/// A declared action as the action runner (`a0ctl test`) reads it.
+pub struct Declared<'a> {
+    /// The resource, with its name and the file its code came from.
+    pub resource: &'a Resource,
+    /// Where the manifests declare it.
+    pub origin: &'a crate::manifest::Origin,
+    /// Its JavaScript.
+    pub code: &'a str,
+    /// The trigger it supports.
+    pub trigger: &'a str,
+    /// Its secrets: names to values (as the manifests give them).
+    pub secrets: serde_json::Map<String, Value>,
+}
+
+fn text(v: Option<&Value>) -> &str {
+    v.and_then(Value::as_str).unwrap_or_default()
+}
+
+/// The actions the manifests declare (each has its origin), in manifest order.
+pub fn declared(desired: &crate::manifest::Desired) -> Vec<Declared<'_>> {
+    desired
+        .of_kind(Action.kind())
+        .iter()
+        .filter_map(|r| {
+            Some(Declared {
+                resource: r,
+                origin: r.origin.as_ref()?,
+                code: text(r.fields.get("code")),
+                trigger: text(
+                    r.fields
+                        .get("supported_triggers")
+                        .and_then(|t| t.pointer("/0/id")),
+                ),
+                secrets: r
+                    .write_only
+                    .get("secrets")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| {
+                        Some((
+                            s.get("name")?.as_str()?.to_string(),
+                            s.get("value")?.clone(),
+                        ))
+                    })
+                    .collect(),
+            })
+        })
+        .collect()
+}

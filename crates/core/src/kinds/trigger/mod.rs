@@ -153,3 +153,13 @@ impl KindSpec for Trigger {
         w.section("triggers.yaml", "triggers", &items);
     }
 }
+
+/// The triggers the manifests declare, each with the names of the actions bound to it in the
+/// order they run, in manifest order.
+pub fn declared(desired: &crate::manifest::Desired) -> Vec<(&str, Vec<&str>)> {
+    desired
+        .of_kind(Trigger.kind())
+        .iter()
+        .map(|r| (r.name.as_str(), bound(r)))
+        .collect()
+}
