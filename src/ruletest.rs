@@ -563,7 +563,7 @@ fn read_action_case(
                 }
                 Val::Str(a, _) => {
                     let known: Vec<&str> = tree.actions.iter().map(|x| x.name.as_str()).collect();
-                    fail(v.pos, no_such("action", a, &known, "actions"));
+                    fail(v.pos, no_such("action", a, &known, "actions", ""));
                 }
                 _ => fail(v.pos, "`action` must be an action's name".into()),
             },
@@ -573,7 +573,7 @@ fn read_action_case(
                 }
                 Val::Str(t, _) => {
                     let known: Vec<&str> = tree.triggers.iter().map(|(x, _)| x.as_str()).collect();
-                    fail(v.pos, no_such("trigger", t, &known, "triggers"));
+                    fail(v.pos, no_such("trigger", t, &known, "triggers", ""));
                 }
                 _ => fail(
                     v.pos,
@@ -783,7 +783,7 @@ fn read_target(v: &Node, rules: &[&str]) -> Result<Target, String> {
     match &v.value {
         Val::Str(s, _) if s == "pipeline" => Ok(Target::Pipeline),
         Val::Str(s, _) if rules.contains(&s.as_str()) => Ok(Target::Rule(s.clone())),
-        Val::Str(s, _) => Err(no_such_rule(s, rules)),
+        Val::Str(s, _) => Err(no_such("rule", s, rules, "rules", "; or use `pipeline`")),
         _ => Err(
             "`rule` must be a rule's name, or `pipeline` for every enabled rule in order".into(),
         ),
@@ -846,8 +846,9 @@ fn unknown_key(key: &str, known: &[&str]) -> String {
     }
 }
 
-/// No `what` named `name` among `known` (the manifests' `plural`).
-fn no_such(what: &str, name: &str, known: &[&str], plural: &str) -> String {
+/// No `what` named `name` among `known` (the manifests' `plural`); `or` ends the list of those
+/// there are.
+fn no_such(what: &str, name: &str, known: &[&str], plural: &str, or: &str) -> String {
     if known.is_empty() {
         return format!("no {what} `{name}`: the manifests beside this file declare no {plural}");
     }
@@ -859,26 +860,8 @@ fn no_such(what: &str, name: &str, known: &[&str], plural: &str) -> String {
     match closest {
         Some((_, k)) => format!("no {what} `{name}` in the manifests (did you mean `{k}`?)"),
         None => format!(
-            "no {what} `{name}` in the manifests (they declare {})",
+            "no {what} `{name}` in the manifests (they declare {}{or})",
             known.join(", ")
-        ),
-    }
-}
-
-fn no_such_rule(name: &str, rules: &[&str]) -> String {
-    if rules.is_empty() {
-        return format!("no rule `{name}`: the manifests beside this file declare no rules");
-    }
-    let closest = rules
-        .iter()
-        .map(|k| (strsim::jaro_winkler(name, k), *k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    match closest {
-        Some((_, k)) => format!("no rule `{name}` in the manifests (did you mean `{k}`?)"),
-        None => format!(
-            "no rule `{name}` in the manifests (they declare {}; or use `pipeline`)",
-            rules.join(", ")
         ),
     }
 }

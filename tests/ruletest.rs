@@ -22,6 +22,19 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `a0ctl test .` in a fresh directory holding `manifest` (as `file`) and `a.test.yaml`.
+fn test_tree(file: &str, manifest: &str, tests: &str) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(file), manifest).unwrap();
+    std::fs::write(dir.path().join("a.test.yaml"), tests).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+        .args(["test", "."])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
 /// The JSON report of the fixture's failing cases, by case name.
 fn failing_report() -> (Output, Vec<Value>) {
     let out = a0ctl(&[
@@ -240,23 +253,11 @@ fn rules_cannot_reach_files_or_the_environment() {
 
 #[test]
 fn bad_test_files_are_located_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("rules.yaml"),
+    let out = test_tree(
+        "rules.yaml",
         "rules:\n  - name: claim\n    script: \"function (u, c, cb) { cb(null, u, c); }\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("a.test.yaml"),
         "rule_tests:\n  - name: typo\n    rul: claim\n  - name: unknown rule\n    rule: clam\n    expect: {idtoken: {}, error: {code: 1}}\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
-        .args(["test", "."])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(text(&out.stdout), "");
     assert_eq!(
@@ -289,23 +290,11 @@ error: 5 problems in the manifests
 
 #[test]
 fn control_characters_from_cases_and_rules_are_escaped() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("rules.yaml"),
+    let out = test_tree(
+        "rules.yaml",
         "rules:\n  - name: noisy\n    script: \"function (u, c, cb) { console.log('\\\\u001b[2J wiped\\\\r'); cb(new Error('bad\\\\u001b[1A')); }\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("a.test.yaml"),
         "rule_tests:\n  - name: \"sneaky\\r\\e[2K ok\"\n    rule: noisy\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
-        .args(["test", "."])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    );
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
     assert!(
@@ -456,23 +445,11 @@ fn action_cases_fail_with_diffs_located_errors_and_named_stubs() {
 
 #[test]
 fn bad_action_cases_are_located_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("actions.yaml"),
+    let out = test_tree(
+        "actions.yaml",
         "api: v2\nactions:\n  - name: claim\n    supported_triggers: [{id: post-login, version: v3}]\n    code: \"exports.onExecutePostLogin = async () => {};\"\ntriggers:\n  - trigger: post-login\n    bindings: [{action: claim}]\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("a.test.yaml"),
         "action_tests:\n  - name: typo\n    acton: claim\n  - name: unknown\n    action: clam\n    expect: {idtoken: {}, denied: 3}\n  - name: both\n    action: claim\n    trigger: post-login\n  - name: no trigger\n    trigger: credentials-exchange\n    stubs: {axios: {get: 1}}\n",
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
-        .args(["test", "."])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     for want in [
