@@ -1229,7 +1229,13 @@ pub fn diff_trees(
             &changes,
             &render::Heading {
                 changes: format!("Changes from {old_label} to {new_label}:"),
-                none: format!("No changes: {old_label} and {new_label} describe the same tenant."),
+                none: if changes.count(Action::Unmanaged) == 0 {
+                    format!("No changes: {old_label} and {new_label} describe the same tenant.")
+                } else {
+                    format!(
+                        "No changes from {old_label} to {new_label} but deletes: {new_label} leaves out what is listed below."
+                    )
+                },
                 drift: false,
             },
             out.stdout,

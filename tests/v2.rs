@@ -1096,3 +1096,35 @@ async fn export_without_api_speaks_v2_the_api_every_tenant_serves() {
     assert!(!written.contains("api: v2"), "{written}");
     assert!(written.contains("Web"), "{written}");
 }
+
+#[test]
+fn diff_never_says_the_same_tenant_when_the_new_tree_leaves_resources_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let rule = "    script: \"function (u, c, cb) { cb(null, u, c); }\"\n";
+    write(
+        &dir.path().join("old"),
+        "t.yaml",
+        &format!("api: v2\nrules:\n  - name: r1\n{rule}  - name: r2\n{rule}"),
+    );
+    write(
+        &dir.path().join("new"),
+        "t.yaml",
+        &format!("api: v2\nrules:\n  - name: r1\n{rule}"),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+        .args(["diff", "old", "new"])
+        .current_dir(dir.path())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(!text.contains("describe the same tenant"), "{text}");
+    assert!(
+        text.starts_with(
+            "No changes from old to new but deletes: new leaves out what is listed below.\n"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("  rule \"r2\""), "{text}");
+}
