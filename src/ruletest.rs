@@ -959,6 +959,17 @@ fn run_action_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
                 ("denied", Value::String(reason)) => {
                     actual.and_then(|d| d.get("reason")) == Some(&json!(reason))
                 }
+                // What the actions set is checked whole: `{}` is nothing set, `null` a removal.
+                ("app_metadata" | "user_metadata", Value::Object(w)) => {
+                    actual.and_then(Value::as_object).is_some_and(|a| {
+                        a.len() == w.len()
+                            && w.iter().all(|(k, v)| match (v, a.get(k)) {
+                                (Value::Null, Some(Value::Null)) => true,
+                                (Value::Null, _) => false,
+                                (v, got) => matches(v, got),
+                            })
+                    })
+                }
                 _ => matches(want, actual),
             };
             if !ok {

@@ -126,6 +126,13 @@ async fn actions_and_triggers_apply_plan_empty_and_export_back_without_their_sec
     );
     shown += &text;
     shown += &stderr(&out);
+    // A saved plan holds the secret's place, never its value.
+    let saved = dir.path().join("plan.json");
+    let out = run(&env, &["plan", &t, "--out", saved.to_str().unwrap()]).await;
+    assert_exit(&out, 0);
+    let file = std::fs::read_to_string(&saved).unwrap();
+    assert!(file.contains("GEO_KEY"), "{file}");
+    assert!(!file.contains(SECRET), "{file}");
     let out = run(&env, &["apply", "--yes", "-vv", &t]).await;
     assert_exit(&out, 0);
     shown += &stdout(&out);

@@ -418,6 +418,11 @@ fn action_cases_fail_with_diffs_located_errors_and_named_stubs() {
             "denied does not match",
             None,
         ),
+        (
+            "a removal expected where nothing was removed fails",
+            "user_metadata does not match",
+            None,
+        ),
     ] {
         let (got, failure) = first_failure(&cases, name);
         assert!(got.starts_with(message), "{name}: {got}");

@@ -123,22 +123,3 @@ pub(crate) async fn run(
         answer,
     }))
 }
-
-/// `changes` (a key set to `null` is removed) applied to the object at `slot`.
-pub(crate) fn apply_metadata(slot: &mut Value, changes: Option<&Value>) {
-    let Some(changes) = changes.and_then(Value::as_object).filter(|c| !c.is_empty()) else {
-        return;
-    };
-    if !slot.is_object() {
-        *slot = json!({});
-    }
-    if let Some(target) = slot.as_object_mut() {
-        for (k, v) in changes {
-            if v.is_null() {
-                target.remove(k);
-            } else {
-                target.insert(k.clone(), v.clone());
-            }
-        }
-    }
-}

@@ -1107,7 +1107,7 @@ fn save_action_metadata(app: &App, id: &str, effects: &Value) -> Result<(), ApiE
     let mut body = Map::new();
     for key in ["app_metadata", "user_metadata"] {
         let mut slot = metadata[key].take();
-        super::action_pipeline::apply_metadata(&mut slot, effects.get(key));
+        a0ctl_sandbox::apply_changes(&mut slot, effects.get(key));
         if !slot.is_null() {
             body.insert(key.into(), slot);
         }

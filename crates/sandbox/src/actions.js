@@ -1,30 +1,55 @@
-// The actions driver, evaluated after the prelude with its internals. It is called with the
-// trigger's id, the handler's name, the event (as JSON), the list of known triggers' `api`
-// shapes and the hint for a module without a stub, and returns the driver `actions.rs` calls;
-// the driver is not reachable from action code.
-(function (internals, trigger, handlerName, eventJson, stubHint) {
+// The actions driver, evaluated after the prelude with its internals, in a runtime of its own
+// for each action (so no action reaches another's secrets, `api` or globals). It is called with
+// the trigger's id, the handler's name, the event and the flow's cache (as JSON) and the hint for
+// a module without a stub, and returns the driver `actions.rs` calls; the driver is not
+// reachable from action code. What it records is kept in objects without a prototype, so an
+// action that changes `Object.prototype` (a setter, a `toJSON`) cannot reach it.
+(function (internals, trigger, handlerName, eventJson, cacheJson, stubHint) {
   'use strict';
   const { stringify, parse, errorInfo, builtins, setCurrent } = internals;
   const g = globalThis;
-  const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
+  const ObjectProto = Object.prototype;
+  const hasOwnProperty = ObjectProto.hasOwnProperty;
+  const apply = Reflect.apply;
+  const create = Object.create;
+  const freeze = Object.freeze;
+  const defineProperty = Object.defineProperty;
+  const keysOf = Object.keys;
+  const isArray = Array.isArray;
+  const now = Date.now;
+  const hasOwn = (o, k) => apply(hasOwnProperty, o, [k]);
+  const bare = () => create(null);
+  // A copy of JSON data in objects without a prototype.
+  const data = (v) => {
+    if (v === null || typeof v !== 'object') return v;
+    if (isArray(v)) {
+      const out = [];
+      for (let i = 0; i < v.length; i++) defineProperty(out, i, { value: data(v[i]), enumerable: true, writable: true, configurable: true });
+      return out;
+    }
+    const out = bare();
+    const ks = keysOf(v);
+    for (let i = 0; i < ks.length; i++) out[ks[i]] = data(v[ks[i]]);
+    return out;
+  };
   // Rules' globals are not the actions runtime's.
   delete g.configuration;
   delete g.UnauthorizedError;
 
-  const event = parse(eventJson);
-  // What the actions asked for, in the shape `a0ctl test` and the emulator read.
-  const effects = {
-    denied: null,
-    idToken: {},
-    accessToken: {},
-    scopes: { added: [], removed: [] },
-    app_metadata: {},
-    user_metadata: {},
-    redirect: null,
-    multifactor: null,
-    validation: null,
-    cache: {},
-  };
+  // What the action asked for, in the shape `a0ctl test` and the emulator read.
+  const effects = bare();
+  effects.denied = null;
+  effects.idToken = bare();
+  effects.accessToken = bare();
+  effects.scopes = bare();
+  effects.scopes.added = [];
+  effects.scopes.removed = [];
+  effects.app_metadata = bare();
+  effects.user_metadata = bare();
+  effects.redirect = null;
+  effects.multifactor = null;
+  effects.validation = null;
+  effects.cache = data(parse(cacheJson));
 
   // Stub modules by name: functions `(exports, require, module)` compiled by the host.
   const stubs = new Map();
@@ -48,37 +73,47 @@
     if (typeof v !== 'string') throw new TypeError(`${what} must be a string`);
     return v;
   };
+  // A value as JSON carries it (what JSON cannot carry is dropped, as a token would).
+  const json = (value) => (value === undefined ? null : data(parse(stringify(value) ?? 'null')));
   const claim = (target, what) => (name, value) => {
     str(name, `${what}.setCustomClaim's name`);
-    // Claims are JSON in a token: what JSON cannot carry is dropped, as a token would.
-    target[name] = value === undefined ? null : parse(stringify(value) ?? 'null');
+    target[name] = json(value);
     return api;
   };
-  const scopeList = (list, other) => (scope) => {
+  const without = (list, scope) => {
+    const out = [];
+    for (let i = 0; i < list.length; i++) if (list[i] !== scope) out[out.length] = list[i];
+    return out;
+  };
+  const scopeList = (mine, other) => (scope) => {
     str(scope, 'a scope');
-    if (!list.includes(scope)) list.push(scope);
-    const i = other.indexOf(scope);
-    if (i >= 0) other.splice(i, 1);
+    effects.scopes[mine] = without(effects.scopes[mine], scope);
+    const list = effects.scopes[mine];
+    list[list.length] = scope;
+    effects.scopes[other] = without(effects.scopes[other], scope);
     return api;
   };
   const metadata = (which) => (key, value) => {
     str(key, `api.user.set${which === 'app_metadata' ? 'App' : 'User'}Metadata's key`);
-    const v = value === undefined ? null : parse(stringify(value) ?? 'null');
-    effects[which][key] = v;
+    effects[which][key] = json(value);
     return api;
   };
   const cache = {
     get(key) {
       str(key, 'a cache key');
-      const r = effects.cache[key];
+      const r = hasOwn(effects.cache, key) ? effects.cache[key] : undefined;
       return r === undefined ? undefined : { value: r.value, expires_at: r.expires_at };
     },
     set(key, value, options) {
       str(key, 'a cache key');
       str(value, 'a cached value');
       const ttl = options && Number(options.ttl) > 0 ? Number(options.ttl) : 86400000;
-      const expires_at = options && Number(options.expires_at) > 0 ? Number(options.expires_at) : ttl;
-      effects.cache[key] = { value, expires_at };
+      const expires_at =
+        options && Number(options.expires_at) > 0 ? Number(options.expires_at) : now() + ttl;
+      const record = bare();
+      record.value = value;
+      record.expires_at = expires_at;
+      effects.cache[key] = record;
       return { type: 'success', record: { value, expires_at } };
     },
     delete(key) {
@@ -87,16 +122,20 @@
       return { type: 'success' };
     },
   };
-  const deny = (withCode) =>
-    withCode
-      ? (code, reason) => {
-          effects.denied = { code: String(code), reason: reason === undefined ? '' : String(reason) };
-          return api;
-        }
-      : (reason) => {
-          effects.denied = { reason: reason === undefined ? '' : String(reason) };
-          return api;
-        };
+  // `deny(reason)`, `deny(code, reason)` (credentials-exchange) or `deny(reason, userMessage)`
+  // (pre-user-registration).
+  const deny = (shape) => (a, b) => {
+    const d = bare();
+    if (shape === 'code') {
+      d.code = String(a);
+      d.reason = b === undefined ? '' : String(b);
+    } else {
+      d.reason = a === undefined ? '' : String(a);
+      if (shape === 'message' && b !== undefined) d.user_message = String(b);
+    }
+    effects.denied = d;
+    return api;
+  };
   const unavailable = (what) => () => {
     throw new Error(`${what} is not available in a0ctl's sandbox`);
   };
@@ -104,12 +143,12 @@
   // Each trigger's `api`, as `@auth0/actions` describes it for the version the emulator runs.
   const shapes = {
     'post-login': () => ({
-      access: { deny: deny(false) },
+      access: { deny: deny('reason') },
       idToken: { setCustomClaim: claim(effects.idToken, 'api.idToken') },
       accessToken: {
         setCustomClaim: claim(effects.accessToken, 'api.accessToken'),
-        addScope: scopeList(effects.scopes.added, effects.scopes.removed),
-        removeScope: scopeList(effects.scopes.removed, effects.scopes.added),
+        addScope: scopeList('added', 'removed'),
+        removeScope: scopeList('removed', 'added'),
       },
       user: {
         setAppMetadata: metadata('app_metadata'),
@@ -119,7 +158,10 @@
         sendUserTo(url, options) {
           str(url, 'api.redirect.sendUserTo\'s url');
           const query = options && options.query ? parse(stringify(options.query)) : {};
-          effects.redirect = { url, query };
+          const r = bare();
+          r.url = url;
+          r.query = query;
+          effects.redirect = r;
           return api;
         },
         encodeToken: unavailable('api.redirect.encodeToken'),
@@ -128,26 +170,32 @@
       multifactor: {
         enable(provider, options) {
           str(provider, 'api.multifactor.enable\'s provider');
-          effects.multifactor = { provider, options: options ? parse(stringify(options)) : {} };
+          const m = bare();
+          m.provider = provider;
+          m.options = options ? json(options) : bare();
+          effects.multifactor = m;
           return api;
         },
       },
       cache,
     }),
     'credentials-exchange': () => ({
-      access: { deny: deny(true) },
+      access: { deny: deny('code') },
       accessToken: { setCustomClaim: claim(effects.accessToken, 'api.accessToken') },
       cache,
     }),
     'pre-user-registration': () => ({
-      access: { deny: deny(true) },
+      access: { deny: deny('message') },
       user: {
         setAppMetadata: metadata('app_metadata'),
         setUserMetadata: metadata('user_metadata'),
       },
       validation: {
         error(code, message) {
-          effects.validation = { code: String(code), message: String(message) };
+          const v = bare();
+          v.code = String(code);
+          v.message = String(message);
+          effects.validation = v;
           return api;
         },
       },
@@ -156,40 +204,33 @@
     'post-user-registration': () => ({ cache }),
     'post-change-password': () => ({ cache }),
     'send-phone-message': () => ({ cache }),
-    'password-reset-post-challenge': () => ({ access: { deny: deny(false) }, cache }),
+    'password-reset-post-challenge': () => ({ access: { deny: deny('reason') }, cache }),
   };
   const build = shapes[trigger];
   if (!build) throw new Error(`a0ctl's sandbox does not run actions of the trigger ${trigger}`);
-  // A member the sandbox does not have is named, not `undefined is not a function`.
-  const api = new Proxy(build(), {
+  // A member the sandbox does not have is named, not `undefined is not a function`; what every
+  // object has (`toString`, `toJSON`, `then`) is not such a member. The `api` cannot be changed.
+  const shape = build();
+  for (const k of keysOf(shape)) freeze(shape[k]);
+  const api = new Proxy(freeze(shape), {
     get(target, key) {
       if (typeof key === 'symbol' || hasOwn(target, key)) return target[key];
-      if (key === 'then') return undefined;
+      if (key === 'then' || key === 'toJSON' || key in ObjectProto) return ObjectProto[key];
       throw new TypeError(`api.${key} is not in a0ctl's sandbox for the ${trigger} trigger`);
     },
   });
 
   let handler = null;
   let run = null;
-  // Changes to the user that later actions see.
-  const applyMetadata = () => {
-    if (!event.user || typeof event.user !== 'object') return;
-    for (const which of ['app_metadata', 'user_metadata']) {
-      const target = event.user[which] && typeof event.user[which] === 'object' ? event.user[which] : {};
-      for (const [k, v] of Object.entries(effects[which])) {
-        if (v === null) delete target[k];
-        else target[k] = v;
-      }
-      event.user[which] = target;
-    }
-  };
   return {
     stub(name, fn) {
       stubs.set(name, fn);
     },
     // Run a module's top level; `false` when it exports no handler for the trigger.
     load(moduleFn) {
-      const mine = { settled: true, thrown: null };
+      const mine = bare();
+      mine.settled = true;
+      mine.thrown = null;
       run = mine;
       setCurrent(mine);
       handler = null;
@@ -207,11 +248,18 @@
       return true;
     },
     start(secretsJson) {
-      const mine = { settled: false, thrown: null };
+      const mine = bare();
+      mine.settled = false;
+      mine.thrown = null;
       run = mine;
       setCurrent(mine);
-      const own = parse(stringify(event));
-      own.secrets = parse(secretsJson);
+      const own = parse(eventJson);
+      defineProperty(own, 'secrets', {
+        value: parse(secretsJson),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       try {
         const r = handler(own, api);
         if (r && typeof r.then === 'function') {
@@ -231,13 +279,6 @@
         mine.settled = true;
         mine.thrown = errorInfo(e);
       }
-    },
-    // What makes the flow stop after an action: a denial, a redirect, a validation error.
-    stops() {
-      return effects.denied !== null || effects.redirect !== null || effects.validation !== null;
-    },
-    after() {
-      applyMetadata();
     },
     status() {
       return stringify(run);

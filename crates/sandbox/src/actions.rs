@@ -204,33 +204,14 @@ fn run_here(
     started: &Mutex<Vec<String>>,
 ) -> ActionRun {
     let logs = Rc::new(RefCell::new(Logs::default()));
-    let first = actions.first().map(|a| a.name.clone()).unwrap_or_default();
-    let (verdict, effects) = match Sandbox::new(limits) {
-        Ok(sandbox) => {
-            let flow = Flow {
-                sandbox: &sandbox,
-                trigger,
-                actions,
-                event,
-                stubs,
-                hint,
-                logs: &logs,
-                started,
-            };
-            flow.run()
-        }
-        Err(e) => (
-            ActionVerdict::Failed {
-                action: first,
-                failure: Failure::Threw {
-                    name: "InternalError".into(),
-                    message: format!("cannot start the JavaScript engine: {e}"),
-                    pos: None,
-                },
-            },
-            Value::Null,
-        ),
+    let flow = Flow {
+        trigger,
+        stubs,
+        hint,
+        logs: &logs,
+        limits,
     };
+    let (verdict, effects) = flow.run(actions, event, started);
     let logs = Rc::try_unwrap(logs)
         .map(RefCell::into_inner)
         .unwrap_or_else(|rc| rc.borrow().clone());
@@ -243,15 +224,15 @@ fn run_here(
 }
 
 struct Flow<'a> {
-    sandbox: &'a Sandbox,
     trigger: &'a str,
-    actions: &'a [ActionScript],
-    event: &'a Value,
     stubs: &'a [(String, String)],
     hint: &'a str,
     logs: &'a Rc<RefCell<Logs>>,
-    started: &'a Mutex<Vec<String>>,
+    limits: &'a Limits,
 }
+
+/// Largest JSON of what one action asked for (claims, metadata, cache).
+const MAX_EFFECTS_BYTES: usize = 1 << 20;
 
 /// The file name an action's positions are reported in, inside the engine.
 fn action_file(index: usize) -> String {
@@ -264,99 +245,159 @@ fn module_source(code: &str) -> String {
     format!("(function (exports, require, module) {{\n{code}\n}})")
 }
 
+/// What a flow starts with having asked for nothing.
+fn no_effects() -> Value {
+    json!({
+        "denied": null,
+        "idToken": {},
+        "accessToken": {},
+        "scopes": {"added": [], "removed": []},
+        "app_metadata": {},
+        "user_metadata": {},
+        "redirect": null,
+        "multifactor": null,
+        "validation": null,
+        "cache": {},
+    })
+}
+
+/// `changes` (a key set to `null` is removed) applied to the object at `slot`.
+pub fn apply_changes(slot: &mut Value, changes: Option<&Value>) {
+    let Some(changes) = changes.and_then(Value::as_object).filter(|c| !c.is_empty()) else {
+        return;
+    };
+    if !slot.is_object() {
+        *slot = json!({});
+    }
+    if let Some(target) = slot.as_object_mut() {
+        for (k, v) in changes {
+            if v.is_null() {
+                target.remove(k);
+            } else {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+    }
+}
+
+/// One action's effects added to the flow's: claims and metadata key by key (the later action's
+/// value wins), scopes as the last word on each, the rest replaced when set.
+fn add_effects(total: &mut Value, one: &Value) {
+    for key in ["idToken", "accessToken", "app_metadata", "user_metadata"] {
+        if let (Some(t), Some(o)) = (total[key].as_object_mut(), one[key].as_object()) {
+            for (k, v) in o {
+                t.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    for (mine, other) in [("added", "removed"), ("removed", "added")] {
+        for scope in one["scopes"][mine].as_array().into_iter().flatten() {
+            let scopes = &mut total["scopes"];
+            if let Some(list) = scopes[other].as_array_mut() {
+                list.retain(|s| s != scope);
+            }
+            if let Some(list) = scopes[mine].as_array_mut()
+                && !list.contains(scope)
+            {
+                list.push(scope.clone());
+            }
+        }
+    }
+    for key in ["denied", "redirect", "multifactor", "validation"] {
+        if !one[key].is_null() {
+            total[key] = one[key].clone();
+        }
+    }
+    total["cache"] = one["cache"].clone();
+}
+
 impl Flow<'_> {
-    fn run(&self) -> (ActionVerdict, Value) {
-        let sandbox = self.sandbox;
-        sandbox
-            .deadline
-            .set(Some(std::time::Instant::now() + sandbox.limits.timeout));
-        let first = self
-            .actions
-            .first()
-            .map(|a| a.name.clone())
-            .unwrap_or_default();
+    /// Each action in a runtime of its own, on the event as the earlier ones left it, until one
+    /// fails, denies, redirects or fails validation.
+    fn run(
+        &self,
+        actions: &[ActionScript],
+        event: &Value,
+        started: &Mutex<Vec<String>>,
+    ) -> (ActionVerdict, Value) {
+        let mut total = no_effects();
+        let first = actions.first().map(|a| a.name.clone()).unwrap_or_default();
         let Some(handler) = handler_of(self.trigger) else {
+            let failure = Failure::Threw {
+                name: "Error".into(),
+                message: format!(
+                    "a0ctl's sandbox does not run actions of the trigger `{}` (it runs {})",
+                    self.trigger,
+                    TRIGGERS
+                        .iter()
+                        .map(|(t, _)| *t)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                pos: None,
+            };
             return (
                 ActionVerdict::Failed {
                     action: first,
-                    failure: Failure::Threw {
-                        name: "Error".into(),
-                        message: format!(
-                            "a0ctl's sandbox does not run actions of the trigger `{}` (it runs {})",
-                            self.trigger,
-                            TRIGGERS
-                                .iter()
-                                .map(|(t, _)| *t)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                        pos: None,
-                    },
+                    failure,
                 },
-                Value::Null,
+                total,
             );
         };
-        sandbox.context.with(|ctx| {
-            let driver = match self.driver(&ctx, handler) {
-                Ok(d) => d,
-                Err(e) => {
-                    let failure = sandbox.classify(&ctx, e, None);
-                    return (
-                        ActionVerdict::Failed {
-                            action: first,
-                            failure,
-                        },
-                        Value::Null,
-                    );
-                }
-            };
-            let mut verdict = ActionVerdict::Done;
-            for (index, action) in self.actions.iter().enumerate() {
-                if let Ok(mut ran) = self.started.lock() {
-                    ran.push(action.name.clone());
-                }
-                if let Err(failure) = self.run_action(&ctx, &driver, index, action, handler) {
-                    verdict = ActionVerdict::Failed {
-                        action: action.name.clone(),
-                        failure,
-                    };
-                    break;
-                }
-                if call::<bool>(&driver, "stops", ()).unwrap_or(true) {
-                    break;
-                }
-                if let Err(e) = call::<()>(&driver, "after", ()) {
-                    verdict = ActionVerdict::Failed {
-                        action: action.name.clone(),
-                        failure: sandbox.classify(&ctx, e, None),
-                    };
-                    break;
-                }
+        let deadline = std::time::Instant::now() + self.limits.timeout;
+        let mut event = event.clone();
+        for (index, action) in actions.iter().enumerate() {
+            if let Ok(mut ran) = started.lock() {
+                ran.push(action.name.clone());
             }
-            let effects = call::<String>(&driver, "result", ())
-                .ok()
-                .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-                .unwrap_or(Value::Null);
-            if verdict == ActionVerdict::Done
-                && let Some(denied) = effects.get("denied").filter(|d| d.is_object())
-            {
-                let action = self
-                    .started
-                    .lock()
-                    .ok()
-                    .and_then(|r| r.last().cloned())
-                    .unwrap_or_default();
-                verdict = ActionVerdict::Denied {
-                    action,
+            let failed = |failure| ActionVerdict::Failed {
+                action: action.name.clone(),
+                failure,
+            };
+            let one = match Sandbox::new(self.limits) {
+                Ok(sandbox) => {
+                    sandbox.deadline.set(Some(deadline));
+                    self.run_action(&sandbox, &event, &total["cache"], index, action, handler)
+                }
+                Err(e) => Err(Failure::Threw {
+                    name: "InternalError".into(),
+                    message: format!("cannot start the JavaScript engine: {e}"),
+                    pos: None,
+                }),
+            };
+            let one = match one {
+                Ok(one) => one,
+                Err(failure) => return (failed(failure), total),
+            };
+            add_effects(&mut total, &one);
+            if let Some(denied) = one.get("denied").filter(|d| d.is_object()) {
+                let verdict = ActionVerdict::Denied {
+                    action: action.name.clone(),
                     reason: denied["reason"].as_str().unwrap_or_default().to_string(),
                     code: denied["code"].as_str().map(str::to_string),
                 };
+                return (verdict, total);
             }
-            (verdict, effects)
-        })
+            if !one["redirect"].is_null() || !one["validation"].is_null() {
+                break;
+            }
+            // Later actions see the metadata earlier ones set.
+            if event["user"].is_object() {
+                for key in ["app_metadata", "user_metadata"] {
+                    apply_changes(&mut event["user"][key], one.get(key));
+                }
+            }
+        }
+        (ActionVerdict::Done, total)
     }
 
-    fn driver<'js>(&self, ctx: &Ctx<'js>, handler: &str) -> rquickjs::Result<Object<'js>> {
+    fn driver<'js>(
+        &self,
+        ctx: &Ctx<'js>,
+        handler: &str,
+        event: &Value,
+        cache: &Value,
+    ) -> rquickjs::Result<Object<'js>> {
         let rules_driver = prelude(ctx, self.logs, &json!({}))?;
         let internals: Object = rules_driver.get("internals")?;
         let setup: Function = eval(ctx, include_str!("actions.js"), "a0ctl-actions.js")?;
@@ -364,7 +405,8 @@ impl Flow<'_> {
             internals,
             self.trigger,
             handler,
-            self.event.to_string(),
+            event.to_string(),
+            cache.to_string(),
             self.hint,
         ))?;
         // The prelude's timers run through the rules' driver; the actions' one lends them.
@@ -377,48 +419,72 @@ impl Flow<'_> {
         Ok(driver)
     }
 
-    /// Load one action's module and run its handler to the end.
-    fn run_action<'js>(
+    /// Load one action's module in `sandbox`, run its handler to the end, and read what it
+    /// asked for.
+    fn run_action(
         &self,
-        ctx: &Ctx<'js>,
-        driver: &Object<'js>,
+        sandbox: &Sandbox,
+        event: &Value,
+        cache: &Value,
         index: usize,
         action: &ActionScript,
         handler: &str,
-    ) -> Result<(), Failure> {
-        let sandbox = self.sandbox;
-        let file = action_file(index);
-        sandbox.unhandled.borrow_mut().clear();
-        let script = locate::instrument(&action.code);
-        let at = Some((file.as_str(), &*script));
-        let function: JsValue = match eval(ctx, &module_source(&script.text), &file) {
-            Ok(v) => v,
-            Err(e) => {
-                return Err(match sandbox.classify(ctx, e, at) {
-                    Failure::Threw { message, pos, .. } => Failure::Syntax { message, pos },
-                    other => other,
+    ) -> Result<Value, Failure> {
+        sandbox.context.with(|ctx| {
+            let driver = self
+                .driver(&ctx, handler, event, cache)
+                .map_err(|e| sandbox.classify(&ctx, e, None))?;
+            let file = action_file(index);
+            sandbox.unhandled.borrow_mut().clear();
+            let script = locate::instrument(&action.code);
+            let at = Some((file.as_str(), &*script));
+            let function: JsValue = match eval(&ctx, &module_source(&script.text), &file) {
+                Ok(v) => v,
+                Err(e) => {
+                    return Err(match sandbox.classify(&ctx, e, at) {
+                        Failure::Threw { message, pos, .. } => Failure::Syntax { message, pos },
+                        other => other,
+                    });
+                }
+            };
+            let exported = call::<bool>(&driver, "load", (function,))
+                .map_err(|e| sandbox.classify(&ctx, e, at))?;
+            // The top level ran (and may have started promises or timers): it threw, or not.
+            sandbox.settle(&ctx, &driver, at)?;
+            if !exported {
+                return Err(Failure::NoHandler {
+                    handler: handler.to_string(),
                 });
             }
-        };
-        let exported =
-            call::<bool>(driver, "load", (function,)).map_err(|e| sandbox.classify(ctx, e, at))?;
-        // The top level ran (and may have started promises or timers): it threw, or not.
-        let (_, _) = sandbox.settle(ctx, driver, at)?;
-        if !exported {
-            return Err(Failure::NoHandler {
-                handler: handler.to_string(),
-            });
-        }
-        let secrets = action.secrets.to_string();
-        call::<()>(driver, "start", (secrets,)).map_err(|e| sandbox.classify(ctx, e, at))?;
-        let (status, timer_pending) = sandbox.settle(ctx, driver, at)?;
-        if status.get("settled").and_then(Value::as_bool) == Some(true) {
-            return Ok(());
-        }
-        match sandbox.unhandled.borrow_mut().pop() {
-            Some(info) => Err(sandbox.failure_of(info, at)),
-            None => Err(Failure::Unsettled { timer_pending }),
-        }
+            let secrets = action.secrets.to_string();
+            call::<()>(&driver, "start", (secrets,)).map_err(|e| sandbox.classify(&ctx, e, at))?;
+            let (status, timer_pending) = sandbox.settle(&ctx, &driver, at)?;
+            // A promise the action dropped that rejected is an error of the action's too.
+            if let Some(info) = sandbox.unhandled.borrow_mut().pop() {
+                return Err(sandbox.failure_of(info, at));
+            }
+            if status.get("settled").and_then(Value::as_bool) != Some(true) {
+                return Err(Failure::Unsettled { timer_pending });
+            }
+            let text = call::<String>(&driver, "result", ()).map_err(|e| {
+                match sandbox.classify(&ctx, e, None) {
+                    Failure::Threw { message, .. } => Failure::BadEffects(message),
+                    other => other,
+                }
+            })?;
+            if text.len() > MAX_EFFECTS_BYTES {
+                return Err(Failure::BadEffects(format!(
+                    "they are past {} KiB",
+                    MAX_EFFECTS_BYTES >> 10
+                )));
+            }
+            let one: Value =
+                serde_json::from_str(&text).map_err(|e| Failure::BadEffects(e.to_string()))?;
+            if !one.is_object() {
+                return Err(Failure::BadEffects("they are not an object".into()));
+            }
+            Ok(one)
+        })
     }
 }
 
@@ -670,5 +736,76 @@ mod tests {
                 .contains("api.session is not in a0ctl's sandbox for the post-login trigger"),
             "{failure}"
         );
+    }
+
+    #[test]
+    fn an_action_cannot_reach_a_later_action_s_secrets_api_or_verdict() {
+        let hostile = action(
+            "hostile",
+            "exports.onExecutePostLogin = async (event, api) => {\n  Object.defineProperty(Object.prototype, 'secrets', { set(v) { globalThis.stolen = v; }, get() { return globalThis.stolen; }, configurable: true });\n  Object.prototype.toJSON = function () { return { settled: true, thrown: null }; };\n  try { api.access.deny = () => api; } catch (e) {}\n  globalThis.leak = (v) => api.idToken.setCustomClaim('stolen', v);\n};",
+        );
+        let mut guard = action(
+            "guard",
+            "exports.onExecutePostLogin = async (event, api) => {\n  if (globalThis.leak) globalThis.leak(event.secrets);\n  api.access.deny('guarded ' + Object.keys(event.secrets).length);\n};",
+        );
+        guard.secrets = json!({"KEY": "guard-secret"});
+        let r = login(&[hostile, guard], &[]);
+        assert_eq!(
+            r.verdict,
+            ActionVerdict::Denied {
+                action: "guard".into(),
+                reason: "guarded 1".into(),
+                code: None
+            },
+            "{r:?}"
+        );
+        assert!(!r.effects.to_string().contains("guard-secret"), "{r:?}");
+    }
+
+    #[test]
+    fn what_cannot_be_read_or_forged_fails_the_action_never_passes_it() {
+        // A lone surrogate in a claim beside a denial: a failure, not a silent pass.
+        let r = login(
+            &[action(
+                "surrogate",
+                "exports.onExecutePostLogin = async (event, api) => {\n  api.idToken.setCustomClaim('initial', '\\uD83D');\n  api.access.deny('blocked user');\n};",
+            )],
+            &[],
+        );
+        assert!(
+            matches!(
+                &r.verdict,
+                ActionVerdict::Failed {
+                    failure: Failure::BadEffects(_),
+                    ..
+                }
+            ),
+            "{r:?}"
+        );
+        // A `toJSON` on every object forges neither the effects nor the end of a handler.
+        let r = login(
+            &[action(
+                "forger",
+                "exports.onExecutePostLogin = async (event, api) => {\n  Object.prototype.toJSON = () => ({ settled: true, thrown: null });\n  api.access.deny('still denied');\n};",
+            )],
+            &[],
+        );
+        assert!(
+            matches!(&r.verdict, ActionVerdict::Denied { reason, .. } if reason == "still denied"),
+            "{r:?}"
+        );
+        // A rejection the handler dropped fails it; logging `api` does not.
+        let r = login(
+            &[action(
+                "dropped",
+                "exports.onExecutePostLogin = async (event, api) => {\n  console.log('api is', api);\n  Promise.resolve().then(() => { throw new Error('late'); });\n};",
+            )],
+            &[],
+        );
+        let ActionVerdict::Failed { failure, .. } = &r.verdict else {
+            panic!("{r:?}")
+        };
+        assert!(failure.to_string().contains("late"), "{failure}");
+        assert_eq!(r.logs.len(), 1, "{r:?}");
     }
 }

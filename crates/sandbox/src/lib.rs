@@ -25,7 +25,8 @@ mod actions;
 mod locate;
 
 pub use actions::{
-    ActionRun, ActionScript, ActionVerdict, TRIGGERS, default_event, handler_of, run_actions,
+    ActionRun, ActionScript, ActionVerdict, TRIGGERS, apply_changes, default_event, handler_of,
+    run_actions,
 };
 
 use locate::Instrumented;
@@ -110,6 +111,9 @@ pub enum Failure {
     /// An action's handler returned a promise that never settled; `timer_pending` when a timer
     /// due after the timeout could still have settled it.
     Unsettled { timer_pending: bool },
+    /// What an action asked for (claims, metadata, the cache) cannot be read: too deep, too
+    /// large, or not text (a lone surrogate).
+    BadEffects(String),
     /// What the rule called back with cannot be read (a cycle, say).
     BadResult(String),
 }
@@ -163,6 +167,10 @@ impl fmt::Display for Failure {
                 "never finished before the timeout (a setTimeout due later is pending)"
             ),
             Failure::BadResult(m) => write!(f, "called back with a value that cannot be read: {m}"),
+            Failure::BadEffects(m) => write!(
+                f,
+                "set claims, metadata or cache values that cannot be read: {m}"
+            ),
         }
     }
 }

@@ -134,15 +134,22 @@
     );
   };
 
+  // Without a prototype, so what a script puts on `Object.prototype` (a `toJSON`) cannot
+  // change what the host reads.
+  const createBare = Object.create;
   const errorInfo = (e) => {
+    const info = createBare(null);
     if (e instanceof Error || (e && typeof e === 'object' && 'message' in e)) {
-      return {
-        name: String(e.name || 'Error'),
-        message: String(e.message),
-        stack: typeof e.stack === 'string' ? e.stack : '',
-      };
+      info.name = String(e.name || 'Error');
+      info.message = String(e.message);
+      info.stack = typeof e.stack === 'string' ? e.stack : '';
+    } else {
+      info.name = 'Error';
+      info.message = String(e);
+      info.stack = '';
+      info.null = e === null;
     }
-    return { name: 'Error', message: String(e), stack: '', null: e === null };
+    return info;
   };
 
   let user;
