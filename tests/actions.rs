@@ -651,3 +651,42 @@ async fn the_emulator_runs_the_bound_deployed_actions_at_logins_and_token_reques
     .await;
     assert_eq!(unknown, json!({"active": false}));
 }
+
+#[test]
+fn unknown_triggers_and_bindings_to_a_trigger_an_action_does_not_support_are_offline_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "t.yaml",
+        "api: v2\nactions:\n  - name: login\n    code: \"exports.onExecutePostLogin = async () => {};\"\n    supported_triggers: [{id: post-login, version: v3}]\n  - name: tag\n    code: \"exports.onExecuteCredentialsExchange = async () => {};\"\n    supported_triggers: [{id: credentials-exchnage, version: v2}]\ntriggers:\n  - trigger: post-logn\n    bindings: [{action: login}]\n  - trigger: custom-phone-provider\n    bindings: []\n",
+    );
+    let validate = |dir: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+            .args(["validate", dir.to_str().unwrap()])
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let out = validate(dir.path());
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    for want in [
+        "t.yaml:8:31: unknown trigger `credentials-exchnage` (did you mean `credentials-exchange`?)",
+        "t.yaml:10:14: unknown trigger `post-logn` (did you mean `post-login`?)",
+        "t.yaml:12:14: trigger `custom-phone-provider` is bound by its own resource, not through `triggers`",
+    ] {
+        assert!(err.contains(want), "{want}: {err}");
+    }
+    write(
+        dir.path(),
+        "t.yaml",
+        "api: v2\nactions:\n  - name: login\n    code: \"exports.onExecutePostLogin = async () => {};\"\n    supported_triggers: [{id: post-login, version: v3}]\ntriggers:\n  - trigger: credentials-exchange\n    bindings: [{action: login}]\n",
+    );
+    let out = validate(dir.path());
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("t.yaml:8:25: trigger `credentials-exchange` is not one of the supported_triggers that action `login` declares"),
+        "{}",
+        stderr(&out)
+    );
+}

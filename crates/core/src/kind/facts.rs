@@ -111,6 +111,9 @@ pub struct Within {
     pub field: &'static str,
     pub list: &'static str,
     pub key: &'static str,
+    /// `field` is the item's own, not the list entry's, for a reference at `list/*/field` (a
+    /// trigger's id, for each action its bindings name); a problem is then shown at the entry.
+    pub outer: bool,
 }
 
 impl Reference {

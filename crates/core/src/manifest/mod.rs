@@ -819,11 +819,18 @@ fn check_references(
             .flatten()
             .enumerate()
         {
+            let mut value = entry.clone();
+            // What the reference also names may be the item's own (see `Within::outer`).
+            if let Some(w) = reference.within.filter(|w| w.outer)
+                && let (Some(obj), Some(v)) = (value.as_object_mut(), item.value.get(w.field))
+            {
+                obj.insert(w.field.to_string(), v.clone());
+            }
             let inner = RawItem {
                 kind: item.kind,
                 file: item.file,
                 pointer: format!("{}/{list}/{i}", item.pointer),
-                value: entry.clone(),
+                value,
             };
             let nested = crate::kind::Reference {
                 field: rest,
@@ -904,7 +911,11 @@ fn check_references(
                     } else {
                         format!("{}/{j}", within.field)
                     };
-                    let (f, p) = place(file, item, &at);
+                    let (f, p) = if within.outer {
+                        (f.clone(), p)
+                    } else {
+                        place(file, item, &at)
+                    };
                     diags.push(Diagnostic::new(
                         f,
                         p,

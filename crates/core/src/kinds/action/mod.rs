@@ -79,6 +79,11 @@ impl KindSpec for Action {
         if cx.read_source(&mut a.code, "code") {
             cx.check_js(&format!("action `{}`", a.name), &a.code, "code");
         }
+        for (i, t) in a.supported_triggers.iter().enumerate() {
+            if let Some(why) = crate::kinds::trigger::facts::unknown(&t.id, false) {
+                cx.problem(&format!("supported_triggers/{i}/id"), why);
+            }
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, s) in a.secrets.iter().flatten().enumerate() {
             if !seen.insert(s.name.as_str()) {

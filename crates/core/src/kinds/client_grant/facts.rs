@@ -30,6 +30,7 @@ pub static FACTS: Facts = Facts {
                 field: "scope",
                 list: "scopes",
                 key: "value",
+                outer: false,
             }),
         },
     ],

@@ -22,6 +22,7 @@ pub static FACTS: Facts = Facts {
             field: "scope",
             list: "scopes",
             key: "value",
+            outer: false,
         }),
     }],
     holds_users: false,

@@ -1,7 +1,7 @@
 //! The facts of the trigger kind (see `crate::kind::Facts`).
 
 use crate::dialect::wire::{Address, Fields, Find, List, Scopes, Updates, Wire};
-use crate::kind::facts::{Facts, Named, Pairing, Reference};
+use crate::kind::facts::{Facts, Named, Pairing, Reference, Within};
 
 pub static FACTS: Facts = Facts {
     name: "trigger",
@@ -18,7 +18,13 @@ pub static FACTS: Facts = Facts {
         to: &crate::kinds::action::facts::FACTS,
         tenant_field: None,
         allows: None,
-        within: None,
+        // A trigger binds only actions that support it.
+        within: Some(Within {
+            field: "trigger",
+            list: "supported_triggers",
+            key: "id",
+            outer: true,
+        }),
     }],
     holds_users: false,
     holds_the_lease: false,
@@ -40,6 +46,48 @@ pub const TRIGGERS: [&str; 7] = [
     "send-phone-message",
     "password-reset-post-challenge",
 ];
+
+/// The triggers bound by resources of their own: an action may support them, a manifest's
+/// `triggers` cannot list their bindings.
+pub const ENTITY_BOUND: [&str; 3] = [
+    "custom-phone-provider",
+    "custom-email-provider",
+    "custom-token-exchange",
+];
+
+/// Why `id` is not a trigger a manifest may name (`bindable`: in `triggers`, else in an
+/// action's `supported_triggers`), with the closest known id; `None` when it is one.
+pub fn unknown(id: &str, bindable: bool) -> Option<String> {
+    let known: Vec<&str> = if bindable {
+        TRIGGERS.to_vec()
+    } else {
+        TRIGGERS
+            .iter()
+            .chain(ENTITY_BOUND.iter())
+            .copied()
+            .collect()
+    };
+    if known.contains(&id) {
+        return None;
+    }
+    if bindable && ENTITY_BOUND.contains(&id) {
+        return Some(format!(
+            "trigger `{id}` is bound by its own resource, not through `triggers`"
+        ));
+    }
+    let closest = known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(id, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    Some(match closest {
+        Some((_, k)) => format!("unknown trigger `{id}` (did you mean `{k}`?)"),
+        None => format!(
+            "unknown trigger `{id}` (the triggers are {})",
+            known.join(", ")
+        ),
+    })
+}
 
 static V2: Wire = Wire {
     collection: "/api/v2/actions/triggers",

@@ -46,6 +46,9 @@ impl KindSpec for Trigger {
 
     fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource> {
         let t: manifest::Trigger = cx.typed(raw)?;
+        if let Some(why) = facts::unknown(&t.trigger, true) {
+            cx.problem("trigger", why);
+        }
         let mut seen = std::collections::HashSet::new();
         for (i, b) in t.bindings.iter().enumerate() {
             if !seen.insert(b.action.as_str()) {
