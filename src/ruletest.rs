@@ -160,15 +160,26 @@ pub struct Case {
     /// Index into the rules of the case's manifest tree.
     pub tree: usize,
     pub target: Target,
-    pub configuration: Value,
-    pub user: Value,
-    pub context: Value,
+    pub input: Input,
+    pub expect: BTreeMap<String, Value>,
+}
+
+/// What a case runs on.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A rule case's fixture login.
+    Rule {
+        configuration: Value,
+        user: Value,
+        context: Value,
+    },
     /// An action case's partial event, its secrets over the manifests', and its stub modules
     /// (name, CommonJS source).
-    pub event: Value,
-    pub secrets: serde_json::Map<String, Value>,
-    pub stubs: Vec<(String, String)>,
-    pub expect: BTreeMap<String, Value>,
+    Action {
+        event: Value,
+        secrets: serde_json::Map<String, Value>,
+        stubs: Vec<(String, String)>,
+    },
 }
 
 /// The rules of one manifest tree.
@@ -611,7 +622,13 @@ fn read_action_case(
                     "`stubs` must be a mapping of module names to their stubs".into(),
                 ),
             },
-            "expect" => read_action_expect(v, &mut expect, &mut fail),
+            "expect" => read_expect(
+                v,
+                ACTION_EXPECT_KEYS,
+                action_expect_shape,
+                &mut expect,
+                &mut fail,
+            ),
             other => fail(e.key_pos, unknown_key(other, ACTION_CASE_KEYS)),
         }
     }
@@ -638,54 +655,33 @@ fn read_action_case(
         pos: item.pos,
         tree: index,
         target: target?,
-        configuration: json!({}),
-        user: json!({}),
-        context: json!({}),
-        event,
-        secrets,
-        stubs,
+        input: Input::Action {
+            event,
+            secrets,
+            stubs,
+        },
         expect,
     })
 }
 
-/// An action case's `expect`, as [`read_expect`] reads a rule case's.
-fn read_action_expect(
-    v: &Node,
-    expect: &mut BTreeMap<String, Value>,
-    fail: &mut impl FnMut(Pos, String),
-) {
-    let Val::Map(wanted) = &v.value else {
-        fail(v.pos, "`expect` must be a mapping".into());
-        return;
+/// Why an action case's `expect.KEY` is not of its shape; `None` when it is.
+fn action_expect_shape(key: &str, value: &Value) -> Option<String> {
+    let ok = match key {
+        "denied" => value.is_string() || value.is_object() || value.is_null(),
+        "redirect" | "multifactor" | "validation" => value.is_object() || value.is_null(),
+        "logs" => value
+            .as_array()
+            .is_some_and(|l| l.iter().all(Value::is_string)),
+        _ => value.is_object(),
     };
-    for w in wanted {
-        let value = w.value.to_json();
-        let shape_ok = match w.key.as_str() {
-            "denied" => value.is_string() || value.is_object() || value.is_null(),
-            "redirect" | "multifactor" | "validation" => value.is_object() || value.is_null(),
-            "logs" => value
-                .as_array()
-                .is_some_and(|l| l.iter().all(Value::is_string)),
-            k if ACTION_EXPECT_KEYS.contains(&k) => value.is_object(),
-            _ => {
-                fail(w.key_pos, unknown_key(&w.key, ACTION_EXPECT_KEYS));
-                continue;
-            }
-        };
-        if !shape_ok {
-            let message = match w.key.as_str() {
-                "denied" => "`expect.denied` must be the reason (a string), a mapping ({reason, code}) or null (not denied)".to_string(),
-                "logs" => "`expect.logs` must be the list of console.log lines".to_string(),
-                "redirect" | "multifactor" | "validation" => {
-                    format!("`expect.{}` must be a mapping or null (none)", w.key)
-                }
-                k => format!("`expect.{k}` must be a mapping (the keys to check)"),
-            };
-            fail(w.value.pos, message);
-            continue;
+    (!ok).then(|| match key {
+        "denied" => "`expect.denied` must be the reason (a string), a mapping ({reason, code}) or null (not denied)".to_string(),
+        "logs" => "`expect.logs` must be the list of console.log lines".to_string(),
+        "redirect" | "multifactor" | "validation" => {
+            format!("`expect.{key}` must be a mapping or null (none)")
         }
-        expect.insert(w.key.clone(), value);
-    }
+        k => format!("`expect.{k}` must be a mapping (the keys to check)"),
+    })
 }
 
 /// One case of a test file; `None` when it is not a valid case, with every problem reported
@@ -738,7 +734,7 @@ fn read_case(
                     _ => context = value,
                 }
             }
-            "expect" => read_expect(v, &mut expect, &mut fail),
+            "expect" => read_expect(v, EXPECT_KEYS, rule_expect_shape, &mut expect, &mut fail),
             other => fail(e.key_pos, unknown_key(other, CASE_KEYS)),
         }
     }
@@ -760,12 +756,11 @@ fn read_case(
         pos: item.pos,
         tree,
         target: target?,
-        configuration,
-        user,
-        context,
-        event: json!({}),
-        secrets: serde_json::Map::new(),
-        stubs: Vec::new(),
+        input: Input::Rule {
+            configuration,
+            user,
+            context,
+        },
         expect,
     })
 }
@@ -790,30 +785,42 @@ fn read_target(v: &Node, rules: &[&str]) -> Result<Target, String> {
     }
 }
 
-/// A case's `expect` into `expect`: each known key with a value of its shape; every other key
-/// or shape is reported through `fail`.
-fn read_expect(v: &Node, expect: &mut BTreeMap<String, Value>, fail: &mut impl FnMut(Pos, String)) {
+/// A case's `expect` into `expect`: each of `keys` with a value that `shape` accepts (it says
+/// why not); every other key or shape is reported through `fail`.
+fn read_expect(
+    v: &Node,
+    keys: &[&str],
+    shape: fn(&str, &Value) -> Option<String>,
+    expect: &mut BTreeMap<String, Value>,
+    fail: &mut impl FnMut(Pos, String),
+) {
     let Val::Map(wanted) = &v.value else {
         fail(v.pos, "`expect` must be a mapping".into());
         return;
     };
     for w in wanted {
-        let value = w.value.to_json();
-        let shape_ok = match w.key.as_str() {
-            "redirect" => value.is_object() || value.is_null(),
-            "error" => error_shape_ok(&value),
-            k if EXPECT_KEYS.contains(&k) => value.is_object(),
-            _ => {
-                fail(w.key_pos, unknown_key(&w.key, EXPECT_KEYS));
-                continue;
-            }
-        };
-        if !shape_ok {
-            fail(w.value.pos, expect_shape(&w.key));
+        if !keys.contains(&w.key.as_str()) {
+            fail(w.key_pos, unknown_key(&w.key, keys));
             continue;
         }
-        expect.insert(w.key.clone(), value);
+        let value = w.value.to_json();
+        match shape(&w.key, &value) {
+            Some(why) => fail(w.value.pos, why),
+            None => {
+                expect.insert(w.key.clone(), value);
+            }
+        }
     }
+}
+
+/// Why a rule case's `expect.KEY` is not of its shape; `None` when it is.
+fn rule_expect_shape(key: &str, value: &Value) -> Option<String> {
+    let ok = match key {
+        "redirect" => value.is_object() || value.is_null(),
+        "error" => error_shape_ok(value),
+        _ => value.is_object(),
+    };
+    (!ok).then(|| expect_shape(key))
 }
 
 fn error_shape_ok(v: &Value) -> bool {
@@ -910,15 +917,24 @@ pub fn actions_of<'a>(tree: &'a Tree, target: &'a Target) -> (&'a str, Vec<&'a L
     }
 }
 
-/// Run one action case and check it.
-fn run_action_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
+/// Run one action case on its event, secrets and stubs, and check it.
+fn run_action_case(
+    suite: &Suite,
+    case: &Case,
+    (event_over, secrets_over, stubs): (
+        &Value,
+        &serde_json::Map<String, Value>,
+        &[(String, String)],
+    ),
+    limits: &Limits,
+) -> Outcome {
     let tree = &suite.trees[case.tree];
     let (trigger, actions) = actions_of(tree, &case.target);
     let scripts: Vec<ActionScript> = actions
         .iter()
         .map(|a| {
             let mut secrets = a.secrets.clone();
-            secrets.extend(case.secrets.clone());
+            secrets.extend(secrets_over.clone());
             ActionScript {
                 name: a.name.clone(),
                 code: a.code.clone(),
@@ -927,8 +943,8 @@ fn run_action_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
         })
         .collect();
     let mut event = rules_runtime::default_event(trigger);
-    rules_runtime::merge(&mut event, &case.event);
-    let run = rules_runtime::run_actions(trigger, &scripts, &event, &case.stubs, STUB_HINT, limits);
+    rules_runtime::merge(&mut event, event_over);
+    let run = rules_runtime::run_actions(trigger, &scripts, &event, stubs, STUB_HINT, limits);
     let origins: Vec<(&str, &ScriptOrigin)> = actions
         .iter()
         .map(|a| (a.name.as_str(), &a.origin))
@@ -995,9 +1011,18 @@ fn run_action_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
 
 /// Run one case and check it.
 pub fn run_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
-    if matches!(case.target, Target::Action(_) | Target::Trigger(_)) {
-        return run_action_case(suite, case, limits);
-    }
+    let (configuration, user, context) = match &case.input {
+        Input::Rule {
+            configuration,
+            user,
+            context,
+        } => (configuration, user, context),
+        Input::Action {
+            event,
+            secrets,
+            stubs,
+        } => return run_action_case(suite, case, (event, secrets, stubs), limits),
+    };
     let tree = &suite.trees[case.tree];
     let rules = rules_of(tree, &case.target);
     let scripts: Vec<RuleScript> = rules
@@ -1007,10 +1032,9 @@ pub fn run_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
             script: r.script.clone(),
         })
         .collect();
-    let mut context = rules_runtime::default_context();
-    rules_runtime::merge(&mut context, &case.context);
-    let run =
-        rules_runtime::run_pipeline(&scripts, &case.user, &context, &case.configuration, limits);
+    let mut full = rules_runtime::default_context();
+    rules_runtime::merge(&mut full, context);
+    let run = rules_runtime::run_pipeline(&scripts, user, &full, configuration, limits);
     let mismatches = match &run.verdict {
         Verdict::Failed { rule, failure } => {
             let origins: Vec<(&str, &ScriptOrigin)> =
