@@ -392,6 +392,26 @@ pub fn print_stdout(text: &str) -> Result<()> {
         .map_err(io("cannot write to stdout"))
 }
 
+/// Prints on stdout what `write` hands its sink, part by part, through one buffer; the first
+/// failure to write stops the printing (a closed pipe, `| head`, is not an error of ours).
+pub fn print_parts(write: impl FnOnce(&mut dyn FnMut(&str))) -> Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let mut failed: Option<std::io::Error> = None;
+    write(&mut |part: &str| {
+        if failed.is_none()
+            && let Err(e) = out.write_all(part.as_bytes())
+        {
+            failed = Some(e);
+        }
+    });
+    match failed.map_or_else(|| out.flush(), Err) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(e).map_err(io("cannot write to stdout"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// `a0ctl plan`.
 pub async fn plan(
     args: PlanArgs,
@@ -466,14 +486,23 @@ async fn plan_on(
     } else {
         Paint(false)
     };
-    let text = if drift {
-        render::drift(&plan, &tenant.label, args.format, paint)
-    } else {
-        render::plan(&plan, &tenant.label, args.format, paint)
-    };
-    print_stdout(&computed.redactor.scrub(&text))?;
+    // The bodies are what apply sends; a plan sends nothing, and its text takes their room.
+    for call in plan.calls.iter_mut() {
+        call.body = None;
+    }
+    let redactor = &computed.redactor;
+    print_parts(|sink| {
+        render::plan_to(
+            &plan,
+            &tenant.label,
+            args.format,
+            paint,
+            drift,
+            &mut |part| sink(&redactor.scrub(part)),
+        )
+    })?;
     let changes = plan.changes.has_changes();
-    drop_aside((plan, computed.live, computed.redactor, text));
+    drop_aside((plan, computed.live, computed.redactor));
     Ok(changes)
 }
 

@@ -45,17 +45,46 @@ pub fn plan(plan: &Plan, tenant: &str, format: Format, paint: Paint) -> String {
 /// A drift report (`plan --drift`): the same plan, read the right way round for on-call: an
 /// update says what the tenant has and what the manifests say.
 pub fn drift(plan: &Plan, tenant: &str, format: Format, paint: Paint) -> String {
-    let heading = Heading {
+    match format {
+        Format::Text => text_with(&plan.changes, &drift_heading(tenant), paint),
+        Format::Markdown => markdown_with(&plan.changes, tenant, "drift report", true),
+        Format::Json => plan_json_text(plan, tenant),
+    }
+}
+
+/// [`plan`], or [`drift`] with `drift`, handed to `sink`: the text in parts as it is written
+/// (see [`text_to`]), the other formats whole.
+pub fn plan_to(
+    plan: &Plan,
+    tenant: &str,
+    format: Format,
+    paint: Paint,
+    drift: bool,
+    sink: &mut dyn FnMut(&str),
+) {
+    match (format, drift) {
+        (Format::Text, false) => text_to(&plan.changes, &plan_heading(tenant), paint, sink),
+        (Format::Text, true) => text_to(&plan.changes, &drift_heading(tenant), paint, sink),
+        (_, false) => sink(&self::plan(plan, tenant, format, paint)),
+        (_, true) => sink(&self::drift(plan, tenant, format, paint)),
+    }
+}
+
+fn drift_heading(tenant: &str) -> Heading {
+    Heading {
         changes: format!(
             "Drift: {tenant} differs from the manifests; a0ctl apply would change it back:"
         ),
         none: format!("No drift: {tenant} matches the manifests."),
         drift: true,
-    };
-    match format {
-        Format::Text => text_with(&plan.changes, &heading, paint),
-        Format::Markdown => markdown_with(&plan.changes, tenant, "drift report", true),
-        Format::Json => plan_json_text(plan, tenant),
+    }
+}
+
+fn plan_heading(tenant: &str) -> Heading {
+    Heading {
+        changes: format!("a0ctl will make these changes to {tenant}:"),
+        none: format!("No changes: {tenant} matches the manifests."),
+        drift: false,
     }
 }
 
@@ -158,12 +187,7 @@ fn paint_symbol(sym: &str, paint: Paint) -> String {
 
 /// The text plan.
 pub fn text(changes: &Changes, tenant: &str, paint: Paint) -> String {
-    let heading = Heading {
-        changes: format!("a0ctl will make these changes to {tenant}:"),
-        none: format!("No changes: {tenant} matches the manifests."),
-        drift: false,
-    };
-    text_with(changes, &heading, paint)
+    text_with(changes, &plan_heading(tenant), paint)
 }
 
 /// The first line of a text rendering, with and without changes.
@@ -176,6 +200,14 @@ pub struct Heading {
 
 /// The text form under a heading of the caller's.
 pub fn text_with(changes: &Changes, heading: &Heading, paint: Paint) -> String {
+    let mut out = String::new();
+    text_to(changes, heading, paint, &mut |part| out.push_str(part));
+    out
+}
+
+/// [`text_with`], handed to `sink` a part at a time (a resource's block, or a few lines), in
+/// order: a plan of 100,000 creates is printed as it is written, never held whole.
+pub fn text_to(changes: &Changes, heading: &Heading, paint: Paint, sink: &mut dyn FnMut(&str)) {
     let mut out = String::new();
     let acting: Vec<&Change> = changes
         .changes
@@ -193,8 +225,13 @@ pub fn text_with(changes: &Changes, heading: &Heading, paint: Paint) -> String {
     } else {
         out.push_str(&format!("{}\n\n", heading.changes));
         for c in &acting {
-            out.push_str(&block(c, paint, true, heading.drift));
+            block_into(&mut out, c, paint, true, heading.drift);
             out.push('\n');
+            // Parts of about 64 KiB: few calls of the sink, little held.
+            if out.len() >= 1 << 16 {
+                sink(&out);
+                out.clear();
+            }
         }
     }
     let unmanaged: Vec<&Change> = changes
@@ -211,12 +248,16 @@ pub fn text_with(changes: &Changes, heading: &Heading, paint: Paint) -> String {
                 visible_line(&c.name),
                 id_suffix(c)
             ));
+            if out.len() >= 1 << 16 {
+                sink(&out);
+                out.clear();
+            }
         }
         out.push('\n');
     }
     out.push_str(&paint.bold(&summary_line(changes)));
     out.push('\n');
-    out
+    sink(&out);
 }
 
 /// What a partial plan (`--target`) says first.
@@ -267,6 +308,14 @@ pub fn resource_block(c: &Change, paint: Paint) -> String {
 /// A resource's block; with `inline_diffs` false, multi-line fields say their diff follows.
 fn block(c: &Change, paint: Paint, inline_diffs: bool, drift: bool) -> String {
     let mut out = String::new();
+    block_into(&mut out, c, paint, inline_diffs, drift);
+    out
+}
+
+/// [`block`], written at the end of `out` (a plan of 100,000 creates writes one buffer, not a
+/// string per line).
+fn block_into(out: &mut String, c: &Change, paint: Paint, inline_diffs: bool, drift: bool) {
+    use std::fmt::Write as _;
     let mut comment = format!(
         "  # {} \"{}\"{} {}",
         c.kind,
@@ -275,41 +324,41 @@ fn block(c: &Change, paint: Paint, inline_diffs: bool, drift: bool) -> String {
         headline(c)
     );
     for note in &c.notes {
-        comment.push_str(&format!(" ({})", visible_line(note)));
+        let _ = write!(comment, " ({})", visible_line(note));
     }
     out.push_str(&paint.dim(&comment));
     out.push('\n');
     let sym = paint_symbol(symbol(c.action), paint);
     if c.action == Action::Delete {
-        out.push_str(&format!("{sym} {} \"{}\"\n", c.kind, visible_line(&c.name)));
-        return out;
+        let _ = writeln!(out, "{sym} {} \"{}\"", c.kind, visible_line(&c.name));
+        return;
     }
-    out.push_str(&format!(
-        "{sym} {} \"{}\" {{\n",
-        c.kind,
-        visible_line(&c.name)
-    ));
+    let _ = writeln!(out, "{sym} {} \"{}\" {{", c.kind, visible_line(&c.name));
+    // Each field's path, written once.
+    let paths: Vec<String> = c.fields.iter().map(|f| f.path.to_string()).collect();
     let width = c
         .fields
         .iter()
-        .filter(|f| !is_multiline(f))
-        .map(|f| f.path.to_string().chars().count())
+        .zip(&paths)
+        .filter(|(f, _)| !is_multiline(f))
+        .map(|(_, p)| p.chars().count())
         .max()
         .unwrap_or(0);
-    for f in &c.fields {
+    let sets = crate::kinds::spec(c.kind).sets();
+    for (f, path) in c.fields.iter().zip(&paths) {
         if !inline_diffs && is_multiline(f) {
-            let path = visible_line(&f.path.to_string()).into_owned();
-            out.push_str(&format!("      ~ {path}: (diff below)\n"));
+            let _ = writeln!(out, "      ~ {}: (diff below)", visible_line(path));
             continue;
         }
-        if let Some(lines) = set_lines(c, f, paint) {
+        if sets.contains(&path.as_str())
+            && let Some(lines) = set_lines(f, path, paint)
+        {
             out.push_str(&lines);
             continue;
         }
-        out.push_str(&field_lines(f, width, paint, drift));
+        field_lines_into(out, f, path, width, paint, drift);
     }
     out.push_str("    }\n");
-    out
 }
 
 /// A multi-line field's unified diff, lines unindented so a `diff` fence colours them.
@@ -339,18 +388,14 @@ fn show(v: &Value) -> String {
 
 /// A change of a field its kind holds as a set (`KindSpec::sets`: an API's scopes, a role's
 /// permissions) as what it gains (`+`) and loses (`-`), one item a line, not both lists.
-fn set_lines(c: &Change, f: &FieldChange, paint: Paint) -> Option<String> {
-    if f.sensitive
-        || !crate::kinds::spec(c.kind)
-            .sets()
-            .contains(&f.path.to_string().as_str())
-    {
+fn set_lines(f: &FieldChange, path: &str, paint: Paint) -> Option<String> {
+    if f.sensitive {
         return None;
     }
     let (Some(Value::Array(before)), Some(Value::Array(after))) = (&f.before, &f.after) else {
         return None;
     };
-    let path = visible(&f.path.to_string()).into_owned();
+    let path = visible(path);
     let mut out = format!("      {} {path}:\n", paint_symbol("~", paint));
     for a in after.iter().filter(|a| !before.contains(a)) {
         out.push_str(&format!("          {} {}\n", paint.green("+"), show(a)));
@@ -361,26 +406,36 @@ fn set_lines(c: &Change, f: &FieldChange, paint: Paint) -> Option<String> {
     Some(out)
 }
 
-fn field_lines(f: &FieldChange, width: usize, paint: Paint, drift: bool) -> String {
+fn field_lines_into(
+    out: &mut String,
+    f: &FieldChange,
+    path: &str,
+    width: usize,
+    paint: Paint,
+    drift: bool,
+) {
+    use std::fmt::Write as _;
     let sym = match (&f.before, &f.after) {
         (None, Some(_)) => "+",
         (Some(_), None) => "-",
         _ => "~",
     };
     let psym = paint_symbol(sym, paint);
-    let path = visible(&f.path.to_string()).into_owned();
+    let path = visible(path);
+    let path = &*path;
     if f.sensitive {
         let what = match sym {
             "~" => "(sensitive, changed)",
             "-" => "(sensitive, removed)",
             _ => SENSITIVE,
         };
-        return format!("      {psym} {path:width$} = {what}\n");
+        let _ = writeln!(out, "      {psym} {path:width$} = {what}");
+        return;
     }
     if is_multiline(f) {
         let before = f.before.as_ref().and_then(Value::as_str).unwrap_or("");
         let after = f.after.as_ref().and_then(Value::as_str).unwrap_or("");
-        let mut out = format!("      {psym} {path}:\n");
+        let _ = writeln!(out, "      {psym} {path}:");
         if before != after && before.replace("\r\n", "\n") == after.replace("\r\n", "\n") {
             let (from, to) = if before.contains("\r\n") {
                 ("CRLF", "LF")
@@ -405,9 +460,9 @@ fn field_lines(f: &FieldChange, width: usize, paint: Paint, drift: bool) -> Stri
             } else {
                 line.to_string()
             };
-            out.push_str(&format!("          {coloured}\n"));
+            let _ = writeln!(out, "          {coloured}");
         }
-        return out;
+        return;
     }
     let extra = if f.forces_replacement {
         format!(" {}", paint.red("# forces replacement"))
@@ -419,20 +474,27 @@ fn field_lines(f: &FieldChange, width: usize, paint: Paint, drift: bool) -> Stri
             f.before.as_ref().map_or("nothing".into(), show),
             f.after.as_ref().map_or("nothing".into(), show),
         );
-        return format!(
-            "      {psym} {path:width$}: tenant has {have}, manifests say {want}{extra}\n"
+        let _ = writeln!(
+            out,
+            "      {psym} {path:width$}: tenant has {have}, manifests say {want}{extra}"
         );
+        return;
     }
-    match (&f.before, &f.after) {
-        (None, Some(a)) => format!("      {psym} {path:width$} = {}{extra}\n", show(a)),
-        (Some(b), None) => format!("      {psym} {path:width$} = {} -> null{extra}\n", show(b)),
-        (Some(b), Some(a)) => format!(
-            "      {psym} {path:width$} = {} -> {}{extra}\n",
+    let _ = match (&f.before, &f.after) {
+        (None, Some(a)) => writeln!(out, "      {psym} {path:width$} = {}{extra}", show(a)),
+        (Some(b), None) => writeln!(
+            out,
+            "      {psym} {path:width$} = {} -> null{extra}",
+            show(b)
+        ),
+        (Some(b), Some(a)) => writeln!(
+            out,
+            "      {psym} {path:width$} = {} -> {}{extra}",
             show(b),
             show(a)
         ),
-        (None, None) => String::new(),
-    }
+        (None, None) => Ok(()),
+    };
 }
 
 /// The Markdown plan: marker, headline, the complete summary table, then one collapsible block

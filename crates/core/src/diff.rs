@@ -9,7 +9,8 @@
 //! resources in the tenant but not in the manifest are *unmanaged*, or deletes with
 //! `--allow-delete` (email templates cannot be deleted and are never listed).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
@@ -66,6 +67,7 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
     let mut out = Changes::default();
     let mut matched_live: BTreeSet<(Kind, String)> = BTreeSet::new();
     let mut refs: HashMap<String, ClientRef> = HashMap::new();
+    let names_clients = desired.iter().any(|d| d.kind.clients_field().is_some());
     for kind in Kind::all().filter(|k| matches!(paired(*k), Pairing::Pinned(_))) {
         let pairs = match_pinned(kind, desired, live, options.offline)?;
         for l in pairs.iter().filter_map(|(_, l)| *l) {
@@ -74,7 +76,10 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
         for change in pinned_changes(&pairs, options)? {
             push(&mut out, change);
         }
-        refs.extend(client_refs(&pairs));
+        // Only what names clients by their manifest names reads them.
+        if names_clients {
+            refs.extend(client_refs(&pairs));
+        }
     }
     let live_by_name: HashMap<(Kind, &str), &Resource> = live
         .resources
@@ -250,8 +255,8 @@ fn renamed<'a>(
 fn replaced_identity(d: &Resource, l: &Resource, options: &Options) -> Change {
     let mut change = compare(d, Some(l), options).unwrap_or_else(|| {
         let mut c = Change::new(d.kind, &d.name, Action::Update);
-        c.desired = Some(d.clone());
-        c.live = Some(l.clone());
+        c.desired = Some(Box::new(d.clone()));
+        c.live = Some(Box::new(l.clone()));
         c
     });
     change.action = Action::Replace;
@@ -311,7 +316,7 @@ fn not_in_manifests(
                 .map(|(k, v)| FieldChange::new(FieldPath::field(k), Some(v), None, Some(l), None))
                 .collect();
         }
-        change.live = Some(l.clone());
+        change.live = Some(Box::new(l.clone()));
         out.push(change);
     }
     out
@@ -357,7 +362,7 @@ fn hint_renames(out: &mut Changes) {
             c.kind == Kind::clients() && matches!(c.action, Action::Unmanaged | Action::Delete)
         })
         .filter_map(|c| {
-            let cb = callbacks(c.live.as_ref())
+            let cb = callbacks(c.live.as_deref())
                 .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))?;
             Some((c.name.clone(), c.live_id()?.to_string(), cb))
         })
@@ -367,7 +372,7 @@ fn hint_renames(out: &mut Changes) {
         .iter_mut()
         .filter(|c| c.kind == Kind::clients() && c.action == Action::Create)
     {
-        let Some(cb) = callbacks(c.desired.as_ref()) else {
+        let Some(cb) = callbacks(c.desired.as_deref()) else {
             continue;
         };
         if let Some((old, id, _)) = leftovers.iter().find(|(_, _, v)| *v == cb) {
@@ -484,6 +489,7 @@ fn shown_entry(key: &str) -> String {
 fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Change> {
     let Some(l) = l else {
         let mut change = Change::new(d.kind, &d.name, Action::Create);
+        change.fields.reserve(d.fields.len() + d.write_only.len());
         let created =
             |path: FieldPath, v: &Value| FieldChange::new(path, None, Some(v), None, Some(d));
         // A write-only value in full where the compared field holds part of it (an action's
@@ -503,7 +509,7 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
                 _ => change.fields.push(created(FieldPath::field(k), v)),
             }
         }
-        change.desired = Some(d.clone());
+        change.desired = Some(Box::new(d.clone()));
         return Some(change);
     };
     let mut fields = Vec::new();
@@ -566,8 +572,8 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
         },
     );
     change.fields = fields;
-    change.desired = Some(d.clone());
-    change.live = Some(l.clone());
+    change.desired = Some(Box::new(d.clone()));
+    change.live = Some(Box::new(l.clone()));
     Some(change)
 }
 
@@ -632,8 +638,8 @@ fn enabled_clients(
         .collect();
     let change = change.get_or_insert_with(|| {
         let mut c = Change::new(d.kind, &d.name, Action::Update);
-        c.desired = Some(d.clone());
-        c.live = l.cloned();
+        c.desired = Some(Box::new(d.clone()));
+        c.live = l.cloned().map(Box::new);
         c
     });
     if change.action == Action::Create {
@@ -863,7 +869,8 @@ pub fn target(changes: Changes, targets: &[crate::scope::Pattern]) -> Changes {
                     .or_insert_with(|| Some(format!("included: {} is enabled for it", c.key())));
             }
         }
-        if let Some(to) = order(c.desired.as_ref()).filter(|to| Some(*to) != order(c.live.as_ref()))
+        if let Some(to) =
+            order(c.desired.as_deref()).filter(|to| Some(*to) != order(c.live.as_deref()))
         {
             wanted.push((to, c.key()));
         }
@@ -875,7 +882,7 @@ pub fn target(changes: Changes, targets: &[crate::scope::Pattern]) -> Changes {
             .filter(|o| {
                 o.kind.pairing() == Pairing::Ordered
                     && matches!(o.action, Action::Update | Action::Delete)
-                    && order(o.live.as_ref()) == Some(to)
+                    && order(o.live.as_deref()) == Some(to)
                     && !keep.contains_key(&(o.kind, o.name.clone()))
             })
             .collect();
@@ -885,7 +892,7 @@ pub fn target(changes: Changes, targets: &[crate::scope::Pattern]) -> Changes {
                 Some(format!("included: rule orders move together with {why}")),
             );
             if let Some(next) =
-                order(o.desired.as_ref()).filter(|n| Some(*n) != order(o.live.as_ref()))
+                order(o.desired.as_deref()).filter(|n| Some(*n) != order(o.live.as_deref()))
             {
                 wanted.push((next, why.clone()));
             }
@@ -993,7 +1000,7 @@ pub fn left_referring<'a>(
         .changes
         .iter()
         .filter(|c| c.action == Action::Update)
-        .filter_map(|c| Some(((c.kind, c.name.as_str()), c.desired.as_ref()?)))
+        .filter_map(|c| Some(((c.kind, c.name.as_str()), c.desired.as_deref()?)))
         .collect();
     let mut out = Vec::new();
     for r in referrers {
@@ -1015,7 +1022,7 @@ pub fn left_referring<'a>(
                             c.live_id() == Some(value.as_str())
                         } else {
                             // A replacement's old name (an API whose identifier changed).
-                            c.live.as_ref().is_some_and(|l| &l.name == value)
+                            c.live.as_deref().is_some_and(|l| &l.name == value)
                         }
                 }) {
                     out.push((format!("{}/{}", r.kind, r.name), c.key()));

@@ -28,7 +28,7 @@ pub fn is_sensitive_key(key: &str) -> bool {
     // answers are remembered, for at most `REMEMBERED` keys (a hostile tree of endless key
     // names is still answered, only not remembered).
     const REMEMBERED: usize = 4096;
-    type Seen = std::sync::RwLock<std::collections::HashMap<String, bool>>;
+    type Seen = std::sync::RwLock<foldhash::HashMap<String, bool>>;
     static SEEN: std::sync::LazyLock<Seen> = std::sync::LazyLock::new(Seen::default);
     if let Some(known) = SEEN.read().ok().and_then(|m| m.get(key).copied()) {
         return known;
@@ -188,8 +188,12 @@ impl Secrecy<'_> {
     /// Whether the value at `path` is secret (or lies inside a secret value).
     pub fn is_secret(&self, path: &FieldPath) -> bool {
         let segments = path.segments();
-        (0..segments.len()).any(|i| names_a_secret(segments, i))
-            || self.from_env.keys().any(|p| path.starts_with(p))
+        (0..segments.len()).any(|i| names_a_secret(segments, i)) || self.env_covers(path)
+    }
+
+    /// Whether the value at `path` came from the environment, or lies inside one that did.
+    pub fn env_covers(&self, path: &FieldPath) -> bool {
+        self.from_env.keys().any(|p| path.starts_with(p))
     }
 
     /// Whether the value at `path` is secret or holds one somewhere inside.
@@ -288,8 +292,22 @@ pub fn mask_pair(
 fn holds_key_secret(path: &FieldPath, value: &Value) -> bool {
     let segments = path.segments();
     let inside = (0..segments.len()).any(|i| names_a_secret(segments, i));
+    // Only a key names a secret (`SECRET_PATHS` end in one): a value with no object inside
+    // holds one only when its own path names it (most values: names, URLs, lists of them).
+    if inside || !has_object(value) {
+        return inside;
+    }
     let mut at: Vec<&str> = segments.iter().map(String::as_str).collect();
     by_key(value, &mut at, inside, &mut |_, secret| secret)
+}
+
+/// Whether an object is `value` or lies inside it.
+fn has_object(value: &Value) -> bool {
+    match value {
+        Value::Object(_) => true,
+        Value::Array(items) => items.iter().any(has_object),
+        _ => false,
+    }
 }
 
 /// Visits `value` (at the path `at`) and every value inside it, each with whether a key on its

@@ -60,7 +60,8 @@ impl FieldChange {
         let by_key = Secrecy::by_key();
         let ls = live.map_or(by_key, Resource::secrecy);
         let ds = desired.map_or(by_key, Resource::secrecy);
-        let sensitive = ls.is_secret(&path) || ds.is_secret(&path);
+        // By key once; then by either side's values from the environment.
+        let sensitive = by_key.is_secret(&path) || ls.env_covers(&path) || ds.env_covers(&path);
         let (before, after) = if sensitive {
             let marker = |v: Option<&Value>| v.map(|_| json!(secret::SENSITIVE));
             (marker(before), marker(after))
@@ -84,10 +85,11 @@ pub struct Change {
     pub name: String,
     pub action: Action,
     pub fields: Vec<FieldChange>,
-    /// The manifest's resource (create, update, replace).
-    pub desired: Option<Resource>,
+    /// The manifest's resource (create, update, replace); boxed, as the tenant's: a plan holds
+    /// a change per resource, moved when sorted, and a box is a word.
+    pub desired: Option<Box<Resource>>,
     /// The tenant's resource (update, replace, delete, unmanaged).
-    pub live: Option<Resource>,
+    pub live: Option<Box<Resource>>,
     /// For connections: desired enabled clients by identity (see [`ClientRef`]).
     pub enable: BTreeSet<ClientRef>,
     /// For connections: clients to disable (by live clientID).

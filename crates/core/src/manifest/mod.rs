@@ -13,7 +13,8 @@ pub mod types;
 pub mod vars;
 pub mod yaml;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
@@ -106,7 +107,7 @@ pub fn load(paths: &[PathBuf], opts: &LoadOptions<'_>) -> Result<Desired, Invali
 /// Expand the given paths into manifest files, sorted within each directory, without repeats.
 pub fn manifest_files(paths: &[PathBuf], diags: &mut Vec<Diagnostic>) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     let mut push = |p: PathBuf, out: &mut Vec<PathBuf>| {
         let key = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
         if seen.insert(key) {

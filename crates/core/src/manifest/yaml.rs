@@ -6,7 +6,7 @@
 //! forgets positions. Hostile input is bounded here: nesting depth, alias expansion (a "billion
 //! laughs" document is refused by arithmetic on node counts, never by expanding it) and file size.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::rc::Rc;
 
 use serde_json::Value;
@@ -218,7 +218,7 @@ struct Frame {
     entries: Vec<Entry>,
     /// Where each key of `entries` is: duplicate checks and merges cost O(1) a key, so a
     /// mapping of many keys, or many merges of a large one, cost linear time.
-    index: std::collections::HashMap<String, usize>,
+    index: HashMap<String, usize>,
     pending_key: Option<(String, Pos)>,
     size: usize,
     bytes: usize,
@@ -288,7 +288,7 @@ impl Builder {
             is_map,
             items: Vec::new(),
             entries: Vec::new(),
-            index: std::collections::HashMap::new(),
+            index: HashMap::new(),
             pending_key: None,
             size: 1,
             bytes: 0,

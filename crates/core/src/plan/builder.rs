@@ -2,7 +2,8 @@
 //! its calls), the shapes every kind shares ([`simple`], [`create_body`]) and the calls that span
 //! kinds, named as such ([`enabled_clients`], [`rule_orders`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -72,10 +73,11 @@ pub struct Creates {
 pub enum Check {
     /// A resource of this kind and name.
     Named(Kind, String),
-    /// A client of this name that was not in the tenant when the plan was made.
+    /// A client of this name that was not in the tenant when the plan was made (`known`: the
+    /// ids the tenant had then, one set shared by every create of the plan).
     Client {
         name: String,
-        known: BTreeSet<String>,
+        known: std::sync::Arc<BTreeSet<String>>,
     },
 }
 
@@ -401,15 +403,19 @@ impl RuleOrders {
         let fresh = live
             .of_kind(kind)
             .filter_map(|r| order_of(Some(r)))
-            .chain(changes.iter().filter_map(|c| order_of(c.desired.as_ref())))
+            .chain(
+                changes
+                    .iter()
+                    .filter_map(|c| order_of(c.desired.as_deref())),
+            )
             .max()
             .map_or(1, |m| m + 1);
         let moves: BTreeMap<String, (u64, u64)> = changes
             .iter()
             .filter(|c| c.action == Action::Update)
             .filter_map(|c| {
-                let from = order_of(c.live.as_ref())?;
-                let to = order_of(c.desired.as_ref())?;
+                let from = order_of(c.live.as_deref())?;
+                let to = order_of(c.desired.as_deref())?;
                 (from != to).then(|| (c.name.clone(), (from, to)))
             })
             .collect();
@@ -468,9 +474,9 @@ impl RuleOrders {
             .iter()
             .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
         {
-            let live_rule = c.live.as_ref().expect("a delete has a live side");
+            let live_rule = c.live.as_deref().expect("a delete has a live side");
             let id = b.add("DELETE", b.dialect.item(Target::of(live_rule)), c.key());
-            if let Some(o) = order_of(c.live.as_ref()) {
+            if let Some(o) = order_of(c.live.as_deref()) {
                 self.frees.insert(o, id);
             }
             deleted.insert(&c.name, id);
@@ -524,7 +530,7 @@ impl RuleOrders {
         temporary: &BTreeMap<String, usize>,
     ) {
         for c in changes.iter().filter(|c| c.action == Action::Update) {
-            let d = c.desired.as_ref().expect("an update has a desired side");
+            let d = c.desired.as_deref().expect("an update has a desired side");
             let Some(id) = b.update(c, d) else { continue };
             let target = self.moves.get(&c.name).map(|(_, to)| *to);
             if let Some((from, _)) = self.moves.get(&c.name) {
@@ -550,11 +556,11 @@ impl RuleOrders {
             .iter()
             .filter(|c| matches!(c.action, Action::Create | Action::Replace))
         {
-            let d = c.desired.as_ref().expect("a create has a desired side");
+            let d = c.desired.as_deref().expect("a create has a desired side");
             let Value::Object(mut body) = create_body(d) else {
                 continue;
             };
-            let target = match (order_of(Some(d)), order_of(c.live.as_ref())) {
+            let target = match (order_of(Some(d)), order_of(c.live.as_deref())) {
                 (Some(o), _) => o,
                 // A replacement keeps its place when the manifest does not say.
                 (None, Some(o)) if c.action == Action::Replace => {

@@ -323,3 +323,34 @@ proptest! {
         }
     }
 }
+
+/// A create's check names the clients the tenant had, so a lost answer is not mistaken for one
+/// of them; all the creates of a plan share that one set (a copy each made a plan of N creates
+/// in a tenant of M clients hold N × M ids).
+#[test]
+fn client_creates_share_one_set_of_the_tenant_s_clients() {
+    let mut live = Live::default();
+    for i in 0..50 {
+        let mut c = Resource::new(Kind::Client, format!("old-{i}"));
+        c.id = Some(format!("id{i}"));
+        live.client_names
+            .insert(format!("id{i}"), format!("old-{i}"));
+        live.resources.push(c);
+    }
+    let new: Vec<Resource> = (0..3)
+        .map(|i| Resource::new(Kind::Client, format!("new-{i}")))
+        .collect();
+    let desired: Vec<Resource> = live.resources.iter().cloned().chain(new).collect();
+    let p = plan_for(&desired, &live, false);
+    let known: Vec<&std::sync::Arc<BTreeSet<String>>> = p
+        .calls
+        .iter()
+        .filter_map(|c| match &c.check {
+            Some(builder::Check::Client { known, .. }) => Some(known),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(known.len(), 3, "one check per create");
+    assert_eq!(known[0].len(), 50, "the tenant's clients");
+    assert!(known.iter().all(|k| std::sync::Arc::ptr_eq(k, known[0])));
+}

@@ -42,7 +42,9 @@ impl KindSpec for Client {
 
     /// Creates (read back by name among clients the tenant did not have), updates, deletes.
     fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], live: &Live) {
-        let known: BTreeSet<String> = live.client_names.keys().cloned().collect();
+        // One set for all the creates: a copy each would be creates × clients of the tenant.
+        let known: std::sync::Arc<BTreeSet<String>> =
+            std::sync::Arc::new(live.client_names.keys().cloned().collect());
         for c in changes {
             match (c.action, &c.desired, &c.live) {
                 (Action::Create, Some(d), _) => {

@@ -113,7 +113,7 @@ impl KindSpec for Role {
                 }
                 _ => continue,
             };
-            let want = permissions(c.desired.as_ref());
+            let want = permissions(c.desired.as_deref());
             if c.desired
                 .as_ref()
                 .is_some_and(|d| !d.fields.contains_key("permissions"))
@@ -123,7 +123,7 @@ impl KindSpec for Role {
             let have = if created {
                 BTreeSet::new()
             } else {
-                permissions(c.live.as_ref())
+                permissions(c.live.as_deref())
             };
             let placeholder = b.dialect.placeholder(c.kind, &c.name);
             let target = if created {

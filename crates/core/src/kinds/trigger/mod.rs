@@ -116,7 +116,7 @@ impl KindSpec for Trigger {
                 b.waits_for_change(id, actions, name);
             }
             let kept = bound(d);
-            for name in c.live.as_ref().map(bound).unwrap_or_default() {
+            for name in c.live.as_deref().map(bound).unwrap_or_default() {
                 if !kept.contains(&name) {
                     b.precedes(id, actions, name, false);
                 }
