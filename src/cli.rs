@@ -115,6 +115,9 @@ pub enum Command {
     Emulator(EmulatorArgs),
     /// Run the rules on the fixture logins of *.test.yaml files, offline.
     Test(TestArgs),
+    /// Rewrite a tree's rules as post-login actions, proven by the rules' own cases.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
     /// Break the apply lease with this id (from apply's error), when its apply is known to be
     /// gone; any other lease is left alone.
     ForceUnlock(ForceUnlockCommand),
@@ -252,6 +255,40 @@ pub struct ExportCommand {
     pub vars: VarArgs,
     #[command(flatten)]
     pub tenant: TenantArgs,
+}
+
+/// What `a0ctl migrate` rewrites.
+#[derive(Debug, clap::Subcommand)]
+pub enum MigrateCommand {
+    /// Each rule of a tree as a post-login action (bound in the rules' order), its cases as
+    /// action cases run against both; the rules kept, disabled. Exit 0 when all translated
+    /// and every case agrees, 2 when something needs a person, 1 on error.
+    Rules(MigrateRulesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MigrateRulesArgs {
+    /// The directory of the manifests (and their *.test.yaml files).
+    pub path: PathBuf,
+    /// Where to write the migrated tree (a copy of PATH with the actions added); must be
+    /// empty unless --force.
+    #[arg(long, value_name = "DIR", required_unless_present = "check")]
+    pub out: Option<PathBuf>,
+    /// Write into a non-empty --out, replacing the files migrate writes.
+    #[arg(long)]
+    pub force: bool,
+    /// Remove the rules (`rules: []` and their scripts) instead of disabling them.
+    #[arg(long)]
+    pub remove_rules: bool,
+    /// Only translate and compare: write nothing.
+    #[arg(long, conflicts_with = "out")]
+    pub check: bool,
+    /// Time a case may take (seconds, or a duration like 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "5", value_parser = crate::ruletest::parse_timeout)]
+    pub timeout: std::time::Duration,
+    /// Memory a case's JavaScript may use, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u32).range(4..=4096))]
+    pub memory: u32,
 }
 
 #[derive(Debug, clap::Args)]
@@ -395,6 +432,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Completions { shell } => completions(shell),
         Command::Emulator(args) => emulator(args),
         Command::Test(args) => test_rules(args, out),
+        Command::Migrate(MigrateCommand::Rules(args)) => crate::migrate::run(
+            &crate::migrate::MigrateArgs {
+                path: args.path,
+                out: args.out,
+                force: args.force,
+                remove_rules: args.remove_rules,
+                check: args.check,
+                limits: crate::rules_runtime::Limits {
+                    timeout: args.timeout,
+                    memory_bytes: (args.memory as usize) << 20,
+                },
+            },
+            out.stdout,
+        ),
         Command::ForceUnlock(args) => {
             runtime()?.block_on(commands::force_unlock(args.tenant, args.id, args.yes))
         }

@@ -17,6 +17,7 @@ pub use a0ctl_sandbox as rules_runtime;
 
 pub mod cli;
 pub mod commands;
+pub mod migrate;
 pub mod planfile;
 pub mod render;
 pub mod ruletest;

@@ -190,6 +190,8 @@ pub struct Tree {
     pub actions: Vec<LoadedAction>,
     /// Each declared trigger with its bound actions' names, in order.
     pub triggers: Vec<(String, Vec<String>)>,
+    /// The manifests speak Management API v2.
+    pub v2: bool,
 }
 
 /// Everything `a0ctl test` reads, checked.
@@ -322,6 +324,7 @@ pub fn load(paths: &[PathBuf], vars: &manifest::Vars) -> Result<Suite, InvalidMa
                     rules: Vec::new(),
                     actions: Vec::new(),
                     triggers: Vec::new(),
+                    v2: false,
                 }
             }
         };
@@ -426,7 +429,35 @@ fn load_tree(dir: &Path, vars: &manifest::Vars) -> Result<Tree, InvalidManifests
         rules,
         actions,
         triggers,
+        v2: desired.api == crate::manifest::types::ApiVersion::V2,
     })
+}
+
+/// The tree in `dir` and the cases of its test files (there may be none), for `a0ctl migrate
+/// rules`; every problem reported at once.
+pub fn load_for_migration(dir: &Path) -> Result<(Tree, Vec<Case>, bool)> {
+    let vars = manifest::Vars::default();
+    let tree = load_tree(dir, &vars)?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(std::result::Result::ok)
+                .map(|e| e.path())
+                .filter(|p| !p.is_dir() && manifest::is_test_file(p))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let (mut cases, mut diags) = (Vec::new(), Vec::new());
+    for file in &files {
+        read_cases(file, 0, &tree, &mut cases, &mut diags);
+    }
+    if !diags.is_empty() {
+        diags.sort();
+        diags.dedup();
+        return Err(InvalidManifests(diags).into());
+    }
+    let v2 = tree.v2;
+    Ok((tree, cases, v2))
 }
 
 /// Where an inline script sits: the `field` of the item of `section` declared at `at`.
@@ -1025,16 +1056,8 @@ pub fn run_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
     };
     let tree = &suite.trees[case.tree];
     let rules = rules_of(tree, &case.target);
-    let scripts: Vec<RuleScript> = rules
-        .iter()
-        .map(|r| RuleScript {
-            name: r.name.clone(),
-            script: r.script.clone(),
-        })
-        .collect();
-    let mut full = rules_runtime::default_context();
-    rules_runtime::merge(&mut full, context);
-    let run = rules_runtime::run_pipeline(&scripts, user, &full, configuration, limits);
+    let full = full_context(context);
+    let run = rules_runtime::run_pipeline(&scripts_of(&rules), user, &full, configuration, limits);
     let mismatches = match &run.verdict {
         Verdict::Failed { rule, failure } => {
             let origins: Vec<(&str, &ScriptOrigin)> =
@@ -1042,13 +1065,31 @@ pub fn run_case(suite: &Suite, case: &Case, limits: &Limits) -> Outcome {
             vec![failure_mismatch("rule", rule, failure, &origins)]
         }
         Verdict::Denied { rule, error } => denied_mismatches(case, rule, error),
-        Verdict::Allowed { user, context } => allowed_mismatches(case, user, context),
+        Verdict::Allowed { user, context, .. } => allowed_mismatches(case, user, context),
     };
     Outcome {
         mismatches,
         logs: run.logs,
         ran: run.ran,
     }
+}
+
+/// The scripts of `rules`, as the sandbox runs them.
+pub fn scripts_of(rules: &[&LoadedRule]) -> Vec<RuleScript> {
+    rules
+        .iter()
+        .map(|r| RuleScript {
+            name: r.name.clone(),
+            script: r.script.clone(),
+        })
+        .collect()
+}
+
+/// The `context` a rule case's login starts with: its fields over the defaults.
+pub fn full_context(context: &Value) -> Value {
+    let mut full = rules_runtime::default_context();
+    rules_runtime::merge(&mut full, context);
+    full
 }
 
 /// A rule or action (`what`) that failed, located in its script when the failure has a place.

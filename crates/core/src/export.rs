@@ -88,7 +88,7 @@ pub fn export(
 
 /// Export writes and removes only inside `dir`: no part of `rel` below it may be a symbolic
 /// link (one committed to the tree could point anywhere).
-fn refuse_links(dir: &Path, rel: &str) -> Result<()> {
+pub fn refuse_links(dir: &Path, rel: &str) -> Result<()> {
     let mut at = dir.to_path_buf();
     for part in Path::new(rel).components() {
         at.push(part);

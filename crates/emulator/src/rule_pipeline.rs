@@ -16,6 +16,9 @@ pub(crate) struct Outcome {
     pub denied: Option<String>,
     /// `{"status", "ran", "idToken", "accessToken", "redirect"?, "error"?, "logs"}`.
     pub answer: Value,
+    /// What the rules wrote through `auth0.users` (`{app_metadata?, user_metadata?}`), saved
+    /// to the user when the login goes through.
+    pub metadata: Value,
 }
 
 /// Run the enabled rules on a login of `user` (its JSON as the API shows it) to `client_id`.
@@ -83,9 +86,13 @@ pub(crate) async fn run(
         )
     })?;
     let mut answer = json!({"ran": run.ran, "logs": run.logs});
+    let mut metadata = Value::Null;
     let denied = match run.verdict {
-        Verdict::Allowed { context, .. } => {
+        Verdict::Allowed {
+            context, written, ..
+        } => {
             answer["status"] = json!("allowed");
+            metadata = written;
             for key in ["idToken", "accessToken", "redirect", "multifactor"] {
                 if let Some(v) = context.get(key).filter(|v| !v.is_null()) {
                     answer[key] = v.clone();
@@ -105,5 +112,9 @@ pub(crate) async fn run(
             Some(message)
         }
     };
-    Ok(Some(Outcome { denied, answer }))
+    Ok(Some(Outcome {
+        denied,
+        answer,
+        metadata,
+    }))
 }

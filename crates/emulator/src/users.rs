@@ -991,8 +991,9 @@ pub(crate) async fn record_login(
         opt_str(&body, "user_id")?.ok_or_else(|| ApiError::bad_request("`user_id` is required"))?;
     let client = opt_str(&body, "client_id")?.unwrap_or_else(|| caller.client_id.clone());
     let mut success = opt_bool(&body, "success")?.unwrap_or(true);
-    let user = find_user(&app, &id)?;
-    // The tenant's enabled rules run on a login that got past the password, and may fail it.
+    let mut user = find_user(&app, &id)?;
+    // The tenant's enabled rules run on a login that got past the password, and may fail it;
+    // the metadata they write through `auth0.users` is saved at once, as the service does.
     let mut rules = None;
     let mut denied = None;
     if success
@@ -1001,6 +1002,10 @@ pub(crate) async fn record_login(
                 .await?
     {
         success = outcome.denied.is_none();
+        if success {
+            save_action_metadata(&app, &id, &outcome.metadata)?;
+            user = find_user(&app, &id)?;
+        }
         denied = outcome.denied;
         rules = Some(outcome.answer);
     }
@@ -1095,7 +1100,8 @@ fn login_event(
     }))
 }
 
-/// Save the `app_metadata` and `user_metadata` that a flow's actions set (`null` removes a key).
+/// Save the `app_metadata` and `user_metadata` that a flow's actions (or the rules, through
+/// `auth0.users`) set (`null` removes a key).
 fn save_action_metadata(app: &App, id: &str, effects: &Value) -> Result<(), ApiError> {
     let changed = ["app_metadata", "user_metadata"]
         .iter()

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 mod actions;
 mod locate;
+pub mod migrate;
 
 pub use actions::{
     ActionRun, ActionScript, ActionVerdict, TRIGGERS, apply_changes, default_event, handler_of,
@@ -68,7 +69,7 @@ pub struct RuleScript {
 }
 
 /// A 1-based line and column inside a rule's script.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ScriptPos {
     pub line: u32,
     pub col: u32,
@@ -196,8 +197,13 @@ fn humanize(d: Duration) -> String {
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
-    /// Every rule called back without an error: the final `user` and `context`.
-    Allowed { user: Value, context: Value },
+    /// Every rule called back without an error: the final `user` and `context`, and what
+    /// the rules wrote through `auth0.users` (`{app_metadata?, user_metadata?}`, each merged).
+    Allowed {
+        user: Value,
+        context: Value,
+        written: Value,
+    },
     /// A rule called back with an error: the login is denied.
     Denied { rule: String, error: RuleError },
     /// A rule failed.
@@ -520,6 +526,7 @@ impl Sandbox {
                 Ok(mut v) => Verdict::Allowed {
                     user: v.get_mut("user").map(Value::take).unwrap_or(Value::Null),
                     context: v.get_mut("context").map(Value::take).unwrap_or(Value::Null),
+                    written: v.get_mut("written").map(Value::take).unwrap_or(Value::Null),
                 },
                 Err(failure) => Verdict::Failed { rule, failure },
             }

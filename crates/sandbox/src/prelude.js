@@ -155,6 +155,34 @@
   let user;
   let context;
   let run = null;
+  // What the rules asked `auth0.users` to write: each metadata merged key by key as the
+  // Management API merges it (a null removes the key).
+  let written = createBare(null);
+  const update = (which) =>
+    function (id, metadata, cb) {
+      if (!user || id !== user.user_id) {
+        throw new Error(`auth0.users.${which}: a0ctl's sandbox updates only the user logging in`);
+      }
+      const copy = parse(stringify(metadata === undefined ? {} : metadata));
+      if (copy === null || typeof copy !== 'object' || isArray(copy)) {
+        throw new TypeError(`auth0.users.${which}: the metadata is not an object`);
+      }
+      const key = which === 'updateAppMetadata' ? 'app_metadata' : 'user_metadata';
+      const into = written[key] || createBare(null);
+      for (const k of Object.keys(copy)) into[k] = copy[k];
+      written[key] = into;
+      if (typeof cb === 'function') {
+        g.setTimeout(() => cb(null, user), 0);
+        return undefined;
+      }
+      return Promise.resolve(user);
+    };
+  g.auth0 = Object.freeze({
+    users: Object.freeze({
+      updateAppMetadata: update('updateAppMetadata'),
+      updateUserMetadata: update('updateUserMetadata'),
+    }),
+  });
   return {
     // What the actions driver (`actions.js`) builds on: the same timers, logs and modules.
     internals: {
@@ -169,6 +197,7 @@
     init(userJson, contextJson) {
       user = parse(userJson);
       context = parse(contextJson);
+      written = createBare(null);
     },
     start(fn) {
       timers.clear();
@@ -216,7 +245,7 @@
       return stringify(run);
     },
     result() {
-      return stringify({ user, context });
+      return stringify({ user, context, written });
     },
   };
 });

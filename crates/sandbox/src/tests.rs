@@ -56,7 +56,7 @@ fn a_rule_adds_claims_and_the_next_one_sees_them() {
             "(user, context, callback) => { user.seen.push('two'); context.accessToken.n = Object.keys(context.idToken).length; callback(null, user, context); }",
         ),
     ]);
-    let Verdict::Allowed { user, context } = &r.verdict else {
+    let Verdict::Allowed { user, context, .. } = &r.verdict else {
         panic!("{r:?}")
     };
     assert_eq!(user["seen"], json!(["one", "two"]));

@@ -253,7 +253,8 @@ impl Map {
 }
 
 /// `  - key: value` lines of one list item at `depth` (two spaces per level).
-pub(crate) fn list_item(v: &Value, depth: usize) -> String {
+/// A value as an item of a block-style YAML list, indented to `depth`.
+pub fn list_item(v: &Value, depth: usize) -> String {
     let pad = "  ".repeat(depth);
     let body = block(v, depth + 1);
     // The first line of the item's mapping goes after the dash.
