@@ -50,7 +50,7 @@ const CONTEXT_IN_EVENT: [(&str, &[&str]); 12] = [
     ("authorization", &["authorization"]),
     ("authentication", &["authentication"]),
 ];
-use crate::ruletest::{self, Case, Input, LoadedRule, Target};
+use crate::ruletest::{self, Case, LoadedRule, Target};
 
 /// The file the migrated actions (and, when the tree binds none, the trigger) are written to.
 pub const ACTIONS_FILE: &str = "actions-from-rules.yaml";
@@ -60,6 +60,10 @@ pub const CASES_FILE: &str = "actions-from-rules.test.yaml";
 const RUNTIME: &str = "node22";
 /// Largest manifest file edited.
 const MAX_FILE_BYTES: u64 = 16 << 20;
+/// Deepest directory of the tree copied.
+const MAX_DEPTH: usize = 16;
+/// Most files of the tree copied.
+const MAX_FILES: usize = 10_000;
 
 /// `a0ctl migrate rules` options.
 #[derive(Debug, Clone)]
@@ -150,6 +154,15 @@ pub fn migrate(args: &MigrateArgs) -> Result<Report> {
             "migrate a tree with `api: v2` (export the tenant with `a0ctl export --out DIR`)",
         ));
     }
+    if args.path.join(ACTIONS_FILE).exists() {
+        return Err(hinted(
+            format!(
+                "{} was migrated already (it holds {ACTIONS_FILE})",
+                args.path.display()
+            ),
+            "migrate the tree the rules came from, or edit the migrated tree by hand",
+        ));
+    }
     if tree.rules.is_empty() {
         return Err(hinted(
             format!("the manifests in {} declare no rules", args.path.display()),
@@ -177,7 +190,37 @@ pub fn migrate(args: &MigrateArgs) -> Result<Report> {
     let mut diags = Vec::new();
     for (_, rule) in rules {
         match rules_runtime::migrate::translate(&rule.name, &rule.script) {
-            Ok(translation) => {
+            // A value from the environment was put into the script when it was read: it would
+            // be written into the action's file.
+            Ok(t) if crate::secret::scrub_message(&t.code) != t.code => {
+                let (file, pos) = located(rule, None);
+                diags.push(Diagnostic::new(
+                    file,
+                    pos,
+                    format!(
+                        "rule `{}` holds a value from the environment (a `${{VAR}}` in its script): migrate never writes one into a file; read it from configuration instead, or migrate with the variable unset",
+                        rule.name
+                    ),
+                ));
+            }
+            Ok(mut translation) => {
+                if let Some(stage) = rule.stage.as_deref().filter(|s| *s != "login_success") {
+                    translation.todos.insert(
+                        0,
+                        Todo {
+                            pos: rules_runtime::ScriptPos { line: 1, col: 1 },
+                            reason: format!(
+                                "the rule runs at `{stage}`, not at a successful login: post-login is not its trigger"
+                            ),
+                        },
+                    );
+                }
+                if rule.script.contains("timestamp") && rule.script.contains("authentication") {
+                    translation.todos.push(Todo {
+                        pos: rules_runtime::ScriptPos { line: 1, col: 1 },
+                        reason: "authentication timestamps are numbers in rules and ISO 8601 strings in actions: check how the rule uses them".into(),
+                    });
+                }
                 let action = if taken.contains(rule.name.as_str()) {
                     format!("{}-from-rule", rule.name)
                 } else {
@@ -200,17 +243,28 @@ pub fn migrate(args: &MigrateArgs) -> Result<Report> {
         return Err(InvalidManifests(diags).into());
     }
     let mut notes = Vec::new();
-    let action_cases: Vec<(Case, Value)> = cases
+    let mut action_cases: Vec<(Case, Value)> = cases
         .iter()
         .filter_map(|c| {
             let written = action_case(c, &migrated, &tree, &mut notes)?;
             Some((c.clone(), written))
         })
         .collect();
+    // Only rule cases are carried over, so each has its comparison.
     let compared: Vec<Compared> = action_cases
         .iter()
-        .map(|(c, written)| compare(c, written, &migrated, &tree, &args.limits))
+        .filter_map(|(c, written)| compare(c, written, &migrated, &tree, &args.limits))
         .collect();
+    // A case that expects the user's metadata expects, of the actions, what the rule wrote
+    // (when both sides agree): an action's metadata is what it sets.
+    for ((c, written), both) in action_cases.iter_mut().zip(&compared) {
+        for key in ["app_metadata", "user_metadata"] {
+            let expected = c.expect.get("user").and_then(|u| u.get(key)).is_some();
+            if let (true, true, Some(set)) = (expected, both.agrees(), both.rule.get(key)) {
+                written["expect"][key] = set.clone();
+            }
+        }
+    }
     let mut report = Report {
         migrated,
         cases: compared,
@@ -258,13 +312,13 @@ fn check_out(from: &Path, out: &Path, force: bool) -> Result<()> {
         }
     };
     let inside = match (resolved(from), resolved(out)) {
-        (Some(a), Some(b)) => b.starts_with(&a),
+        (Some(a), Some(b)) => b.starts_with(&a) || a.starts_with(&b),
         _ => false,
     };
     if inside {
         return Err(hinted(
             format!(
-                "--out {} is the tree being migrated, or inside it",
+                "--out {} is the tree being migrated, inside it, or holds it",
                 out.display()
             ),
             "write the migrated tree to a directory of its own, then review it and move it into place",
@@ -401,14 +455,7 @@ fn action_case(
     tree: &ruletest::Tree,
     notes: &mut Vec<String>,
 ) -> Option<Value> {
-    let Input::Rule {
-        configuration,
-        user,
-        context,
-    } = &case.input
-    else {
-        return None;
-    };
+    let (configuration, user, context) = case.input.login()?;
     let mut m = Map::new();
     m.insert("name".into(), json!(case.name));
     match &case.target {
@@ -418,15 +465,24 @@ fn action_case(
         }
         Target::Pipeline => {
             m.insert("trigger".into(), json!("post-login"));
-            if tree
+            let others = tree
                 .triggers
                 .iter()
-                .any(|(t, b)| t == "post-login" && !b.is_empty())
-            {
+                .any(|(t, b)| t == "post-login" && !b.is_empty());
+            let unbound = migrated
+                .iter()
+                .any(|a| a.rule.enabled && !a.translation.todos.is_empty());
+            if others || unbound {
                 notes.push(format!(
-                    "case \"{}\": written for the post-login trigger, which also runs the actions the tree already binds there",
-                    case.name
+                    "case \"{}\": compared with the rules' actions in their order; not written, since post-login {}",
+                    case.name,
+                    if others {
+                        "also runs the actions the tree binds there"
+                    } else {
+                        "does not bind the actions with a TODO"
+                    }
                 ));
+                m.insert("written".into(), json!(false));
             }
         }
         Target::Action(_) | Target::Trigger(_) => return None,
@@ -495,14 +551,25 @@ fn action_case(
                     ));
                 }
             }
-            "user" => notes.push(format!(
-                "case \"{}\": expect.user (the user a rule calls back with) has no counterpart in an action's effects: left out (metadata an action sets is expected under app_metadata and user_metadata)",
-                case.name
-            )),
-            other => notes.push(format!(
-                "case \"{}\": expect.{other} left out",
-                case.name
-            )),
+            "user" => {
+                let others: Vec<&String> = v
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, _)| k)
+                    .filter(|k| !matches!(k.as_str(), "app_metadata" | "user_metadata"))
+                    .collect();
+                let metadata = others.len() < v.as_object().map_or(0, |o| o.len());
+                if !others.is_empty() {
+                    notes.push(format!(
+                        "case \"{}\": expect.user.{} (the user a rule calls back with) has no counterpart in an action's effects: left out{}",
+                        case.name,
+                        others.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", expect.user."),
+                        if metadata { " (the metadata it expects is written as what the rule set)" } else { "" }
+                    ));
+                }
+            }
+            other => notes.push(format!("case \"{}\": expect.{other} left out", case.name)),
         }
     }
     m.insert("expect".into(), Value::Object(expect));
@@ -516,15 +583,8 @@ fn compare(
     migrated: &[Migrated],
     tree: &ruletest::Tree,
     limits: &Limits,
-) -> Compared {
-    let Input::Rule {
-        configuration,
-        user,
-        context,
-    } = &case.input
-    else {
-        unreachable!("only rule cases are compared");
-    };
+) -> Option<Compared> {
+    let (configuration, user, context) = case.input.login()?;
     let rules = ruletest::rules_of(tree, &case.target);
     let full = ruletest::full_context(context);
     let rule_run = rules_runtime::run_pipeline(
@@ -551,12 +611,12 @@ fn compare(
     let hint = "the rule requires `{name}`: give the migrated case a stub (`stubs:`)";
     let run = rules_runtime::run_actions("post-login", &actions, &event, &[], hint, limits);
     let action = action_outcome(&run.verdict, &run.effects);
-    Compared {
+    Some(Compared {
         name: case.name.clone(),
         at: format!("{}:{}:{}", case.file, case.pos.line, case.pos.col),
         rule,
         action,
-    }
+    })
 }
 
 /// What a login's outcome is, in the shape both sides are shown in: `{result, idToken,
@@ -667,13 +727,19 @@ fn write_tree(
     // The tree as it is: its manifests, test files and the files they name (one level of
     // directories, as manifests name them).
     copy_files(from, from, &mut files, 0)?;
-    let enabled: Vec<&Migrated> = report.migrated.iter().filter(|m| m.rule.enabled).collect();
-    let bound: Vec<String> = enabled.iter().map(|m| m.action.clone()).collect();
-    let removed: BTreeSet<String> = report
+    // A rule whose translation needs a person keeps running as it is, and its action is
+    // written but not bound; the others are bound (the enabled ones) and retired.
+    let retired: Vec<&Migrated> = report
         .migrated
         .iter()
-        .map(|m| m.rule.name.clone())
+        .filter(|m| m.translation.todos.is_empty())
         .collect();
+    let bound: Vec<String> = retired
+        .iter()
+        .filter(|m| m.rule.enabled)
+        .map(|m| m.action.clone())
+        .collect();
+    let removed: BTreeSet<String> = retired.iter().map(|m| m.rule.name.clone()).collect();
     let mut binds_post_login = false;
     for (rel, bytes) in files.clone() {
         if !rel.ends_with(".yaml") && !rel.ends_with(".yml") || rel.contains('/') {
@@ -682,23 +748,31 @@ fn write_tree(
         let Ok(text) = String::from_utf8(bytes) else {
             continue;
         };
-        let Ok(Some(root)) = yaml::parse(&text) else {
-            continue;
-        };
         let mut edited = text.clone();
-        if has_section(&root, "rule_tests") {
-            // The rules' cases now run as the actions'; a pipeline of disabled rules runs none.
-            edited = if args.remove_rules {
-                empty_section(&edited, &root, "rule_tests")
-            } else {
-                remove_items(&edited, &root, "rule_tests", |c| {
-                    str_of(c, "rule") == Some("pipeline")
-                })
-            };
+        // Each edit on the tree of the text as the edit before left it.
+        let parsed = |t: &str| yaml::parse(t).ok().flatten();
+        if let Some(root) = parsed(&edited)
+            && has_section(&root, "rule_tests")
+        {
+            // The rules' cases now run as the actions'; the pipeline of the rules left differs.
+            edited = remove_items(&edited, &root, "rule_tests", |c| {
+                str_of(c, "rule")
+                    .is_none_or(|r| r == "pipeline" || (args.remove_rules && removed.contains(r)))
+            })
+            .map_err(|m| {
+                hinted(
+                    format!("{rel}: {m}"),
+                    "write the cases in block style and migrate again",
+                )
+            })?;
         }
-        if has_section(&root, rules_section()) {
+        if let Some(root) = parsed(&edited)
+            && has_section(&root, rules_section())
+        {
             edited = if args.remove_rules {
-                Ok(empty_section(&edited, &root, rules_section()))
+                remove_items(&edited, &root, rules_section(), |r| {
+                    str_of(r, "name").is_some_and(|n| removed.contains(n))
+                })
             } else {
                 disable_rules(&edited, &root, &removed)
             }
@@ -722,13 +796,16 @@ fn write_tree(
             files.insert(rel, edited.into_bytes());
         }
     }
+    // The scripts of the rules removed: neither copied nor left from an earlier migration.
+    let mut stale = Vec::new();
     if args.remove_rules {
-        // The scripts of the rules removed.
-        for m in &report.migrated {
+        for m in &retired {
             if let ruletest::ScriptOrigin::File(f) = &m.rule.origin
                 && let Ok(rel) = Path::new(f).strip_prefix(from)
             {
-                files.remove(&rel.to_string_lossy().replace('\\', "/"));
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                files.remove(&rel);
+                stale.push(rel);
             }
         }
     }
@@ -772,7 +849,12 @@ fn write_tree(
         items.push(Value::Object(item));
     }
     let mut text = format!(
-        "# Written by `a0ctl migrate rules`: each rule as a post-login action (the rule entries\n# are kept, disabled, so one plan rolls these out and retires them). Review each action, then\n# `a0ctl plan` this tree.\napi: v2\n{}:\n",
+        "# Written by `a0ctl migrate rules`: each rule as a post-login action; the rules it\n# translated are {}, so one plan rolls these out and retires them (a rule with a\n# TODO keeps running, its action unbound). Review each action, then `a0ctl plan` this tree.\napi: v2\n{}:\n",
+        if args.remove_rules {
+            "removed"
+        } else {
+            "kept, disabled"
+        },
         crate::kinds::action::Action.kind().section()
     );
     for item in &items {
@@ -811,6 +893,17 @@ fn write_tree(
         crate::fsutil::write_replacing(&path, bytes)
             .map_err(crate::error::io(format!("cannot write {}", path.display())))?;
     }
+    for rel in &stale {
+        let path = out.join(rel);
+        if crate::export::refuse_links(out, rel).is_ok()
+            && path.symlink_metadata().is_ok_and(|m| m.is_file())
+        {
+            std::fs::remove_file(&path).map_err(crate::error::io(format!(
+                "cannot remove {}",
+                path.display()
+            )))?;
+        }
+    }
     Ok(files.keys().cloned().collect())
 }
 
@@ -831,14 +924,26 @@ fn copy_files(
         .map_err(crate::error::io(format!("cannot read {}", dir.display())))?;
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(meta) = path.symlink_metadata() else {
+        let Ok(mut meta) = path.symlink_metadata() else {
             continue;
         };
         let name = entry.file_name().to_string_lossy().to_string();
         if name.starts_with('.') {
             continue;
         }
-        if meta.is_dir() && depth < 2 {
+        // A link is followed only to a regular file inside the tree (as the manifests read
+        // their files); its copy is a file.
+        if meta.file_type().is_symlink() {
+            let inside = match (path.canonicalize(), root.canonicalize()) {
+                (Ok(target), Ok(top)) => target.starts_with(&top),
+                _ => false,
+            };
+            match std::fs::metadata(&path) {
+                Ok(m) if inside && m.is_file() => meta = m,
+                _ => continue,
+            }
+        }
+        if meta.is_dir() && depth < MAX_DEPTH {
             copy_files(root, &path, files, depth + 1)?;
         } else if meta.is_file() {
             let bytes = crate::fsutil::read_bounded(&path, MAX_FILE_BYTES)
@@ -849,6 +954,12 @@ fn copy_files(
                 .to_string_lossy()
                 .replace('\\', "/");
             files.insert(rel, bytes);
+            if files.len() > MAX_FILES {
+                return Err(hinted(
+                    format!("{} holds more than {MAX_FILES} files", root.display()),
+                    "migrate the directory of the manifests alone",
+                ));
+            }
         }
     }
     Ok(())
@@ -958,21 +1069,31 @@ fn empty_section(text: &str, root: &Node, section: &str) -> String {
 
 /// The items of a top-level block-style list for which `drop` holds, removed (each from its
 /// line to the next item's, or the section's end); `section: []` when none is left.
-fn remove_items(text: &str, root: &Node, section: &str, drop: impl Fn(&Node) -> bool) -> String {
+fn remove_items(
+    text: &str,
+    root: &Node,
+    section: &str,
+    drop: impl Fn(&Node) -> bool,
+) -> std::result::Result<String, String> {
     let Val::Map(entries) = &root.value else {
-        return text.to_string();
+        return Ok(text.to_string());
     };
     let Some(i) = entries.iter().position(|e| e.key == section) else {
-        return text.to_string();
+        return Ok(text.to_string());
     };
     let Val::Seq(items) = &entries[i].value.value else {
-        return text.to_string();
+        return Ok(text.to_string());
     };
     if !items.iter().any(|n| drop(n)) {
-        return text.to_string();
+        return Ok(text.to_string());
+    }
+    if text[offset(text, entries[i].value.pos)..].starts_with('[') {
+        return Err(format!(
+            "`{section}` is a list in flow style (`[…]`): a0ctl removes items of block-style lists only"
+        ));
     }
     if items.iter().all(|n| drop(n)) {
-        return empty_section(text, root, section);
+        return Ok(empty_section(text, root, section));
     }
     let section_end = entries
         .get(i + 1)
@@ -991,7 +1112,7 @@ fn remove_items(text: &str, root: &Node, section: &str, drop: impl Fn(&Node) -> 
     for r in cuts.into_iter().rev() {
         out.replace_range(r, "");
     }
-    out
+    Ok(out)
 }
 
 /// `actions` bound first in the post-login trigger the file declares, if it declares one.
@@ -1013,6 +1134,9 @@ fn bind_first(text: &str, actions: &[String]) -> std::result::Result<Option<Stri
     };
     if actions.is_empty() {
         return Ok(Some(text.to_string()));
+    }
+    if text[offset(text, item.pos)..].starts_with('{') {
+        return Err("the post-login trigger is written in flow style (`{…}`)".into());
     }
     let Some(bindings) = entry(item, "bindings") else {
         return Err("the post-login trigger has no bindings".into());
@@ -1069,10 +1193,10 @@ fn yaml_scalar(s: &str) -> String {
 pub fn render(report: &Report, args: &MigrateArgs, paint: Paint) -> String {
     let mut out = String::new();
     for m in &report.migrated {
-        let state = if m.rule.enabled {
-            ""
-        } else {
-            " (disabled: not bound)"
+        let state = match (m.rule.enabled, m.translation.todos.is_empty()) {
+            (false, _) => " (disabled: not bound)",
+            (true, true) => "",
+            (true, false) => " (the rule keeps running; its action is written, not bound)",
         };
         if m.translation.todos.is_empty() {
             out.push_str(&format!(
@@ -1124,7 +1248,7 @@ pub fn render(report: &Report, args: &MigrateArgs, paint: Paint) -> String {
             report.written.len(),
             dir.display(),
             if report.cases.is_empty() { String::new() } else { format!("{CASES_FILE} (the cases), ") },
-            if args.remove_rules { "removed (`rules: []`)" } else { "disabled" }
+            if args.remove_rules { "translated removed" } else { "translated disabled" }
         ));
     } else {
         out.push_str("Checked only (--check): nothing was written.\n");

@@ -81,6 +81,8 @@ pub struct LoadedRule {
     pub script: String,
     pub enabled: bool,
     pub order: Option<u32>,
+    /// Where in a login it runs (v1's `stage`; absent: at a successful login).
+    pub stage: Option<String>,
     pub origin: ScriptOrigin,
 }
 
@@ -180,6 +182,20 @@ pub enum Input {
         secrets: serde_json::Map<String, Value>,
         stubs: Vec<(String, String)>,
     },
+}
+
+impl Input {
+    /// A rule case's fixture login: `(configuration, user, context)`.
+    pub fn login(&self) -> Option<(&Value, &Value, &Value)> {
+        match self {
+            Input::Rule {
+                configuration,
+                user,
+                context,
+            } => Some((configuration, user, context)),
+            Input::Action { .. } => None,
+        }
+    }
 }
 
 /// The rules of one manifest tree.
@@ -407,6 +423,12 @@ fn load_tree(dir: &Path, vars: &manifest::Vars) -> Result<Tree, InvalidManifests
             script: rule.script.to_string(),
             enabled: rule.runs,
             order: rule.order,
+            stage: rule
+                .resource
+                .fields
+                .get("stage")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             origin: origin_of(rule.resource, rule.origin, "rules", "script"),
         })
         .collect();

@@ -248,6 +248,15 @@ async fn the_five_user_lists() {
     }
     emu.post_ok("/__emulator/logins", json!({"user_id": corp_user}))
         .await;
+    // A login to a client the tenant lacks is the caller's mistake, named, not a 500.
+    let unknown = emu
+        .post(
+            "/__emulator/logins",
+            json!({"user_id": corp_user, "client_id": "no-such-client"}),
+        )
+        .await;
+    assert_error(&unknown, 400, "bad_request");
+    assert!(unknown.body.contains("no-such-client"), "{}", unknown.body);
     emu.post_ok(
         "/__emulator/logins",
         json!({"user_id": corp_user, "client_id": app, "success": false}),

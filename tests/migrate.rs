@@ -25,6 +25,17 @@ fn a0ctl(args: &[&str]) -> Output {
         .expect("run a0ctl")
 }
 
+/// `a0ctl migrate rules TREE --out OUT`.
+fn migrate_to(tree: &Path, out: &Path) -> Output {
+    a0ctl(&[
+        "migrate",
+        "rules",
+        tree.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
 fn files_under(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -67,7 +78,10 @@ fn the_example_tenant_s_rules_migrate_with_no_todo_and_every_case_agrees() {
     let tested = a0ctl(&["test", out]);
     assert_exit(&tested, 0);
     assert!(
-        stdout(&tested).contains("24 passed, 0 failed"),
+        // The tree's 6 action cases and 8 single-rule cases (its 2 pipeline cases leave:
+        // the pipeline of disabled rules is empty), and the 8 written as action cases (the
+        // pipeline ones are compared, not written: post-login runs the tree's own too).
+        stdout(&tested).contains("22 passed, 0 failed"),
         "{}",
         stdout(&tested)
     );
@@ -386,14 +400,30 @@ async fn logins_give_the_same_claims_and_denials_with_the_actions_as_with_the_ru
 
     // The migrated tree: rules disabled, actions bound in their order.
     let out = dir.path().join("migrated");
-    let run = a0ctl(&[
-        "migrate",
-        "rules",
-        tree.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = migrate_to(&tree, &out);
     assert_exit(&run, 0);
+    // The rules are turned off only after the login's new bindings are in place.
+    let plan = env
+        .run(&["plan", "--format", "json", out.to_str().unwrap()])
+        .await;
+    assert_exit(&plan, 0);
+    let plan: Value = serde_json::from_slice(&plan.stdout).unwrap();
+    let calls = plan["calls"].as_array().unwrap();
+    let binding = &calls
+        .iter()
+        .find(|c| c["resource"] == "trigger/post-login")
+        .unwrap_or_else(|| panic!("{plan}"))["id"];
+    let rule_calls: Vec<&Value> = calls
+        .iter()
+        .filter(|c| c["resource"].as_str().unwrap().starts_with("rule/"))
+        .collect();
+    assert_eq!(rule_calls.len(), 3, "{plan}");
+    for c in rule_calls {
+        assert!(
+            c["after"].as_array().unwrap().contains(binding),
+            "{c} waits for {binding}"
+        );
+    }
     let applied = env.run(&["apply", "--yes", out.to_str().unwrap()]).await;
     assert_exit(&applied, 0);
     let plan = env
@@ -423,4 +453,46 @@ async fn logins_give_the_same_claims_and_denials_with_the_actions_as_with_the_ru
         again_actions, again,
         "a second login sees the metadata the rule wrote"
     );
+}
+
+#[test]
+fn a_value_from_the_environment_is_never_written_into_an_action() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("tree");
+    write(
+        &tree,
+        "rules.yaml",
+        "api: v2\nrules:\n  - name: keyed\n    enabled: true\n    order: 1\n    script: |\n      function (user, context, callback) {\n        const key = '${MIGRATE_TEST_KEY}';\n        context.idToken['https://example.com/k'] = key.length;\n        callback(null, user, context);\n      }\n",
+    );
+    let out = dir.path().join("out");
+    let secret = "sk_live_migrate_7f3a9c0b";
+    let run = Command::new(env!("CARGO_BIN_EXE_a0ctl"))
+        .args([
+            "migrate",
+            "rules",
+            tree.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("MIGRATE_TEST_KEY", secret)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_exit(&run, 1);
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        all.contains("rule `keyed` holds a value from the environment"),
+        "{all}"
+    );
+    assert!(!all.contains(secret), "{all}");
+    assert!(!out.exists(), "nothing was written");
+    // Unset, the `${VAR}` stays as written and the rule migrates.
+    let run = migrate_to(&tree, &out);
+    assert_exit(&run, 0);
+    let code = std::fs::read_to_string(out.join("actions/keyed.js")).unwrap();
+    assert!(code.contains("${MIGRATE_TEST_KEY}"), "{code}");
 }

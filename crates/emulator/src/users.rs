@@ -990,6 +990,11 @@ pub(crate) async fn record_login(
     let id =
         opt_str(&body, "user_id")?.ok_or_else(|| ApiError::bad_request("`user_id` is required"))?;
     let client = opt_str(&body, "client_id")?.unwrap_or_else(|| caller.client_id.clone());
+    if super::clients::name_of(&app.store, &client)?.is_none() {
+        return Err(ApiError::bad_request(format!(
+            "`client_id` {client:?} names no client of the tenant"
+        )));
+    }
     let mut success = opt_bool(&body, "success")?.unwrap_or(true);
     let mut user = find_user(&app, &id)?;
     // The tenant's enabled rules run on a login that got past the password, and may fail it;

@@ -52,29 +52,80 @@ pub struct Untranslatable {
     pub message: String,
 }
 
-/// Node's own modules: required as they are, never dependencies.
-const NODE_MODULES: [&str; 20] = [
+/// Node's own modules: required as they are, never dependencies (also as `node:NAME`).
+const NODE_MODULES: [&str; 38] = [
     "assert",
+    "async_hooks",
     "buffer",
+    "child_process",
+    "cluster",
+    "console",
+    "constants",
     "crypto",
+    "dgram",
+    "diagnostics_channel",
     "dns",
+    "domain",
     "events",
+    "fs",
     "http",
+    "http2",
     "https",
+    "inspector",
+    "module",
     "net",
     "os",
     "path",
+    "perf_hooks",
+    "process",
     "punycode",
     "querystring",
+    "readline",
+    "repl",
     "stream",
     "string_decoder",
     "timers",
     "tls",
+    "tty",
     "url",
     "util",
+    "v8",
+    "vm",
     "zlib",
-    "node:crypto",
 ];
+
+/// `name@1.2.3` as (`name`, `1.2.3`); (`name`, `latest`) without a version (a leading `@` is a
+/// scope).
+fn split_version(spec: &str) -> (&str, &str) {
+    match spec
+        .char_indices()
+        .skip(1)
+        .filter(|(_, c)| *c == '@')
+        .last()
+    {
+        Some((i, _)) => (&spec[..i], &spec[i + 1..]),
+        None => (spec, "latest"),
+    }
+}
+
+/// The npm package a `require` names (`lodash/fp` is `lodash`, `@scope/pkg/x` is
+/// `@scope/pkg`), and its version (`name@1.2.3`, else `latest`); `None` for Node's own.
+fn package_of(spec: &str) -> Option<(String, String)> {
+    if spec.starts_with("node:") || spec.starts_with('.') || spec.starts_with('/') {
+        return None;
+    }
+    let (path, version) = split_version(spec);
+    let parts: Vec<&str> = path.split('/').collect();
+    let name = if path.starts_with('@') && parts.len() >= 2 {
+        format!("{}/{}", parts[0], parts[1])
+    } else {
+        parts[0].to_string()
+    };
+    if NODE_MODULES.contains(&name.as_str()) {
+        return None;
+    }
+    Some((name, version.to_string()))
+}
 
 /// Translate the rule `name`'s script (a function of `user`, `context` and `callback`).
 pub fn translate(name: &str, script: &str) -> Result<Translation, Untranslatable> {
@@ -152,6 +203,8 @@ fn translate_here(name: &str, script: &str) -> Result<Translation, Untranslatabl
         inlined: BTreeSet::new(),
         tails: BTreeSet::new(),
         tested: BTreeSet::new(),
+        statement_exprs: BTreeSet::new(),
+        errors: Vec::new(),
         last: body.statements.last().map(|s| s.span()),
         secrets: BTreeSet::new(),
         dependencies: BTreeMap::new(),
@@ -170,7 +223,7 @@ fn translate_here(name: &str, script: &str) -> Result<Translation, Untranslatabl
     let text = t.apply(inner)?;
     let header = format!(
         "// The rule \"{}\", as a post-login action (a0ctl migrate rules).\n",
-        name.replace(['\n', '\r'], " ")
+        one_line(name)
     );
     let module =
         format!("{header}exports.onExecutePostLogin = async (event, api) => {{\n{text}\n}};\n");
@@ -210,6 +263,26 @@ fn format(module: &str) -> Result<String, String> {
         .with_options(options)
         .build(&parsed.program)
         .code)
+}
+
+/// What follows a metadata update's `Object.entries(metadata`: each key set through `api.user`
+/// (an arrow's parameters: the metadata may name any of the rule's variables).
+fn metadata_tail(which: &str) -> String {
+    format!(" || {{}}).forEach(([key, value]) => api.user.{which}(key, value));")
+}
+
+/// Text a person wrote (a rule's name, a key) fit for a line comment: every line break,
+/// separator and control character a space.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{85}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect()
 }
 
 /// The statements in tail position: the last of `stmts`, and, when it is an `if`, the last of
@@ -274,6 +347,10 @@ struct Translator<'s> {
     tails: BTreeSet<(u32, u32)>,
     /// Expressions only tested for being truthy (`a && …`, `if (a)`, `!a`, `a ? … : …`).
     tested: BTreeSet<(u32, u32)>,
+    /// Expressions that are whole statements (their value is not used).
+    statement_exprs: BTreeSet<(u32, u32)>,
+    /// Names that hold an error: the parameters of catch clauses and `.catch` handlers.
+    errors: Vec<String>,
     /// The rule's last statement (a call back there is the end anyway).
     last: Option<Span>,
     secrets: BTreeSet<String>,
@@ -406,7 +483,7 @@ impl<'s> Translator<'s> {
         for (at, reasons) in std::mem::take(&mut self.todo_at) {
             let comments: String = reasons
                 .iter()
-                .map(|r| format!("// a0ctl: TODO: {}\n", r.replace('\n', " ")))
+                .map(|r| format!("// a0ctl: TODO: {}\n", one_line(r)))
                 .collect();
             self.edit(at, at, comments);
         }
@@ -477,10 +554,20 @@ impl<'s> Translator<'s> {
                 self.edit(e.end, stmt.end, ";");
                 self.visit_expression(error);
             }
-            CallBack::Unsure(why) => {
-                self.todo(call.span.start, why);
-                self.walk_arguments(call);
+            // Left as written: its arguments are the rule's own names, for a person to read.
+            CallBack::Unsure(why) => self.todo(call.span.start, why),
+        }
+    }
+
+    /// A `return` that calls back, or returns a promise chain the action follows.
+    fn returns_a_call_back(&self, r: &ReturnStatement<'_>) -> bool {
+        match &r.argument {
+            Some(Expression::CallExpression(c)) => {
+                matches!(&c.callee, Expression::Identifier(id) if id.name == self.callback.as_str())
+                    || (promise_chain(r.argument.as_ref().unwrap()).is_some()
+                        && self.mentions_callback(r.span))
             }
+            _ => false,
         }
     }
 
@@ -533,7 +620,18 @@ impl<'s> Translator<'s> {
                 _ => CallBack::Unsure("an UnauthorizedError a0ctl cannot read"),
             };
         }
-        CallBack::Fail(first)
+        let is_error = match first {
+            Expression::NewExpression(_) => true,
+            Expression::Identifier(id) => self.errors.iter().any(|e| e == id.name.as_str()),
+            _ => false,
+        };
+        if is_error {
+            CallBack::Fail(first)
+        } else {
+            CallBack::Unsure(
+                "a call back with a value a0ctl cannot tell is an error (null or undefined would let the login go on)",
+            )
+        }
     }
 
     /// A member chain rooted at one of the rule's names; `true` when it was handled (and its
@@ -641,6 +739,47 @@ impl<'s> Translator<'s> {
         }
     }
 
+    /// `user.X = V` other than its metadata: the action's `event.user` is its own copy, which
+    /// later actions do not see; a TODO (the assignment is then translated as usual).
+    fn user_assignment(&mut self, a: &AssignmentExpression<'_>) -> bool {
+        let first = match &a.left {
+            AssignmentTarget::AssignmentTargetIdentifier(id) if id.name == self.user.as_str() => {
+                None
+            }
+            AssignmentTarget::StaticMemberExpression(m) => match chain(&m.object) {
+                Some((root, steps)) if root.name == self.user.as_str() => {
+                    Some(match steps.first() {
+                        Some(Step::Name(n)) => n.to_string(),
+                        Some(Step::Computed(_)) => String::new(),
+                        None => m.property.name.to_string(),
+                    })
+                }
+                _ => return false,
+            },
+            AssignmentTarget::ComputedMemberExpression(m) => match chain(&m.object) {
+                Some((root, steps)) if root.name == self.user.as_str() => {
+                    Some(match steps.first() {
+                        Some(Step::Name(n)) => n.to_string(),
+                        _ => String::new(),
+                    })
+                }
+                _ => return false,
+            },
+            _ => return false,
+        };
+        if first
+            .as_deref()
+            .is_some_and(|f| matches!(f, "app_metadata" | "user_metadata"))
+        {
+            return false;
+        }
+        self.todo(
+            a.span.start,
+            "the user changed: an action's event.user is its own copy, which later actions do not see (metadata goes through api.user)",
+        );
+        false
+    }
+
     /// `context.X = V` and `context.idToken[K] = V`: `true` when handled.
     fn context_assignment(&mut self, a: &AssignmentExpression<'_>) -> bool {
         let (object, step): (&Expression<'_>, Step<'_, '_>) = match &a.left {
@@ -661,6 +800,22 @@ impl<'s> Translator<'s> {
         let names = static_names(&steps);
         let value = &a.right;
         let v = value.span();
+        if !self.statement_exprs.contains(&key(a.span)) {
+            self.todo(
+                a.span.start,
+                "an assignment to context whose value is used: a0ctl translates those that are statements",
+            );
+            self.visit_expression(value);
+            return true;
+        }
+        if matches!(step, Step::Name("scope")) && names.as_deref() == Some(&["accessToken"][..]) {
+            self.todo(
+                a.span.start,
+                "the access token's scope is not a custom claim in actions: use api.accessToken.addScope and removeScope",
+            );
+            self.visit_expression(value);
+            return true;
+        }
         match (names.as_deref(), a.operator) {
             (Some([token @ ("idToken" | "accessToken")]), AssignmentOperator::Assign) => {
                 match step {
@@ -823,16 +978,8 @@ impl<'s> Translator<'s> {
     /// through `api.user`.
     fn metadata_statement(&mut self, stmt: Span, which: &str, metadata: &Expression<'_>) {
         let m = metadata.span();
-        self.edit(
-            stmt.start,
-            m.start,
-            "for (const [key, value] of Object.entries(",
-        );
-        self.edit(
-            m.end,
-            stmt.end,
-            format!(" || {{}})) {{\n api.user.{which}(key, value);\n}}"),
-        );
+        self.edit(stmt.start, m.start, "Object.entries(");
+        self.edit(m.end, stmt.end, metadata_tail(which));
         self.visit_expression(metadata);
     }
 
@@ -875,13 +1022,9 @@ impl<'s> Translator<'s> {
             return false;
         }
         let m = metadata.span();
-        self.edit(
-            stmt.span.start,
-            m.start,
-            "for (const [key, value] of Object.entries(",
-        );
+        self.edit(stmt.span.start, m.start, "Object.entries(");
         self.visit_expression(metadata);
-        let loop_end = format!(" || {{}})) {{\n api.user.{which}(key, value);\n}}\n");
+        let loop_end = format!("{}\n", metadata_tail(which));
         self.inlined.insert(key(handler.span()));
         match body {
             Err(only) => {
@@ -912,9 +1055,10 @@ impl<'s> Translator<'s> {
                 self.edit(only_span.end, stmt.span.end, "");
             }
             Ok(body) => {
+                // In a block of its own: its declarations may repeat the rule's names.
                 let inner_start = body.span.start + 1;
                 let inner_end = body.span.end - 1;
-                self.edit(m.end, inner_start, loop_end);
+                self.edit(m.end, inner_start, format!("{loop_end}{{"));
                 let saved = std::mem::take(&mut self.tails);
                 tails(&body.statements, &mut self.tails);
                 let last = self.last;
@@ -926,7 +1070,7 @@ impl<'s> Translator<'s> {
                 self.visit_statements(&body.statements);
                 self.last = last;
                 self.tails = saved;
-                self.edit(inner_end, stmt.span.end, "");
+                self.edit(inner_end, stmt.span.end, "}");
             }
         }
         true
@@ -961,7 +1105,14 @@ impl<'s> Translator<'s> {
                         | Expression::ArrowFunctionExpression(_)),
                     ) => {
                         self.followable.insert(key(h.span()));
+                        // A `.catch` handler's parameter is the error.
+                        let error = (l.method == "catch").then(|| first_param(h)).flatten();
+                        let pushed = error.is_some();
+                        self.errors.extend(error);
                         self.visit_expression(h);
+                        if pushed {
+                            self.errors.pop();
+                        }
                     }
                     Some(other) => self.visit_expression(other),
                     None => self.visit_argument(arg),
@@ -1022,10 +1173,7 @@ impl<'s> Translator<'s> {
                 self.edit(es.end, body.end, ";\n}");
                 self.visit_expression(e);
             }
-            CallBack::Unsure(why) => {
-                self.todo(c.span.start, why);
-                self.walk_arguments(c);
-            }
+            CallBack::Unsure(why) => self.todo(c.span.start, why),
         }
         true
     }
@@ -1037,16 +1185,13 @@ impl<'s> Translator<'s> {
         match call.arguments.as_slice() {
             [Argument::StringLiteral(l)] => {
                 let spec = l.value.as_str();
-                let (name, version) = match spec.rfind('@').filter(|&i| i > 0) {
-                    Some(i) => (&spec[..i], &spec[i + 1..]),
-                    None => (spec, "latest"),
-                };
-                if !NODE_MODULES.contains(&name) {
-                    self.dependencies
-                        .insert(name.to_string(), version.to_string());
+                if let Some((name, version)) = package_of(spec) {
+                    self.dependencies.insert(name, version);
                 }
-                if name != spec {
-                    self.edit(l.span.start, l.span.end, format!("'{name}'"));
+                let (path, _) = split_version(spec);
+                if path != spec {
+                    let quoted = serde_json::to_string(path).unwrap_or_default();
+                    self.edit(l.span.start, l.span.end, quoted);
                 }
             }
             _ => self.todo(
@@ -1077,6 +1222,19 @@ struct Link<'n, 'a> {
 struct Links<'n, 'a> {
     head: &'n Expression<'a>,
     links: Vec<Link<'n, 'a>>,
+}
+
+/// The name of a function's first parameter, when it is a plain name.
+fn first_param(f: &Expression<'_>) -> Option<String> {
+    let params = match f {
+        Expression::FunctionExpression(f) => &f.params,
+        Expression::ArrowFunctionExpression(f) => &f.params,
+        _ => return None,
+    };
+    match &params.items.first()?.pattern {
+        BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+        _ => None,
+    }
 }
 
 /// `head.then(…).catch(…)…`, innermost first.
@@ -1110,6 +1268,19 @@ fn promise_chain<'n, 'a>(e: &'n Expression<'a>) -> Option<Links<'n, 'a>> {
 impl<'a> Visit<'a> for Translator<'_> {
     fn visit_statement(&mut self, s: &Statement<'a>) {
         self.statements.push(s.span().start);
+        if let Statement::ExpressionStatement(es) = s {
+            self.statement_exprs
+                .insert(key(es.expression.without_parentheses().span()));
+        }
+        if let Statement::ReturnStatement(r) = s
+            && self.depth == 0
+            && !self.returns_a_call_back(r)
+        {
+            self.todo(
+                r.span.start,
+                "a return that does not call back: the rule's login would wait for a call back, the action's goes on",
+            );
+        }
         let handled = match s {
             Statement::ExpressionStatement(es) => self.expression_statement(es),
             Statement::ReturnStatement(r) => match &r.argument {
@@ -1134,6 +1305,7 @@ impl<'a> Visit<'a> for Translator<'_> {
             Expression::StaticMemberExpression(_) | Expression::ComputedMemberExpression(_)
                 if self.member(e) => {}
             Expression::AssignmentExpression(a) if self.context_assignment(a) => {}
+            Expression::AssignmentExpression(a) if self.user_assignment(a) => {}
             Expression::CallExpression(c) if self.require(c) => {}
             Expression::CallExpression(c) if matches!(&c.callee, Expression::Identifier(id) if id.name == self.callback.as_str()) =>
             {
@@ -1141,7 +1313,6 @@ impl<'a> Visit<'a> for Translator<'_> {
                     c.span.start,
                     "a call back inside an expression: a0ctl translates calls back that are statements",
                 );
-                self.walk_arguments(c);
             }
             Expression::CallExpression(c) => match self.metadata_update(e) {
                 Some(Err(why)) => {
@@ -1171,7 +1342,10 @@ impl<'a> Visit<'a> for Translator<'_> {
     }
 
     fn visit_logical_expression(&mut self, e: &LogicalExpression<'a>) {
-        self.tested.insert(key(e.left.span()));
+        // `a && …` tests `a`; `a || b` and `a ?? b` may be `a` itself.
+        if e.operator == LogicalOperator::And {
+            self.tested.insert(key(e.left.span()));
+        }
         walk::walk_logical_expression(self, e);
     }
 
@@ -1191,6 +1365,45 @@ impl<'a> Visit<'a> for Translator<'_> {
                 .insert(key(e.argument.without_parentheses().span()));
         }
         walk::walk_unary_expression(self, e);
+    }
+
+    fn visit_catch_clause(&mut self, c: &CatchClause<'a>) {
+        let named = c.param.as_ref().and_then(|p| match &p.pattern {
+            BindingPattern::BindingIdentifier(id) => Some(id.name.to_string()),
+            _ => None,
+        });
+        let pushed = named.is_some();
+        if let Some(n) = named {
+            self.errors.push(n);
+        }
+        walk::walk_catch_clause(self, c);
+        if pushed {
+            self.errors.pop();
+        }
+    }
+
+    fn visit_string_literal(&mut self, l: &StringLiteral<'a>) {
+        if l.value == "redirect-callback" {
+            self.todo(
+                l.span.start,
+                "the return from a redirect: an action continues it in exports.onContinuePostLogin",
+            );
+        }
+    }
+
+    fn visit_object_property(&mut self, p: &ObjectProperty<'a>) {
+        if p.shorthand
+            && let Expression::Identifier(id) = &p.value
+            && id.name == self.user.as_str()
+        {
+            self.edit(
+                p.span.start,
+                p.span.end,
+                format!("{}: event.user", self.user),
+            );
+            return;
+        }
+        walk::walk_object_property(self, p);
     }
 
     fn visit_function(&mut self, f: &Function<'a>, flags: oxc_syntax::scope::ScopeFlags) {
@@ -1244,6 +1457,11 @@ impl<'a> Visit<'a> for Translator<'_> {
             self.todo(
                 id.span.start,
                 &format!("`{name}` used as a whole: a0ctl cannot tell what it reads"),
+            );
+        } else if name == "arguments" && self.depth == 0 {
+            self.todo(
+                id.span.start,
+                "`arguments` of the rule's function: the action's are (event, api)",
             );
         } else if ["event", "api", "UnauthorizedError"].contains(&name) {
             self.todo(
@@ -1335,5 +1553,121 @@ mod tests {
         let at: Vec<(u32, u32)> = t.todos.iter().map(|t| (t.pos.line, t.pos.col)).collect();
         assert_eq!(at, vec![(3, 5), (5, 7)], "{:?}", t.todos);
         assert!(t.code.contains("// a0ctl: TODO"), "{}", t.code);
+    }
+
+    fn reasons(script: &str) -> Vec<String> {
+        code(script).todos.into_iter().map(|t| t.reason).collect()
+    }
+
+    fn runs(t: &Translation) -> crate::ActionRun {
+        let action = crate::ActionScript {
+            name: "r".into(),
+            code: t.code.clone(),
+            secrets: serde_json::json!({}),
+        };
+        let event = crate::default_event("post-login");
+        crate::run_actions(
+            "post-login",
+            &[action],
+            &event,
+            &[],
+            "",
+            &crate::Limits::default(),
+        )
+    }
+
+    /// What a hostile review found translated wrongly with no TODO: each now a TODO.
+    #[test]
+    fn what_changes_meaning_in_an_action_is_a_todo() {
+        let cases = [
+            (
+                "const g = context.request.geoip || {}; callback(null, user, context);",
+                "has no counterpart",
+            ),
+            (
+                "context.idToken.a = context.accessToken.a = 1; callback(null, user, context);",
+                "whose value is used",
+            ),
+            (
+                "const first = arguments[0]; callback(null, user, context);",
+                "`arguments`",
+            ),
+            (
+                "user.nickname = 'x'; callback(null, user, context);",
+                "event.user is its own copy",
+            ),
+            ("var err = null; callback(err);", "cannot tell is an error"),
+            (
+                "if (user.blocked) { return; } callback(null, user, context);",
+                "does not call back",
+            ),
+            (
+                "context.accessToken.scope = 'read'; callback(null, user, context);",
+                "addScope",
+            ),
+            (
+                "if (context.protocol === 'redirect-callback') {} callback(null, user, context);",
+                "onContinuePostLogin",
+            ),
+        ];
+        for (body, want) in cases {
+            let script = format!("function (user, context, callback) {{ {body} }}");
+            let found = reasons(&script);
+            assert!(found.iter().any(|r| r.contains(want)), "{body}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn what_is_translated_runs_and_names_no_host_module_as_a_dependency() {
+        // A `then` inlined beside the rule's own names, a computed key, shorthand `user`.
+        let t = code(
+            "function (user, context, callback) {\n  const plan = 'a';\n  const key = 'k';\n  const o = { user };\n  auth0.users.updateAppMetadata(user.user_id, { [key]: plan }).then(function () {\n    const plan = 'b';\n    context.idToken['https://x/p'] = plan + o.user.user_id;\n    callback(null, user, context);\n  }).catch(function (err) { callback(err); });\n}",
+        );
+        assert_eq!(t.todos, vec![], "{}", t.code);
+        let run = runs(&t);
+        assert_eq!(
+            run.verdict,
+            crate::ActionVerdict::Done,
+            "{}\n{run:?}",
+            t.code
+        );
+        assert_eq!(run.effects["app_metadata"], serde_json::json!({"k": "a"}));
+        assert_eq!(run.effects["idToken"]["https://x/p"], "bauth0|0");
+        let deps = code(
+            "function (user, context, callback) { const a = require('fs'); const b = require('node:util'); const c = require('lodash/fp'); const d = require('@scope/pkg@1.2.3'); callback(null, user, context); }",
+        )
+        .dependencies;
+        assert_eq!(
+            deps.into_iter().collect::<Vec<_>>(),
+            vec![
+                ("@scope/pkg".to_string(), "1.2.3".to_string()),
+                ("lodash".to_string(), "latest".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_rule_s_name_cannot_end_the_header_comment() {
+        let t = translate(
+            "x\u{2028}globalThis.injected = 1;\r//",
+            "function (user, context, callback) { callback(null, user, context); }",
+        )
+        .unwrap();
+        assert!(
+            !t.code.contains("\nglobalThis") && !t.code.contains("\u{2028}"),
+            "{}",
+            t.code
+        );
+        assert_eq!(
+            t.code.lines().filter(|l| l.contains("injected")).count(),
+            1,
+            "{}",
+            t.code
+        );
+        assert!(
+            t.code.lines().next().unwrap().starts_with("//"),
+            "{}",
+            t.code
+        );
     }
 }

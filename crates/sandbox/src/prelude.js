@@ -177,7 +177,8 @@
       }
       return Promise.resolve(user);
     };
-  g.auth0 = Object.freeze({
+  // Rules' alone (`init`): actions have no `auth0`.
+  const auth0 = Object.freeze({
     users: Object.freeze({
       updateAppMetadata: update('updateAppMetadata'),
       updateUserMetadata: update('updateUserMetadata'),
@@ -198,6 +199,7 @@
       user = parse(userJson);
       context = parse(contextJson);
       written = createBare(null);
+      g.auth0 = auth0;
     },
     start(fn) {
       timers.clear();

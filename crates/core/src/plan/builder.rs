@@ -139,6 +139,17 @@ impl<'d> Builder<'d> {
         &mut self.calls[id]
     }
 
+    /// The calls so far that change or delete a resource of `kind` already in the tenant
+    /// (every call of the kind but its creates).
+    pub fn changing(&self, kind: Kind) -> Vec<usize> {
+        let prefix = format!("{kind}/");
+        self.calls
+            .iter()
+            .filter(|c| c.method != "POST" && c.resource.starts_with(&prefix))
+            .map(|c| c.id)
+            .collect()
+    }
+
     fn body(&mut self, id: usize, body: Value) {
         self.calls[id].body = Some(body);
     }

@@ -37,6 +37,9 @@ pub static FACTS: Facts = Facts {
 /// The triggers whose bindings a tenant keeps: those of the spec that bind a list of actions
 /// (`custom-phone-provider`, `custom-email-provider` and `custom-token-exchange` are bound by
 /// their own resources, and cannot list bindings).
+/// The trigger that runs at login, where rules ran.
+pub const LOGIN: &str = "post-login";
+
 pub const TRIGGERS: [&str; 7] = [
     "post-login",
     "credentials-exchange",

@@ -112,6 +112,15 @@ impl KindSpec for Trigger {
             let path = b.dialect.item(Target::named(c.kind, &c.name));
             let id = b.add("PATCH", path, c.key());
             b.call(id).body = Some(json!({ "bindings": bindings }));
+            // Rules run at login too: a rule this plan turns off or deletes (a migration to
+            // actions) waits for the login's new bindings, so no login runs with neither, and a
+            // binding that fails leaves the rules as they were. Rules are planned first (they
+            // refer to nothing).
+            if c.name == facts::LOGIN {
+                for rule in b.changing(crate::kinds::rule::Rule.kind()) {
+                    b.call(rule).after.push(id);
+                }
+            }
             for name in bound(d) {
                 b.waits_for_change(id, actions, name);
             }
