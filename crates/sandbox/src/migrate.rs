@@ -466,6 +466,21 @@ impl<'s> Translator<'s> {
         });
     }
 
+    /// The text of `outer` around its child `inner` replaced by `before` and `after`, and the
+    /// child translated in turn (`context.redirect = {url: U}` → `api.redirect.sendUserTo(U)`).
+    fn around(
+        &mut self,
+        outer: Span,
+        inner: &Expression<'_>,
+        before: impl Into<String>,
+        after: impl Into<String>,
+    ) {
+        let i = inner.span();
+        self.edit(outer.start, i.start, before);
+        self.edit(i.end, outer.end, after);
+        self.visit_expression(inner);
+    }
+
     fn todo(&mut self, at: u32, reason: &str) {
         self.todos.push(Todo {
             pos: pos_of(self.src, at),
@@ -542,18 +557,8 @@ impl<'s> Translator<'s> {
                 let text = if is_last { "" } else { "return;" };
                 self.edit(stmt.start, stmt.end, text);
             }
-            CallBack::Deny(message) => {
-                let m = message.span();
-                self.edit(stmt.start, m.start, "return api.access.deny(");
-                self.edit(m.end, stmt.end, ");");
-                self.visit_expression(message);
-            }
-            CallBack::Fail(error) => {
-                let e = error.span();
-                self.edit(stmt.start, e.start, "throw ");
-                self.edit(e.end, stmt.end, ";");
-                self.visit_expression(error);
-            }
+            CallBack::Deny(message) => self.around(stmt, message, "return api.access.deny(", ");"),
+            CallBack::Fail(error) => self.around(stmt, error, "throw ", ";"),
             // Left as written: its arguments are the rule's own names, for a person to read.
             CallBack::Unsure(why) => self.todo(call.span.start, why),
         }
@@ -562,10 +567,9 @@ impl<'s> Translator<'s> {
     /// A `return` that calls back, or returns a promise chain the action follows.
     fn returns_a_call_back(&self, r: &ReturnStatement<'_>) -> bool {
         match &r.argument {
-            Some(Expression::CallExpression(c)) => {
+            Some(e @ Expression::CallExpression(c)) => {
                 matches!(&c.callee, Expression::Identifier(id) if id.name == self.callback.as_str())
-                    || (promise_chain(r.argument.as_ref().unwrap()).is_some()
-                        && self.mentions_callback(r.span))
+                    || (promise_chain(e).is_some() && self.mentions_callback(r.span))
             }
             _ => false,
         }
@@ -818,27 +822,17 @@ impl<'s> Translator<'s> {
         }
         match (names.as_deref(), a.operator) {
             (Some([token @ ("idToken" | "accessToken")]), AssignmentOperator::Assign) => {
+                let call = format!("api.{token}.setCustomClaim(");
                 match step {
                     Step::Name(claim) => {
-                        self.edit(
-                            a.span.start,
-                            v.start,
-                            format!("api.{token}.setCustomClaim('{claim}', "),
-                        );
+                        self.around(a.span, value, format!("{call}'{claim}', "), ")")
                     }
                     Step::Computed(k) => {
-                        let ks = k.span();
-                        self.edit(
-                            a.span.start,
-                            ks.start,
-                            format!("api.{token}.setCustomClaim("),
-                        );
-                        self.edit(ks.end, v.start, ", ");
-                        self.visit_expression(k);
+                        // The key, then the value around what is left.
+                        self.around(Span::new(a.span.start, v.start), k, call, ", ");
+                        self.around(Span::new(v.start, a.span.end), value, "", ")");
                     }
                 }
-                self.edit(v.end, a.span.end, ")");
-                self.visit_expression(value);
             }
             (Some([]), AssignmentOperator::Assign) => match step {
                 Step::Name("redirect") => self.redirect(a, value),
@@ -894,12 +888,7 @@ impl<'s> Translator<'s> {
 
     fn redirect(&mut self, a: &AssignmentExpression<'_>, value: &Expression<'_>) {
         match self.object_fields(value).as_deref() {
-            Some([("url", url)]) => {
-                let u = url.span();
-                self.edit(a.span.start, u.start, "api.redirect.sendUserTo(");
-                self.edit(u.end, a.span.end, ")");
-                self.visit_expression(url);
-            }
+            Some([("url", url)]) => self.around(a.span, url, "api.redirect.sendUserTo(", ")"),
             _ => {
                 self.todo(
                     a.span.start,
@@ -912,12 +901,7 @@ impl<'s> Translator<'s> {
 
     fn multifactor(&mut self, a: &AssignmentExpression<'_>, value: &Expression<'_>) {
         match self.object_fields(value).as_deref() {
-            Some([("provider", p)]) => {
-                let ps = p.span();
-                self.edit(a.span.start, ps.start, "api.multifactor.enable(");
-                self.edit(ps.end, a.span.end, ")");
-                self.visit_expression(p);
-            }
+            Some([("provider", p)]) => self.around(a.span, p, "api.multifactor.enable(", ")"),
             Some([("provider", p), ("allowRememberBrowser", b)]) => {
                 let (ps, bs) = (p.span(), b.span());
                 self.edit(a.span.start, ps.start, "api.multifactor.enable(");
@@ -977,10 +961,7 @@ impl<'s> Translator<'s> {
     /// The statement `auth0.users.updateAppMetadata(user.user_id, m);` as the same update
     /// through `api.user`.
     fn metadata_statement(&mut self, stmt: Span, which: &str, metadata: &Expression<'_>) {
-        let m = metadata.span();
-        self.edit(stmt.start, m.start, "Object.entries(");
-        self.edit(m.end, stmt.end, metadata_tail(which));
-        self.visit_expression(metadata);
+        self.around(stmt, metadata, "Object.entries(", metadata_tail(which));
     }
 
     /// `update(…).then(f)[.catch(g)];` in tail position: the update, then `f`'s body.
@@ -1161,18 +1142,8 @@ impl<'s> Translator<'s> {
         let body = c.span;
         match self.callback_kind(c) {
             CallBack::Done => self.edit(body.start, body.end, "undefined"),
-            CallBack::Deny(m) => {
-                let ms = m.span();
-                self.edit(body.start, ms.start, "api.access.deny(");
-                self.edit(ms.end, body.end, ")");
-                self.visit_expression(m);
-            }
-            CallBack::Fail(e) => {
-                let es = e.span();
-                self.edit(body.start, es.start, "{\n throw ");
-                self.edit(es.end, body.end, ";\n}");
-                self.visit_expression(e);
-            }
+            CallBack::Deny(m) => self.around(body, m, "api.access.deny(", ")"),
+            CallBack::Fail(e) => self.around(body, e, "{\n throw ", ";\n}"),
             CallBack::Unsure(why) => self.todo(c.span.start, why),
         }
         true
