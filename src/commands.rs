@@ -927,10 +927,22 @@ pub fn gate(changes: &Changes, live: &Live, gates: &Gates) -> Result<()> {
         if changes.changes.iter().any(|c| c.action == Action::Delete) && !gates.allow_delete {
             flags.push("--allow-delete");
         }
-        let why = if flags.contains(&"--allow-replace") {
-            " (a replacement deletes the connection and its users)"
-        } else {
-            ""
+        let replaced = changes
+            .changes
+            .iter()
+            .find(|c| c.action == Action::Replace && !gates.allow_replace);
+        let why = match replaced {
+            Some(c) if c.kind.holds_users() => {
+                format!(
+                    " (a replacement deletes the {} and its users)",
+                    c.kind.noun()
+                )
+            }
+            Some(c) => format!(
+                " (a replacement deletes the {} and makes another, with a new id)",
+                c.kind.noun()
+            ),
+            None => String::new(),
         };
         let shown = if refused.len() > 10 {
             format!(

@@ -299,6 +299,102 @@ check('actions: a draft not built is refused, deployed once built, versions and 
   await assert.rejects(mgmt.actions.get(created.id), (e) => e.statusCode === 404);
 });
 
+check('attack protection: defaults, update with sets in the service order, stages merged, 400 for another protection\'s key', async () => {
+  const ap = mgmt.attackProtection;
+  const bf = await ap.bruteForceProtection.get();
+  assert.equal(bf.max_attempts, 10);
+  const changed = await ap.bruteForceProtection.update({ max_attempts: 5, shields: ['user_notification', 'block'], allowlist: ['10.0.0.2', '10.0.0.1'] });
+  assert.equal(changed.max_attempts, 5);
+  assert.deepEqual(changed.shields, ['block', 'user_notification'], 'kept in the service\'s order');
+  assert.deepEqual((await ap.bruteForceProtection.get()).allowlist, ['10.0.0.1', '10.0.0.2']);
+  const sit = await ap.suspiciousIpThrottling.update({ stage: { 'pre-login': { max_attempts: 7, rate: 1000 } } });
+  assert.equal(sit.stage['pre-login'].max_attempts, 7);
+  assert.equal(sit.stage['pre-user-registration'].max_attempts, 50, 'other stages kept');
+  const bpd = await ap.breachedPasswordDetection.update({ enabled: true, shields: ['admin_notification'], admin_notification_frequency: ['daily'] });
+  assert.equal(bpd.enabled, true);
+  await assert.rejects(ap.breachedPasswordDetection.update({ mode: 'count_per_identifier' }), (e) => e.statusCode === 400);
+  await assert.rejects(ap.suspiciousIpThrottling.update({ shields: ['user_notification'] }), (e) => e.statusCode === 400);
+});
+
+check('guardian: factors listed and set, 400 for an unknown factor; policies set and read', async () => {
+  const factors = await mgmt.guardian.factors.list();
+  assert.ok(factors.some((f) => f.name === 'otp' && f.enabled === false));
+  const set = await mgmt.guardian.factors.set('otp', { enabled: true });
+  assert.equal(set.enabled, true);
+  assert.ok((await mgmt.guardian.factors.list()).some((f) => f.name === 'otp' && f.enabled === true));
+  await assert.rejects(mgmt.guardian.factors.set('carrier-pigeon', { enabled: true }), (e) => e.statusCode === 400);
+  await mgmt.guardian.factors.set('otp', { enabled: false });
+  assert.deepEqual(await mgmt.guardian.policies.set(['all-applications']), ['all-applications']);
+  assert.deepEqual(await mgmt.guardian.policies.list(), ['all-applications']);
+  await assert.rejects(mgmt.guardian.policies.set(['sometimes']), (e) => e.statusCode === 400);
+  await mgmt.guardian.policies.set([]);
+});
+
+check('log streams: create, secrets never returned, list, update merging the sink, 400 for a type change or another type\'s key, delete', async () => {
+  const made = await mgmt.logStreams.create({
+    name: 'sdk-stream', type: 'http',
+    sink: { httpEndpoint: 'https://logs.example/in', httpAuthorization: 'sdk-log-secret', httpContentFormat: 'JSONLINES' },
+    filters: [{ type: 'category', name: 'auth.login.fail' }],
+  });
+  assert.ok(made.id);
+  assert.equal(made.status, 'active');
+  assert.equal(made.sink.httpAuthorization, undefined, 'the authorization is write-only');
+  const listed = await mgmt.logStreams.list();
+  assert.ok(listed.some((s) => s.id === made.id && s.name === 'sdk-stream'));
+  const updated = await mgmt.logStreams.update(made.id, { status: 'paused', sink: { httpContentFormat: 'JSONARRAY' } });
+  assert.equal(updated.status, 'paused');
+  assert.equal(updated.sink.httpEndpoint, 'https://logs.example/in', 'the sink is merged');
+  assert.equal(updated.sink.httpContentFormat, 'JSONARRAY');
+  await assert.rejects(mgmt.logStreams.update(made.id, { type: 'datadog' }), (e) => e.statusCode === 400);
+  await assert.rejects(mgmt.logStreams.update(made.id, { sink: { datadogApiKey: 'x' } }), (e) => e.statusCode === 400);
+  const bridge = await mgmt.logStreams.create({ name: 'sdk-bridge', type: 'eventbridge', sink: { awsAccountId: '123456789012', awsRegion: 'eu-west-1' } });
+  assert.ok(bridge.sink.awsPartnerEventSource, 'the service names its event source');
+  await mgmt.logStreams.delete(made.id);
+  await mgmt.logStreams.delete(bridge.id);
+  await assert.rejects(mgmt.logStreams.get(made.id), (e) => e.statusCode === 404);
+});
+
+check('custom domains: create waiting for verification, 409, update, verify, delete', async () => {
+  const made = await mgmt.customDomains.create({ domain: 'login.sdk.example', type: 'self_managed_certs' });
+  assert.ok(made.custom_domain_id);
+  assert.equal(made.status, 'pending_verification');
+  assert.equal(made.verification.methods[0].name, 'txt');
+  await assert.rejects(mgmt.customDomains.create({ domain: 'login.sdk.example', type: 'auth0_managed_certs' }), (e) => e.statusCode === 409);
+  const updated = await mgmt.customDomains.update(made.custom_domain_id, { custom_client_ip_header: 'x-forwarded-for' });
+  assert.equal(updated.custom_client_ip_header, 'x-forwarded-for');
+  const verified = await mgmt.customDomains.verify(made.custom_domain_id);
+  assert.equal(verified.status, 'ready');
+  assert.ok(verified.cname_api_key, 'a first verification answers the proxy key');
+  const read = await mgmt.customDomains.get(made.custom_domain_id);
+  assert.equal(read.cname_api_key, undefined, 'never shown again');
+  assert.ok((await mgmt.customDomains.list()).some((d) => d.domain === 'login.sdk.example'));
+  await mgmt.customDomains.delete(made.custom_domain_id);
+  await assert.rejects(mgmt.customDomains.get(made.custom_domain_id), (e) => e.statusCode === 404);
+});
+
+check('branding, its page template and the prompts settings: get, update merging colours, 400 for http or a page without its tags, template put, read, delete', async () => {
+  const before = await mgmt.branding.get();
+  assert.equal(before.colors.page_background, '#000000');
+  const updated = await mgmt.branding.update({ colors: { primary: '#0059d6' }, logo_url: 'https://cdn.example/logo.png' });
+  assert.equal(updated.colors.primary, '#0059d6');
+  assert.equal(updated.colors.page_background, '#000000', 'colours merge');
+  await assert.rejects(mgmt.branding.update({ logo_url: 'http://cdn.example/logo.png' }), (e) => e.statusCode === 400);
+  await assert.rejects(mgmt.branding.templates.getUniversalLogin(), (e) => e.statusCode === 404);
+  const page = '<html><head>{%- auth0:head -%}</head><body>{%- auth0:widget -%}</body></html>';
+  await mgmt.branding.templates.updateUniversalLogin(page);
+  const read = await mgmt.branding.templates.getUniversalLogin();
+  assert.equal(read.body, page);
+  await mgmt.branding.templates.updateUniversalLogin({ template: page.replace('<body>', '<body class="x">') });
+  assert.ok((await mgmt.branding.templates.getUniversalLogin()).body.includes('class="x"'));
+  await assert.rejects(mgmt.branding.templates.updateUniversalLogin('<html></html>'), (e) => e.statusCode === 400);
+  await mgmt.branding.templates.deleteUniversalLogin();
+  await assert.rejects(mgmt.branding.templates.getUniversalLogin(), (e) => e.statusCode === 404);
+  const prompts = await mgmt.prompts.updateSettings({ identifier_first: true });
+  assert.equal(prompts.identifier_first, true);
+  assert.equal((await mgmt.prompts.getSettings()).universal_login_experience, 'new');
+  await assert.rejects(mgmt.prompts.updateSettings({ universal_login_experience: 'retro' }), (e) => e.statusCode === 400);
+});
+
 (async () => {
   let passed = 0;
   let failed = 0;

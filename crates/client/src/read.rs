@@ -136,16 +136,16 @@ async fn read_lists(
         .collect();
     futures::future::join_all(kinds.iter().map(|k| {
         // Of a kind read by name, the names the manifests declare (when `options` says), among
-        // the kind's own.
+        // the kind's own; all of a kind whose undeclared items may be deleted.
         let named = |all: fn() -> Vec<&'static str>| -> Vec<String> {
             let all = all();
             match &options.templates {
-                Some(names) => names
+                Some(names) if !k.deletable() => names
                     .iter()
                     .filter(|n| all.contains(&n.as_str()))
                     .cloned()
                     .collect(),
-                None => all.into_iter().map(str::to_string).collect(),
+                _ => all.into_iter().map(str::to_string).collect(),
             }
         };
         async move {
@@ -153,18 +153,41 @@ async fn read_lists(
                 List::PagesPerName(all, key) => read_per_name(api, *k, &named(all), key)
                     .await
                     .map(|v| (*k, v)),
-                List::EachNamed(all) if options.templates.is_some() => {
-                    let paths = named(all)
-                        .iter()
-                        .map(|n| d.item(Target::named(*k, n)))
-                        .collect();
-                    read_all(api, &Listing::Each(paths)).await.map(|v| (*k, v))
+                List::EachNamed(all) => {
+                    read_each_named(api, *k, &named(all)).await.map(|v| (*k, v))
                 }
                 _ => read_all(api, &d.listing(*k)).await.map(|v| (*k, v)),
             }
         }
     }))
     .await
+}
+
+/// One GET per name, all at once, each answer named as it was read (an attack protection's
+/// object does not carry its name); a 404 is an absent item.
+async fn read_each_named(api: &Api, kind: Kind, names: &[String]) -> Result<Vec<Value>, CallError> {
+    let d = api.dialect();
+    let identity = match kind.named() {
+        a0ctl_core::kind::Named::By(field) => field,
+        _ => "name",
+    };
+    let found = futures::future::join_all(names.iter().map(|name| {
+        let path = d.item(Target::named(kind, name));
+        async move {
+            match api.get(&path).await {
+                Ok(Value::Object(mut obj)) => {
+                    obj.entry(identity)
+                        .or_insert_with(|| Value::String(name.clone()));
+                    Ok(Some(Value::Object(obj)))
+                }
+                Ok(_) => Err(malformed(&path, "expected a JSON object")),
+                Err(e) if e.status() == Some(404) => Ok(None),
+                Err(e) => Err(e),
+            }
+        }
+    }))
+    .await;
+    found.into_iter().filter_map(Result::transpose).collect()
 }
 
 /// The offset pages of `key` under each of `names` (a trigger's bindings), each read as one

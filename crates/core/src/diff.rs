@@ -120,6 +120,12 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
     });
     hint_renames(&mut out);
     out.notices.extend(write_only_notices(desired, options));
+    // What the tenant's resources are in that a0ctl reads and leaves to the service.
+    out.notices.extend(
+        live.resources
+            .iter()
+            .filter_map(|r| crate::kinds::spec(r.kind).report(r)),
+    );
     Ok(out)
 }
 
@@ -517,6 +523,9 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
     let clients_field = d.kind.clients_field();
     for (key, want) in d.fields.iter().chain(write_only.into_iter().flatten()) {
         if Some(key.as_str()) == clients_field {
+            continue;
+        }
+        if crate::kinds::spec(d.kind).held(l, key) {
             continue;
         }
         let have = l.fields.get(key);

@@ -155,15 +155,22 @@ impl Secrecy<'static> {
 /// of each of these paths is not judged by its name (what lies below it still is).
 /// An action's `secrets` are `{name, value}` pairs: the names are shown, the values are not
 /// (`SECRET_PATHS`).
-const SETTINGS: [&[&str]; 3] = [
+const SETTINGS: [&[&str]; 4] = [
     &["refresh_token"],
     &["jwt_configuration", "secret_encoded"],
     &["secrets"],
+    // Breached-password detection's settings at password changes.
+    &["stage", "pre-change-password"],
 ];
 
 /// Paths whose last key holds a secret whatever its name (`*`: any key or index): the values
-/// of an action's secrets.
-const SECRET_PATHS: [&[&str]; 1] = [&["secrets", "*", "value"]];
+/// of an action's secrets, a log stream's Sumo address and custom header values.
+const SECRET_PATHS: [&[&str]; 3] = [
+    &["secrets", "*", "value"],
+    // A log stream's Sumo Logic address (the address is the credential) and custom headers.
+    &["sink", "sumoSourceAddress"],
+    &["sink", "httpCustomHeaders", "*", "value"],
+];
 
 /// Whether the path `at` (its keys, outermost first) is one of `SECRET_PATHS`.
 fn on_secret_path<S: AsRef<str>>(at: &[S]) -> bool {

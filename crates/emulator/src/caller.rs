@@ -22,7 +22,7 @@ pub(crate) struct Caller {
 }
 
 /// Every scope the v2 surface checks; the global client's v2 tokens carry them all.
-pub(crate) const SCOPES: [&str; 44] = [
+pub(crate) const SCOPES: [&str; 63] = [
     "read:clients",
     "create:clients",
     "update:clients",
@@ -67,6 +67,25 @@ pub(crate) const SCOPES: [&str; 44] = [
     "update:actions",
     "delete:actions",
     "read:directory_provisionings",
+    "read:attack_protection",
+    "update:attack_protection",
+    "read:guardian_factors",
+    "update:guardian_factors",
+    "read:mfa_policies",
+    "update:mfa_policies",
+    "read:log_streams",
+    "create:log_streams",
+    "update:log_streams",
+    "delete:log_streams",
+    "read:custom_domains",
+    "create:custom_domains",
+    "update:custom_domains",
+    "delete:custom_domains",
+    "read:branding",
+    "update:branding",
+    "delete:branding",
+    "read:prompts",
+    "update:prompts",
 ];
 
 impl Caller {

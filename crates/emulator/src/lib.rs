@@ -345,6 +345,10 @@ fn v1_routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/__emulator/actions/builds",
             axum::routing::put(v2::actions::set_builds),
         ),
+        (
+            "/__emulator/log-streams/{id}/suspend",
+            post(v2::log_streams::suspend),
+        ),
     ]
 }
 

@@ -159,6 +159,17 @@ CREATE TABLE IF NOT EXISTS role_permissions (
     scope TEXT NOT NULL,
     PRIMARY KEY (role_id, api, scope)
 );
+CREATE TABLE IF NOT EXISTS objects (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    data TEXT NOT NULL,
+    UNIQUE (kind, id)
+);
+CREATE TABLE IF NOT EXISTS documents (
+    name TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS email_provider (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     data TEXT NOT NULL

@@ -10,7 +10,7 @@ pub use facts::{Facts, Kind, Named, Pairing, Reference, Within, pin_key};
 use crate::manifest::types::ApiVersion;
 
 /// Every kind's facts, in rank order (`every_kind_is_registered_once`).
-static ALL: [Kind; 11] = [
+static ALL: [Kind; 19] = [
     Kind::of(&crate::kinds::connection::facts::FACTS),
     Kind::of(&crate::kinds::client::facts::FACTS),
     Kind::of(&crate::kinds::rule::facts::FACTS),
@@ -22,6 +22,14 @@ static ALL: [Kind; 11] = [
     Kind::of(&crate::kinds::role::facts::FACTS),
     Kind::of(&crate::kinds::action::facts::FACTS),
     Kind::of(&crate::kinds::trigger::facts::FACTS),
+    Kind::of(&crate::kinds::attack_protection::facts::FACTS),
+    Kind::of(&crate::kinds::guardian_factor::facts::FACTS),
+    Kind::of(&crate::kinds::guardian_policy::facts::FACTS),
+    Kind::of(&crate::kinds::log_stream::facts::FACTS),
+    Kind::of(&crate::kinds::custom_domain::facts::FACTS),
+    Kind::of(&crate::kinds::branding::facts::FACTS),
+    Kind::of(&crate::kinds::branding_template::facts::FACTS),
+    Kind::of(&crate::kinds::prompts::facts::FACTS),
 ];
 
 // The kinds by name, for the kinds' own modules and for tests; the core names none of them.
@@ -38,6 +46,7 @@ impl Kind {
     pub const Role: Kind = Kind::of(&crate::kinds::role::facts::FACTS);
     pub const Action: Kind = Kind::of(&crate::kinds::action::facts::FACTS);
     pub const Trigger: Kind = Kind::of(&crate::kinds::trigger::facts::FACTS);
+    pub const AttackProtection: Kind = Kind::of(&crate::kinds::attack_protection::facts::FACTS);
 }
 
 impl Kind {

@@ -9,10 +9,18 @@
 //! in rank order).
 
 pub mod action;
+pub mod attack_protection;
+pub mod branding;
+pub mod branding_template;
 pub mod client;
 pub mod client_grant;
 pub mod connection;
+pub mod custom_domain;
 pub mod email;
+pub mod guardian_factor;
+pub mod guardian_policy;
+pub mod log_stream;
+pub mod prompts;
 pub mod provider;
 pub mod resource_server;
 pub mod role;
@@ -26,7 +34,7 @@ pub use spec::KindSpec;
 use crate::kind::Kind;
 
 /// Every kind's behaviour, in rank order (as `Kind::all`).
-pub static ALL: [&dyn KindSpec; 11] = [
+pub static ALL: [&dyn KindSpec; 19] = [
     &connection::Connection,
     &client::Client,
     &rule::Rule,
@@ -38,6 +46,14 @@ pub static ALL: [&dyn KindSpec; 11] = [
     &role::Role,
     &action::Action,
     &trigger::Trigger,
+    &attack_protection::AttackProtection,
+    &guardian_factor::GuardianFactor,
+    &guardian_policy::GuardianPolicies,
+    &log_stream::LogStream,
+    &custom_domain::CustomDomain,
+    &branding::Branding,
+    &branding_template::BrandingTemplate,
+    &prompts::Prompts,
 ];
 
 /// What `kind` does.

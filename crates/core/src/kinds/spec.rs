@@ -56,6 +56,16 @@ pub trait KindSpec: Sync {
     /// What the tenant's object `obj` says of `r` beyond the fields it carries as they are
     /// compared (whether an action's changes are all deployed); before `normalise`.
     fn read_tenant(&self, _obj: &Value, _r: &mut Resource) {}
+    /// Whether the tenant's value of `field` is the service's while it is what `live` holds
+    /// (a log stream the service suspended): not compared, so not fought.
+    fn held(&self, _live: &Resource, _field: &str) -> bool {
+        false
+    }
+    /// What a plan reports of the tenant's resource `live`, a state a0ctl reads but never
+    /// changes (a custom domain waiting for verification, a suspended log stream).
+    fn report(&self, _live: &Resource) -> Option<String> {
+        None
+    }
     /// Put a resource, declared or read from the tenant, in the one form both are compared in
     /// (a list the service keeps in any order, sorted).
     fn normalise(&self, _r: &mut Resource) {}

@@ -9,10 +9,17 @@
 //! included) and adds the `x-ratelimit-*` headers every v2 answer carries.
 
 pub(crate) mod actions;
+mod attack_protection;
+mod branding;
 pub(crate) mod client_grants;
 mod clients;
 mod connections;
+mod custom_domains;
+mod documents;
 mod emails;
+mod guardian;
+pub(crate) mod log_streams;
+mod objects;
 mod provider;
 pub(crate) mod resource_servers;
 mod roles;
@@ -145,6 +152,57 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             post(actions::deploy_version),
         ),
         ("/api/v2/actions/triggers", get(actions::triggers)),
+        (
+            "/api/v2/log-streams",
+            get(log_streams::list).post(log_streams::create),
+        ),
+        (
+            "/api/v2/log-streams/{id}",
+            get(log_streams::get_one)
+                .patch(log_streams::update)
+                .delete(log_streams::delete),
+        ),
+        (
+            "/api/v2/custom-domains",
+            get(custom_domains::list).post(custom_domains::create),
+        ),
+        (
+            "/api/v2/custom-domains/{id}",
+            get(custom_domains::get_one)
+                .patch(custom_domains::update)
+                .delete(custom_domains::delete),
+        ),
+        (
+            "/api/v2/custom-domains/{id}/verify",
+            post(custom_domains::verify),
+        ),
+        (
+            "/api/v2/branding",
+            get(branding::get_branding).patch(branding::update_branding),
+        ),
+        (
+            "/api/v2/branding/templates/universal-login",
+            get(branding::get_template)
+                .put(branding::put_template)
+                .delete(branding::delete_template),
+        ),
+        (
+            "/api/v2/prompts",
+            get(branding::get_prompts).patch(branding::update_prompts),
+        ),
+        ("/api/v2/guardian/factors", get(guardian::factors)),
+        (
+            "/api/v2/guardian/factors/{name}",
+            axum::routing::put(guardian::set_factor),
+        ),
+        (
+            "/api/v2/guardian/policies",
+            get(guardian::policies).put(guardian::set_policies),
+        ),
+        (
+            "/api/v2/attack-protection/{name}",
+            get(attack_protection::get_one).patch(attack_protection::update),
+        ),
         (
             "/api/v2/actions/triggers/{trigger}/bindings",
             get(actions::bindings).patch(actions::set_bindings),

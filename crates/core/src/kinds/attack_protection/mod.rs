@@ -1,0 +1,158 @@
+//! Attack protections (v2): brute-force protection, breached-password detection and
+//! suspicious-IP throttling, each always there (so only ever changed: one `PATCH` of the keys
+//! that differ), each taking only its own keys; `shields`, `allowlist` and
+//! `admin_notification_frequency` are sets (the service keeps them in its own order); `stage`
+//! is compared and sent stage by stage, as the API merges it.
+
+pub mod facts;
+pub mod manifest;
+
+use schemars::{Schema, SchemaGenerator};
+use serde_json::Value;
+
+use super::spec::{KindSpec, fields_of, item_schema};
+use crate::diff::change::{Action, Change};
+use crate::export::writer::{Map, Writer};
+use crate::kind::Kind;
+use crate::live::Live;
+use crate::manifest::item::ItemCx;
+use crate::model::Resource;
+use crate::plan::builder::Builder;
+
+pub struct AttackProtection;
+
+/// The fields whose lists are sets.
+const SETS: [&str; 3] = ["shields", "allowlist", "admin_notification_frequency"];
+
+/// Every key a protection may take beside `name`.
+const FIELDS: [&str; 8] = [
+    "enabled",
+    "shields",
+    "allowlist",
+    "mode",
+    "max_attempts",
+    "admin_notification_frequency",
+    "method",
+    "stage",
+];
+
+impl KindSpec for AttackProtection {
+    fn kind(&self) -> Kind {
+        Kind::of(&facts::FACTS)
+    }
+
+    fn schema(&self, g: &mut SchemaGenerator) -> Schema {
+        item_schema::<manifest::AttackProtection>(g)
+    }
+
+    /// Each protection takes only its own keys, shields and stages.
+    fn check(&self, raw: &Value, cx: &mut ItemCx<'_>) {
+        let Some(name) = raw.get("name").and_then(Value::as_str) else {
+            return;
+        };
+        let Some((keys, shields, stages)) = manifest::keys_of(name) else {
+            return;
+        };
+        let Some(obj) = raw.as_object() else {
+            return;
+        };
+        // Another protection's key (an unknown one is the schema's to report).
+        for key in obj
+            .keys()
+            .filter(|k| *k != "name" && !keys.contains(&k.as_str()))
+        {
+            if FIELDS.contains(&key.as_str()) {
+                cx.problem(
+                    key,
+                    format!("{name} takes no `{key}` (it takes {})", keys.join(", ")),
+                );
+            }
+        }
+        if let Some(list) = obj.get("shields").and_then(Value::as_array) {
+            for (i, s) in list.iter().enumerate() {
+                if let Some(s) = s.as_str().filter(|s| !shields.contains(s)) {
+                    cx.problem(
+                        &format!("shields/{i}"),
+                        format!("{name} has no shield `{s}` (it has {})", shields.join(", ")),
+                    );
+                }
+            }
+        }
+        if let Some(stage) = obj.get("stage").and_then(Value::as_object) {
+            for (s, v) in stage {
+                if !stages.contains(&s.as_str()) {
+                    cx.problem(
+                        &format!("stage/{s}"),
+                        format!("{name} has no stage `{s}` (it has {})", stages.join(", ")),
+                    );
+                } else if !v.is_object() {
+                    cx.problem(
+                        &format!("stage/{s}"),
+                        format!("stage `{s}` must be a mapping"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource> {
+        let p: manifest::AttackProtection = cx.typed(raw)?;
+        let name = raw.get("name").and_then(Value::as_str)?.to_string();
+        let fields = fields_of(&p, &["name"]);
+        Some(cx.resource(self.kind(), &name, fields))
+    }
+
+    fn sets(&self) -> &'static [&'static str] {
+        &SETS
+    }
+
+    fn merged(&self) -> &'static [&'static str] {
+        &["stage"]
+    }
+
+    /// The sets sorted (the service keeps them in its own order).
+    fn normalise(&self, r: &mut Resource) {
+        for key in SETS {
+            if let Some(Value::Array(items)) = r.fields.get(key) {
+                let mut sorted = items.clone();
+                sorted.sort_by_key(Value::to_string);
+                sorted.dedup();
+                if &sorted != items {
+                    r.fields_mut().insert(key.to_string(), Value::Array(sorted));
+                }
+            }
+        }
+    }
+
+    /// Only updates: each protection always exists (a create is the update of every declared
+    /// key).
+    fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], _live: &Live) {
+        for c in changes {
+            if let (Action::Create | Action::Update, Some(d)) = (c.action, &c.desired) {
+                b.update(c, d);
+            }
+        }
+    }
+
+    /// Every protection the tenant has, with every key it takes.
+    fn export(&self, w: &mut Writer<'_>, live: &Live) {
+        let mut items = Vec::new();
+        for name in facts::NAMES {
+            let Some(p) = live.of_kind(self.kind()).find(|r| r.name == name) else {
+                continue;
+            };
+            let mut m = Map::new();
+            m.push("name", Value::String(p.name.clone()));
+            let (keys, _, _) = manifest::keys_of(name).unwrap_or_default();
+            let others: Vec<&str> = p
+                .fields
+                .keys()
+                .map(String::as_str)
+                .filter(|k| !keys.contains(k))
+                .collect();
+            w.rest(&mut m, p, &others);
+            items.push(w.item(m, &p.name, "attack protection"));
+        }
+        w.section("attack_protection.yaml", "attack_protection", &items);
+    }
+}
