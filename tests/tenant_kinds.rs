@@ -127,24 +127,34 @@ async fn another_protection_s_keys_and_shields_are_located_offline_errors() {
     write(
         &t,
         "security.yaml",
-        "api: v2\nattack_protection:\n  - name: breached-password-detection\n    mode: count_per_identifier\n  - name: suspicious-ip-throttling\n    shields: [user_notification]\n    stage:\n      pre-change-password: {shields: []}\n",
+        "api: v2\nattack_protection:\n  - name: breached-password-detection\n    mode: count_per_identifier\n    stage:\n      pre-user-registration: {shields: [nope]}\n  - name: suspicious-ip-throttling\n    shields: [user_notification, \"${SHIELD}\"]\n    stage:\n      pre-change-password: {shields: []}\n      pre-login: {max_attempts: lots, rate: 0, bogus: 1}\nguardian_policies:\n  policies: [confidence-score, all-applications]\nbranding:\n  logo_url: \"${LOGO}\"\ncustom_domains:\n  - {domain: \"https://login.example.com/\", type: auth0_managed_certs}\n",
     );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_a0ctl"))
         .args(["validate", t.to_str().unwrap()])
+        .env("SHIELD", "env-shield-value-71")
+        .env("LOGO", "http://env-logo-value-72.example.com/logo.png")
         .output()
         .unwrap();
     assert_exit(&out, 1);
     let err = stderr(&out);
     for want in [
-        "security.yaml:4:11",
-        "breached-password-detection takes no `mode`",
-        "security.yaml:6:15",
-        "suspicious-ip-throttling has no shield `user_notification`",
-        "security.yaml:8:28",
+        "security.yaml:4:11: breached-password-detection takes no `mode`",
+        "security.yaml:6:40: must be a list of block, admin_notification",
+        "security.yaml:8:15: suspicious-ip-throttling has no such shield",
+        "security.yaml:8:34: suspicious-ip-throttling has no such shield",
         "suspicious-ip-throttling has no stage `pre-change-password`",
+        "security.yaml:11:33: must be a positive integer",
+        "security.yaml:11:45: must be a positive integer",
+        "stage `pre-login` of suspicious-ip-throttling takes no `bogus`",
+        "guardian_policies.policies",
+        "security.yaml:15:13: `logo_url` must be an https:// URL",
+        "must be a host name such as login.example.com",
     ] {
         assert!(err.contains(want), "{want}: {err}");
     }
+    // What came from the environment is never echoed.
+    assert!(!err.contains("env-shield-value-71"), "{err}");
+    assert!(!err.contains("env-logo-value-72"), "{err}");
 }
 
 const HTTP_SECRET: &str = "Bearer log-sink-secret-5d1e";
@@ -260,6 +270,63 @@ async fn log_streams_apply_plan_empty_and_export_back_without_their_sink_secrets
         assert!(!seen.contains(secret), "{secret} shown");
     }
 
+    // A sink key the manifest drops is cleared (the service merges sinks key by key).
+    write(
+        &t,
+        "streams.yaml",
+        &streams("JSONARRAY", "paused").replace("      httpContentFormat: JSONARRAY\n", ""),
+    );
+    let out = run(vec!["apply", "--yes", d]).output().await.unwrap();
+    assert_exit(&out, 0);
+    let webhook = v2(
+        &env,
+        &format!("/log-streams/{}", webhook["id"].as_str().unwrap()),
+    )
+    .await;
+    assert!(
+        webhook["sink"].get("httpContentFormat").is_none(),
+        "{webhook}"
+    );
+    let out = run(vec!["plan", "--detailed-exitcode", d])
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 0);
+    // Two identical trees differ in nothing, secrets and all.
+    let out = run(vec!["diff", d, d]).output().await.unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("Plan: 0 to create, 0 to update"),
+        "{}",
+        stdout(&out)
+    );
+
+    // A declared name the tenant holds twice cannot be paired: refused, naming both.
+    let (status, twin) = env
+        .v2_call(
+            Method::POST,
+            "/log-streams",
+            Some(json!({"name": "dd", "type": "datadog", "sink": {"datadogRegion": "us", "datadogApiKey": "k"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{twin}");
+    let out = run(vec!["plan", d]).output().await.unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("log stream `dd` is ambiguous: the tenant holds 2 of that name")
+            && err.contains(twin["id"].as_str().unwrap()),
+        "{err}"
+    );
+    let (status, _) = env
+        .v2_call(
+            Method::DELETE,
+            &format!("/log-streams/{}", twin["id"].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+
     // Another type is another stream: replaced, under --allow-replace.
     write(
         &t,
@@ -300,8 +367,9 @@ async fn the_service_s_own_states_are_reported_never_fought() {
     write(
         &t,
         "domains.yaml",
-        "api: v2\ncustom_domains:\n  - domain: login.example.com\n    type: auth0_managed_certs\n  - domain: id.example.org\n    type: self_managed_certs\n    custom_client_ip_header: cf-connecting-ip\n",
+        "api: v2\ncustom_domains:\n  - domain: Login.Example.com\n    type: auth0_managed_certs\n  - domain: id.example.org\n    type: self_managed_certs\n    custom_client_ip_header: cf-connecting-ip\n",
     );
+    // A domain is named in lower case, as the service keeps it.
     let out = env.run(&["apply", "--yes", d]).await;
     assert_exit(&out, 0);
     assert_eq!(env.calls_to("POST /api/v2/custom-domains").await, 2);
@@ -510,7 +578,7 @@ fn a_page_without_the_tags_the_service_requires_is_a_located_error() {
     assert_exit(&out, 1);
     let err = stderr(&out);
     for want in [
-        "branding.yaml:3:13: `http://cdn.example.com/logo.png` must be an https:// URL",
+        "branding.yaml:3:13: `logo_url` must be an https:// URL",
         "branding.yaml:6:11: the page has no `{%- auth0:head -%}` tag",
         "the page has no `{%- auth0:widget -%}` tag",
     ] {

@@ -178,6 +178,27 @@ fn named_changes(
             )
         })
         .collect();
+    // A declared name the tenant holds more than once (a kind whose names the service lets
+    // repeat: log streams) cannot be paired.
+    let mut by_name: HashMap<&str, Vec<String>> = HashMap::new();
+    for l in live.resources.iter().filter(|l| l.kind == kind) {
+        by_name
+            .entry(l.name.as_str())
+            .or_default()
+            .push(l.id.clone().unwrap_or_default());
+    }
+    for (d, l) in &pairs {
+        if let Some(l) = l
+            && let Some(ids) = by_name.get(l.name.as_str()).filter(|ids| ids.len() > 1)
+        {
+            return Err(DiffError::AmbiguousInTenant {
+                at: at(d),
+                noun: kind.noun(),
+                name: l.name.clone(),
+                ids: ids.clone(),
+            });
+        }
+    }
     // Two declarations of one resource of the tenant (a grant by its client's name and by
     // its pin).
     let mut seen: HashMap<&str, &Resource> = HashMap::new();
@@ -521,7 +542,13 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
     let mut fields = Vec::new();
     let write_only = options.compare_write_only.then_some(&d.write_only);
     let clients_field = d.kind.clients_field();
-    for (key, want) in d.fields.iter().chain(write_only.into_iter().flatten()) {
+    // Compared with its write-only values, a field that holds part of one (a log stream's sink
+    // without its secrets, an action's secret names) is compared whole, once.
+    let compared = d
+        .fields
+        .iter()
+        .filter(|(k, _)| !(options.compare_write_only && d.write_only.contains_key(*k)));
+    for (key, want) in compared.chain(write_only.into_iter().flatten()) {
         if Some(key.as_str()) == clients_field {
             continue;
         }

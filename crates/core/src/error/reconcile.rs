@@ -63,6 +63,17 @@ pub enum DiffError {
         second: String,
         tenant: String,
     },
+    #[error(
+        "{at}{noun} `{name}` is ambiguous: the tenant holds {} of that name ({})",
+        ids.len(),
+        ids.join(", ")
+    )]
+    AmbiguousInTenant {
+        at: At,
+        noun: &'static str,
+        name: String,
+        ids: Vec<String>,
+    },
     #[error("{at}rule `{rule}` wants order {order}, which unmanaged rule `{holder}` holds")]
     OrderHeldByUnmanaged {
         at: At,
@@ -92,6 +103,9 @@ impl DiffError {
                 "pin the client (`client_id: <clientID>` under clients, `{client_id: <clientID>}` here), or rename the tenant's other clients of that name"
             }
             DiffError::SameInTenant { .. } => "keep one of the two declarations",
+            DiffError::AmbiguousInTenant { .. } => {
+                "rename or delete all but one of the tenant's resources of that name (a0ctl pairs by name)"
+            }
             DiffError::OrderHeldByUnmanaged { .. } => {
                 "choose another order, declare the other rule in the manifest, or pass --allow-delete to delete it"
             }

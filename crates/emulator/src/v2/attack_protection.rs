@@ -170,7 +170,13 @@ pub(crate) async fn update(
                         .or_insert_with(|| Value::Object(Map::new()));
                     if let Value::Object(m) = merged {
                         for (s, settings) in stages {
-                            m.insert(s.clone(), settings.clone());
+                            // A stage's shields are a set too.
+                            let mut settings = settings.clone();
+                            if let Some(Value::Array(shields)) = settings.get_mut("shields") {
+                                shields.sort_by_key(Value::to_string);
+                                shields.dedup();
+                            }
+                            m.insert(s.clone(), settings);
                         }
                     }
                 }

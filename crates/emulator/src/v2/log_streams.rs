@@ -2,7 +2,7 @@
 //! sink takes its type's keys (400 otherwise, and without those the type requires on create);
 //! its secrets (an authorization header, API keys, tokens, write keys, passwords, a Sumo source
 //! address, custom header values) are kept but never returned. `PATCH` cannot change the type,
-//! merges the sink key by key, and sets `status` to `active` or `paused` only (`suspended` is
+//! merges the sink key by key (`null` removes one), and sets `status` to `active` or `paused` only (`suspended` is
 //! the service's: `POST /__emulator/log-streams/{id}/suspend` plays a failing destination).
 //! Filters are kept sorted, each with `type: category`. An EventBridge stream is given its
 //! partner event source, an Event Grid one its partner topic.
@@ -298,7 +298,11 @@ pub(crate) async fn update(
                         .or_insert_with(|| Value::Object(Map::new()));
                     if let Value::Object(sink) = sink {
                         for (sk, sv) in changes {
-                            sink.insert(sk.clone(), sv.clone());
+                            if sv.is_null() {
+                                sink.remove(sk);
+                            } else {
+                                sink.insert(sk.clone(), sv.clone());
+                            }
                         }
                     }
                 }

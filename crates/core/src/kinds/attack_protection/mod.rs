@@ -70,10 +70,11 @@ impl KindSpec for AttackProtection {
         }
         if let Some(list) = obj.get("shields").and_then(Value::as_array) {
             for (i, s) in list.iter().enumerate() {
-                if let Some(s) = s.as_str().filter(|s| !shields.contains(s)) {
+                // The value is not echoed: it may have come from the environment.
+                if s.as_str().is_some_and(|s| !shields.contains(&s)) {
                     cx.problem(
                         &format!("shields/{i}"),
-                        format!("{name} has no shield `{s}` (it has {})", shields.join(", ")),
+                        format!("{name} has no such shield (it has {})", shields.join(", ")),
                     );
                 }
             }
@@ -85,7 +86,9 @@ impl KindSpec for AttackProtection {
                         &format!("stage/{s}"),
                         format!("{name} has no stage `{s}` (it has {})", stages.join(", ")),
                     );
-                } else if !v.is_object() {
+                } else if let Some(settings) = v.as_object() {
+                    check_stage(name, s, settings, cx);
+                } else {
                     cx.problem(
                         &format!("stage/{s}"),
                         format!("stage `{s}` must be a mapping"),
@@ -110,8 +113,18 @@ impl KindSpec for AttackProtection {
         &["stage"]
     }
 
-    /// The sets sorted (the service keeps them in its own order).
+    /// The sets sorted (the service keeps them in its own order), a stage's shields too.
     fn normalise(&self, r: &mut Resource) {
+        if let Some(Value::Object(stages)) = r.fields.get("stage") {
+            let mut stages = stages.clone();
+            for settings in stages.values_mut() {
+                if let Some(Value::Array(shields)) = settings.get_mut("shields") {
+                    shields.sort_by_key(Value::to_string);
+                    shields.dedup();
+                }
+            }
+            r.fields_mut().insert("stage".into(), Value::Object(stages));
+        }
         for key in SETS {
             if let Some(Value::Array(items)) = r.fields.get(key) {
                 let mut sorted = items.clone();
@@ -154,5 +167,41 @@ impl KindSpec for AttackProtection {
             items.push(w.item(m, &p.name, "attack protection"));
         }
         w.section("attack_protection.yaml", "attack_protection", &items);
+    }
+}
+
+/// A stage's settings: suspicious-IP throttling's `max_attempts` and `rate` (positive
+/// integers), breached-password detection's `shields` (`block`, `admin_notification`).
+fn check_stage(
+    name: &str,
+    stage: &str,
+    settings: &serde_json::Map<String, Value>,
+    cx: &mut ItemCx<'_>,
+) {
+    let (keys, shields): (&[&str], &[&str]) = match name {
+        "suspicious-ip-throttling" => (&["max_attempts", "rate"], &[]),
+        _ => (&["shields"], &["block", "admin_notification"]),
+    };
+    for (k, v) in settings {
+        let at = format!("stage/{stage}/{k}");
+        if !keys.contains(&k.as_str()) {
+            cx.problem(
+                &at,
+                format!(
+                    "stage `{stage}` of {name} takes no `{k}` (it takes {})",
+                    keys.join(", ")
+                ),
+            );
+        } else if k == "shields" {
+            let known = v.as_array().is_some_and(|a| {
+                a.iter()
+                    .all(|s| s.as_str().is_some_and(|s| shields.contains(&s)))
+            });
+            if !known {
+                cx.problem(&at, format!("must be a list of {}", shields.join(", ")));
+            }
+        } else if v.as_u64().is_none_or(|n| n == 0) {
+            cx.problem(&at, "must be a positive integer".to_string());
+        }
     }
 }

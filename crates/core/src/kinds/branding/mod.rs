@@ -35,10 +35,14 @@ impl KindSpec for Branding {
             ("font/url", raw.pointer("/font/url")),
         ];
         for (at, v) in urls {
-            if let Some(u) = v.and_then(Value::as_str)
-                && !u.starts_with("https://")
+            if v.and_then(Value::as_str)
+                .is_some_and(|u| !u.starts_with("https://") || u.len() <= "https://".len())
             {
-                cx.problem(at, format!("`{u}` must be an https:// URL"));
+                // The value is not echoed: it may have come from the environment.
+                cx.problem(
+                    at,
+                    format!("`{}` must be an https:// URL", at.replace('/', ".")),
+                );
             }
         }
     }

@@ -31,9 +31,35 @@ impl KindSpec for CustomDomain {
         item_schema::<manifest::CustomDomain>(g)
     }
 
+    /// A domain is a host name: labels of letters, digits and hyphens, at least two.
+    fn check(&self, raw: &Value, cx: &mut ItemCx<'_>) {
+        let Some(domain) = raw.get("domain").and_then(Value::as_str) else {
+            return;
+        };
+        let labels: Vec<&str> = domain.split('.').collect();
+        let host = labels.len() >= 2
+            && domain.len() <= 253
+            && labels.iter().all(|l| {
+                !l.is_empty()
+                    && l.len() <= 63
+                    && !l.starts_with('-')
+                    && !l.ends_with('-')
+                    && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !host {
+            cx.problem(
+                "domain",
+                "must be a host name such as login.example.com (no scheme, path or port)".into(),
+            );
+        }
+    }
+
+    /// Named in lower case, as the service keeps it (`Login.Example.com` is
+    /// `login.example.com`).
     fn load(&self, raw: &Value, cx: &mut ItemCx<'_>) -> Option<Resource> {
         let d: manifest::CustomDomain = cx.typed(raw)?;
-        Some(cx.resource(self.kind(), &d.domain, fields_of(&d, &["domain"])))
+        let name = d.domain.to_ascii_lowercase();
+        Some(cx.resource(self.kind(), &name, fields_of(&d, &["domain"])))
     }
 
     /// Its status and the records that verify it, to report.

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct GuardianPolicies {
     /// A set: `all-applications` (every login), `confidence-score` (low-confidence logins,
-    /// Adaptive MFA); `[]`: never.
+    /// Adaptive MFA); `[]`: never. At most one.
+    #[schemars(length(max = 1))]
     pub policies: Vec<Policy>,
 }
 

@@ -15,12 +15,14 @@ use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map as JsonMap, Value, json};
 
 use super::spec::{KindSpec, fields_of, item_schema};
+use crate::diff::change::{Action, Change};
 use crate::export::writer::{Map, Writer};
 use crate::kind::Kind;
 use crate::live::Live;
 use crate::manifest::item::ItemCx;
 use crate::model::Resource;
 use crate::path::FieldPath;
+use crate::plan::builder::{self, Builder};
 use crate::secret::Secrecy;
 
 pub struct LogStream;
@@ -137,6 +139,32 @@ impl KindSpec for LogStream {
         filters.dedup();
         r.fields_mut()
             .insert("filters".into(), Value::Array(filters));
+    }
+
+    /// As every kind, but a sink's update also clears the keys the tenant's sink has and the
+    /// manifest's no longer does (the service merges a sink key by key): `null` for each. A
+    /// secret key left out is not cleared (the tenant never says whether it has one).
+    fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], _live: &Live) {
+        for c in changes {
+            let sink_changed = c.fields.iter().any(|f| f.path.top() == "sink");
+            match (c.action, &c.desired, &c.live) {
+                (Action::Update, Some(d), Some(l)) if sink_changed => {
+                    let Some(id) = b.update(c, d) else {
+                        continue;
+                    };
+                    let had = l.fields.get("sink").and_then(Value::as_object);
+                    let call = b.call(id);
+                    if let (Some(Value::Object(body)), Some(had)) = (call.body.as_mut(), had)
+                        && let Some(Value::Object(sink)) = body.get_mut("sink")
+                    {
+                        for k in had.keys() {
+                            sink.entry(k.clone()).or_insert(Value::Null);
+                        }
+                    }
+                }
+                _ => builder::simple(b, c),
+            }
+        }
     }
 
     /// A suspended stream's status is the service's.
