@@ -100,6 +100,13 @@ pub fn fields_of<T: Serialize>(value: &T, skip: &[&str]) -> BTreeMap<String, Val
     }
 }
 
+/// A list the service keeps as a set, in its own order: sorted (by its JSON text), each item
+/// once.
+pub fn as_set(items: &mut Vec<Value>) {
+    items.sort_by_key(Value::to_string);
+    items.dedup();
+}
+
 /// The schema of one item of type `T`: a reference to its definition.
 pub fn item_schema<T: JsonSchema>(g: &mut SchemaGenerator) -> Schema {
     g.subschema_for::<T>()

@@ -321,6 +321,15 @@ pub fn enabled_clients(b: &mut Builder<'_>, c: &Change, created: bool) {
     }
 }
 
+/// A resource that always exists (the tenant's settings, an attack protection): a create is the
+/// update of every declared key, a delete nothing. The update's call, if one is needed.
+pub fn always_there(b: &mut Builder<'_>, c: &Change) -> Option<usize> {
+    match (c.action, &c.desired) {
+        (Action::Create | Action::Update, Some(d)) => b.update(c, d),
+        _ => None,
+    }
+}
+
 /// A kind whose calls are the create, update or delete of one object (email templates, the
 /// provider).
 pub fn simple(b: &mut Builder<'_>, c: &Change) {

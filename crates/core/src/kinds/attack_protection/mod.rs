@@ -10,14 +10,14 @@ pub mod manifest;
 use schemars::{Schema, SchemaGenerator};
 use serde_json::Value;
 
-use super::spec::{KindSpec, fields_of, item_schema};
-use crate::diff::change::{Action, Change};
+use super::spec::{KindSpec, as_set, fields_of, item_schema};
+use crate::diff::change::Change;
 use crate::export::writer::{Map, Writer};
 use crate::kind::Kind;
 use crate::live::Live;
 use crate::manifest::item::ItemCx;
 use crate::model::Resource;
-use crate::plan::builder::Builder;
+use crate::plan::builder::{self, Builder};
 
 pub struct AttackProtection;
 
@@ -119,8 +119,7 @@ impl KindSpec for AttackProtection {
             let mut stages = stages.clone();
             for settings in stages.values_mut() {
                 if let Some(Value::Array(shields)) = settings.get_mut("shields") {
-                    shields.sort_by_key(Value::to_string);
-                    shields.dedup();
+                    as_set(shields);
                 }
             }
             r.fields_mut().insert("stage".into(), Value::Object(stages));
@@ -128,8 +127,7 @@ impl KindSpec for AttackProtection {
         for key in SETS {
             if let Some(Value::Array(items)) = r.fields.get(key) {
                 let mut sorted = items.clone();
-                sorted.sort_by_key(Value::to_string);
-                sorted.dedup();
+                as_set(&mut sorted);
                 if &sorted != items {
                     r.fields_mut().insert(key.to_string(), Value::Array(sorted));
                 }
@@ -141,9 +139,7 @@ impl KindSpec for AttackProtection {
     /// key).
     fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], _live: &Live) {
         for c in changes {
-            if let (Action::Create | Action::Update, Some(d)) = (c.action, &c.desired) {
-                b.update(c, d);
-            }
+            builder::always_there(b, c);
         }
     }
 

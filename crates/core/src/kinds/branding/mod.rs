@@ -8,13 +8,13 @@ use schemars::{Schema, SchemaGenerator};
 use serde_json::Value;
 
 use super::spec::{KindSpec, fields_of, item_schema};
-use crate::diff::change::{Action, Change};
+use crate::diff::change::Change;
 use crate::export::writer::{Map, Writer};
 use crate::kind::Kind;
 use crate::live::Live;
 use crate::manifest::item::ItemCx;
 use crate::model::Resource;
-use crate::plan::builder::Builder;
+use crate::plan::builder::{self, Builder};
 
 pub struct Branding;
 
@@ -60,9 +60,7 @@ impl KindSpec for Branding {
     /// Only updates: the branding always exists.
     fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], _live: &Live) {
         for c in changes {
-            if let (Action::Create | Action::Update, Some(d)) = (c.action, &c.desired) {
-                b.update(c, d);
-            }
+            builder::always_there(b, c);
         }
     }
 

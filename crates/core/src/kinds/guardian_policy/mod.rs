@@ -7,14 +7,14 @@ pub mod manifest;
 use schemars::{Schema, SchemaGenerator};
 use serde_json::Value;
 
-use super::spec::{KindSpec, fields_of, item_schema};
-use crate::diff::change::{Action, Change};
+use super::spec::{KindSpec, as_set, fields_of, item_schema};
+use crate::diff::change::Change;
 use crate::export::writer::{Map, Writer};
 use crate::kind::Kind;
 use crate::live::Live;
 use crate::manifest::item::ItemCx;
 use crate::model::Resource;
-use crate::plan::builder::Builder;
+use crate::plan::builder::{self, Builder};
 
 pub struct GuardianPolicies;
 
@@ -49,8 +49,7 @@ impl KindSpec for GuardianPolicies {
     fn normalise(&self, r: &mut Resource) {
         if let Some(Value::Array(items)) = r.fields.get(POLICIES) {
             let mut sorted = items.clone();
-            sorted.sort_by_key(Value::to_string);
-            sorted.dedup();
+            as_set(&mut sorted);
             r.fields_mut().insert(POLICIES.into(), Value::Array(sorted));
         }
     }
@@ -58,9 +57,7 @@ impl KindSpec for GuardianPolicies {
     /// One `PUT` of the array: the policies always exist.
     fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], _live: &Live) {
         for c in changes {
-            if let (Action::Create | Action::Update, Some(d)) = (c.action, &c.desired)
-                && let Some(id) = b.update(c, d)
-            {
+            if let (Some(id), Some(d)) = (builder::always_there(b, c), &c.desired) {
                 let policies = d.fields.get(POLICIES).cloned();
                 b.call(id).body = policies.or(Some(Value::Array(Vec::new())));
             }

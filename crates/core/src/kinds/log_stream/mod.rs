@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map as JsonMap, Value, json};
 
-use super::spec::{KindSpec, fields_of, item_schema};
+use super::spec::{KindSpec, as_set, fields_of, item_schema};
 use crate::diff::change::{Action, Change};
 use crate::export::writer::{Map, Writer};
 use crate::kind::Kind;
@@ -50,7 +50,7 @@ fn compared_sink(stream_type: &str, sink: &JsonMap<String, Value>) -> JsonMap<St
                     .iter()
                     .map(|h| json!({"header": h.get("header").cloned().unwrap_or(Value::Null)}))
                     .collect();
-                names.sort_by_key(Value::to_string);
+                as_set(&mut names);
                 Value::Array(names)
             }
             _ => v.clone(),
@@ -135,8 +135,7 @@ impl KindSpec for LogStream {
                 })
             })
             .collect();
-        filters.sort_by_key(Value::to_string);
-        filters.dedup();
+        as_set(&mut filters);
         r.fields_mut()
             .insert("filters".into(), Value::Array(filters));
     }
