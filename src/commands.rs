@@ -106,9 +106,8 @@ pub async fn compute(
     let kinds = &options.scope.kinds;
     check_scopes(
         api,
-        kinds
+        a0ctl_core::kinds::read_with(kinds)
             .iter()
-            .chain([&Kind::clients()])
             .flat_map(|k| api.dialect().scopes("GET", *k, None)),
         "reading the tenant",
     )?;
@@ -254,7 +253,7 @@ async fn fetch(
 ) -> Result<Live> {
     let options = FetchOptions {
         client_views,
-        kinds: kinds.cloned(),
+        kinds: kinds.map(a0ctl_core::kinds::read_with),
         templates: templates.cloned(),
     };
     read::fetch(api, options)

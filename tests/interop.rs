@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::{Value, json};
 
 /// How many checks `sdk.js` makes: a script that ran fewer did not prove them.
-const SDK_CHECKS: usize = 15;
+const SDK_CHECKS: usize = 16;
 
 fn have(tool: &str) -> bool {
     Command::new(tool)
@@ -497,6 +497,46 @@ triggers:
         assert!(exported.contains(want), "{want}\n{exported}");
     }
     assert!(!exported.contains("plan-key-value-9f2"), "{exported}");
+}
+
+/// a0ctl and a0deploy agree on organizations and the connections each enables (a0deploy names
+/// them by name too, and reads each organization's client grants, which the emulator serves).
+#[test]
+fn auth0_deploy_cli_carries_the_organizations_that_a0ctl_applied() {
+    let Some(dir) = interop_dir("auth0_deploy_cli_carries_the_organizations_that_a0ctl_applied")
+    else {
+        return;
+    };
+    let exported = round_trip_through_a0deploy(
+        &dir,
+        r##"api: v2
+connections:
+  - {name: Users, strategy: auth0, options: {disable_self_service_change_password: false}}
+  - {name: Partners, strategy: auth0, options: {disable_self_service_change_password: false}}
+organizations:
+  - name: acme
+    display_name: Acme Corp
+    branding:
+      logo_url: https://acme.example.com/logo.png
+      colors: {primary: "#0059d6", page_background: "#ffffff"}
+    metadata: {tier: gold}
+    connections:
+      - {connection: Users, assign_membership_on_login: true}
+      - {connection: Partners, is_signup_enabled: true}
+  - name: globex
+    connections:
+      - {connection: Partners}
+"##,
+        r#"["organizations","databases"]"#,
+    );
+    for want in [
+        "organizations:",
+        "name: acme",
+        "display_name: Acme Corp",
+        "name: Partners",
+    ] {
+        assert!(exported.contains(want), "{want}\n{exported}");
+    }
 }
 
 /// a0ctl and a0deploy agree on attack protection, MFA, log streams, custom domains and branding

@@ -395,6 +395,55 @@ check('branding, its page template and the prompts settings: get, update merging
   await assert.rejects(mgmt.prompts.updateSettings({ universal_login_experience: 'retro' }), (e) => e.statusCode === 400);
 });
 
+check('organizations: create, 409, list by checkpoint, by name, update, enabled connections added, listed, changed and removed, the newer connections API, client grants, delete', async () => {
+  const conn = await mgmt.connections.create({ name: 'sdk-org-db', strategy: 'auth0' });
+  const made = [];
+  for (const name of ['sdk-org-a', 'sdk-org-b', 'sdk-org-c']) {
+    made.push(await mgmt.organizations.create({ name, display_name: name.toUpperCase() }));
+  }
+  assert.ok(made[0].id.startsWith('org_'));
+  await assert.rejects(mgmt.organizations.create({ name: 'sdk-org-a' }), (e) => e.statusCode === 409);
+  await assert.rejects(mgmt.organizations.create({ name: 'Not Lower' }), (e) => e.statusCode === 400);
+  const listed = await all(mgmt.organizations.list({ take: 2 }));
+  for (const o of made) assert.ok(listed.some((x) => x.id === o.id), `${o.name} listed`);
+  assert.equal((await mgmt.organizations.getByName('sdk-org-b')).id, made[1].id);
+  const updated = await mgmt.organizations.update(made[0].id, {
+    metadata: { tier: 'gold' }, branding: { colors: { primary: '#0059d6', page_background: '#ffffff' } },
+  });
+  assert.deepEqual(updated.metadata, { tier: 'gold' });
+  assert.equal((await mgmt.organizations.get(made[0].id)).branding.colors.primary, '#0059d6');
+  const added = await mgmt.organizations.enabledConnections.add(made[0].id, { connection_id: conn.id, assign_membership_on_login: true });
+  assert.equal(added.connection.name, 'sdk-org-db');
+  assert.equal(added.show_as_button, true, 'the default');
+  await assert.rejects(mgmt.organizations.enabledConnections.add(made[0].id, { connection_id: conn.id }), (e) => e.statusCode === 409);
+  await assert.rejects(mgmt.organizations.enabledConnections.add(made[0].id, { connection_id: 'con_nope' }), (e) => e.statusCode === 404);
+  const enabled = await all(mgmt.organizations.enabledConnections.list(made[0].id, { per_page: 10 }));
+  assert.deepEqual(enabled.map((e) => [e.connection_id, e.assign_membership_on_login]), [[conn.id, true]]);
+  const changed = await mgmt.organizations.enabledConnections.update(made[0].id, conn.id, { is_signup_enabled: true });
+  assert.equal(changed.is_signup_enabled, true);
+  assert.equal((await mgmt.organizations.enabledConnections.get(made[0].id, conn.id)).assign_membership_on_login, true);
+  const all2 = await all(mgmt.organizations.connections.list(made[0].id, { per_page: 10 }));
+  assert.deepEqual(all2.map((e) => [e.connection_id, e.is_enabled]), [[conn.id, true]]);
+  await mgmt.organizations.enabledConnections.delete(made[0].id, conn.id);
+  assert.deepEqual(await all(mgmt.organizations.enabledConnections.list(made[0].id)), []);
+  await mgmt.organizations.connections.create(made[1].id, { connection_id: conn.id });
+  const api = await mgmt.resourceServers.create({ identifier: 'https://sdk-orgs.example', scopes: [{ value: 'read' }] });
+  const app = await mgmt.clients.create({ name: 'sdk-org-app', app_type: 'non_interactive' });
+  const grant = await mgmt.clientGrants.create({ client_id: app.client_id, audience: api.identifier, scope: ['read'] });
+  await mgmt.organizations.clientGrants.create(made[1].id, { grant_id: grant.id });
+  const grants = await all(mgmt.organizations.clientGrants.list(made[1].id, { per_page: 10 }));
+  assert.deepEqual(grants.map((g) => g.id), [grant.id]);
+  await mgmt.organizations.clientGrants.delete(made[1].id, grant.id);
+  // Deleting the connection takes it out of the organizations that enable it.
+  await mgmt.connections.delete(conn.id);
+  assert.deepEqual(await all(mgmt.organizations.connections.list(made[1].id, { per_page: 10 })), []);
+  for (const o of made) await mgmt.organizations.delete(o.id);
+  await assert.rejects(mgmt.organizations.get(made[0].id), (e) => e.statusCode === 404);
+  await mgmt.clientGrants.delete(grant.id);
+  await mgmt.clients.delete(app.client_id);
+  await mgmt.resourceServers.delete(api.id);
+});
+
 (async () => {
   let passed = 0;
   let failed = 0;

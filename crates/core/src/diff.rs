@@ -50,6 +50,9 @@ fn at(r: &Resource) -> At {
 /// (`kind::Facts::pairing`), pinned kinds first since others refer to them.
 pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Changes, DiffError> {
     ambiguous_references(desired, live)?;
+    if !options.offline {
+        unknown_by_id(desired, live)?;
+    }
     let paired = |kind: Kind| kind.pairing();
     // Ignored resources of ordered kinds still hold their orders.
     let ignored_ordered: Vec<Resource> = live
@@ -1093,6 +1096,35 @@ fn named_in(r: &Resource, field: &str) -> Vec<String> {
             .collect(),
         None => texts(r.fields.get(field)),
     }
+}
+
+/// A declared resource that names a resource its calls name by id (`KindSpec::reads`: an
+/// organization's enabled connection) which neither the manifests nor the tenant hold: an
+/// error before anything is sent (there is no id to send).
+fn unknown_by_id(desired: &[Resource], live: &Live) -> Result<(), DiffError> {
+    for d in desired {
+        let read = crate::kinds::spec(d.kind).reads();
+        for r in d
+            .kind
+            .references()
+            .iter()
+            .filter(|r| read.contains(&r.kind()))
+        {
+            let to = r.kind();
+            for name in named_in(d, r.field) {
+                let declared = desired.iter().any(|x| x.kind == to && x.name == name);
+                if !declared && !live.of_kind(to).any(|x| x.name == name) {
+                    return Err(DiffError::UnknownReference {
+                        at: at(d),
+                        what: d.key(),
+                        noun: to.noun(),
+                        name,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A declared resource that names a client (`Reference::tenant_field`: a grant) by a name

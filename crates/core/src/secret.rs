@@ -52,6 +52,14 @@ fn classify_key(key: &str) -> bool {
     let Some(last) = words.last() else {
         return false;
     };
+    // A switch named for what it switches (`disable_self_service_change_password`) holds no
+    // secret.
+    const SWITCHES: [&str; 9] = [
+        "disable", "disabled", "enable", "enabled", "require", "requires", "is", "has", "show",
+    ];
+    if words.len() > 1 && SWITCHES.contains(&words[0].to_ascii_lowercase().as_str()) {
+        return false;
+    }
     const LAST: [&str; 19] = [
         "secret",
         "password",
@@ -614,6 +622,10 @@ mod tests {
             "compass",
             "pass_through_mode",
             "connection_name",
+            "disable_self_service_change_password",
+            "enable_password_reset",
+            "is_token_endpoint_ip_header_trusted",
+            "requires_password",
         ] {
             assert!(!is_sensitive_key(no), "{no}");
         }

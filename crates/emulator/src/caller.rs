@@ -22,7 +22,7 @@ pub(crate) struct Caller {
 }
 
 /// Every scope the v2 surface checks; the global client's v2 tokens carry them all.
-pub(crate) const SCOPES: [&str; 63] = [
+pub(crate) const SCOPES: [&str; 74] = [
     "read:clients",
     "create:clients",
     "update:clients",
@@ -86,6 +86,17 @@ pub(crate) const SCOPES: [&str; 63] = [
     "delete:branding",
     "read:prompts",
     "update:prompts",
+    "read:organizations",
+    "create:organizations",
+    "update:organizations",
+    "delete:organizations",
+    "read:organization_connections",
+    "create:organization_connections",
+    "update:organization_connections",
+    "delete:organization_connections",
+    "read:organization_client_grants",
+    "create:organization_client_grants",
+    "delete:organization_client_grants",
 ];
 
 impl Caller {

@@ -159,6 +159,26 @@ CREATE TABLE IF NOT EXISTS role_permissions (
     scope TEXT NOT NULL,
     PRIMARY KEY (role_id, api, scope)
 );
+CREATE TABLE IF NOT EXISTS organizations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL UNIQUE,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS organization_connections (
+    organization_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    connection_id TEXT NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
+    assign_membership_on_login INTEGER NOT NULL,
+    show_as_button INTEGER NOT NULL,
+    is_signup_enabled INTEGER NOT NULL,
+    is_enabled INTEGER NOT NULL,
+    PRIMARY KEY (organization_id, connection_id)
+);
+CREATE TABLE IF NOT EXISTS organization_client_grants (
+    organization_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    grant_id TEXT NOT NULL REFERENCES client_grants (id) ON DELETE CASCADE,
+    PRIMARY KEY (organization_id, grant_id)
+);
 CREATE TABLE IF NOT EXISTS objects (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,

@@ -74,6 +74,14 @@ pub enum DiffError {
         name: String,
         ids: Vec<String>,
     },
+    #[error("{at}{what} names {noun} `{name}`, which neither the manifests nor the tenant have")]
+    UnknownReference {
+        at: At,
+        /// `organization/NAME`.
+        what: String,
+        noun: &'static str,
+        name: String,
+    },
     #[error("{at}rule `{rule}` wants order {order}, which unmanaged rule `{holder}` holds")]
     OrderHeldByUnmanaged {
         at: At,
@@ -105,6 +113,9 @@ impl DiffError {
             DiffError::SameInTenant { .. } => "keep one of the two declarations",
             DiffError::AmbiguousInTenant { .. } => {
                 "rename or delete all but one of the tenant's resources of that name (a0ctl pairs by name)"
+            }
+            DiffError::UnknownReference { .. } => {
+                "declare it in the manifests (or create it in the tenant), or name one the tenant has (names are case-sensitive)"
             }
             DiffError::OrderHeldByUnmanaged { .. } => {
                 "choose another order, declare the other rule in the manifest, or pass --allow-delete to delete it"

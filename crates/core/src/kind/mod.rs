@@ -10,7 +10,7 @@ pub use facts::{Facts, Kind, Named, Pairing, Reference, Within, pin_key};
 use crate::manifest::types::ApiVersion;
 
 /// Every kind's facts, in rank order (`every_kind_is_registered_once`).
-static ALL: [Kind; 19] = [
+static ALL: [Kind; 20] = [
     Kind::of(&crate::kinds::connection::facts::FACTS),
     Kind::of(&crate::kinds::client::facts::FACTS),
     Kind::of(&crate::kinds::rule::facts::FACTS),
@@ -30,6 +30,7 @@ static ALL: [Kind; 19] = [
     Kind::of(&crate::kinds::branding::facts::FACTS),
     Kind::of(&crate::kinds::branding_template::facts::FACTS),
     Kind::of(&crate::kinds::prompts::facts::FACTS),
+    Kind::of(&crate::kinds::organization::facts::FACTS),
 ];
 
 // The kinds by name, for the kinds' own modules and for tests; the core names none of them.

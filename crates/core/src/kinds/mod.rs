@@ -20,6 +20,7 @@ pub mod email;
 pub mod guardian_factor;
 pub mod guardian_policy;
 pub mod log_stream;
+pub mod organization;
 pub mod prompts;
 pub mod provider;
 pub mod resource_server;
@@ -34,7 +35,7 @@ pub use spec::KindSpec;
 use crate::kind::Kind;
 
 /// Every kind's behaviour, in rank order (as `Kind::all`).
-pub static ALL: [&dyn KindSpec; 19] = [
+pub static ALL: [&dyn KindSpec; 20] = [
     &connection::Connection,
     &client::Client,
     &rule::Rule,
@@ -54,6 +55,7 @@ pub static ALL: [&dyn KindSpec; 19] = [
     &branding::Branding,
     &branding_template::BrandingTemplate,
     &prompts::Prompts,
+    &organization::Organization,
 ];
 
 /// What `kind` does.
@@ -61,6 +63,17 @@ pub fn spec(kind: Kind) -> &'static dyn KindSpec {
     let spec = ALL[usize::from(kind.facts().rank)];
     debug_assert!(spec.kind() == kind, "every_kind_is_registered_once");
     spec
+}
+
+/// The kinds a run that manages `kinds` reads: those, the clients (other kinds refer to them)
+/// and the kinds theirs name by id (`KindSpec::reads`).
+pub fn read_with(kinds: &std::collections::BTreeSet<Kind>) -> std::collections::BTreeSet<Kind> {
+    let mut out = kinds.clone();
+    out.insert(Kind::clients());
+    for k in kinds {
+        out.extend(spec(*k).reads().iter().copied());
+    }
+    out
 }
 
 /// The kinds in the order their calls are planned: each after the kinds it refers to

@@ -44,6 +44,13 @@ pub trait KindSpec: Sync {
     fn part(&self) -> Option<Part> {
         None
     }
+    /// Kinds whose tenant resources this kind's calls name by id though the manifests name them
+    /// by name (an organization's enabled connections): read with this kind even where no
+    /// manifest declares them (then only read, never managed), and a name that neither the
+    /// manifests nor the tenant hold is an error before anything is sent.
+    fn reads(&self) -> &'static [Kind] {
+        &[]
+    }
     /// Fields that are sets: a plan shows what they gain and lose, not both lists.
     fn sets(&self) -> &'static [&'static str] {
         &[]

@@ -850,6 +850,10 @@ fn check_references(
         Pairing::Pinned(pin) => Some(pin),
         _ => None,
     };
+    // A kind read with this one (`KindSpec::reads`) that no manifest declares is the
+    // tenant's: its names are checked against the tenant at plan time (`diff`).
+    let from_tenant =
+        crate::kinds::spec(item.kind).reads().contains(&to) && !declared.names.contains_key(&to);
     let mut seen = HashSet::new();
     for (i, entry) in entries.iter().enumerate() {
         let (f, p) = if one {
@@ -878,6 +882,7 @@ fn check_references(
                 format!("{} {shown} is listed twice in {field}", to.noun()),
             ));
         } else if !found
+            && !from_tenant
             && !entry
                 .as_str()
                 .is_some_and(|n| reference.allows.is_some_and(|a| a(n)))

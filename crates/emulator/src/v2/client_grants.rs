@@ -43,7 +43,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Value)> {
     ))
 }
 
-fn find(tx: &rusqlite::Connection, id: &str) -> Result<Option<Value>, ApiError> {
+pub(crate) fn find(tx: &rusqlite::Connection, id: &str) -> Result<Option<Value>, ApiError> {
     Ok(tx
         .query_row(
             "SELECT seq, data FROM client_grants WHERE id = ?1",

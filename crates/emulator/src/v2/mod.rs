@@ -20,6 +20,7 @@ mod emails;
 mod guardian;
 pub(crate) mod log_streams;
 mod objects;
+mod organizations;
 mod provider;
 pub(crate) mod resource_servers;
 mod roles;
@@ -206,6 +207,56 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
         (
             "/api/v2/actions/triggers/{trigger}/bindings",
             get(actions::bindings).patch(actions::set_bindings),
+        ),
+        (
+            "/api/v2/organizations",
+            get(organizations::list).post(organizations::create),
+        ),
+        (
+            "/api/v2/organizations/name/{name}",
+            get(organizations::by_name),
+        ),
+        (
+            "/api/v2/organizations/{id}",
+            get(organizations::get_one)
+                .patch(organizations::update)
+                .delete(organizations::delete),
+        ),
+        (
+            "/api/v2/organizations/{id}/enabled_connections",
+            get(organizations::enabled_connections).post(organizations::enable_connection),
+        ),
+        (
+            "/api/v2/organizations/{id}/enabled_connections/{connection}",
+            get(organizations::enabled_connection)
+                .patch(organizations::update_enabled_connection)
+                .delete(organizations::disable_connection),
+        ),
+        (
+            "/api/v2/organizations/{id}/connections",
+            get(organizations::connections).post(organizations::add_organization_connection),
+        ),
+        (
+            "/api/v2/organizations/{id}/connections/{connection}",
+            get(organizations::organization_connection)
+                .patch(organizations::update_organization_connection)
+                .delete(organizations::remove_organization_connection),
+        ),
+        (
+            "/api/v2/organizations/{id}/client-grants",
+            get(organizations::client_grants).post(organizations::add_client_grant),
+        ),
+        (
+            "/api/v2/organizations/{id}/client-grants/{grant}",
+            axum::routing::delete(organizations::remove_client_grant),
+        ),
+        (
+            "/api/v2/organizations/{id}/discovery-domains",
+            get(organizations::not_on_this_plan),
+        ),
+        (
+            "/api/v2/organizations/{id}/clients",
+            get(organizations::not_on_this_plan),
         ),
         (
             "/api/v2/connections-directory-provisionings",
