@@ -19,7 +19,14 @@
 //! 6. that import again, nothing changed;
 //! 7. on a third pair, the first import of 20 actions bound in order on 3 triggers (10 on
 //!    post-login, 5 on credentials-exchange, 5 on pre-user-registration);
-//! 8. that import again, nothing changed.
+//! 8. that import again, nothing changed;
+//! 9. on a fourth pair, the first import of the rest of the tenant: 30 organizations each
+//!    enabling 2 of 4 database connections, 10 log streams, 2 custom domains, the 3 attack
+//!    protections, 2 MFA factors and the MFA policy, the branding and its Universal Login page;
+//! 10. that import again, nothing changed.
+//!
+//! a0deploy's tree of steps 9 and 10 is its own export of a tenant a0ctl applied a0ctl's tree
+//! to (outside the measured window), so both are given the same tenant, each in its format.
 //!
 //! Requests, writes and 429s are differences of `GET /__emulator/stats` around each run; the wall
 //! time is the tool's process. After steps 1 and 3 the tenant is read back and compared with the
@@ -30,7 +37,7 @@
 //!
 //! Arguments (after `--`): `--runs N` (default 3), `--quick` (one run of each step), `--tool
 //! a0deploy|a0ctl` (only that tool; BENCHMARKS.md is then left alone), `--actions-only` (steps 7
-//! and 8; BENCHMARKS.md left alone). Without `node` and `npm`,
+//! and 8; BENCHMARKS.md left alone), `--rest-only` (steps 9 and 10; likewise). Without `node` and `npm`,
 //! or when `npm ci` fails, it prints why and exits 0.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,6 +67,12 @@ const BOUND: [(&str, &str, usize); 3] = [
     ("credentials-exchange", "v2", 5),
     ("pre-user-registration", "v2", 5),
 ];
+/// What a0deploy may touch in the rest of the tenant (steps 9 and 10).
+const REST_INCLUDED: &str = r#"["attackProtection","guardianFactors","guardianPolicies","logStreams","customDomains","branding","organizations","databases"]"#;
+/// The organizations, log streams and database connections of steps 9 and 10.
+const ORGANIZATIONS: usize = 30;
+const LOG_STREAMS: usize = 10;
+const ORG_CONNECTIONS: usize = 4;
 /// What a0deploy may touch in the access tenant (steps 5 and 6).
 const ACCESS_INCLUDED: &str = r#"["clients","resourceServers","clientGrants","roles"]"#;
 const SCRIPT: &str = "function (user, context, callback) { callback(null, user, context); }";
@@ -356,6 +369,44 @@ fn check_actions(emulator: &Emulator) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// a0ctl's v2 manifest of the rest of the tenant (steps 9 and 10), one file.
+fn write_a0ctl_rest(dir: &Path) -> PathBuf {
+    let mut y = String::from("api: v2\nconnections:\n");
+    for c in 1..=ORG_CONNECTIONS {
+        // a0deploy's import adds the option to every database: both tenants hold it.
+        writeln!(
+            y,
+            "  - {{name: org-db-{c}, strategy: auth0, options: {{disable_self_service_change_password: false}}}}"
+        )
+        .unwrap();
+    }
+    y.push_str(
+        "attack_protection:\n  - {name: brute-force-protection, max_attempts: 5, shields: [block, user_notification]}\n  - {name: breached-password-detection, enabled: true, shields: [admin_notification, block], admin_notification_frequency: [daily]}\n  - {name: suspicious-ip-throttling, enabled: false}\n",
+    );
+    y.push_str("guardian_factors:\n  - {name: otp, enabled: true}\n  - {name: email, enabled: true}\nguardian_policies:\n  policies: [all-applications]\n");
+    y.push_str("log_streams:\n");
+    for i in 1..=LOG_STREAMS {
+        writeln!(
+            y,
+            "  - {{name: stream-{i:02}, type: http, sink: {{httpEndpoint: \"https://logs.example.com/{i:02}\", httpContentType: application/json, httpContentFormat: JSONLINES}}, filters: [{{name: auth.login.fail}}]}}"
+        )
+        .unwrap();
+    }
+    y.push_str("custom_domains:\n  - {domain: login.example.com, type: auth0_managed_certs, tls_policy: recommended}\n  - {domain: id.example.com, type: self_managed_certs, tls_policy: recommended}\n");
+    y.push_str("branding:\n  colors: {primary: \"#0059d6\", page_background: \"#101010\"}\n  logo_url: https://cdn.example.com/logo.png\nbranding_templates:\n  - template: universal-login\n    body: \"<html><head>{%- auth0:head -%}</head><body>{%- auth0:widget -%}</body></html>\"\n");
+    y.push_str("organizations:\n");
+    for i in 1..=ORGANIZATIONS {
+        let (a, b) = (i % ORG_CONNECTIONS + 1, (i + 1) % ORG_CONNECTIONS + 1);
+        writeln!(
+            y,
+            "  - name: org-{i:02}\n    display_name: Organization {i:02}\n    metadata: {{tier: gold}}\n    connections:\n      - {{connection: org-db-{a}, assign_membership_on_login: true}}\n      - {{connection: org-db-{b}}}"
+        )
+        .unwrap();
+    }
+    write(&dir.join("rest.yaml"), &y);
+    dir.to_path_buf()
 }
 
 /// a0deploy's YAML format of the access tenant: `resourceServers`, `clientGrants` (the client
@@ -882,6 +933,8 @@ struct Setup {
     access: BTreeMap<Tool, PathBuf>,
     /// Per tool: the actions tenant's tree (steps 7 and 8).
     actions: BTreeMap<Tool, PathBuf>,
+    /// Per tool: the rest of the tenant's tree (steps 9 and 10).
+    rest: BTreeMap<Tool, PathBuf>,
 }
 
 /// A command of `tool` against `emulator`, its environment cleared of every AUTH0_ / A0CTL_
@@ -1030,10 +1083,12 @@ enum Step {
     AccessNoChange,
     ActionsImport,
     ActionsNoChange,
+    RestImport,
+    RestNoChange,
 }
 
 impl Step {
-    const ALL: [Step; 8] = [
+    const ALL: [Step; 10] = [
         Step::FirstImport,
         Step::NoChange,
         Step::TenChanges,
@@ -1042,6 +1097,8 @@ impl Step {
         Step::AccessNoChange,
         Step::ActionsImport,
         Step::ActionsNoChange,
+        Step::RestImport,
+        Step::RestNoChange,
     ];
 
     fn title(self) -> &'static str {
@@ -1054,6 +1111,10 @@ impl Step {
             Step::AccessNoChange => "6. the same import again, no changes",
             Step::ActionsImport => "7. first import of 20 actions bound on 3 triggers",
             Step::ActionsNoChange => "8. the same import again, no changes",
+            Step::RestImport => {
+                "9. first import of 30 organizations, 10 log streams, 2 domains, security, branding"
+            }
+            Step::RestNoChange => "10. the same import again, no changes",
         }
     }
 }
@@ -1282,6 +1343,79 @@ fn step_actions_no_change(setup: &Setup, tool: Tool, emulator: &Emulator, result
     );
 }
 
+/// The import of the rest of the tenant, a0deploy limited to its kinds.
+fn import_rest(setup: &Setup, tool: Tool, emulator: &Emulator) -> Command {
+    let mut cmd = import(setup, tool, emulator, &setup.rest[&tool]);
+    if tool == Tool::A0deploy {
+        cmd.env("AUTH0_INCLUDED_ONLY", REST_INCLUDED);
+    }
+    cmd
+}
+
+/// Whether the tenant holds a0ctl's tree of the rest: its plan there is empty.
+fn check_rest(setup: &Setup, emulator: &Emulator) -> Result<(), String> {
+    let tree = setup.rest[&Tool::A0ctl].to_str().unwrap().to_string();
+    let out = command(
+        setup,
+        Tool::A0ctl,
+        emulator,
+        &["plan", "--detailed-exitcode", &tree],
+    )
+    .output()
+    .map_err(|e| e.to_string())?;
+    match out.status.code() {
+        Some(0) => Ok(()),
+        _ => Err(format!(
+            "a0ctl's plan of the tree is not empty there: {}",
+            failure(&out)
+        )),
+    }
+}
+
+/// Step 9 on a fresh emulator (kept for step 10), the tenant checked afterwards.
+fn step_rest_import(setup: &Setup, tool: Tool, run: usize, results: &mut Results) -> Emulator {
+    let emulator = Emulator::start(&setup.work.join(format!("{}-rest-{run}", tool.name())));
+    fresh_window();
+    let cmd = import_rest(setup, tool, &emulator);
+    let mut outcome = measure(setup, &emulator, cmd, None);
+    if let Outcome::Done(m) = &mut outcome {
+        m.mismatch = check_rest(setup, &emulator).err();
+    }
+    results.record(Step::RestImport, tool, outcome);
+    emulator
+}
+
+/// Step 10: the rest of the tenant again.
+fn step_rest_no_change(setup: &Setup, tool: Tool, emulator: &Emulator, results: &mut Results) {
+    fresh_window();
+    let cmd = import_rest(setup, tool, emulator);
+    results.record(
+        Step::RestNoChange,
+        tool,
+        measure(setup, emulator, cmd, None),
+    );
+}
+
+/// a0deploy's tree of the rest of the tenant: its own export of a tenant a0ctl applied its tree
+/// to, so both tools are given the same tenant. `None` (and why) when that fails.
+fn a0deploy_rest_tree(setup: &Setup) -> Result<PathBuf, String> {
+    let emulator = Emulator::start(&setup.work.join("rest-seed"));
+    let out = import(setup, Tool::A0ctl, &emulator, &setup.rest[&Tool::A0ctl])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("a0ctl's apply of the seed: {}", failure(&out)));
+    }
+    let dir = setup.work.join("a0deploy-rest");
+    let mut cmd = export(setup, Tool::A0deploy, &emulator, &dir);
+    cmd.env("AUTH0_INCLUDED_ONLY", REST_INCLUDED);
+    let out = cmd.output().map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(format!("a0deploy's export of the seed: {}", failure(&out)));
+    }
+    Ok(dir.join("tenant.yaml"))
+}
+
 /// Step 4: an export into a directory of its own.
 fn step_export(setup: &Setup, tool: Tool, emulator: &Emulator, run: usize, results: &mut Results) {
     fresh_window();
@@ -1332,17 +1466,21 @@ struct Args {
     tools: Vec<Tool>,
     /// Steps 7 and 8 only (`--actions-only`).
     actions_only: bool,
+    /// Steps 9 and 10 only (`--rest-only`).
+    rest_only: bool,
 }
 
 fn args() -> Args {
     let mut runs = 3;
     let mut tools = vec![Tool::A0deploy, Tool::A0ctl];
     let mut actions_only = false;
+    let mut rest_only = false;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         match a.as_str() {
             "--quick" => runs = 1,
             "--actions-only" => actions_only = true,
+            "--rest-only" => rest_only = true,
             "--runs" => {
                 runs = it
                     .next()
@@ -1365,6 +1503,7 @@ fn args() -> Args {
         runs,
         tools,
         actions_only,
+        rest_only,
     }
 }
 
@@ -1415,13 +1554,28 @@ fn main() {
         Tool::A0ctl,
         write_a0ctl_actions(&work.path().join("a0ctl-actions")),
     );
-    let setup = Setup {
+    let mut rest_trees = BTreeMap::new();
+    rest_trees.insert(
+        Tool::A0ctl,
+        write_a0ctl_rest(&work.path().join("a0ctl-rest")),
+    );
+    let mut setup = Setup {
         interop,
         work: work.path().to_path_buf(),
         trees,
         access: access_trees,
         actions: actions_trees,
+        rest: rest_trees,
     };
+    let every_step = !args.actions_only && !args.rest_only;
+    if every_step || args.rest_only {
+        match a0deploy_rest_tree(&setup) {
+            Ok(tree) => {
+                setup.rest.insert(Tool::A0deploy, tree);
+            }
+            Err(why) => panic!("cannot make a0deploy's tree of the rest of the tenant: {why}"),
+        }
+    }
     let mut results = Results::default();
     let runs = args.runs;
     eprintln!(
@@ -1430,7 +1584,7 @@ fn main() {
         runs
     );
 
-    if !args.actions_only {
+    if every_step {
         // Step 1's first run leaves each tool a tenant for steps 2 to 4; the tools take turns so
         // both see the same load on the machine.
         let mut lanes: Vec<(Tool, Emulator)> = Vec::new();
@@ -1480,22 +1634,42 @@ fn main() {
         drop(lanes);
     }
     // Steps 7 and 8: the actions tenant, on emulators of its own.
-    let mut lanes: Vec<(Tool, Emulator)> = Vec::new();
-    for &tool in &args.tools {
-        let emulator = step_actions_import(&setup, tool, 0, &mut results);
-        if !results.failed(Step::ActionsImport, tool) {
-            lanes.push((tool, emulator));
-        }
-    }
-    for _ in 0..runs {
-        for (tool, emulator) in &lanes {
-            if !results.failed(Step::ActionsNoChange, *tool) {
-                step_actions_no_change(&setup, *tool, emulator, &mut results);
+    if every_step || args.actions_only {
+        let mut lanes: Vec<(Tool, Emulator)> = Vec::new();
+        for &tool in &args.tools {
+            let emulator = step_actions_import(&setup, tool, 0, &mut results);
+            if !results.failed(Step::ActionsImport, tool) {
+                lanes.push((tool, emulator));
             }
         }
+        for _ in 0..runs {
+            for (tool, emulator) in &lanes {
+                if !results.failed(Step::ActionsNoChange, *tool) {
+                    step_actions_no_change(&setup, *tool, emulator, &mut results);
+                }
+            }
+        }
+        drop(lanes);
     }
-    drop(lanes);
-    if !args.actions_only {
+    // Steps 9 and 10: the rest of the tenant, on emulators of its own.
+    if every_step || args.rest_only {
+        let mut lanes: Vec<(Tool, Emulator)> = Vec::new();
+        for &tool in &args.tools {
+            let emulator = step_rest_import(&setup, tool, 0, &mut results);
+            if !results.failed(Step::RestImport, tool) {
+                lanes.push((tool, emulator));
+            }
+        }
+        for _ in 0..runs {
+            for (tool, emulator) in &lanes {
+                if !results.failed(Step::RestNoChange, *tool) {
+                    step_rest_no_change(&setup, *tool, emulator, &mut results);
+                }
+            }
+        }
+        drop(lanes);
+    }
+    if every_step {
         for run in 1..runs {
             for &tool in &args.tools {
                 if !results.failed(Step::FirstImport, tool) {
@@ -1507,10 +1681,10 @@ fn main() {
 
     let report = render(&results, runs, &a0deploy_version);
     println!("{report}");
-    if args.tools.len() == 2 && !args.actions_only {
+    if args.tools.len() == 2 && every_step {
         write_benchmarks(&report);
     } else {
-        eprintln!("one tool only, or --actions-only: BENCHMARKS.md left as it is");
+        eprintln!("one tool only, or --actions-only or --rest-only: BENCHMARKS.md left as it is");
     }
 }
 
@@ -1550,10 +1724,14 @@ fn verdict(step: Step, deploy: &Summary, ctl: &Summary) -> [String; 5] {
     let target = match step {
         Step::NoChange => "≥ 10× fewer requests, ≥ 5× faster, no writes",
         Step::TenChanges => "≥ 10× fewer requests, ≥ 5× faster",
-        Step::AccessNoChange => "≥ 20× fewer requests, ≥ 10× faster, no writes",
+        Step::AccessNoChange | Step::RestNoChange => {
+            "≥ 20× fewer requests, ≥ 10× faster, no writes"
+        }
         Step::ActionsNoChange => "no writes, fewer requests, faster",
         Step::ActionsImport => "faster, no more 429s, no failure",
-        Step::FirstImport | Step::Export | Step::AccessImport => "faster, no more 429s",
+        Step::FirstImport | Step::Export | Step::AccessImport | Step::RestImport => {
+            "faster, no more 429s"
+        }
     };
     let (
         Summary::Measured {
@@ -1617,7 +1795,7 @@ fn verdict(step: Step, deploy: &Summary, ctl: &Summary) -> [String; 5] {
                 missed.push("429s");
             }
         }
-        Step::AccessNoChange => {
+        Step::AccessNoChange | Step::RestNoChange => {
             if req_ratio < 20.0 {
                 missed.push("requests");
             }
@@ -1628,7 +1806,7 @@ fn verdict(step: Step, deploy: &Summary, ctl: &Summary) -> [String; 5] {
                 missed.push("writes");
             }
         }
-        Step::FirstImport | Step::Export | Step::AccessImport => {
+        Step::FirstImport | Step::Export | Step::AccessImport | Step::RestImport => {
             if time_ratio <= 1.0 {
                 missed.push("time");
             }

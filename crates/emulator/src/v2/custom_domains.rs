@@ -49,6 +49,8 @@ const UPDATE: &[(&str, Ty)] = &[
     ("tls_policy", Ty::OneOf(&["recommended", "compatible"])),
     ("custom_client_ip_header", Ty::OneOf(HEADERS)),
     ("domain_metadata", Ty::Object),
+    // Taken and ignored, as on a create (auth0-deploy-cli sends its export back).
+    ("origin_domain_name", Ty::Str),
 ];
 
 fn not_found(id: &str) -> ApiError {
@@ -172,7 +174,7 @@ pub(crate) async fn update(
     let body = json_body(&body)?;
     check_body(&body, UPDATE, true)?;
     let d = SHAPE.change(&app, &id, |d| {
-        for (k, v) in &body {
+        for (k, v) in body.iter().filter(|(k, _)| *k != "origin_domain_name") {
             if v.is_null() {
                 d.remove(k);
             } else {
