@@ -206,6 +206,28 @@ async fn organizations_apply_plan_empty_and_export_back_with_their_connections_b
         "api: v2\nconnections:\n  - {name: Users, strategy: auth0}\n",
     );
     let out = env
+        .run(&["plan", "--allow-delete", "--format", "json", d])
+        .await;
+    assert_exit(&out, 0);
+    let plan = harness::json(&out);
+    let at = |resource: &str| {
+        plan["calls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|c| c["method"] == "DELETE" && c["resource"] == resource)
+            .unwrap_or_else(|| panic!("no DELETE of {resource}: {plan}"))
+    };
+    // The organizations let the connection go before it is deleted.
+    assert!(
+        at("organization/globex") < at("connection/Partners"),
+        "{plan}"
+    );
+    assert!(
+        at("organization/acme") < at("connection/Partners"),
+        "{plan}"
+    );
+    let out = env
         .run(&["apply", "--yes", "--allow-delete", "--force", d])
         .await;
     assert_exit(&out, 0);

@@ -330,6 +330,77 @@ pub fn always_there(b: &mut Builder<'_>, c: &Change) -> Option<usize> {
     }
 }
 
+/// A resource whose kind keeps a listing of its own under it (`KindSpec::part`: a role's
+/// permissions, an organization's connections), as this plan creates or updates it: the
+/// listing's calls go to `path` and wait for the resource's create or update.
+pub struct PartOwner {
+    /// The create or update of the resource, if this plan makes one.
+    made: Option<usize>,
+    /// Whether this plan creates it (the tenant's listing is then empty).
+    pub created: bool,
+    /// The listing's path (`/roles/{id}/permissions`).
+    pub path: String,
+}
+
+/// The create (without the part's `field`) or the update of the resource of `c`, for a kind
+/// with a part (its `field`, listed at `suffix` below the resource); `None` when `c` neither
+/// creates nor updates it, or its desired resource does not declare the part (not managed).
+pub fn part_owner(
+    b: &mut Builder<'_>,
+    c: &Change,
+    (field, suffix): (&str, &str),
+) -> Option<PartOwner> {
+    let d = c.desired.as_deref()?;
+    let (made, created) = match c.action {
+        Action::Create => {
+            let mut body = create_body(d);
+            if let Some(o) = body.as_object_mut() {
+                o.remove(field);
+            }
+            let check = Check::Named(c.kind, c.name.clone());
+            (Some(b.create(c.kind, &c.name, body, check)), true)
+        }
+        Action::Update => (b.update(c, d), false),
+        _ => return None,
+    };
+    if !d.fields.contains_key(field) {
+        return None;
+    }
+    let placeholder = b.dialect.placeholder(c.kind, &c.name);
+    let target = if created {
+        Target::pending(c.kind, &c.name, &placeholder)
+    } else {
+        Target::with_id(c.kind, &c.name, c.live_id())
+    };
+    let path = format!("{}{suffix}", b.dialect.item(target));
+    Some(PartOwner {
+        made,
+        created,
+        path,
+    })
+}
+
+impl PartOwner {
+    /// A call of the listing (`method path`, with `body`), after the resource's create or update.
+    pub fn call(
+        &self,
+        b: &mut Builder<'_>,
+        c: &Change,
+        method: &str,
+        path: String,
+        body: Option<Value>,
+    ) -> usize {
+        let id = b.add(method, path, c.key());
+        b.call(id).body = body;
+        if self.created {
+            b.needs(id, c.kind, &c.name);
+        } else if let Some(made) = self.made {
+            b.call(id).after.push(made);
+        }
+        id
+    }
+}
+
 /// A kind whose calls are the create, update or delete of one object (email templates, the
 /// provider).
 pub fn simple(b: &mut Builder<'_>, c: &Change) {

@@ -12,8 +12,7 @@ use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Ty, check_body, conflict, created, invalid_body, invalid_query, no_content, number, page_of,
-    paging, select_fields,
+    Ty, check_body, conflict, created, invalid_body, no_content, page_of, paging, select_fields,
 };
 use crate::caller::Caller;
 use crate::store::is_unique_violation;
@@ -111,21 +110,8 @@ pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) 
     caller.require_scope("read:client_grants")?;
     let params = params(&uri);
     let grants = matching(&app, &uri)?;
-    if params.contains_key("from") || params.contains_key("take") {
-        let take = number(&params, "take")?.unwrap_or(50);
-        if !(1..=MAX_TAKE).contains(&take) {
-            return Err(invalid_query(format!(
-                "Query validation error: 'take' must be from 1 to {MAX_TAKE}, not {take}"
-            )));
-        }
-        let from: i64 = match params.get("from").map(|f| f.trim()) {
-            None | Some("") => 0,
-            Some(f) => f.parse().map_err(|_| {
-                invalid_query(format!(
-                    "Query validation error: 'from' is not a checkpoint this API gave: '{f}'"
-                ))
-            })?,
-        };
+    if super::wants_checkpoint(&params) {
+        let (from, take) = super::checkpoint(&params, MAX_TAKE)?;
         let mut rest = grants.into_iter().filter(|(seq, _)| *seq >= from);
         let page: Vec<Value> = rest
             .by_ref()

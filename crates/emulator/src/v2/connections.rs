@@ -15,8 +15,7 @@ use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Ty, check_body, conflict, created, invalid_body, invalid_query, no_content, number, page_of,
-    paging, select_fields,
+    Ty, check_body, conflict, created, invalid_body, no_content, page_of, paging, select_fields,
 };
 use crate::caller::Caller;
 use crate::store::is_unique_violation;
@@ -184,14 +183,8 @@ pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) 
         (strategies.is_empty() || strategies.contains(&r.strategy))
             && name.is_none_or(|n| &r.name == n)
     };
-    if params.contains_key("from") || params.contains_key("take") {
-        let take = number(&params, "take")?.unwrap_or(50);
-        if !(1..=MAX_TAKE).contains(&take) {
-            return Err(invalid_query(format!(
-                "Query validation error: 'take' must be from 1 to {MAX_TAKE}, not {take}"
-            )));
-        }
-        let from = checkpoint(&params)?;
+    if super::wants_checkpoint(&params) {
+        let (from, take) = super::checkpoint(&params, MAX_TAKE)?;
         // Read from the checkpoint on, and stop at the first row past the page: a page costs
         // O(page size), its enabled clients included.
         let (page, next) = app.store.read(|c| {
@@ -237,18 +230,6 @@ pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) 
     let paging = paging(&params)?;
     let all = matching.iter().map(show).collect();
     Ok(ok_json(&page_of(all, &paging, "connections")))
-}
-
-/// `from`: a checkpoint this emulator gave as `next` (absent or empty: the start).
-fn checkpoint(params: &HashMap<String, String>) -> Result<i64, ApiError> {
-    match params.get("from").map(|f| f.trim()) {
-        None | Some("") => Ok(0),
-        Some(f) => f.parse::<i64>().map_err(|_| {
-            invalid_query(format!(
-                "Query validation error: 'from' is not a checkpoint this API gave: '{f}'"
-            ))
-        }),
-    }
 }
 
 /// `GET /api/v2/connections/{id}`.
@@ -443,13 +424,7 @@ pub(crate) async fn enabled_clients(
 ) -> ApiResult {
     caller.require_scope("read:connections")?;
     let params = params(&uri);
-    let take = number(&params, "take")?.unwrap_or(50);
-    if !(1..=MAX_TAKE_CLIENTS).contains(&take) {
-        return Err(invalid_query(format!(
-            "Query validation error: 'take' must be from 1 to {MAX_TAKE_CLIENTS}, not {take}"
-        )));
-    }
-    let from = checkpoint(&params)?;
+    let (from, take) = super::checkpoint(&params, MAX_TAKE_CLIENTS)?;
     let found: Option<Vec<(i64, String)>> = app.store.read(|c| {
         let exists: bool = c.query_row(
             "SELECT EXISTS (SELECT 1 FROM connections WHERE id = ?1)",

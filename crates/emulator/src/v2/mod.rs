@@ -372,6 +372,34 @@ pub(crate) fn paging(params: &HashMap<String, String>) -> Result<Paging, ApiErro
     })
 }
 
+/// Whether a listing's query asks for checkpoint pages (`from` or `take` given).
+pub(crate) fn wants_checkpoint(params: &HashMap<String, String>) -> bool {
+    params.contains_key("from") || params.contains_key("take")
+}
+
+/// Checkpoint paging's query: `from`, a position this emulator gave as `next` (absent or empty:
+/// the start), and `take`, from 1 to `max` (default 50); else 400.
+pub(crate) fn checkpoint(
+    params: &HashMap<String, String>,
+    max: usize,
+) -> Result<(i64, usize), ApiError> {
+    let take = number(params, "take")?.unwrap_or(50);
+    if !(1..=max).contains(&take) {
+        return Err(invalid_query(format!(
+            "Query validation error: 'take' must be from 1 to {max}, not {take}"
+        )));
+    }
+    let from = match params.get("from").map(|f| f.trim()) {
+        None | Some("") => 0,
+        Some(f) => f.parse::<i64>().map_err(|_| {
+            invalid_query(format!(
+                "Query validation error: 'from' is not a checkpoint this API gave: '{f}'"
+            ))
+        })?,
+    };
+    Ok((from, take))
+}
+
 /// One page of `items`: a bare array, or `{start, limit, total, <key>}` with totals.
 pub(crate) fn page_of(items: Vec<Value>, paging: &Paging, key: &str) -> Value {
     let total = items.len();

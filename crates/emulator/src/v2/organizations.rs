@@ -23,8 +23,8 @@ use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
 use super::{
-    Paging, Ty, check_body, conflict, created, invalid_body, invalid_query, no_content, number,
-    page_of, page_shape, paging,
+    Paging, Ty, check_body, conflict, created, invalid_body, invalid_query, no_content, page_of,
+    page_shape, paging,
 };
 use crate::caller::Caller;
 use crate::store::is_unique_violation;
@@ -186,21 +186,8 @@ fn data_of(obj: &Value) -> String {
 pub(crate) async fn list(State(app): State<AppState>, caller: Caller, uri: Uri) -> ApiResult {
     caller.require_scope("read:organizations")?;
     let params = params(&uri);
-    if params.contains_key("from") || params.contains_key("take") {
-        let take = number(&params, "take")?.unwrap_or(50);
-        if !(1..=MAX_TAKE).contains(&take) {
-            return Err(invalid_query(format!(
-                "Query validation error: 'take' must be from 1 to {MAX_TAKE}, not {take}"
-            )));
-        }
-        let from = match params.get("from").map(|f| f.trim()) {
-            None | Some("") => 0,
-            Some(f) => f.parse::<i64>().map_err(|_| {
-                invalid_query(format!(
-                    "Query validation error: 'from' is not a checkpoint this API gave: '{f}'"
-                ))
-            })?,
-        };
+    if super::wants_checkpoint(&params) {
+        let (from, take) = super::checkpoint(&params, MAX_TAKE)?;
         let rows: Vec<(i64, Value)> = app.store.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM organizations WHERE seq >= ?1 ORDER BY seq LIMIT ?2"

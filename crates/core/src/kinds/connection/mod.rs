@@ -102,8 +102,12 @@ impl KindSpec for Connection {
                         b.call(id).note = options_note(c, d, b.dialect);
                     }
                 }
+                // Registered as the connection's delete, so what must go first (an
+                // organization's removal of it) is ordered before it (`Builder::precedes`).
                 (Action::Delete, _) => {
-                    b.add("DELETE", b.dialect.item(live_target), c.key());
+                    if let Some(l) = &c.live {
+                        b.delete(c, l);
+                    }
                 }
                 _ => {}
             }

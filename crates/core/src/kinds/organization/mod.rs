@@ -15,14 +15,13 @@ use schemars::{Schema, SchemaGenerator};
 use serde_json::{Map as JsonMap, Value, json};
 
 use super::spec::{KindSpec, Part, fields_of, item_schema};
-use crate::dialect::Target;
 use crate::diff::change::{Action, Change};
 use crate::export::writer::{Map, Writer};
 use crate::kind::Kind;
 use crate::live::Live;
 use crate::manifest::item::ItemCx;
 use crate::model::Resource;
-use crate::plan::builder::{Builder, Check, create_body};
+use crate::plan::builder::{self, Builder};
 
 pub struct Organization;
 
@@ -155,65 +154,37 @@ impl KindSpec for Organization {
                 .and_then(|r| r.id.clone())
         };
         for c in changes {
-            let (org, created) = match (c.action, &c.desired, &c.live) {
-                (Action::Create, Some(d), _) => {
-                    let mut body = create_body(d);
-                    if let Some(o) = body.as_object_mut() {
-                        o.remove("connections");
-                    }
-                    let check = Check::Named(c.kind, c.name.clone());
-                    (Some(b.create(c.kind, &c.name, body, check)), true)
+            if let (Action::Delete, Some(l)) = (c.action, &c.live) {
+                // Its enabled connections go with it.
+                let id = b.delete(c, l);
+                for name in enabled(Some(l)).keys() {
+                    b.precedes(id, connections, name, false);
                 }
-                (Action::Update, Some(d), _) => (b.update(c, d), false),
-                (Action::Delete, _, Some(l)) => {
-                    // Its enabled connections go with it.
-                    let id = b.delete(c, l);
-                    for name in enabled(Some(l)).keys() {
-                        b.precedes(id, connections, name, false);
-                    }
-                    continue;
-                }
-                _ => continue,
-            };
-            if c.desired
-                .as_ref()
-                .is_some_and(|d| !d.fields.contains_key("connections"))
-            {
                 continue;
             }
+            let Some(owner) = self
+                .part()
+                .and_then(|p| builder::part_owner(b, c, (p.field, p.suffix)))
+            else {
+                continue;
+            };
             let want = enabled(c.desired.as_deref());
-            let have = if created {
+            let have = if owner.created {
                 BTreeMap::new()
             } else {
                 enabled(c.live.as_deref())
             };
-            let placeholder = b.dialect.placeholder(c.kind, &c.name);
-            let target = if created {
-                Target::pending(c.kind, &c.name, &placeholder)
-            } else {
-                Target::with_id(c.kind, &c.name, c.live_id())
-            };
-            let base = format!("{}/enabled_connections", b.dialect.item(target));
-            let add = |b: &mut Builder<'_>, method: &str, path: String, body: Option<Value>| {
-                let id = b.add(method, path, c.key());
-                b.call(id).body = body;
-                if created {
-                    b.needs(id, c.kind, &c.name);
-                } else if let Some(org) = org {
-                    b.call(id).after.push(org);
-                }
-                id
-            };
+            let base = &owner.path;
             for (name, flags) in &have {
                 let Some(conn) = id_of(name) else { continue };
                 let path = format!("{base}/{}", crate::dialect::segment(&conn));
                 match want.get(name) {
                     None => {
-                        let id = add(b, "DELETE", path, None);
+                        let id = owner.call(b, c, "DELETE", path, None);
                         b.precedes(id, connections, name, false);
                     }
                     Some(w) if w != flags => {
-                        add(b, "PATCH", path, Some(Value::Object(w.clone())));
+                        owner.call(b, c, "PATCH", path, Some(Value::Object(w.clone())));
                     }
                     Some(_) => {}
                 }
@@ -223,7 +194,7 @@ impl KindSpec for Organization {
                 let mut body = JsonMap::new();
                 body.insert("connection_id".into(), json!(conn));
                 body.extend(flags.clone());
-                let id = add(b, "POST", base.clone(), Some(Value::Object(body)));
+                let id = owner.call(b, c, "POST", base.clone(), Some(Value::Object(body)));
                 b.needs(id, connections, name);
             }
         }

@@ -12,14 +12,13 @@ use schemars::{Schema, SchemaGenerator};
 use serde_json::{Value, json};
 
 use super::spec::{KindSpec, Part, fields_of, item_schema};
-use crate::dialect::Target;
 use crate::diff::change::{Action, Change};
 use crate::export::writer::{Map, Writer};
 use crate::kind::Kind;
 use crate::live::Live;
 use crate::manifest::item::ItemCx;
 use crate::model::Resource;
-use crate::plan::builder::{Builder, Check, create_body};
+use crate::plan::builder::{self, Builder};
 
 pub struct Role;
 
@@ -94,44 +93,22 @@ impl KindSpec for Role {
     fn plan(&self, b: &mut Builder<'_>, changes: &[&Change], _live: &Live) {
         let apis = Kind::of(&crate::kinds::resource_server::facts::FACTS);
         for c in changes {
-            let (role, created) = match (c.action, &c.desired, &c.live) {
-                (Action::Create, Some(d), _) => {
-                    let mut body = create_body(d);
-                    if let Some(o) = body.as_object_mut() {
-                        o.remove("permissions");
-                    }
-                    let check = Check::Named(c.kind, c.name.clone());
-                    (b.create(c.kind, &c.name, body, check), true)
-                }
-                (Action::Update, Some(d), _) => match b.update(c, d) {
-                    Some(id) => (id, false),
-                    None => (usize::MAX, false),
-                },
-                (Action::Delete, _, Some(l)) => {
-                    b.delete(c, l);
-                    continue;
-                }
-                _ => continue,
-            };
-            let want = permissions(c.desired.as_deref());
-            if c.desired
-                .as_ref()
-                .is_some_and(|d| !d.fields.contains_key("permissions"))
-            {
+            if let (Action::Delete, Some(l)) = (c.action, &c.live) {
+                b.delete(c, l);
                 continue;
             }
-            let have = if created {
+            let Some(owner) = self
+                .part()
+                .and_then(|p| builder::part_owner(b, c, (p.field, p.suffix)))
+            else {
+                continue;
+            };
+            let want = permissions(c.desired.as_deref());
+            let have = if owner.created {
                 BTreeSet::new()
             } else {
                 permissions(c.live.as_deref())
             };
-            let placeholder = b.dialect.placeholder(c.kind, &c.name);
-            let target = if created {
-                Target::pending(c.kind, &c.name, &placeholder)
-            } else {
-                Target::with_id(c.kind, &c.name, c.live_id())
-            };
-            let path = format!("{}/permissions", b.dialect.item(target));
             let removed: Vec<&(String, String)> = have.difference(&want).collect();
             let added: Vec<&(String, String)> = want.difference(&have).collect();
             for (method, set) in [("DELETE", removed), ("POST", added)] {
@@ -140,13 +117,7 @@ impl KindSpec for Role {
                         .iter()
                         .map(|(api, scope)| json!({"resource_server_identifier": api, "permission_name": scope}))
                         .collect::<Vec<_>>()});
-                    let id = b.add(method, path.clone(), c.key());
-                    b.call(id).body = Some(body);
-                    if created {
-                        b.needs(id, c.kind, &c.name);
-                    } else if role != usize::MAX {
-                        b.call(id).after.push(role);
-                    }
+                    let id = owner.call(b, c, method, owner.path.clone(), Some(body));
                     let named: BTreeSet<&str> = batch.iter().map(|(api, _)| api.as_str()).collect();
                     for api in named {
                         if method == "POST" {
