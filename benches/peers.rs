@@ -68,7 +68,7 @@ const BOUND: [(&str, &str, usize); 3] = [
     ("pre-user-registration", "v2", 5),
 ];
 /// What a0deploy may touch in the rest of the tenant (steps 9 and 10).
-const REST_INCLUDED: &str = r#"["attackProtection","guardianFactors","guardianPolicies","logStreams","customDomains","branding","organizations","databases"]"#;
+const REST_INCLUDED: &str = r#"["attackProtection","guardianFactors","guardianPolicies","logStreams","customDomains","branding","prompts","organizations","databases"]"#;
 /// The organizations, log streams and database connections of steps 9 and 10.
 const ORGANIZATIONS: usize = 30;
 const LOG_STREAMS: usize = 10;
@@ -396,6 +396,18 @@ fn write_a0ctl_rest(dir: &Path) -> PathBuf {
     }
     y.push_str("custom_domains:\n  - {domain: login.example.com, type: auth0_managed_certs, tls_policy: recommended}\n  - {domain: id.example.com, type: self_managed_certs, tls_policy: recommended}\n");
     y.push_str("branding:\n  colors: {primary: \"#0059d6\", page_background: \"#101010\"}\n  logo_url: https://cdn.example.com/logo.png\nbranding_templates:\n  - template: universal-login\n    body: \"<html><head>{%- auth0:head -%}</head><body>{%- auth0:widget -%}</body></html>\"\n");
+    y.push_str("prompts:\n  identifier_first: true\nprompt_texts:\n");
+    for (prompt, screen) in [
+        ("login", "login"),
+        ("signup", "signup"),
+        ("login-password", "login-password"),
+    ] {
+        writeln!(
+            y,
+            "  - {{prompt: {prompt}, language: en, custom_text: {{{screen}: {{title: Welcome to Acme, description: Continue to Acme}}}}}}"
+        )
+        .unwrap();
+    }
     y.push_str("organizations:\n");
     for i in 1..=ORGANIZATIONS {
         let (a, b) = (i % ORG_CONNECTIONS + 1, (i + 1) % ORG_CONNECTIONS + 1);

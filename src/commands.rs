@@ -214,7 +214,7 @@ async fn refuse_orphans(
     };
     Err(Refused {
         message: crate::diag::visible_line(&format!(
-            "the plan deletes what other resources of the tenant still name (the tenant would delete them with it, or refuse): {}{more}; nothing was changed",
+            "the plan deletes what other resources of the tenant still name (the tenant would delete them with it, take it from them, or refuse): {}{more}; nothing was changed",
             named.join(", ")
         ))
         .into_owned(),
@@ -238,7 +238,7 @@ fn declared_named_items(
         .filter(|r| {
             matches!(
                 d.wire(r.kind).list,
-                List::EachNamed(_) | List::PagesPerName(..)
+                List::EachNamed(_) | List::PagesPerName(..) | List::EachPair { .. }
             )
         })
         .map(|r| r.name.clone())

@@ -5,7 +5,7 @@
 
 mod harness;
 
-use harness::{Env, assert_exit, stderr, write};
+use harness::{Env, assert_exit, stderr, stdout, write};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -284,4 +284,224 @@ async fn organizations_past_the_first_thousand_are_read_by_checkpoint() {
     assert_eq!(updated[0]["name"], "org-1009");
     let deleted = changes.iter().filter(|c| c["action"] == "delete").count();
     assert_eq!(deleted, many - 1);
+}
+
+/// What the hostile review of organizations found, each held: a targeted organization brings
+/// the connection the plan creates; an ignored connection stays enabled on an organization that
+/// does not list it; a connection name from the environment is never echoed; `null` is said to
+/// manage nothing; the emulator enables through `/enabled_connections` what `/connections`
+/// added disabled, and refuses an https URL without a host, as a0ctl does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_bring_what_they_name_leave_the_ignored_and_echo_no_variable() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("tree");
+    let d = t.to_str().unwrap();
+    write(&t, "connections.yaml", CONNECTIONS);
+    write(&t, "orgs.yaml", ORGS);
+    let out = env
+        .run(&["apply", "--yes", "--target", "organization/globex", d])
+        .await;
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("included: organization/globex names it"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        enabled(&env, "globex").await.1,
+        [("Partners".into(), false, true, true)]
+    );
+    let out = env.run(&["apply", "--yes", d]).await;
+    assert_exit(&out, 0);
+
+    // An ignored connection stays enabled where no manifest lists it.
+    write(
+        &t,
+        "orgs.yaml",
+        &format!(
+            "ignore: [connection/Partners]\n{}",
+            ORGS.replace(
+                "      - connection: Partners\n  - name: globex",
+                "  - name: globex"
+            )
+            .replace(
+                "      - {connection: Partners, is_signup_enabled: true}\n",
+                "      - {connection: Users}\n"
+            )
+        ),
+    );
+    std::fs::remove_file(t.join("connections.yaml")).unwrap();
+    let deletes = env
+        .calls_to("DELETE /api/v2/organizations/{id}/enabled_connections/{connection}")
+        .await;
+    let out = env.run(&["apply", "--yes", d]).await;
+    assert_exit(&out, 0);
+    assert_eq!(
+        env.calls_to("DELETE /api/v2/organizations/{id}/enabled_connections/{connection}")
+            .await,
+        deletes
+    );
+    let names = |list: Vec<(String, bool, bool, bool)>| -> Vec<String> {
+        list.into_iter().map(|c| c.0).collect()
+    };
+    assert_eq!(names(enabled(&env, "acme").await.1), ["Partners", "Users"]);
+    assert_eq!(
+        names(enabled(&env, "globex").await.1),
+        ["Partners", "Users"]
+    );
+
+    // A name from the environment is shown as its variable, in every message.
+    write(
+        &t,
+        "orgs.yaml",
+        "api: v2\norganizations:\n  - name: acme\n    connections:\n      - connection: \"${ORG_CONN}\"\n",
+    );
+    let out = env
+        .command(&["plan", d])
+        .env("ORG_CONN", "Hidden-Conn")
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("names connection ${ORG_CONN} (from the environment), which neither"),
+        "{err}"
+    );
+    assert!(!err.contains("Hidden-Conn"), "{err}");
+    write(
+        &t,
+        "orgs.yaml",
+        "api: v2\norganizations:\n  - name: acme\n    connections:\n      - connection: \"${ORG_CONN}\"\n      - connection: \"${ORG_CONN}\"\n",
+    );
+    let out = env
+        .command(&["validate", d])
+        .env("ORG_CONN", "Hidden-Conn")
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("connection ${ORG_CONN} (from the environment) is enabled twice"),
+        "{err}"
+    );
+    assert!(!err.contains("Hidden-Conn"), "{err}");
+    write(&t, "connections.yaml", CONNECTIONS);
+    let out = env
+        .command(&["validate", d])
+        .env("ORG_CONN", "Hidden-Conn")
+        .output()
+        .await
+        .unwrap();
+    assert_exit(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("names ${ORG_CONN} (from the environment), which no manifest declares"),
+        "{err}"
+    );
+    assert!(!err.contains("Hidden-Conn"), "{err}");
+
+    // `null` manages nothing, and says so where it is written.
+    write(
+        &t,
+        "orgs.yaml",
+        "api: v2\norganizations:\n  - name: acme\n    metadata: null\n",
+    );
+    let out = env.run(&["validate", d]).await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("orgs.yaml:4:15: `metadata: null` manages nothing"),
+        "{}",
+        stderr(&out)
+    );
+
+    // The emulator: enabling what `/connections` added disabled, and a URL without a host.
+    let acme = v2(&env, "/organizations/name/acme").await;
+    let id = acme["id"].as_str().unwrap();
+    let extra = v2(&env, "/connections?name=Users").await;
+    let users = extra[0]["id"].as_str().unwrap();
+    let (status, _) = env
+        .v2_call(
+            Method::DELETE,
+            &format!("/organizations/{id}/enabled_connections/{users}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, v) = env
+        .v2_call(
+            Method::POST,
+            &format!("/organizations/{id}/connections"),
+            Some(json!({"connection_id": users, "is_enabled": false})),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+    let (status, _) = env
+        .v2_call(
+            Method::GET,
+            &format!("/organizations/{id}/enabled_connections/{users}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "not enabled");
+    let (status, v) = env
+        .v2_call(
+            Method::POST,
+            &format!("/organizations/{id}/enabled_connections"),
+            Some(json!({"connection_id": users})),
+        )
+        .await;
+    assert_eq!(status, 201, "{v}");
+    let (status, _) = env
+        .v2_call(
+            Method::PATCH,
+            &format!("/organizations/{id}"),
+            Some(json!({"branding": {"logo_url": "https://"}})),
+        )
+        .await;
+    assert_eq!(status, 400);
+}
+
+/// A connection replaced (its strategy changed) leaves every organization with its delete, as
+/// on the service: the organizations that list it enable the new one, in the same apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_connection_is_enabled_again_where_organizations_list_it() {
+    let env = Env::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("tree");
+    let d = t.to_str().unwrap();
+    write(&t, "connections.yaml", CONNECTIONS);
+    write(&t, "orgs.yaml", ORGS);
+    let out = env.run(&["apply", "--yes", d]).await;
+    assert_exit(&out, 0);
+    let old = v2(&env, "/connections?name=Partners").await[0]["id"].clone();
+    write(
+        &t,
+        "connections.yaml",
+        &CONNECTIONS.replace(
+            "{name: Partners, strategy: auth0}",
+            "{name: Partners, strategy: email}",
+        ),
+    );
+    let out = env
+        .run(&["apply", "--yes", "--allow-replace", "--allow-delete", d])
+        .await;
+    assert_exit(&out, 0);
+    let new = v2(&env, "/connections?name=Partners").await[0]["id"].clone();
+    assert_ne!(old, new);
+    assert_eq!(
+        enabled(&env, "acme").await.1,
+        [
+            ("Partners".into(), false, true, false),
+            ("Users".into(), true, true, false)
+        ]
+    );
+    assert_eq!(
+        enabled(&env, "globex").await.1,
+        [("Partners".into(), false, true, true)]
+    );
+    let out = env.run(&["plan", "--detailed-exitcode", d]).await;
+    assert_exit(&out, 0);
 }

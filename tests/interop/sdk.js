@@ -395,6 +395,22 @@ check('branding, its page template and the prompts settings: get, update merging
   await assert.rejects(mgmt.prompts.updateSettings({ universal_login_experience: 'retro' }), (e) => e.statusCode === 400);
 });
 
+check('prompts custom text: empty until set, set whole and read back, cleared by {}, 400 for an unknown prompt or language or a text that is not strings; partials not on this plan (403)', async () => {
+  assert.deepEqual(await mgmt.prompts.customText.get('login', 'en'), {});
+  const text = { login: { title: 'Welcome to SDK', description: 'Log in' }, 'login-password': { passwordPlaceholder: 'Secret word' } };
+  await mgmt.prompts.customText.set('login', 'en', text);
+  assert.deepEqual(await mgmt.prompts.customText.get('login', 'en'), text);
+  assert.deepEqual(await mgmt.prompts.customText.get('login', 'fr'), {}, 'each language its own');
+  await mgmt.prompts.customText.set('login', 'en', { login: { title: 'Only this' } });
+  assert.deepEqual(await mgmt.prompts.customText.get('login', 'en'), { login: { title: 'Only this' } }, 'a set replaces the whole text');
+  await mgmt.prompts.customText.set('login', 'en', {});
+  assert.deepEqual(await mgmt.prompts.customText.get('login', 'en'), {});
+  await assert.rejects(mgmt.prompts.customText.get('nope', 'en'), (e) => e.statusCode === 400);
+  await assert.rejects(mgmt.prompts.customText.set('login', 'xx', {}), (e) => e.statusCode === 400);
+  await assert.rejects(mgmt.prompts.customText.set('login', 'en', { login: { title: 3 } }), (e) => e.statusCode === 400);
+  await assert.rejects(mgmt.prompts.partials.get('login'), (e) => e.statusCode === 403);
+});
+
 check('organizations: create, 409, list by checkpoint, by name, update, enabled connections added, listed, changed and removed, the newer connections API, client grants, delete', async () => {
   const conn = await mgmt.connections.create({ name: 'sdk-org-db', strategy: 'auth0' });
   const made = [];

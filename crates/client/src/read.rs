@@ -156,6 +156,28 @@ async fn read_lists(
                 List::EachNamed(all) => {
                     read_each_named(api, *k, &named(all)).await.map(|v| (*k, v))
                 }
+                List::EachPair {
+                    firsts,
+                    seconds,
+                    within,
+                    field,
+                } => {
+                    let valid = |a: &str, b: &str| firsts().contains(&a) && seconds().contains(&b);
+                    let pairs = match &options.templates {
+                        Some(names) if !k.deletable() => Ok(names
+                            .iter()
+                            .filter(|n| n.split_once('/').is_some_and(|(a, b)| valid(a, b)))
+                            .cloned()
+                            .collect()),
+                        _ => pairs_within(api, firsts, seconds, within).await,
+                    };
+                    match pairs {
+                        Ok(pairs) => read_each_pair(api, *k, &pairs, field)
+                            .await
+                            .map(|v| (*k, v)),
+                        Err(e) => Err(e),
+                    }
+                }
                 _ => read_all(api, &d.listing(*k)).await.map(|v| (*k, v)),
             }
         }
@@ -188,6 +210,75 @@ async fn read_each_named(api: &Api, kind: Kind, names: &[String]) -> Result<Vec<
     }))
     .await;
     found.into_iter().filter_map(Result::transpose).collect()
+}
+
+/// Each of `firsts` with each of `seconds` that the tenant's object at `within.0` lists in its
+/// field `within.1` (a prompt with each language the tenant enables), as `first/second`.
+async fn pairs_within(
+    api: &Api,
+    firsts: fn() -> Vec<&'static str>,
+    seconds: fn() -> Vec<&'static str>,
+    (path, field): (&'static str, &'static str),
+) -> Result<Vec<String>, CallError> {
+    let obj = api.get(path).await?;
+    let Some(listed) = obj.get(field) else {
+        return Ok(Vec::new());
+    };
+    let Some(listed) = listed.as_array() else {
+        return Err(malformed(path, &format!("`{field}` is not a list")));
+    };
+    let known = seconds();
+    let mut chosen: Vec<&str> = known
+        .iter()
+        .copied()
+        .filter(|s| listed.iter().any(|l| l.as_str() == Some(*s)))
+        .collect();
+    chosen.dedup();
+    Ok(firsts()
+        .into_iter()
+        .flat_map(|a| chosen.iter().map(move |b| format!("{a}/{b}")))
+        .collect())
+}
+
+/// One GET per pair `first/second`, a few at a time, each answer read as the object
+/// `{FIRST: first, SECOND: second, field: answer}` (the kind's `Named::Pair` fields); a pair
+/// the tenant answers 404 or 400 for (a prompt it does not have) is absent.
+async fn read_each_pair(
+    api: &Api,
+    kind: Kind,
+    pairs: &[String],
+    field: &'static str,
+) -> Result<Vec<Value>, CallError> {
+    let d = api.dialect();
+    let a0ctl_core::kind::Named::Pair(first, second) = kind.named() else {
+        return Ok(Vec::new());
+    };
+    let read: Vec<Result<Option<Value>, CallError>> = futures::stream::iter(pairs)
+        .map(|name| {
+            let path = d.item(Target::named(kind, name));
+            async move {
+                let (a, b) = name.split_once('/').unwrap_or((name, ""));
+                match api.get(&path).await {
+                    Ok(answer @ Value::Object(_)) => {
+                        let mut obj = serde_json::Map::new();
+                        obj.insert(first.to_string(), Value::String(a.to_string()));
+                        obj.insert(second.to_string(), Value::String(b.to_string()));
+                        obj.insert(field.to_string(), answer);
+                        Ok(Some(Value::Object(obj)))
+                    }
+                    Ok(_) => Err(malformed(&path, "expected a JSON object")),
+                    Err(e) if matches!(e.status(), Some(400 | 404)) => {
+                        tracing::info!("{kind} {name}: not on this tenant ({e})");
+                        Ok(None)
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .buffer_unordered(PARTS_AT_ONCE)
+        .collect()
+        .await;
+    read.into_iter().filter_map(Result::transpose).collect()
 }
 
 /// The offset pages of `key` under each of `names` (a trigger's bindings), each read as one

@@ -66,7 +66,7 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
         .cloned()
         .collect();
     // Kinds without a section and ignored resources are invisible from here on.
-    let live = &options.scope.filter(live);
+    let live = &keep_ignored_entries(options.scope.filter(live), desired, &options.scope);
     let mut out = Changes::default();
     let mut matched_live: BTreeSet<(Kind, String)> = BTreeSet::new();
     let mut refs: HashMap<String, ClientRef> = HashMap::new();
@@ -116,6 +116,7 @@ pub fn diff(desired: &[Resource], live: &Live, options: &Options) -> Result<Chan
             push(&mut out, change);
         }
     }
+    re_enable_replaced(&mut out, desired, live, options);
     out.changes
         .extend(not_in_manifests(live, &matched_live, options));
     out.changes.sort_by(|a, b| {
@@ -528,14 +529,15 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
             .fields
             .iter()
             .filter(|(k, _)| !d.write_only.contains_key(*k));
+        let keyed = crate::kinds::spec(d.kind).keyed();
         for (k, v) in compared.chain(d.write_only.iter()) {
-            match v.as_object() {
-                // Options key by key, as updates show them.
-                Some(options) if k == "options" && !options.is_empty() => change.fields.extend(
-                    options
-                        .iter()
-                        .map(|(o, ov)| created(FieldPath::from_segments([k.as_str(), o]), ov)),
-                ),
+            match keyed.iter().find(|(f, _)| *f == k) {
+                // Key by key, as updates show them.
+                Some((_, depth)) if v.as_object().is_some_and(|o| !o.is_empty()) => {
+                    keyed_leaves(FieldPath::field(k), v, *depth, &mut |path, v| {
+                        change.fields.push(created(path, v));
+                    });
+                }
                 _ => change.fields.push(created(FieldPath::field(k), v)),
             }
         }
@@ -571,18 +573,20 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
             }
             continue;
         }
-        if key == "options" {
-            let empty = serde_json::Map::new();
-            let want_map = want.as_object().unwrap_or(&empty);
-            let have_map = have.and_then(Value::as_object).unwrap_or(&empty);
-            let keys: BTreeSet<&String> = want_map.keys().chain(have_map.keys()).collect();
-            for k in keys {
-                let (w, h) = (want_map.get(k), have_map.get(k));
-                if w != h {
-                    let path = FieldPath::from_segments(["options", k.as_str()]);
-                    fields.push(FieldChange::new(path, h, w, Some(l), Some(d)));
-                }
-            }
+        if let Some((_, depth)) = crate::kinds::spec(d.kind)
+            .keyed()
+            .iter()
+            .find(|(f, _)| f == key)
+        {
+            keyed_changes(
+                FieldPath::field(key),
+                Some(want),
+                have,
+                *depth,
+                &mut |p, h, w| {
+                    fields.push(FieldChange::new(p, h, w, Some(l), Some(d)));
+                },
+            );
             continue;
         }
         if have != Some(want) {
@@ -614,6 +618,166 @@ fn compare(d: &Resource, l: Option<&Resource>, options: &Options) -> Option<Chan
     change.desired = Some(Box::new(d.clone()));
     change.live = Some(Box::new(l.clone()));
     Some(change)
+}
+
+/// The references of `kind` into its part (`KindSpec::part`: an organization's enabled
+/// connections), as (the part's list field, the key of its entries that names, the kind named).
+fn part_references(kind: Kind) -> Vec<(&'static str, &'static str, Kind)> {
+    let Some(part) = crate::kinds::spec(kind).part() else {
+        return Vec::new();
+    };
+    kind.references()
+        .iter()
+        .filter_map(|r| {
+            let (list, key) = r.field.split_once("/*/")?;
+            (list == part.field).then_some((list, key, r.kind()))
+        })
+        .collect()
+}
+
+/// A resource this plan replaces (a connection whose strategy changed) leaves the parts that
+/// name it (an organization's enabled connections) with its delete, as the service does: a
+/// declared owner that lists it is compared without it, so the new one is enabled again.
+fn re_enable_replaced(out: &mut Changes, desired: &[Resource], live: &Live, options: &Options) {
+    let replaced: BTreeSet<(Kind, String)> = out
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Replace)
+        .filter_map(|c| Some((c.kind, c.live.as_deref()?.name.clone())))
+        .collect();
+    if replaced.is_empty() {
+        return;
+    }
+    for d in desired {
+        let refs = part_references(d.kind);
+        if refs.is_empty() {
+            continue;
+        }
+        let existing = out
+            .changes
+            .iter()
+            .position(|c| c.kind == d.kind && c.name == d.name);
+        let l = match existing {
+            Some(i) if out.changes[i].action == Action::Update => out.changes[i].live.as_deref(),
+            Some(_) => continue,
+            None => live.of_kind(d.kind).find(|r| r.name == d.name),
+        };
+        let Some(mut l) = l.cloned() else {
+            continue;
+        };
+        let mut stripped = false;
+        for (list, key, to) in refs {
+            if let Some(Value::Array(items)) = l.fields_mut().get_mut(list) {
+                let before = items.len();
+                items.retain(|e| {
+                    !e.get(key)
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| replaced.contains(&(to, n.to_string())))
+                });
+                stripped |= items.len() != before;
+            }
+        }
+        if !stripped {
+            continue;
+        }
+        match (existing, compare(d, Some(&l), options)) {
+            (Some(i), Some(c)) => out.changes[i] = c,
+            (None, Some(c)) => {
+                out.changes.push(c);
+                out.unchanged = out.unchanged.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// An entry of a part changed by its difference (`KindSpec::part`: an organization's enabled
+/// connections, a role's permissions) that names an ignored resource, and that the manifests'
+/// same resource does not list, is taken out of the tenant's side: it is left as it is, never
+/// removed.
+fn keep_ignored_entries(mut live: Live, desired: &[Resource], scope: &crate::scope::Scope) -> Live {
+    if scope.ignore.is_empty() {
+        return live;
+    }
+    for r in &mut live.resources {
+        for (list, key, to) in part_references(r.kind) {
+            let declared = desired
+                .iter()
+                .find(|d| d.kind == r.kind && d.name == r.name)
+                .and_then(|d| d.fields.get(list))
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let named = |e: &Value| e.get(key).and_then(Value::as_str).map(str::to_string);
+            let kept = |e: &Value| {
+                named(e).is_some_and(|n| {
+                    scope.ignored(to, &n) && !declared.iter().any(|d| named(d).as_ref() == Some(&n))
+                })
+            };
+            if r.fields
+                .get(list)
+                .and_then(Value::as_array)
+                .is_some_and(|items| items.iter().any(kept))
+                && let Some(Value::Array(items)) = r.fields_mut().get_mut(list)
+            {
+                items.retain(|e| !kept(e));
+            }
+        }
+    }
+    live
+}
+
+/// The leaves of `value` at `path`, `depth` levels of keys deep (a keyed field's, as a create
+/// shows them): an empty object, or anything but an object, is a leaf.
+fn keyed_leaves(
+    path: FieldPath,
+    value: &Value,
+    depth: usize,
+    f: &mut dyn FnMut(FieldPath, &Value),
+) {
+    match value.as_object() {
+        Some(map) if depth > 0 && !map.is_empty() => {
+            for (k, v) in map {
+                keyed_leaves(path.child(k), v, depth - 1, f);
+            }
+        }
+        _ => f(path, value),
+    }
+}
+
+/// What [`keyed_changes`] is told of each difference: its path, the tenant's value, the wanted.
+type KeyedChange<'a> = dyn FnMut(FieldPath, Option<&Value>, Option<&Value>) + 'a;
+
+/// Where `want` and `have` at `path` differ, `depth` levels of keys deep (`KindSpec::keyed`),
+/// as `(path, have, want)`: a key on one side only is added or removed.
+fn keyed_changes(
+    path: FieldPath,
+    want: Option<&Value>,
+    have: Option<&Value>,
+    depth: usize,
+    f: &mut KeyedChange<'_>,
+) {
+    if want == have {
+        return;
+    }
+    let object = |v: Option<&Value>| v.is_none_or(Value::is_object);
+    if depth == 0 || !object(want) || !object(have) {
+        f(path, have, want);
+        return;
+    }
+    let empty = serde_json::Map::new();
+    let want_map = want.and_then(Value::as_object).unwrap_or(&empty);
+    let have_map = have.and_then(Value::as_object).unwrap_or(&empty);
+    let keys: BTreeSet<&String> = want_map.keys().chain(have_map.keys()).collect();
+    for k in keys {
+        keyed_changes(
+            path.child(k),
+            want_map.get(k),
+            have_map.get(k),
+            depth - 1,
+            f,
+        );
+    }
 }
 
 /// Write-only fields (a signing key, the provider's credentials) sent again: all of them when
@@ -914,6 +1078,36 @@ pub fn target(changes: Changes, targets: &[crate::scope::Pattern]) -> Changes {
             wanted.push((to, c.key()));
         }
     }
+    // What a kept change names that the plan creates comes with it (a grant's new client, an
+    // organization's new connection): the call names it by its id.
+    let mut named_by: Vec<(Kind, String)> = keep.keys().cloned().collect();
+    while let Some((kind, name)) = named_by.pop() {
+        let Some(d) = changes
+            .changes
+            .iter()
+            .find(|c| c.kind == kind && c.name == name)
+            .and_then(|c| c.desired.as_deref())
+        else {
+            continue;
+        };
+        for reference in kind.references() {
+            let to = reference.kind();
+            for n in named_in(d, reference.field) {
+                let created = changes.changes.iter().any(|o| {
+                    o.kind == to
+                        && o.name == n
+                        && matches!(o.action, Action::Create | Action::Replace)
+                });
+                if created && !keep.contains_key(&(to, n.clone())) {
+                    keep.insert(
+                        (to, n.clone()),
+                        Some(format!("included: {}/{name} names it", kind)),
+                    );
+                    named_by.push((to, n));
+                }
+            }
+        }
+    }
     while let Some((to, why)) = wanted.pop() {
         let holders: Vec<&Change> = changes
             .changes
@@ -1054,9 +1248,16 @@ pub fn left_referring<'a>(
                 Some(_) => r.refs.get(reference.field).cloned().into_iter().collect(),
                 None => named_in(now.unwrap_or(r), reference.field),
             };
+            // A part (an organization's enabled connections) that its declaration lists is
+            // enabled again for what replaces it (`re_enable_replaced`).
+            let re_enabled = now.is_some()
+                && part_references(r.kind)
+                    .iter()
+                    .any(|(list, key, _)| reference.field == format!("{list}/*/{key}"));
             for value in &values {
                 if let Some(c) = gone.iter().find(|c| {
                     c.kind == to
+                        && !(re_enabled && c.action == Action::Replace)
                         && if pinned {
                             c.live_id() == Some(value.as_str())
                         } else {
@@ -1114,11 +1315,23 @@ fn unknown_by_id(desired: &[Resource], live: &Live) -> Result<(), DiffError> {
             for name in named_in(d, r.field) {
                 let declared = desired.iter().any(|x| x.kind == to && x.name == name);
                 if !declared && !live.of_kind(to).any(|x| x.name == name) {
+                    // A name from the environment is shown as its `${VAR}`.
+                    let template = d.from_env.iter().find(|(p, _)| {
+                        d.fields.get(p.top()).is_some_and(|top| {
+                            p.strip_prefix(&FieldPath::field(p.top()))
+                                .and_then(|rest| rest.get(top))
+                                .and_then(Value::as_str)
+                                == Some(name.as_str())
+                        })
+                    });
                     return Err(DiffError::UnknownReference {
                         at: at(d),
                         what: d.key(),
                         noun: to.noun(),
-                        name,
+                        shown: match template {
+                            Some((_, t)) => format!("{t} (from the environment)"),
+                            None => format!("`{name}`"),
+                        },
                     });
                 }
             }

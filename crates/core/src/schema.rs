@@ -596,7 +596,7 @@ mod tests {
             "clients[0] is missing the required key `name`",
             "unknown key `calbacks` in clients[0]; did you mean `callbacks`?",
             "emails[0].template: `goodbye` is not one of: verify_email, welcome_email, reset_email, blocked_account, verify_email_by_code, reset_email_by_code, stolen_credentials, enrollment_email, mfa_oob_code, user_invitation, change_password, password_reset, async_approval",
-            "unknown key `extra` in the manifest; expected one of: actions, api, attack_protection, branding, branding_templates, client_grants, clients, connections, custom_domains, email_provider, emails, guardian_factors, guardian_policies, ignore, log_streams, organizations, prompts, resource_servers, roles, rules, tenant, triggers",
+            "unknown key `extra` in the manifest; expected one of: actions, api, attack_protection, branding, branding_templates, client_grants, clients, connections, custom_domains, email_provider, emails, guardian_factors, guardian_policies, ignore, log_streams, organizations, prompt_texts, prompts, resource_servers, roles, rules, tenant, triggers",
             "rules[0].order: must be at least 0, found -1",
             "rules[0].status: expected a boolean, found a string (YAML 1.2 reads yes/no/on/off as strings: write true or false)",
             "unknown key `fle` in rules[0].script; did you mean `file`?",

@@ -171,6 +171,11 @@ const SETTINGS: [&[&str]; 4] = [
     &["stage", "pre-change-password"],
 ];
 
+/// Fields whose keys at any depth name what is shown to people, never a secret: a prompt's
+/// custom text (its `login-password` screen, its `passwordPlaceholder` text). A value from the
+/// environment is a secret there too.
+const SHOWN_TEXT: [&str; 1] = ["custom_text"];
+
 /// Paths whose last key holds a secret whatever its name (`*`: any key or index): the values
 /// of an action's secrets, a log stream's Sumo address and custom header values.
 const SECRET_PATHS: [&[&str]; 3] = [
@@ -191,11 +196,14 @@ fn on_secret_path<S: AsRef<str>>(at: &[S]) -> bool {
 }
 
 /// Whether the key at `segments[i]` names a secret, at that place.
-fn names_a_secret(segments: &[String], i: usize) -> bool {
-    (is_sensitive_key(&segments[i])
+fn names_a_secret<S: AsRef<str>>(segments: &[S], i: usize) -> bool {
+    if i > 0 && SHOWN_TEXT.contains(&segments[0].as_ref()) {
+        return false;
+    }
+    (is_sensitive_key(segments[i].as_ref())
         && !SETTINGS
             .iter()
-            .any(|s| s.len() == i + 1 && s.iter().zip(segments).all(|(a, b)| a == b)))
+            .any(|s| s.len() == i + 1 && s.iter().zip(segments).all(|(a, b)| *a == b.as_ref())))
         || on_secret_path(&segments[..=i])
 }
 
@@ -354,12 +362,7 @@ fn by_key<'v>(
 
 /// Whether the last key of `at` names a secret at that place (`names_a_secret` of the path).
 fn key_names_a_secret(at: &[&str]) -> bool {
-    let i = at.len() - 1;
-    (is_sensitive_key(at[i])
-        && !SETTINGS
-            .iter()
-            .any(|s| s.len() == i + 1 && s.iter().zip(at.iter()).all(|(a, b)| a == b)))
-        || on_secret_path(at)
+    names_a_secret(at, at.len() - 1)
 }
 
 /// Shorter values are not scrubbed from free text (they would garble it); they are never
@@ -545,6 +548,32 @@ pub fn scrub_message(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A prompt's custom text is shown to people: its screens and keys (`login-password`,
+    /// `passwordPlaceholder`) name no secret, walked by path or by value; the same keys
+    /// elsewhere still do, and a value from the environment is a secret there too.
+    #[test]
+    fn a_prompt_s_text_is_never_secret_by_its_keys() {
+        let s = Secrecy::by_key();
+        let at = |p: &[&str]| FieldPath::from_segments(p.iter().copied());
+        for path in [
+            &["custom_text", "login-password", "passwordPlaceholder"][..],
+            &["custom_text", "reset-password", "password"],
+            &["custom_text", "mfa-otp", "token"],
+        ] {
+            assert!(!s.is_secret(&at(path)), "{path:?}");
+        }
+        let text = json!({"login-password": {"password": "Mot de passe"}});
+        assert!(!s.holds_secret(&at(&["custom_text"]), &text));
+        assert_eq!(s.mask(&at(&["custom_text"]), &text), text);
+        assert!(s.is_secret(&at(&["options", "password"])));
+        assert!(s.holds_secret(&at(&["options"]), &text));
+        let from_env = BTreeMap::from([(at(&["custom_text", "login", "title"]), "${T}".into())]);
+        let env = Secrecy {
+            from_env: &from_env,
+        };
+        assert!(env.is_secret(&at(&["custom_text", "login", "title"])));
+    }
 
     #[test]
     fn sensitive_keys() {

@@ -160,6 +160,14 @@ pub trait Dialect: Send + Sync {
             Address::Name => format!("{collection}/{}", segment(t.name)),
             Address::NameThen(suffix) => format!("{collection}/{}{suffix}", segment(t.name)),
             Address::Collection => collection,
+            Address::Pair(between) => {
+                let (first, second) = t.name.split_once('/').unwrap_or((t.name, ""));
+                format!(
+                    "{collection}/{}{between}/{}",
+                    segment(first),
+                    segment(second)
+                )
+            }
         }
     }
     /// The text that stands for the id of a resource this plan creates, until it is known.
@@ -199,6 +207,8 @@ pub trait Dialect: Send + Sync {
                     .map(|n| self.item(Target::named(kind, n)))
                     .collect(),
             ),
+            // Which pairs exist is read from the tenant first (`read::fetch`).
+            List::EachPair { .. } => Listing::Each(Vec::new()),
             List::Itself => Listing::Each(vec![path]),
             List::Nothing => Listing::Each(Vec::new()),
         }
@@ -304,6 +314,7 @@ pub(crate) fn name_of(kind: Kind, obj: &Value) -> String {
     match kind.named() {
         Named::By(field) => text(obj, field),
         Named::Singleton(name) => name.to_string(),
+        Named::Pair(first, second) => format!("{}/{}", text(obj, first), text(obj, second)),
         // Made once what it refers to is read (`read`).
         Named::Composed(_) => String::new(),
     }

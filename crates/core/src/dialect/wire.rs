@@ -45,6 +45,9 @@ pub enum Address {
     NameThen(&'static str),
     /// The collection's path is the one object (a singleton).
     Collection,
+    /// `COLLECTION/{first}BETWEEN/{second}`, of a name `first/second` (a prompt's custom text
+    /// in one language: `/prompts/login/custom-text/en`).
+    Pair(&'static str),
 }
 
 /// How a kind is listed.
@@ -61,6 +64,16 @@ pub enum List {
     /// Offset pages of `KEY` under each name this function gives (a trigger's bindings), read
     /// as one object `{IDENTITY: name, KEY: [every item]}`; 404 meaning absent.
     PagesPerName(fn() -> Vec<&'static str>, &'static str),
+    /// One GET per pair of names `first/second` (`Address::Pair`), each answer the value of
+    /// `field` of an object that names its pair by the kind's `Named::Pair` fields. A plan
+    /// reads the pairs the manifests declare; an export, each of `firsts` with each of the
+    /// `seconds` that the strings of `within`'s field list (the tenant's enabled languages).
+    EachPair {
+        firsts: fn() -> Vec<&'static str>,
+        seconds: fn() -> Vec<&'static str>,
+        within: (&'static str, &'static str),
+        field: &'static str,
+    },
     /// One GET of the collection's path (a singleton), 404 meaning absent.
     Itself,
     /// Nothing to read (a kind the API lacks).

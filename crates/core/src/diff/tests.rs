@@ -457,6 +457,7 @@ fn every_kind_is_compared_by_its_pairing_never_left_unmanaged() {
             crate::kind::Named::Singleton(n) => n,
             crate::kind::Named::By(_) => "x",
             crate::kind::Named::Composed(_) => "x -> y",
+            crate::kind::Named::Pair(..) => "x/y",
         };
         let fields = json!({"name": name, "order": 1});
         let d = res(kind, name, fields.clone());

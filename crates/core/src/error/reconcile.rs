@@ -74,13 +74,14 @@ pub enum DiffError {
         name: String,
         ids: Vec<String>,
     },
-    #[error("{at}{what} names {noun} `{name}`, which neither the manifests nor the tenant have")]
+    #[error("{at}{what} names {noun} {shown}, which neither the manifests nor the tenant have")]
     UnknownReference {
         at: At,
         /// `organization/NAME`.
         what: String,
         noun: &'static str,
-        name: String,
+        /// The name in backticks, or its `${VAR}` when it came from the environment.
+        shown: String,
     },
     #[error("{at}rule `{rule}` wants order {order}, which unmanaged rule `{holder}` holds")]
     OrderHeldByUnmanaged {

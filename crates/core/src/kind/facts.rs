@@ -62,6 +62,10 @@ pub enum Named {
     /// tenant's object names them by its references (`Reference::tenant_field`), so its name
     /// is made once the resources it refers to are read (`read`).
     Composed(&'static [&'static str]),
+    /// Two fields of the object, joined by `/` (a prompt's custom text in one language:
+    /// `login/en`); the tenant's answer carries neither, so the reader names it by the pair it
+    /// read (`List::EachPair`).
+    Pair(&'static str, &'static str),
 }
 
 /// How declared resources are paired with the tenant's.

@@ -10,7 +10,7 @@ pub use facts::{Facts, Kind, Named, Pairing, Reference, Within, pin_key};
 use crate::manifest::types::ApiVersion;
 
 /// Every kind's facts, in rank order (`every_kind_is_registered_once`).
-static ALL: [Kind; 20] = [
+static ALL: [Kind; 21] = [
     Kind::of(&crate::kinds::connection::facts::FACTS),
     Kind::of(&crate::kinds::client::facts::FACTS),
     Kind::of(&crate::kinds::rule::facts::FACTS),
@@ -31,6 +31,7 @@ static ALL: [Kind; 20] = [
     Kind::of(&crate::kinds::branding_template::facts::FACTS),
     Kind::of(&crate::kinds::prompts::facts::FACTS),
     Kind::of(&crate::kinds::organization::facts::FACTS),
+    Kind::of(&crate::kinds::prompt_text::facts::FACTS),
 ];
 
 // The kinds by name, for the kinds' own modules and for tests; the core names none of them.

@@ -21,6 +21,7 @@ pub mod guardian_factor;
 pub mod guardian_policy;
 pub mod log_stream;
 pub mod organization;
+pub mod prompt_text;
 pub mod prompts;
 pub mod provider;
 pub mod resource_server;
@@ -35,7 +36,7 @@ pub use spec::KindSpec;
 use crate::kind::Kind;
 
 /// Every kind's behaviour, in rank order (as `Kind::all`).
-pub static ALL: [&dyn KindSpec; 20] = [
+pub static ALL: [&dyn KindSpec; 21] = [
     &connection::Connection,
     &client::Client,
     &rule::Rule,
@@ -56,6 +57,7 @@ pub static ALL: [&dyn KindSpec; 20] = [
     &branding_template::BrandingTemplate,
     &prompts::Prompts,
     &organization::Organization,
+    &prompt_text::PromptText,
 ];
 
 /// What `kind` does.

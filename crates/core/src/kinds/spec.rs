@@ -60,6 +60,12 @@ pub trait KindSpec: Sync {
     fn merged(&self) -> &'static [&'static str] {
         &[]
     }
+    /// Object fields the API replaces whole, compared key by key on both sides, this many
+    /// levels of keys deep (a connection's `options`; a prompt's custom text, screen by screen
+    /// and text by text): a plan shows each key that changes, appears or goes.
+    fn keyed(&self) -> &'static [(&'static str, usize)] {
+        &[]
+    }
     /// What the tenant's object `obj` says of `r` beyond the fields it carries as they are
     /// compared (whether an action's changes are all deployed); before `normalise`.
     fn read_tenant(&self, _obj: &Value, _r: &mut Resource) {}
@@ -105,6 +111,13 @@ pub fn fields_of<T: Serialize>(value: &T, skip: &[&str]) -> BTreeMap<String, Val
             .collect(),
         _ => BTreeMap::new(),
     }
+}
+
+/// Whether `u` is an https URL with a host, as the service requires of logos and favicons
+/// (`https://` alone is not).
+pub fn is_https_url(u: &str) -> bool {
+    u.strip_prefix("https://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
 }
 
 /// A list the service keeps as a set, in its own order: sorted (by its JSON text), each item

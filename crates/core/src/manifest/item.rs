@@ -16,6 +16,7 @@ use super::yaml::{Node, Origin, Pos, Style, Val};
 use crate::error::Diagnostic;
 use crate::kind::Kind;
 use crate::model::Resource;
+use crate::path::FieldPath;
 
 /// Largest file named by `{file: …}`.
 const MAX_REFERENCED_BYTES: u64 = 1 << 20;
@@ -67,6 +68,16 @@ impl ItemCx<'_> {
     }
 
     /// A problem at `field` of the item.
+    /// The value at `field` (a JSON pointer below the item, without its leading `/`) as a
+    /// message shows it: `` `value` ``, or its `${VAR}` when it came from the environment.
+    pub fn shown(&self, field: &str, value: &str) -> String {
+        let path = FieldPath::from_pointer(&format!("/{field}"));
+        match path.and_then(|p| self.secrets.iter().find(|s| s.path == p)) {
+            Some(s) => format!("{} (from the environment)", s.template),
+            None => format!("`{value}`"),
+        }
+    }
+
     pub fn problem(&mut self, field: &str, message: String) {
         let pos = self.locate(field);
         self.diags.push(Diagnostic::new(self.shown, pos, message));

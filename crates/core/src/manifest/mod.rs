@@ -228,6 +228,20 @@ struct RawItem {
     file: usize,
     pointer: String,
     value: Value,
+    /// The JSON pointers (in the document) of its values that came from the environment, with
+    /// the `${VAR}` each was written as: a message shows that, never the value.
+    from_env: Rc<BTreeMap<String, String>>,
+}
+
+impl RawItem {
+    /// The value at `at` (below the item) as a message shows it: `` `value` ``, or its
+    /// `${VAR}` when it came from the environment.
+    fn shown(&self, at: &str, value: &str) -> String {
+        match self.from_env.get(&format!("{}/{at}", self.pointer)) {
+            Some(template) => format!("{template} (from the environment)"),
+            None => format!("`{value}`"),
+        }
+    }
 }
 
 struct LoadedFile {
@@ -546,11 +560,17 @@ impl Loader<'_, '_> {
                         FieldPath::from_segments([section.to_string()]),
                     ),
                 };
+                let from_env = secrets
+                    .iter()
+                    .filter(|s| s.path.starts_with(&item))
+                    .map(|s| (s.path.pointer(), s.template.clone()))
+                    .collect();
                 self.raw.push(RawItem {
                     kind,
                     file: at.index,
                     pointer: pointer.clone(),
                     value: raw.clone(),
+                    from_env: Rc::new(from_env),
                 });
                 let item_secrets: Vec<Secret> = secrets
                     .iter()
@@ -628,6 +648,19 @@ impl Loader<'_, '_> {
                                 diags.push(Diagnostic::new(f, p, problem));
                             }
                             None => keys.push((kind, name, None, fields[0])),
+                        }
+                    }
+                }
+                Named::Pair(first, second) => {
+                    let part = |f: &str| item.value.get(f).and_then(Value::as_str);
+                    if let (Some(a), Some(b)) = (part(first), part(second)) {
+                        let name = format!("{a}/{b}");
+                        match self.ignored(kind, &name) {
+                            Some(problem) => {
+                                let (f, p) = place(file, item, first);
+                                diags.push(Diagnostic::new(f, p, problem));
+                            }
+                            None => keys.push((kind, name, None, first)),
                         }
                     }
                 }
@@ -832,6 +865,7 @@ fn check_references(
                 file: item.file,
                 pointer: format!("{}/{list}/{i}", item.pointer),
                 value,
+                from_env: Rc::clone(&item.from_env),
             };
             let nested = crate::kind::Reference {
                 field: rest,
@@ -862,15 +896,20 @@ fn check_references(
             place(file, item, &format!("{field}/{i}"))
         };
         let pin = pin_field.and_then(|pf| Some((pf, entry.get(pf)?.as_str()?)));
+        let at = if one {
+            field.to_string()
+        } else {
+            format!("{field}/{i}")
+        };
         let (key, shown, found) = match (entry.as_str(), pin) {
             (Some(n), _) => (
                 n.to_string(),
-                format!("`{n}`"),
+                item.shown(&at, n),
                 Declared::has(&declared.names, to, n),
             ),
             (None, Some((pf, id))) => (
                 crate::kind::pin_key(id),
-                format!("{pf} `{id}`"),
+                format!("{pf} {}", item.shown(&format!("{at}/{pf}"), id)),
                 Declared::has(&declared.pins, to, id),
             ),
             _ => continue,
@@ -926,8 +965,9 @@ fn check_references(
                         f,
                         p,
                         format!(
-                            "{} `{v}` is not one of the {} that {} `{name}` declares",
+                            "{} {} is not one of the {} that {} {shown} declares",
                             within.field,
+                            item.shown(&at, v),
                             within.list,
                             to.noun()
                         ),

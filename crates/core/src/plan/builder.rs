@@ -207,6 +207,12 @@ impl<'d> Builder<'d> {
         id
     }
 
+    /// Whether this plan creates `kind/name` (a replacement's new one too): its id is a
+    /// placeholder until then.
+    pub fn creates(&self, kind: Kind, name: &str) -> bool {
+        self.created.contains_key(&(kind, name.to_string()))
+    }
+
     /// This call completes the change of `kind/name` (an action's deploy, after its draft's
     /// create or update): what waits for that change waits for it.
     pub fn completes(&mut self, id: usize, kind: Kind, name: &str) {

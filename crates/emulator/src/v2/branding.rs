@@ -109,7 +109,7 @@ pub(crate) async fn update_branding(
     ];
     for (key, v) in urls {
         if let Some(u) = v.and_then(Value::as_str)
-            && !u.starts_with("https://")
+            && !super::https_url(u)
         {
             return Err(invalid_body(format!(
                 "Payload validation error: '{key}' must be an https URL"

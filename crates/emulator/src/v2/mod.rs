@@ -21,6 +21,7 @@ mod guardian;
 pub(crate) mod log_streams;
 mod objects;
 mod organizations;
+mod prompts;
 mod provider;
 pub(crate) mod resource_servers;
 mod roles;
@@ -191,6 +192,14 @@ pub(crate) fn routes() -> Vec<(&'static str, MethodRouter<AppState>)> {
             "/api/v2/prompts",
             get(branding::get_prompts).patch(branding::update_prompts),
         ),
+        (
+            "/api/v2/prompts/{prompt}/custom-text/{language}",
+            get(prompts::get_text).put(prompts::put_text),
+        ),
+        (
+            "/api/v2/prompts/{prompt}/partials",
+            get(prompts::partials).put(prompts::partials),
+        ),
         ("/api/v2/guardian/factors", get(guardian::factors)),
         (
             "/api/v2/guardian/factors/{name}",
@@ -307,6 +316,12 @@ pub(crate) async fn shape(State(app): State<AppState>, req: Request, next: Next)
 /// 409 in v2 (v1 answered conflicts with 400).
 pub(crate) fn conflict(message: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, "conflict", message)
+}
+
+/// Whether `u` is an https URL with a host (`https://` alone is not).
+pub(crate) fn https_url(u: &str) -> bool {
+    u.strip_prefix("https://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
 }
 
 /// 400 `invalid_body`.

@@ -146,7 +146,7 @@ fn check_fields(body: &Map<String, Value>) -> Result<(), ApiError> {
     if let Some(Value::Object(b)) = body.get("branding") {
         super::refuse_unknown(b, &["logo_url", "colors"])?;
         if let Some(u) = b.get("logo_url")
-            && !u.as_str().is_some_and(|u| u.starts_with("https://"))
+            && !u.as_str().is_some_and(super::https_url)
         {
             return Err(invalid_body(
                 "Payload validation error: 'branding.logo_url' must be an https URL",
@@ -472,6 +472,15 @@ fn enable_one(
             .find(|(g, _)| *g == k)
             .map_or(default, |(_, v)| *v)
     };
+    // Added through `/connections` but not enabled, it is not in `/enabled_connections`:
+    // enabling it there takes it out of the newer listing's disabled state, with these flags.
+    if api == Api::Enabled {
+        tx.execute(
+            "DELETE FROM organization_connections \
+             WHERE organization_id = ?1 AND connection_id = ?2 AND is_enabled = 0",
+            [org, conn],
+        )?;
+    }
     let inserted = tx.execute(
         "INSERT OR IGNORE INTO organization_connections (organization_id, connection_id, \
          assign_membership_on_login, show_as_button, is_signup_enabled, is_enabled) \
@@ -577,10 +586,12 @@ async fn change_connection(
     let given = flags_of(&body, api)?;
     app.store.write(|tx| {
         exists(tx, &id)?;
+        // Through `/enabled_connections`, one that is not enabled is not there.
         let held: Option<i64> = tx
             .query_row(
-                "SELECT 1 FROM organization_connections WHERE organization_id = ?1 AND connection_id = ?2",
-                [&id, &conn],
+                "SELECT 1 FROM organization_connections WHERE organization_id = ?1 AND connection_id = ?2 \
+                 AND (is_enabled = 1 OR ?3)",
+                rusqlite::params![&id, &conn, api == Api::Connections],
                 |r| r.get(0),
             )
             .optional()?;
@@ -606,14 +617,20 @@ async fn change_connection(
     ))
 }
 
-async fn remove_connection(app: AppState, caller: Caller, ids: (String, String)) -> ApiResult {
+async fn remove_connection(
+    app: AppState,
+    caller: Caller,
+    ids: (String, String),
+    api: Api,
+) -> ApiResult {
     caller.require_scope("delete:organization_connections")?;
     let (id, conn) = ids;
     app.store.write(|tx| {
         exists(tx, &id)?;
         let n = tx.execute(
-            "DELETE FROM organization_connections WHERE organization_id = ?1 AND connection_id = ?2",
-            [&id, &conn],
+            "DELETE FROM organization_connections WHERE organization_id = ?1 AND connection_id = ?2 \
+             AND (is_enabled = 1 OR ?3)",
+            rusqlite::params![&id, &conn, api == Api::Connections],
         )?;
         if n == 0 {
             return Err(not_enabled(&conn));
@@ -668,7 +685,7 @@ pub(crate) async fn disable_connection(
     caller: Caller,
     Path(ids): Path<(String, String)>,
 ) -> ApiResult {
-    remove_connection(app, caller, ids).await
+    remove_connection(app, caller, ids, Api::Enabled).await
 }
 
 /// `GET /api/v2/organizations/{id}/connections`.
@@ -716,7 +733,7 @@ pub(crate) async fn remove_organization_connection(
     caller: Caller,
     Path(ids): Path<(String, String)>,
 ) -> ApiResult {
-    remove_connection(app, caller, ids).await
+    remove_connection(app, caller, ids, Api::Connections).await
 }
 
 /// `GET /api/v2/organizations/{id}/client-grants`: offset pages keyed `client_grants`.

@@ -36,7 +36,7 @@ impl KindSpec for Branding {
         ];
         for (at, v) in urls {
             if v.and_then(Value::as_str)
-                .is_some_and(|u| !u.starts_with("https://") || u.len() <= "https://".len())
+                .is_some_and(|u| !super::spec::is_https_url(u))
             {
                 // The value is not echoed: it may have come from the environment.
                 cx.problem(

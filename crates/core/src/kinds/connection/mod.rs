@@ -29,6 +29,11 @@ impl KindSpec for Connection {
         Kind::of(&facts::FACTS)
     }
 
+    /// The options are replaced whole by a `PATCH`, and shown key by key.
+    fn keyed(&self) -> &'static [(&'static str, usize)] {
+        &[("options", 1)]
+    }
+
     fn schema(&self, g: &mut SchemaGenerator) -> Schema {
         item_schema::<manifest::Connection>(g)
     }

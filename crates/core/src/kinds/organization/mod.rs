@@ -93,13 +93,24 @@ impl KindSpec for Organization {
         if raw
             .pointer("/branding/logo_url")
             .and_then(Value::as_str)
-            .is_some_and(|u| !u.starts_with("https://") || u.len() <= "https://".len())
+            .is_some_and(|u| !super::spec::is_https_url(u))
         {
             // The value is not echoed: it may have come from the environment.
             cx.problem(
                 "branding/logo_url",
                 "`branding.logo_url` must be an https:// URL".into(),
             );
+        }
+        // `null` would read as "not managed": said, not silently taken.
+        for key in ["display_name", "branding", "metadata", "connections"] {
+            if raw.get(key).is_some_and(Value::is_null) {
+                cx.problem(
+                    key,
+                    format!(
+                        "`{key}: null` manages nothing: leave the key out to keep the tenant's, or write a value (`{{}}` or `[]` for none)"
+                    ),
+                );
+            }
         }
         let mut seen = std::collections::HashSet::new();
         let listed = raw.get("connections").and_then(Value::as_array);
@@ -109,7 +120,10 @@ impl KindSpec for Organization {
             {
                 cx.problem(
                     &format!("connections/{i}/connection"),
-                    format!("connection `{name}` is enabled twice"),
+                    format!(
+                        "connection {} is enabled twice",
+                        cx.shown(&format!("connections/{i}/connection"), name)
+                    ),
                 );
             }
         }
@@ -190,7 +204,11 @@ impl KindSpec for Organization {
                 }
             }
             for (name, flags) in want.iter().filter(|(n, _)| !have.contains_key(*n)) {
-                let conn = id_of(name).unwrap_or_else(|| b.dialect.placeholder(connections, name));
+                // A connection this plan creates (or replaces) is named by its new id.
+                let conn = match id_of(name) {
+                    Some(id) if !b.creates(connections, name) => id,
+                    _ => b.dialect.placeholder(connections, name),
+                };
                 let mut body = JsonMap::new();
                 body.insert("connection_id".into(), json!(conn));
                 body.extend(flags.clone());
