@@ -1132,12 +1132,16 @@ async fn verify(api: &Api, run: &Execution<'_>) -> Result<()> {
 
 /// What an export wrote, kind by kind: `3 connections, 2 clients, 0 rules and 4 email
 /// templates, the email provider` (a singleton only when the tenant has it).
-fn exported_counts(live: &Live, d: &dyn Dialect) -> String {
+fn exported_counts(
+    live: &Live,
+    d: &dyn Dialect,
+    items: &std::collections::BTreeMap<String, usize>,
+) -> String {
     let kinds: Vec<Kind> = Kind::all().filter(|k| d.kinds().contains(k)).collect();
     let counted: Vec<String> = kinds
         .iter()
         .filter(|k| !k.is_singleton())
-        .map(|k| match live.count(*k) {
+        .map(|k| match items.get(k.section()).copied().unwrap_or(0) {
             1 => format!("1 {}", k.noun()),
             n => format!("{n} {}", k.plural()),
         })
@@ -1184,7 +1188,7 @@ pub async fn export(
         }
         let mut text = format!(
             "Exported {} from {}{} to {}.\n",
-            exported_counts(&live, d),
+            exported_counts(&live, d, &exported.items),
             tenant.label,
             match d.version() {
                 crate::manifest::types::ApiVersion::V1 => "",

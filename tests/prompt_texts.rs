@@ -117,6 +117,12 @@ async fn prompt_texts_apply_plan_empty_and_export_back_key_by_key() {
     let e = dir.path().join("export");
     let out = env.run(&["export", "--out", e.to_str().unwrap()]).await;
     assert_exit(&out, 0);
+    // What it wrote, not the 34 pairs it read.
+    assert!(
+        stdout(&out).contains(" and 2 prompt texts,"),
+        "{}",
+        stdout(&out)
+    );
     let exported = std::fs::read_to_string(e.join("prompt_texts.yaml")).unwrap();
     assert!(exported.contains("prompt: signup"), "{exported}");
     assert!(exported.contains("title: Hello"), "{exported}");
@@ -182,4 +188,32 @@ async fn prompt_texts_are_checked_offline_at_their_place() {
         assert!(err.contains(want), "{want}\n{err}");
     }
     assert_eq!(env.requests().await, sent, "nothing sent");
+
+    // The service's own placeholders are spelled as a0ctl's variables: said, with the way out.
+    write(
+        &t,
+        "texts.yaml",
+        "api: v2\nprompt_texts:\n  - prompt: login\n    language: en\n    custom_text: {login: {description: \"Log in to ${companyName}\"}}\n",
+    );
+    let out = env.run(&["validate", d]).await;
+    assert_exit(&out, 1);
+    assert!(
+        stderr(&out).contains("for the service's own placeholder `${companyName}` (as a prompt's text has), write `$${companyName}`"),
+        "{}",
+        stderr(&out)
+    );
+    write(
+        &t,
+        "texts.yaml",
+        "api: v2\nprompt_texts:\n  - prompt: login\n    language: en\n    custom_text: {login: {description: \"Log in to $${companyName}\"}}\n",
+    );
+    let out = env.run(&["apply", "--yes", d]).await;
+    assert_exit(&out, 0);
+    let (_, v) = env
+        .v2_call(Method::GET, "/prompts/login/custom-text/en", None)
+        .await;
+    assert_eq!(
+        v,
+        json!({"login": {"description": "Log in to ${companyName}"}})
+    );
 }

@@ -29,6 +29,9 @@ pub struct Exported {
     pub variables: BTreeMap<String, String>,
     /// Things a reader should know (left out, ambiguous, …).
     pub warnings: Vec<String>,
+    /// How many items each list section holds, by section (what was written, not read: a
+    /// prompt's text that is empty is not).
+    pub items: BTreeMap<String, usize>,
 }
 
 /// Write `live` into `dir` (which must be empty unless `force`).
@@ -53,6 +56,7 @@ pub fn export(
     let mut out = Exported {
         variables: files.variables.clone(),
         warnings: files.warnings.clone(),
+        items: files.items.clone(),
         ..Exported::default()
     };
     let earlier = written_before(dir);

@@ -22,6 +22,8 @@ pub struct Files {
     pub files: BTreeMap<String, String>,
     pub variables: BTreeMap<String, String>,
     pub warnings: Vec<String>,
+    /// How many items each list section holds, by section.
+    pub items: BTreeMap<String, usize>,
 }
 
 /// What writing one export shares: the header of each file, the values to re-template, and
@@ -70,6 +72,11 @@ impl<'v> Writer<'v> {
         written_item(m, owner, what, &mut self.files.variables, &self.by_value)
     }
 
+    /// Something a reader of the export should know (what was left out, and why).
+    pub fn warn(&mut self, message: String) {
+        self.files.warnings.push(message);
+    }
+
     /// The file that holds `name`'s code or body, written as it is: `DIR/STEM.EXT`, its stem
     /// from the one sanitiser of exported file names ([`unique_file_name`]), so that no name of
     /// the tenant's writes outside `DIR`. A name that is not safe as it stands (a separator, a
@@ -106,6 +113,7 @@ impl<'v> Writer<'v> {
             }
         }
         self.files.files.insert(file.into(), text);
+        self.files.items.insert(section.into(), items.len());
     }
 
     /// `SECTION:` holding one mapping.

@@ -278,6 +278,12 @@ impl Loader<'_, '_> {
                     .collect();
                 message.push_str(&format!("; also used at {}", others.join(", ")));
             }
+            // The service's own placeholders (a prompt's `${clientName}`) are spelled the same.
+            if name.chars().any(|c| c.is_ascii_lowercase()) {
+                message.push_str(&format!(
+                    "; for the service's own placeholder `${{{name}}}` (as a prompt's text has), write `$${{{name}}}`"
+                ));
+            }
             self.diags.push(Diagnostic::new(file, pos, message));
         }
     }

@@ -1,7 +1,7 @@
 //! The facts of the prompt text kind (see `crate::kind::Facts`).
 
 use super::manifest::{LANGUAGES, PROMPTS};
-use crate::dialect::wire::{Address, Fields, Find, List, Scopes, Updates, Verb, Wire};
+use crate::dialect::wire::{Address, Fields, Find, List, Scopes, Updates, Wire};
 use crate::kind::facts::{Facts, Named, Pairing};
 
 pub static FACTS: Facts = Facts {
@@ -42,14 +42,14 @@ static V2: Wire = Wire {
     },
     replaced_by: &[],
     updates: Updates::All,
-    scopes: Some(Scopes {
-        read: "read:prompts",
-        create: "update:prompts",
-        update: "update:prompts",
-        delete: "update:prompts",
-        // An export reads which languages the tenant enables.
-        extra: &[(Verb::Read, None, "read:tenant_settings")],
-    }),
+    // An export reads which languages the tenant enables too: the tenant's settings' scope,
+    // which an export asks for anyway.
+    scopes: Some(Scopes::crud(
+        "read:prompts",
+        "update:prompts",
+        "update:prompts",
+        "update:prompts",
+    )),
     system: None,
 };
 

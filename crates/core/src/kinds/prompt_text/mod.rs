@@ -64,11 +64,22 @@ impl KindSpec for PromptText {
     fn export(&self, w: &mut Writer<'_>, live: &Live) {
         let mut items = Vec::new();
         for t in live.of_kind(self.kind()) {
-            if t.fields
-                .get(TEXT)
-                .and_then(Value::as_object)
-                .is_none_or(serde_json::Map::is_empty)
-            {
+            let Some(text) = t.fields.get(TEXT).and_then(Value::as_object) else {
+                continue;
+            };
+            if text.is_empty() {
+                continue;
+            }
+            // What the manifests could not declare is not written as if they could.
+            let texts = |v: &Value| {
+                v.as_object()
+                    .is_some_and(|keys| keys.values().all(Value::is_string))
+            };
+            if !text.values().all(texts) {
+                w.warn(format!(
+                    "prompt text {} is left out: the tenant's text is not screens of keys and texts",
+                    crate::diag::visible_line(&t.name)
+                ));
                 continue;
             }
             let Some((prompt, language)) = t.name.split_once('/') else {
@@ -81,5 +92,48 @@ impl KindSpec for PromptText {
             items.push(w.item(m, &t.name, "prompt text"));
         }
         w.section("prompt_texts.yaml", "prompt_texts", &items);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::types::ApiVersion;
+    use crate::manifest::vars::Vars;
+    use serde_json::json;
+
+    /// A text the tenant holds that no manifest could declare (a key that is not a text) is
+    /// left out of an export, with a warning, not written as a tree that fails to validate;
+    /// an empty one is not written at all.
+    #[test]
+    fn an_export_writes_only_texts_a_manifest_could_declare() {
+        let text = |name: &str, v: Value| {
+            let mut r = Resource::new(Kind::of(&facts::FACTS), name);
+            r.fields_mut().insert(TEXT.into(), v);
+            r
+        };
+        let live = Live {
+            resources: vec![
+                text("login/en", json!({"login": {"title": "Hello"}})),
+                text("login/fr", json!({"login": {"title": 5}})),
+                text("signup/en", json!({})),
+            ],
+            ..Live::default()
+        };
+        let vars = Vars::default();
+        let mut w = Writer::new(ApiVersion::V2, &vars);
+        PromptText.export(&mut w, &live);
+        let files = w.into_files();
+        let written = &files.files["prompt_texts.yaml"];
+        assert!(written.contains("title: Hello"), "{written}");
+        assert!(!written.contains("language: fr"), "{written}");
+        assert!(!written.contains("signup"), "{written}");
+        assert_eq!(files.items["prompt_texts"], 1);
+        assert_eq!(
+            files.warnings,
+            [
+                "prompt text login/fr is left out: the tenant's text is not screens of keys and texts"
+            ]
+        );
     }
 }
