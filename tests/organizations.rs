@@ -27,6 +27,15 @@ organizations:
 
 const CONNECTIONS: &str = "api: v2\nconnections:\n  - {name: Users, strategy: auth0}\n  - {name: Partners, strategy: auth0}\n";
 
+/// `a0ctl ARGS` with `ORG_CONN` set in its environment (a secret, by a0ctl's rules).
+async fn hidden(env: &Env, args: &[&str]) -> std::process::Output {
+    env.command(args)
+        .env("ORG_CONN", "Hidden-Conn")
+        .output()
+        .await
+        .unwrap()
+}
+
 async fn v2(env: &Env, path: &str) -> Value {
     let (status, v) = env.v2_call(Method::GET, path, None).await;
     assert_eq!(status, 200, "{path}: {v}");
@@ -357,12 +366,7 @@ async fn organizations_bring_what_they_name_leave_the_ignored_and_echo_no_variab
         "orgs.yaml",
         "api: v2\norganizations:\n  - name: acme\n    connections:\n      - connection: \"${ORG_CONN}\"\n",
     );
-    let out = env
-        .command(&["plan", d])
-        .env("ORG_CONN", "Hidden-Conn")
-        .output()
-        .await
-        .unwrap();
+    let out = hidden(&env, &["plan", d]).await;
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(
@@ -375,12 +379,7 @@ async fn organizations_bring_what_they_name_leave_the_ignored_and_echo_no_variab
         "orgs.yaml",
         "api: v2\norganizations:\n  - name: acme\n    connections:\n      - connection: \"${ORG_CONN}\"\n      - connection: \"${ORG_CONN}\"\n",
     );
-    let out = env
-        .command(&["validate", d])
-        .env("ORG_CONN", "Hidden-Conn")
-        .output()
-        .await
-        .unwrap();
+    let out = hidden(&env, &["validate", d]).await;
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(
@@ -389,12 +388,7 @@ async fn organizations_bring_what_they_name_leave_the_ignored_and_echo_no_variab
     );
     assert!(!err.contains("Hidden-Conn"), "{err}");
     write(&t, "connections.yaml", CONNECTIONS);
-    let out = env
-        .command(&["validate", d])
-        .env("ORG_CONN", "Hidden-Conn")
-        .output()
-        .await
-        .unwrap();
+    let out = hidden(&env, &["validate", d]).await;
     assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(

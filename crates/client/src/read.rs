@@ -253,22 +253,45 @@ async fn read_each_pair(
     let a0ctl_core::kind::Named::Pair(first, second) = kind.named() else {
         return Ok(Vec::new());
     };
-    let read: Vec<Result<Option<Value>, CallError>> = futures::stream::iter(pairs)
+    read_names(kind, pairs, "not on this tenant", |name| {
+        let path = d.item(Target::named(kind, name));
+        async move {
+            let (a, b) = name.split_once('/').unwrap_or((name, ""));
+            match api.get(&path).await? {
+                answer @ Value::Object(_) => {
+                    let mut obj = serde_json::Map::new();
+                    obj.insert(first.to_string(), Value::String(a.to_string()));
+                    obj.insert(second.to_string(), Value::String(b.to_string()));
+                    obj.insert(field.to_string(), answer);
+                    Ok(Value::Object(obj))
+                }
+                _ => Err(malformed(&path, "expected a JSON object")),
+            }
+        }
+    })
+    .await
+}
+
+/// Each of `names` read by `read`, a few at a time; a name the tenant answers 404 or 400 for
+/// is absent (logged with `why`).
+async fn read_names<'n, F, Fut>(
+    kind: Kind,
+    names: &'n [String],
+    why: &str,
+    read: F,
+) -> Result<Vec<Value>, CallError>
+where
+    F: Fn(&'n String) -> Fut,
+    Fut: std::future::Future<Output = Result<Value, CallError>>,
+{
+    let read: Vec<Result<Option<Value>, CallError>> = futures::stream::iter(names)
         .map(|name| {
-            let path = d.item(Target::named(kind, name));
+            let answer = read(name);
             async move {
-                let (a, b) = name.split_once('/').unwrap_or((name, ""));
-                match api.get(&path).await {
-                    Ok(answer @ Value::Object(_)) => {
-                        let mut obj = serde_json::Map::new();
-                        obj.insert(first.to_string(), Value::String(a.to_string()));
-                        obj.insert(second.to_string(), Value::String(b.to_string()));
-                        obj.insert(field.to_string(), answer);
-                        Ok(Some(Value::Object(obj)))
-                    }
-                    Ok(_) => Err(malformed(&path, "expected a JSON object")),
+                match answer.await {
+                    Ok(v) => Ok(Some(v)),
                     Err(e) if matches!(e.status(), Some(400 | 404)) => {
-                        tracing::info!("{kind} {name}: not on this tenant ({e})");
+                        tracing::info!("{kind} {name}: {why} ({e})");
                         Ok(None)
                     }
                     Err(e) => Err(e),
@@ -295,29 +318,17 @@ async fn read_per_name(
         a0ctl_core::kind::Named::By(field) => field,
         _ => "name",
     };
-    let read: Vec<Result<Option<Value>, CallError>> = futures::stream::iter(names)
-        .map(|name| {
-            let path = d.item(Target::named(kind, name));
-            async move {
-                match read_pages(api, &path, key, 100).await {
-                    Ok(items) => {
-                        let mut obj = serde_json::Map::new();
-                        obj.insert(identity.to_string(), Value::String(name.clone()));
-                        obj.insert(key.to_string(), Value::Array(items));
-                        Ok(Some(Value::Object(obj)))
-                    }
-                    Err(e) if matches!(e.status(), Some(400 | 404)) => {
-                        tracing::info!("{kind} {name}: no bindings to list ({e})");
-                        Ok(None)
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-        })
-        .buffer_unordered(PARTS_AT_ONCE)
-        .collect()
-        .await;
-    read.into_iter().filter_map(Result::transpose).collect()
+    read_names(kind, names, "no bindings to list", |name| {
+        let path = d.item(Target::named(kind, name));
+        async move {
+            let items = read_pages(api, &path, key, 100).await?;
+            let mut obj = serde_json::Map::new();
+            obj.insert(identity.to_string(), Value::String(name.clone()));
+            obj.insert(key.to_string(), Value::Array(items));
+            Ok(Value::Object(obj))
+        }
+    })
+    .await
 }
 
 /// The enabled clients the connections' listings carried, and the connections listed without
