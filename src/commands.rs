@@ -704,8 +704,19 @@ fn changed_while_asked(changed: &[String]) -> crate::error::Error {
 /// [`gate`].
 fn refuse_early(plan: &Plan, desired: &[Resource], live: &Live, gates: &Gates) -> Result<()> {
     if desired.is_empty() && !gates.force && plan.changes.count(Action::Delete) > 0 {
+        let kinds: std::collections::BTreeSet<Kind> = plan
+            .changes
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .map(|c| c.kind)
+            .collect();
+        let kinds: Vec<&str> = kinds.iter().map(|k| k.plural()).collect();
         return Err(Refused {
-            message: "the manifests declare nothing, so this plan deletes every resource of the tenant: nothing was changed".into(),
+            message: format!(
+                "the manifests declare nothing, so this plan deletes every resource of the kinds they name ({}): nothing was changed",
+                kinds.join(", ")
+            ),
             hint: "check the paths given to apply; pass --force if emptying the tenant is what you want".into(),
         }
         .into());

@@ -182,6 +182,7 @@ async fn prompt_texts_are_checked_offline_at_their_place() {
     let err = stderr(&out);
     for want in [
         "texts.yaml:3:13: prompt_texts[0].prompt: `logn` is not one of: login,",
+        "captcha; did you mean `login`?",
         "texts.yaml:8:34: prompt_texts[1].custom_text.login.title: expected a string",
         "texts.yaml:9:13: duplicate prompt text `login/en` (also defined at",
     ] {

@@ -159,11 +159,19 @@ fn explain(error: &ValidationError<'_>, out: &mut Vec<Violation>) {
                         .collect()
                 })
                 .unwrap_or_default();
-            format!(
+            let mut message = format!(
                 "{here}: {} is not one of: {}",
                 short(error.instance()),
                 options.join(", ")
-            )
+            );
+            if let Some(best) = error
+                .instance()
+                .as_str()
+                .and_then(|given| closest(given, &options))
+            {
+                message.push_str(&format!("; did you mean `{best}`?"));
+            }
+            message
         }
         ValidationErrorKind::Minimum { limit } => {
             format!(

@@ -102,12 +102,17 @@ impl KindSpec for Organization {
             );
         }
         // `null` would read as "not managed": said, not silently taken.
-        for key in ["display_name", "branding", "metadata", "connections"] {
+        for (key, none) in [
+            ("display_name", "a name"),
+            ("branding", "`{}` for none"),
+            ("metadata", "`{}` for none"),
+            ("connections", "`[]` for none"),
+        ] {
             if raw.get(key).is_some_and(Value::is_null) {
                 cx.problem(
                     key,
                     format!(
-                        "`{key}: null` manages nothing: leave the key out to keep the tenant's, or write a value (`{{}}` or `[]` for none)"
+                        "`{key}: null` manages nothing: leave the key out to keep the tenant's, or write {none}"
                     ),
                 );
             }
