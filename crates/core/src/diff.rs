@@ -648,19 +648,28 @@ fn re_enable_replaced(out: &mut Changes, desired: &[Resource], live: &Live, opti
     if replaced.is_empty() {
         return;
     }
+    // By kind and name, once: a tenant of many organizations is not scanned per organization.
+    let changed: HashMap<(Kind, String), usize> = out
+        .changes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| ((c.kind, c.name.clone()), i))
+        .collect();
+    let in_tenant: HashMap<(Kind, &str), &Resource> = live
+        .resources
+        .iter()
+        .map(|r| ((r.kind, r.name.as_str()), r))
+        .collect();
     for d in desired {
         let refs = part_references(d.kind);
         if refs.is_empty() {
             continue;
         }
-        let existing = out
-            .changes
-            .iter()
-            .position(|c| c.kind == d.kind && c.name == d.name);
+        let existing = changed.get(&(d.kind, d.name.clone())).copied();
         let l = match existing {
             Some(i) if out.changes[i].action == Action::Update => out.changes[i].live.as_deref(),
             Some(_) => continue,
-            None => live.of_kind(d.kind).find(|r| r.name == d.name),
+            None => in_tenant.get(&(d.kind, d.name.as_str())).copied(),
         };
         let Some(mut l) = l.cloned() else {
             continue;
@@ -699,11 +708,14 @@ fn keep_ignored_entries(mut live: Live, desired: &[Resource], scope: &crate::sco
     if scope.ignore.is_empty() {
         return live;
     }
+    let declared_as: HashMap<(Kind, &str), &Resource> = desired
+        .iter()
+        .map(|d| ((d.kind, d.name.as_str()), d))
+        .collect();
     for r in &mut live.resources {
         for (list, key, to) in part_references(r.kind) {
-            let declared = desired
-                .iter()
-                .find(|d| d.kind == r.kind && d.name == r.name)
+            let declared = declared_as
+                .get(&(r.kind, r.name.as_str()))
                 .and_then(|d| d.fields.get(list))
                 .and_then(Value::as_array)
                 .cloned()
