@@ -228,12 +228,12 @@ async fn pairs_within(
         return Err(malformed(path, &format!("`{field}` is not a list")));
     };
     let known = seconds();
-    let mut chosen: Vec<&str> = known
+    // Each known language once, however often (or oddly) the tenant lists it.
+    let chosen: Vec<&str> = known
         .iter()
         .copied()
         .filter(|s| listed.iter().any(|l| l.as_str() == Some(*s)))
         .collect();
-    chosen.dedup();
     Ok(firsts()
         .into_iter()
         .flat_map(|a| chosen.iter().map(move |b| format!("{a}/{b}")))

@@ -1340,10 +1340,10 @@ fn unknown_by_id(desired: &[Resource], live: &Live) -> Result<(), DiffError> {
                         at: at(d),
                         what: d.key(),
                         noun: to.noun(),
-                        shown: match template {
-                            Some((_, t)) => format!("{t} (from the environment)"),
-                            None => format!("`{name}`"),
-                        },
+                        shown: crate::secret::shown_in_message(
+                            &name,
+                            template.map(|(_, t)| t.as_str()),
+                        ),
                     });
                 }
             }

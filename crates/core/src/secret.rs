@@ -42,6 +42,15 @@ pub fn is_sensitive_key(key: &str) -> bool {
     sensitive
 }
 
+/// A value as a message shows it: `` `value` ``, or, when it came from the environment, the
+/// `${VAR}` it was written as (the value itself is a secret).
+pub fn shown_in_message(value: &str, template: Option<&str>) -> String {
+    match template {
+        Some(t) => format!("{t} (from the environment)"),
+        None => format!("`{value}`"),
+    }
+}
+
 /// [`is_sensitive_key`], worked out.
 fn classify_key(key: &str) -> bool {
     let words: Vec<String> = split_words(key)

@@ -67,17 +67,15 @@ impl ItemCx<'_> {
             .locate(&format!("{}/{field}", self.pointer), false)
     }
 
-    /// A problem at `field` of the item.
     /// The value at `field` (a JSON pointer below the item, without its leading `/`) as a
     /// message shows it: `` `value` ``, or its `${VAR}` when it came from the environment.
     pub fn shown(&self, field: &str, value: &str) -> String {
         let path = FieldPath::from_pointer(&format!("/{field}"));
-        match path.and_then(|p| self.secrets.iter().find(|s| s.path == p)) {
-            Some(s) => format!("{} (from the environment)", s.template),
-            None => format!("`{value}`"),
-        }
+        let template = path.and_then(|p| self.secrets.iter().find(|s| s.path == p));
+        crate::secret::shown_in_message(value, template.map(|s| s.template.as_str()))
     }
 
+    /// A problem at `field` of the item.
     pub fn problem(&mut self, field: &str, message: String) {
         let pos = self.locate(field);
         self.diags.push(Diagnostic::new(self.shown, pos, message));

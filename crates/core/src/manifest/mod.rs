@@ -237,10 +237,8 @@ impl RawItem {
     /// The value at `at` (below the item) as a message shows it: `` `value` ``, or its
     /// `${VAR}` when it came from the environment.
     fn shown(&self, at: &str, value: &str) -> String {
-        match self.from_env.get(&format!("{}/{at}", self.pointer)) {
-            Some(template) => format!("{template} (from the environment)"),
-            None => format!("`{value}`"),
-        }
+        let template = self.from_env.get(&format!("{}/{at}", self.pointer));
+        crate::secret::shown_in_message(value, template.map(String::as_str))
     }
 }
 
